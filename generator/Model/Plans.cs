@@ -1,0 +1,103 @@
+namespace Fusion.Generator.Model;
+
+/// <summary>An activation shape: C×H×W per sample, or a flat vector of <see cref="Channels"/> features.</summary>
+internal sealed record TensorShape(int Channels, int Height, int Width, bool Flat)
+{
+    public int Length => Channels * Height * Width;
+
+    public override string ToString() => Flat ? $"{Channels}" : $"{Channels}×{Height}×{Width}";
+}
+
+/// <summary>
+/// A run of output-column tiles in one row: <see cref="Count"/> tiles of <see cref="Pixels"/> pixels starting at
+/// column <see cref="Start"/>. Interior runs read no padding and become a loop; border tiles (<see cref="Count"/> = 1)
+/// are emitted one by one with their out-of-range kernel taps removed.
+/// </summary>
+internal sealed record ColumnRun(int Start, int Count, int Pixels, bool Interior);
+
+/// <summary>
+/// A run of output-channel tiles in one group: <see cref="Count"/> tiles of <see cref="Vectors"/> vectors of 8
+/// channels, starting at vector <see cref="FirstVector"/>; the last vector of each tile stores <see cref="LastLanes"/> lanes.
+/// </summary>
+internal sealed record ChannelRun(int FirstVector, int Count, int Vectors, int LastLanes);
+
+/// <summary>
+/// Every decision behind one direct-convolution kernel (for one image): shapes, the register tile, the runs of
+/// channel and column tiles, and the fused epilogue. The emitter turns it into code and into the kernel's plan
+/// comment, so the two cannot disagree.
+/// </summary>
+internal sealed record ConvKernelPlan(
+    string Name,
+    int InChannels,
+    int Height,
+    int Width,
+    int OutChannels,
+    int OutHeight,
+    int OutWidth,
+    int KernelHeight,
+    int KernelWidth,
+    int Stride,
+    int PaddingHeight,
+    int PaddingWidth,
+    int Dilation,
+    int Groups,
+    int TilePixels,
+    int TileVectors,
+    EquatableArray<ChannelRun> ChannelRuns,
+    EquatableArray<ColumnRun> ColumnRuns,
+    bool Residual,
+    ActivationSpec Activation)
+{
+    public int InPerGroup => InChannels / Groups;
+
+    public int OutPerGroup => OutChannels / Groups;
+
+    public int VectorsPerGroup => (OutPerGroup + 7) / 8;
+
+    public int Taps => KernelHeight * KernelWidth;
+
+    public int PackedWeightLength => Groups * VectorsPerGroup * 8 * InPerGroup * Taps;
+
+    public int PackedBiasLength => Groups * VectorsPerGroup * 8;
+
+    public long Flops => 2L * OutChannels * OutHeight * OutWidth * InPerGroup * Taps;
+}
+
+/// <summary>A fully connected kernel (for one sample), with its fused activation.</summary>
+internal sealed record LinearKernelPlan(string Name, int InFeatures, int OutFeatures, ActivationSpec Activation)
+{
+    public long Flops => 2L * InFeatures * OutFeatures;
+}
+
+/// <summary>One layer, placed: its shapes, where it reads and writes, and which kernel runs it.</summary>
+internal sealed record LayerPlan(
+    LayerSpec Spec,
+    TensorShape Input,
+    TensorShape Output,
+    int Source,
+    int ResidualSource,
+    BatchNormSpec? BatchNorm,
+    ActivationSpec Activation,
+    string? KernelName,
+    int PackedWeightOffset,
+    int PackedWeightLength,
+    int PackedBiasOffset,
+    int PackedBiasLength,
+    int WorkspaceOffset,
+    int TileVectors);
+
+/// <summary>A whole model, ready to emit.</summary>
+internal sealed record ModelPlan(
+    string? Namespace,
+    string ClassName,
+    string Accessibility,
+    TensorShape Input,
+    TensorShape Output,
+    EquatableArray<LayerPlan> Layers,
+    EquatableArray<ConvKernelPlan> ConvKernels,
+    EquatableArray<LinearKernelPlan> LinearKernels,
+    int PackedLength,
+    int WorkspacePerSample);
+
+/// <summary>One generated file.</summary>
+internal sealed record GeneratedSource(string HintName, string Text);

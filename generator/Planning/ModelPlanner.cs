@@ -1,0 +1,434 @@
+using System.Collections.Generic;
+using System.Linq;
+using Fusion.Generator.Diagnostics;
+using Fusion.Generator.Model;
+
+namespace Fusion.Generator.Planning;
+
+/// <summary>
+/// <see cref="ModelSpec"/> → <see cref="ModelPlan"/>: infers every layer's shapes, validates the declaration
+/// against them (FUS1xxx–FUS3xxx), and places each layer's packed weights and output buffer. Pure: no symbols, no text.
+/// </summary>
+internal static class ModelPlanner
+{
+    public static Result<ModelPlan> Plan(ModelSpec model)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        if (model.InputChannels <= 0 || model.InputHeight <= 0 || model.InputWidth <= 0 || model.Layers.Count == 0)
+        {
+            return new Result<ModelPlan>(null, EquatableArray<DiagnosticInfo>.Empty); // reported by the parser
+        }
+
+        var input = new TensorShape(model.InputChannels, model.InputHeight, model.InputWidth, Flat: false);
+        var layers = new List<LayerPlan?>();
+        var convKernels = new List<ConvKernelPlan>();
+        var linearKernels = new List<LinearKernelPlan>();
+        var byName = new Dictionary<string, int>();
+        var byStateName = new Dictionary<string, string>();
+        int packed = 0, workspace = 0;
+        bool failed = false;
+
+        for (int index = 0; index < model.Layers.Count; index++)
+        {
+            LayerSpec layer = model.Layers[index];
+            int errorsBefore = diagnostics.Count;
+
+            if (byStateName.TryGetValue(layer.StateName, out string? other))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateLayerName, layer.Location, other, layer.Name, layer.StateName));
+            }
+            else
+            {
+                byStateName[layer.StateName] = layer.Name;
+            }
+
+            int source = index - 1;
+            if (layer.InputFrom is { } from)
+            {
+                if (from == "input")
+                {
+                    source = -1;
+                }
+                else if (!byName.TryGetValue(from, out source))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InputSourceMissing, layer.LocationOf("From", "Input"), layer.Name, from));
+                    failed = true;
+                    byName[layer.Name] = index;
+                    layers.Add(null);
+                    continue;
+                }
+            }
+
+            if (source >= 0 && layers[source] is null)
+            {
+                failed = true; // an earlier layer failed, so this one's input shape is unknown
+                byName[layer.Name] = index;
+                layers.Add(null);
+                continue;
+            }
+
+            TensorShape inputShape = source < 0 ? input : layers[source]!.Output;
+            string sourceName = source < 0 ? "the model input" : model.Layers[source].Name;
+            (BatchNormSpec? batchNorm, string? residualFrom, ActivationSpec activation) = CheckPostOps(layer, diagnostics);
+            TensorShape? outputShape = InferShape(layer, inputShape, sourceName, diagnostics);
+
+            int residual = -1;
+            if (residualFrom is not null && outputShape is not null)
+            {
+                if (!byName.TryGetValue(residualFrom, out residual))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ResidualSourceMissing, layer.LocationOf("From", "Residual"), layer.Name, residualFrom));
+                }
+                else if (layers[residual] is { } residualLayer && residualLayer.Output != outputShape)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.ResidualShapeMismatch, layer.LocationOf("From", "Residual"), layer.Name, outputShape, residualFrom, residualLayer.Output));
+                }
+            }
+
+            if (diagnostics.Skip(errorsBefore).Any(d => DiagnosticDescriptors.Find(d.Id)?.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)
+                || outputShape is null || failed)
+            {
+                failed = true;
+                byName[layer.Name] = index;
+                if (outputShape is not null)
+                {
+                    layers.Add(new LayerPlan(layer, inputShape, outputShape, source, residual, batchNorm, activation, null, 0, 0, 0, 0, 0, 0));
+                }
+                else
+                {
+                    layers.Add(null);
+                }
+
+                continue;
+            }
+
+            string? kernelName = null;
+            int weightLength = 0, biasLength = 0, tileVectors = 0;
+            if (layer.Kind == LayerKind.Conv2d)
+            {
+                ConvKernelPlan kernel = ConvKernelPlanner.Plan(layer, inputShape, outputShape, residual >= 0, activation);
+                kernelName = kernel.Name;
+                weightLength = kernel.PackedWeightLength;
+                biasLength = kernel.PackedBiasLength;
+                tileVectors = kernel.TileVectors;
+                if (!convKernels.Any(k => k.Name == kernel.Name))
+                {
+                    convKernels.Add(kernel);
+                }
+            }
+            else if (layer.Kind == LayerKind.Linear)
+            {
+                var kernel = new LinearKernelPlan($"Linear_{inputShape.Length}to{outputShape.Length}_{ConvKernelPlanner.ActivationName(activation)}_V256", inputShape.Length, outputShape.Length, activation);
+                kernelName = kernel.Name;
+                weightLength = kernel.InFeatures * kernel.OutFeatures;
+                biasLength = kernel.OutFeatures;
+                if (!linearKernels.Any(k => k.Name == kernel.Name))
+                {
+                    linearKernels.Add(kernel);
+                }
+            }
+
+            // Flatten reuses its source's buffer: in NCHW a flattened sample is the same floats.
+            int workspaceOffset = layer.Kind == LayerKind.Flatten && source >= 0 ? -1 : workspace;
+            if (workspaceOffset >= 0)
+            {
+                workspace += Align(outputShape.Length);
+            }
+
+            layers.Add(new LayerPlan(
+                layer, inputShape, outputShape, source, residual, batchNorm, activation, kernelName,
+                packed, weightLength, packed + Align(weightLength), biasLength, workspaceOffset, tileVectors));
+            packed += Align(weightLength) + Align(biasLength);
+            byName[layer.Name] = index;
+        }
+
+        if (failed || diagnostics.Any(d => DiagnosticDescriptors.Find(d.Id)?.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error))
+        {
+            return new Result<ModelPlan>(null, diagnostics.ToEquatableArray());
+        }
+
+        var plan = new ModelPlan(
+            model.Namespace,
+            model.ClassName,
+            model.Accessibility,
+            input,
+            layers[layers.Count - 1]!.Output,
+            layers.Select(l => l!).ToEquatableArray(),
+            convKernels.ToEquatableArray(),
+            linearKernels.ToEquatableArray(),
+            packed,
+            workspace);
+        return new Result<ModelPlan>(plan, diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>Rounds up to 16 floats (64 bytes) so that every buffer starts on its own cache line.</summary>
+    private static int Align(int length) => (length + 15) & ~15;
+
+    private static (BatchNormSpec?, string?, ActivationSpec) CheckPostOps(LayerSpec layer, List<DiagnosticInfo> diagnostics)
+    {
+        BatchNormSpec? batchNorm = null;
+        string? residual = null;
+        ActivationSpec? activation = null;
+        bool producesValues = layer.Kind is LayerKind.Conv2d or LayerKind.Linear;
+        foreach (PostOpSpec op in layer.PostOps)
+        {
+            if (!producesValues)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.UnsupportedCombination, op.Location, layer.Name,
+                    $"[{layer.Kind}] takes no post-ops; put BatchNorm, residual adds and activations on a [Conv2d] or [Linear] member"));
+                continue;
+            }
+
+            switch (op.Kind)
+            {
+                case PostOpKind.BatchNorm:
+                    if (residual is not null || activation is not null)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(
+                            DiagnosticDescriptors.UnsupportedCombination, op.Location, layer.Name,
+                            "BatchNorm must come first among the post-ops (right after the layer), so that it can be folded into the weights"));
+                    }
+
+                    batchNorm = op.BatchNorm;
+                    CheckBatchNorm(layer, op, diagnostics);
+                    break;
+                case PostOpKind.Residual:
+                    if (activation is not null)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(
+                            DiagnosticDescriptors.UnsupportedCombination, op.Location, layer.Name,
+                            $"the residual add is written after [{activation.Kind}]; Fusion adds the residual before the activation, as ResNet does: write [Residual] first"));
+                    }
+
+                    if (layer.Kind != LayerKind.Conv2d)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(
+                            DiagnosticDescriptors.UnsupportedCombination, op.Location, layer.Name, "residual adds are fused into convolutions only"));
+                    }
+
+                    residual = op.ResidualFrom;
+                    break;
+                case PostOpKind.Activation:
+                    if (activation is not null)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(
+                            DiagnosticDescriptors.UnsupportedCombination, op.Location, layer.Name,
+                            $"one activation per layer, but [{activation.Kind}] and [{op.Activation!.Kind}] are both declared"));
+                    }
+
+                    activation = op.Activation;
+                    CheckActivation(layer, op, diagnostics);
+                    break;
+            }
+        }
+
+        if (batchNorm is not null && layer.Bias)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.RedundantConvBias, layer.LocationOf("Bias"), layer.Name));
+        }
+
+        return (batchNorm, residual, activation ?? new ActivationSpec(ActivationKind.Identity, 0f, 0f));
+    }
+
+    private static void CheckBatchNorm(LayerSpec layer, PostOpSpec op, List<DiagnosticInfo> diagnostics)
+    {
+        BatchNormSpec bn = op.BatchNorm!;
+        if (!(bn.Epsilon > 0f) || float.IsInfinity(bn.Epsilon))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchNorm, layer.LocationOf("Epsilon", "BatchNorm") ?? op.Location, layer.Name, "Epsilon", "positive and finite", Literal(bn.Epsilon)));
+        }
+
+        if (!bn.CumulativeAverage)
+        {
+            if (!(bn.Momentum >= 0f && bn.Momentum <= 1f))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBatchNorm, layer.LocationOf("Momentum", "BatchNorm") ?? op.Location, layer.Name, "Momentum", "between 0 and 1", Literal(bn.Momentum)));
+            }
+            else if (bn.Momentum >= 0.9f && bn.Momentum < 1f)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.KerasMomentum, layer.LocationOf("Momentum", "BatchNorm") ?? op.Location, layer.Name, Literal(bn.Momentum), Literal((float)System.Math.Round(1.0 - bn.Momentum, 6))));
+            }
+        }
+
+        if (!bn.TrackRunningStats)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UntrackedBatchNorm, layer.LocationOf("TrackRunningStats", "BatchNorm") ?? op.Location, layer.Name));
+        }
+    }
+
+    private static void CheckActivation(LayerSpec layer, PostOpSpec op, List<DiagnosticInfo> diagnostics)
+    {
+        ActivationSpec a = op.Activation!;
+        string? problem = a.Kind switch
+        {
+            ActivationKind.Clamp when !(a.Parameter1 <= a.Parameter2) => $"Clamp needs min ≤ max, but min = {Literal(a.Parameter1)} and max = {Literal(a.Parameter2)}",
+            ActivationKind.LeakyRelu when float.IsNaN(a.Parameter1) || float.IsInfinity(a.Parameter1) => $"LeakyRelu's negative slope must be finite, but is {Literal(a.Parameter1)}",
+            ActivationKind.Elu when float.IsNaN(a.Parameter1) || float.IsInfinity(a.Parameter1) => $"Elu's alpha must be finite, but is {Literal(a.Parameter1)}",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidActivation, op.Location, layer.Name, problem));
+        }
+    }
+
+    private static TensorShape? InferShape(LayerSpec layer, TensorShape input, string sourceName, List<DiagnosticInfo> diagnostics)
+    {
+        switch (layer.Kind)
+        {
+            case LayerKind.Conv2d:
+            {
+                if (input.Flat)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SpatialLayerOnFlatInput, layer.LayerAttributeLocation, layer.Name, "Conv2d", sourceName, input.Channels));
+                    return null;
+                }
+
+                int before = diagnostics.Count;
+                Positive(layer, "OutChannels", layer.OutChannels, diagnostics);
+                Positive(layer, layer.KernelHeight == layer.KernelWidth ? "Kernel" : "KernelHeight", layer.KernelHeight, diagnostics);
+                if (layer.KernelWidth != layer.KernelHeight)
+                {
+                    Positive(layer, "KernelWidth", layer.KernelWidth, diagnostics);
+                }
+
+                Positive(layer, "Stride", layer.Stride, diagnostics);
+                Positive(layer, "Dilation", layer.Dilation, diagnostics);
+                Positive(layer, "Groups", layer.Groups, diagnostics);
+                NonNegative(layer, layer.PaddingHeight == layer.PaddingWidth ? "Padding" : "PaddingHeight", layer.PaddingHeight, diagnostics);
+                if (layer.PaddingWidth != layer.PaddingHeight)
+                {
+                    NonNegative(layer, "PaddingWidth", layer.PaddingWidth, diagnostics);
+                }
+
+                if (diagnostics.Count > before)
+                {
+                    return null;
+                }
+
+                if (layer.InChannels != 0 && layer.InChannels != input.Channels)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ChannelMismatch, layer.LocationOf("InChannels"), layer.Name, layer.InChannels, "channels", sourceName, input.Channels));
+                    return null;
+                }
+
+                if (input.Channels % layer.Groups != 0 || layer.OutChannels % layer.Groups != 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GroupsDoNotDivide, layer.LocationOf("Groups"), layer.Name, layer.Groups, input.Channels, layer.OutChannels));
+                    return null;
+                }
+
+                int height = OutputSize(input.Height, layer.KernelHeight, layer.Stride, layer.PaddingHeight, layer.Dilation);
+                int width = OutputSize(input.Width, layer.KernelWidth, layer.Stride, layer.PaddingWidth, layer.Dilation);
+                var output = new TensorShape(layer.OutChannels, height, width, Flat: false);
+                if (height <= 0 || width <= 0)
+                {
+                    string kernel = layer.KernelHeight == layer.KernelWidth ? $"{layer.KernelHeight}" : $"{layer.KernelHeight}×{layer.KernelWidth}";
+                    if (layer.Dilation != 1)
+                    {
+                        kernel += $" (dilation {layer.Dilation})";
+                    }
+
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyOutput, layer.LayerAttributeLocation, layer.Name, input, $"{layer.OutChannels}×{height}×{width}", kernel, layer.Stride, layer.PaddingHeight == layer.PaddingWidth ? $"{layer.PaddingHeight}" : $"{layer.PaddingHeight}×{layer.PaddingWidth}"));
+                    return null;
+                }
+
+                return output;
+            }
+
+            case LayerKind.Linear:
+            {
+                if (!Positive(layer, "OutFeatures", layer.OutChannels, diagnostics))
+                {
+                    return null;
+                }
+
+                if (layer.InChannels != 0 && layer.InChannels != input.Length)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ChannelMismatch, layer.LocationOf("InFeatures"), layer.Name, layer.InChannels, "features", sourceName, input.Length));
+                    return null;
+                }
+
+                return new TensorShape(layer.OutChannels, 1, 1, Flat: true);
+            }
+
+            case LayerKind.MaxPool2d:
+            case LayerKind.AvgPool2d:
+            {
+                string attribute = layer.Kind == LayerKind.MaxPool2d ? "MaxPool2d" : "AvgPool2d";
+                if (input.Flat)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SpatialLayerOnFlatInput, layer.LayerAttributeLocation, layer.Name, attribute, sourceName, input.Channels));
+                    return null;
+                }
+
+                int before = diagnostics.Count;
+                Positive(layer, "Kernel", layer.KernelHeight, diagnostics);
+                Positive(layer, "Stride", layer.Stride, diagnostics);
+                NonNegative(layer, "Padding", layer.PaddingHeight, diagnostics);
+                if (diagnostics.Count > before)
+                {
+                    return null;
+                }
+
+                if (layer.PaddingHeight * 2 > layer.KernelHeight)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, layer.LocationOf("Padding"), layer.Name, "Padding", $"at most half the kernel ({layer.KernelHeight / 2})", layer.PaddingHeight));
+                    return null;
+                }
+
+                int height = OutputSize(input.Height, layer.KernelHeight, layer.Stride, layer.PaddingHeight, 1);
+                int width = OutputSize(input.Width, layer.KernelWidth, layer.Stride, layer.PaddingWidth, 1);
+                if (height <= 0 || width <= 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyOutput, layer.LayerAttributeLocation, layer.Name, input, $"{input.Channels}×{height}×{width}", layer.KernelHeight, layer.Stride, layer.PaddingHeight));
+                    return null;
+                }
+
+                return new TensorShape(input.Channels, height, width, Flat: false);
+            }
+
+            case LayerKind.GlobalAvgPool:
+                if (input.Flat)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SpatialLayerOnFlatInput, layer.LayerAttributeLocation, layer.Name, "GlobalAvgPool", sourceName, input.Channels));
+                    return null;
+                }
+
+                return new TensorShape(input.Channels, 1, 1, Flat: false);
+
+            default:
+                return new TensorShape(input.Length, 1, 1, Flat: true);
+        }
+    }
+
+    /// <summary>PyTorch's ⌊(in + 2p − d(k − 1) − 1)/s⌋ + 1, as a floor also for negative numerators.</summary>
+    public static int OutputSize(int input, int kernel, int stride, int padding, int dilation)
+    {
+        int numerator = input + 2 * padding - dilation * (kernel - 1) - 1;
+        return numerator < 0 ? 0 : numerator / stride + 1;
+    }
+
+    private static bool Positive(LayerSpec layer, string argument, int value, List<DiagnosticInfo> diagnostics)
+    {
+        if (value > 0)
+        {
+            return true;
+        }
+
+        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, layer.LocationOf(argument), layer.Name, argument, "positive", value));
+        return false;
+    }
+
+    private static void NonNegative(LayerSpec layer, string argument, int value, List<DiagnosticInfo> diagnostics)
+    {
+        if (value < 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHyperparameter, layer.LocationOf(argument), layer.Name, argument, "zero or positive", value));
+        }
+    }
+
+    private static string Literal(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+}

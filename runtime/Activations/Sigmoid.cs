@@ -1,0 +1,17 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Fusion.Activations;
+
+/// <summary><c>f(x) = 1 / (1 + e^−x)</c>.</summary>
+public readonly struct Sigmoid : IActivation
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> x) => VectorMath.Sigmoid(x);
+}

@@ -1,0 +1,17 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Fusion.Activations;
+
+/// <summary>SiLU / swish: <c>f(x) = x·σ(x) = x / (1 + e^−x)</c>.</summary>
+public readonly struct Silu : IActivation
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Invoke(float x) => x / (1f + MathF.Exp(-x));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Invoke(Vector256<float> x) => x * VectorMath.Sigmoid(x);
+}

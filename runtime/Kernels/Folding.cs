@@ -1,0 +1,130 @@
+using System;
+
+namespace Fusion.Kernels;
+
+/// <summary>
+/// Folds eval-mode BatchNorm into the preceding layer's weights and packs them in the layouts the generated
+/// kernels read. <c>W' = W·s</c>, <c>b' = (b − μ)·s + β</c>, <c>s = γ/√(σ² + ε)</c> (BATCHNORM.md §3), in double,
+/// rounded once.
+/// </summary>
+public static class Folding
+{
+    /// <summary>Floats in the packed weights of a convolution: per group, the output channels padded to whole vectors of 8.</summary>
+    public static int PackedConvWeightLength(int groups, int outPerGroup, int inPerGroup, int kernelHeight, int kernelWidth)
+        => groups * RoundUp8(outPerGroup) * inPerGroup * kernelHeight * kernelWidth;
+
+    /// <summary>Floats in the packed bias of a convolution.</summary>
+    public static int PackedConvBiasLength(int groups, int outPerGroup) => groups * RoundUp8(outPerGroup);
+
+    /// <summary>
+    /// Packs a convolution with its BatchNorm folded in for the direct tiled kernels. Per group, the output channels
+    /// are padded with zero filters to whole vectors of 8 and cut into tiles of <paramref name="tileVectors"/>
+    /// vectors (the last tile may be narrower). Each tile holds, for each block of up to 8 input channels, for each
+    /// kh, kw, for each input channel of the block, its tile's output channels contiguously:
+    /// <c>[group][tile][channel block][kh][kw][channel in block][tile lanes]</c>. A tile starting at vector v0
+    /// begins at float <c>(group·vectorsPerGroup + v0)·8·C_in/groups·kH·kW</c>.
+    /// </summary>
+    public static void PackConv(ConvBlock block, int tileVectors, Span<float> packedWeights, Span<float> packedBias)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        Conv2d conv = block.Conv;
+        int groups = conv.Groups, outPerGroup = conv.OutChannels / groups, inPerGroup = conv.InChannels / groups;
+        int kh = conv.KernelHeight, kw = conv.KernelWidth, taps = kh * kw;
+        int vectors = RoundUp8(outPerGroup) / 8;
+        CheckLength(packedWeights, PackedConvWeightLength(groups, outPerGroup, inPerGroup, kh, kw), nameof(packedWeights));
+        CheckLength(packedBias, PackedConvBiasLength(groups, outPerGroup), nameof(packedBias));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tileVectors);
+
+        Span<float> scale = new float[conv.OutChannels], shift = new float[conv.OutChannels];
+        GetScaleShift(block.BatchNorm, scale, shift);
+        ReadOnlySpan<float> weight = conv.Weight.Data;
+        ReadOnlySpan<float> bias = conv.Bias is null ? default : conv.Bias.Data;
+
+        packedWeights.Clear();
+        packedBias.Clear();
+        for (int g = 0; g < groups; g++)
+        {
+            for (int lane = 0; lane < outPerGroup; lane++)
+            {
+                int oc = g * outPerGroup + lane;
+                double b = bias.IsEmpty ? 0.0 : bias[oc];
+                packedBias[g * vectors * 8 + lane] = (float)(b * scale[oc] + shift[oc]);
+            }
+
+            for (int v0 = 0; v0 < vectors; v0 += tileVectors)
+            {
+                int tileLanes = Math.Min(tileVectors, vectors - v0) * 8;
+                int tileStart = (g * vectors + v0) * 8 * inPerGroup * taps;
+                for (int block0 = 0; block0 < inPerGroup; block0 += 8)
+                {
+                    int blockChannels = Math.Min(8, inPerGroup - block0);
+                    int blockStart = tileStart + block0 * taps * tileLanes;
+                    for (int ic = 0; ic < blockChannels; ic++)
+                    {
+                        for (int tap = 0; tap < taps; tap++)
+                        {
+                            for (int lane = 0; lane < tileLanes; lane++)
+                            {
+                                int ocInGroup = v0 * 8 + lane;
+                                if (ocInGroup >= outPerGroup)
+                                {
+                                    continue;
+                                }
+
+                                int oc = g * outPerGroup + ocInGroup;
+                                float w = weight[((oc * inPerGroup) + block0 + ic) * taps + tap];
+                                packedWeights[blockStart + (tap * blockChannels + ic) * tileLanes + lane] = (float)((double)w * scale[oc]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Folds a fully connected layer's BatchNorm1d: weights stay [out, in], bias [out].</summary>
+    public static void FoldLinear(LinearBlock block, Span<float> weights, Span<float> bias)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        Linear linear = block.Linear;
+        int outFeatures = linear.OutFeatures, inFeatures = linear.InFeatures;
+        CheckLength(weights, outFeatures * inFeatures, nameof(weights));
+        CheckLength(bias, outFeatures, nameof(bias));
+        Span<float> scale = new float[outFeatures], shift = new float[outFeatures];
+        GetScaleShift(block.BatchNorm, scale, shift);
+        ReadOnlySpan<float> w = linear.Weight.Data;
+        ReadOnlySpan<float> b = linear.Bias is null ? default : linear.Bias.Data;
+        for (int o = 0; o < outFeatures; o++)
+        {
+            for (int i = 0; i < inFeatures; i++)
+            {
+                weights[o * inFeatures + i] = (float)((double)w[o * inFeatures + i] * scale[o]);
+            }
+
+            bias[o] = (float)((b.IsEmpty ? 0.0 : b[o]) * scale[o] + shift[o]);
+        }
+    }
+
+    private static void GetScaleShift(BatchNorm? batchNorm, Span<float> scale, Span<float> shift)
+    {
+        if (batchNorm is null)
+        {
+            scale.Fill(1f);
+            shift.Clear();
+        }
+        else
+        {
+            batchNorm.GetEvalScaleShift(scale, shift);
+        }
+    }
+
+    private static int RoundUp8(int value) => (value + 7) & ~7;
+
+    private static void CheckLength(Span<float> span, int expected, string name)
+    {
+        if (span.Length != expected)
+        {
+            throw new ArgumentException($"Expected {expected} floats for the packed layout; the span holds {span.Length}.", name);
+        }
+    }
+}

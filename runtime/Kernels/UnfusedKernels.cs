@@ -1,0 +1,201 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using Fusion.Activations;
+
+namespace Fusion.Kernels;
+
+/// <summary>
+/// Shape-agnostic kernels, one operation per pass over memory, with every shape a runtime argument. They back
+/// the generated <c>ForwardUnfused</c>: the three-pass baseline (conv, then BatchNorm, then activation) that shows
+/// what fusion and specialisation save. Written to be read, not to be fast.
+/// </summary>
+public static class UnfusedKernels
+{
+    /// <summary>Direct convolution with the layer's own (unfolded) weights and bias, NCHW in and out.</summary>
+    public static void Conv2d(ReadOnlySpan<float> input, Conv2d conv, Span<float> output, int batch, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(conv);
+        int outHeight = (height + 2 * conv.PaddingHeight - conv.Dilation * (conv.KernelHeight - 1) - 1) / conv.Stride + 1;
+        int outWidth = (width + 2 * conv.PaddingWidth - conv.Dilation * (conv.KernelWidth - 1) - 1) / conv.Stride + 1;
+        int inPerGroup = conv.InChannels / conv.Groups, outPerGroup = conv.OutChannels / conv.Groups;
+        CheckLength(input, batch * conv.InChannels * height * width, nameof(input));
+        CheckLength(output, batch * conv.OutChannels * outHeight * outWidth, nameof(output));
+        ReadOnlySpan<float> weight = conv.Weight.Data;
+        ReadOnlySpan<float> bias = conv.Bias is null ? default : conv.Bias.Data;
+        for (int n = 0; n < batch; n++)
+        {
+            for (int oc = 0; oc < conv.OutChannels; oc++)
+            {
+                int g = oc / outPerGroup;
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    for (int ow = 0; ow < outWidth; ow++)
+                    {
+                        float sum = bias.IsEmpty ? 0f : bias[oc];
+                        for (int ic = 0; ic < inPerGroup; ic++)
+                        {
+                            int plane = (n * conv.InChannels + g * inPerGroup + ic) * height;
+                            for (int kh = 0; kh < conv.KernelHeight; kh++)
+                            {
+                                int ih = oh * conv.Stride - conv.PaddingHeight + kh * conv.Dilation;
+                                if ((uint)ih >= (uint)height)
+                                {
+                                    continue;
+                                }
+
+                                for (int kw = 0; kw < conv.KernelWidth; kw++)
+                                {
+                                    int iw = ow * conv.Stride - conv.PaddingWidth + kw * conv.Dilation;
+                                    if ((uint)iw < (uint)width)
+                                    {
+                                        sum += weight[((oc * inPerGroup + ic) * conv.KernelHeight + kh) * conv.KernelWidth + kw] * input[(plane + ih) * width + iw];
+                                    }
+                                }
+                            }
+                        }
+
+                        output[((n * conv.OutChannels + oc) * outHeight + oh) * outWidth + ow] = sum;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Eval-mode BatchNorm in place: <c>y = s·x + t</c> per channel over <c>batch × channels × planeSize</c> floats.</summary>
+    public static void BatchNormEval(Span<float> data, BatchNorm batchNorm, int batch, int planeSize)
+    {
+        ArgumentNullException.ThrowIfNull(batchNorm);
+        int channels = batchNorm.Features;
+        CheckLength(data, batch * channels * planeSize, nameof(data));
+        Span<float> scale = new float[channels];
+        Span<float> shift = new float[channels];
+        batchNorm.GetEvalScaleShift(scale, shift);
+        for (int n = 0; n < batch; n++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                Span<float> plane = data.Slice((n * channels + c) * planeSize, planeSize);
+                for (int i = 0; i < plane.Length; i++)
+                {
+                    plane[i] = scale[c] * plane[i] + shift[c];
+                }
+            }
+        }
+    }
+
+    /// <summary><c>data += addend</c>, element-wise.</summary>
+    public static void Add(Span<float> data, ReadOnlySpan<float> addend)
+    {
+        CheckLength(addend, data.Length, nameof(addend));
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] += addend[i];
+        }
+    }
+
+    /// <summary>Applies <paramref name="activation"/> in place, eight at a time where it can.</summary>
+    public static void Activate<TActivation>(Span<float> data, TActivation activation)
+        where TActivation : struct, IActivation
+    {
+        Span<Vector256<float>> vectors = MemoryMarshal.Cast<float, Vector256<float>>(data);
+        for (int i = 0; i < vectors.Length; i++)
+        {
+            vectors[i] = activation.Invoke(vectors[i]);
+        }
+
+        for (int i = vectors.Length * 8; i < data.Length; i++)
+        {
+            data[i] = activation.Invoke(data[i]);
+        }
+    }
+
+    /// <summary>Max, average or global-average pooling, NCHW in and out.</summary>
+    public static void Pool(ReadOnlySpan<float> input, PoolLayer pool, Span<float> output, int batch, int channels, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        CheckLength(input, batch * channels * height * width, nameof(input));
+        if (pool.Kind == PoolKind.GlobalAverage)
+        {
+            CheckLength(output, batch * channels, nameof(output));
+            for (int plane = 0; plane < batch * channels; plane++)
+            {
+                double sum = 0;
+                foreach (float value in input.Slice(plane * height * width, height * width))
+                {
+                    sum += value;
+                }
+
+                output[plane] = (float)(sum / (height * width));
+            }
+
+            return;
+        }
+
+        int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
+        int outHeight = (height + 2 * p - k) / s + 1, outWidth = (width + 2 * p - k) / s + 1;
+        CheckLength(output, batch * channels * outHeight * outWidth, nameof(output));
+        for (int plane = 0; plane < batch * channels; plane++)
+        {
+            ReadOnlySpan<float> x = input.Slice(plane * height * width, height * width);
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                for (int ow = 0; ow < outWidth; ow++)
+                {
+                    float max = float.NegativeInfinity, sum = 0f;
+                    int count = 0;
+                    for (int kh = 0; kh < k; kh++)
+                    {
+                        for (int kw = 0; kw < k; kw++)
+                        {
+                            int ih = oh * s - p + kh, iw = ow * s - p + kw;
+                            if ((uint)ih < (uint)height && (uint)iw < (uint)width)
+                            {
+                                float value = x[ih * width + iw];
+                                max = MathF.Max(max, value);
+                                sum += value;
+                                count++;
+                            }
+                        }
+                    }
+
+                    float divisor = pool.CountIncludePad
+                        ? (Math.Min(oh * s - p + k, height + p) - (oh * s - p)) * (Math.Min(ow * s - p + k, width + p) - (ow * s - p))
+                        : count;
+                    output[(plane * outHeight + oh) * outWidth + ow] = pool.Kind == PoolKind.Max ? max : sum / divisor;
+                }
+            }
+        }
+    }
+
+    /// <summary>A fully connected layer with its own (unfolded) weights: <c>y = W·x + b</c> per sample.</summary>
+    public static void Linear(ReadOnlySpan<float> input, Linear linear, Span<float> output, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(linear);
+        int inFeatures = linear.InFeatures, outFeatures = linear.OutFeatures;
+        CheckLength(input, batch * inFeatures, nameof(input));
+        CheckLength(output, batch * outFeatures, nameof(output));
+        ReadOnlySpan<float> weight = linear.Weight.Data;
+        for (int n = 0; n < batch; n++)
+        {
+            for (int o = 0; o < outFeatures; o++)
+            {
+                float sum = linear.Bias is null ? 0f : linear.Bias.Data[o];
+                for (int i = 0; i < inFeatures; i++)
+                {
+                    sum += weight[o * inFeatures + i] * input[n * inFeatures + i];
+                }
+
+                output[n * outFeatures + o] = sum;
+            }
+        }
+    }
+
+    private static void CheckLength(ReadOnlySpan<float> span, int expected, string name)
+    {
+        if (span.Length != expected)
+        {
+            throw new ArgumentException($"Expected {expected} floats; the span holds {span.Length}.", name);
+        }
+    }
+}
