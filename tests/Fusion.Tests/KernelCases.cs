@@ -1,0 +1,135 @@
+using Fusion;
+
+// The models whose generated kernels the numeric tests check against Reference. Each is one row of the kernel case
+// table (KernelTests.Cases): together they cover 1, 3, 5, 17 and 64 channels, kernels 1/3/5/7 and 1×3/3×1, strides
+// 1 and 2, padding 0–3, dilation 2, groups and depthwise, non-square inputs, widths that leave a partial tile,
+// output channels that leave a partial vector, every activation, residual adds and a second input path.
+namespace Fusion.Tests.Cases;
+
+[FusedModel(InputChannels = 3, InputHeight = 32, InputWidth = 32)]
+public partial class C3to16K3S1P1 { [Conv2d(16, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 1, InputHeight = 9, InputWidth = 7)]
+public partial class C1to1K3S1P0 { [Conv2d(1, Kernel = 3)] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 5, InputHeight = 11, InputWidth = 13)]
+public partial class C5to17K5S1P2 { [Conv2d(17, Kernel = 5, Padding = 2, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 17, InputHeight = 10, InputWidth = 19)]
+public partial class C17to5K3S2P1 { [Conv2d(5, Kernel = 3, Stride = 2, Padding = 1, Bias = false), BatchNorm] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 64, InputHeight = 14, InputWidth = 14)]
+public partial class C64to64K3S1P1 { [Conv2d(64, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 16, InputHeight = 12, InputWidth = 12)]
+public partial class C16to40K1S1P0 { [Conv2d(40, Kernel = 1), Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 32, InputHeight = 15, InputWidth = 15)]
+public partial class C32to64K1S2P0 { [Conv2d(64, Kernel = 1, Stride = 2, Bias = false), BatchNorm] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 3, InputHeight = 23, InputWidth = 29)]
+public partial class C3to8K7S2P3 { [Conv2d(8, Kernel = 7, Stride = 2, Padding = 3, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 8, InputHeight = 13, InputWidth = 17)]
+public partial class C8to24K3S1P2D2 { [Conv2d(24, Kernel = 3, Padding = 2, Dilation = 2, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 16, InputHeight = 9, InputWidth = 9)]
+public partial class C16to32K3G4 { [Conv2d(32, Kernel = 3, Padding = 1, Groups = 4, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 17, InputHeight = 12, InputWidth = 10)]
+public partial class C17Depthwise { [Conv2d(17, Kernel = 3, Padding = 1, Groups = 17, Bias = false), BatchNorm, Relu6] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 32, InputHeight = 16, InputWidth = 16)]
+public partial class C32DepthwiseS2 { [Conv2d(32, Kernel = 3, Stride = 2, Padding = 1, Groups = 32, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 6, InputHeight = 8, InputWidth = 30)]
+public partial class C6to12K1x3 { [Conv2d(12, KernelHeight = 1, KernelWidth = 3, PaddingWidth = 1), Silu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 6, InputHeight = 21, InputWidth = 5)]
+public partial class C6to9K3x1 { [Conv2d(9, KernelHeight = 3, KernelWidth = 1, PaddingHeight = 1, Stride = 2)] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 5, InputWidth = 6)]
+public partial class C4to8K5S1P3 { [Conv2d(8, Kernel = 5, Padding = 3, Bias = false), BatchNorm, LeakyRelu(0.2f)] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 3, InputHeight = 2, InputWidth = 3)]
+public partial class C3to48K3TinyImage { [Conv2d(48, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 9, InputHeight = 7, InputWidth = 50)]
+public partial class C9to33K3Wide { [Conv2d(33, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+// One case per activation: 10 channels (a partial second vector), a width that leaves a partial tile.
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActIdentity { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Identity] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActLeakyRelu { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, LeakyRelu(0.1f)] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActClamp { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Clamp(-0.5f, 0.75f)] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActSigmoid { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Sigmoid] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActTanh { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Tanh] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActSilu { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Silu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActGelu { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Gelu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActGeluTanh { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Gelu(Approximate = GeluApproximation.Tanh)] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActHardSwish { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, HardSwish] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActHardSigmoid { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, HardSigmoid] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActElu { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Elu(0.7f)] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActMish { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Mish] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 4, InputHeight = 6, InputWidth = 11)]
+public partial class ActRelu6 { [Conv2d(10, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu6] public partial ConvBlock Conv { get; } }
+
+// Topologies: a residual add inside the fused kernel, and ResNet's projection shortcut on a second input path.
+[FusedModel(InputChannels = 8, InputHeight = 10, InputWidth = 10)]
+public partial class ResidualBlock
+{
+    [Conv2d(24, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock A { get; }
+    [Conv2d(24, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(A)), Relu] public partial ConvBlock B { get; }
+}
+
+[FusedModel(InputChannels = 16, InputHeight = 14, InputWidth = 14)]
+public partial class ProjectionShortcut
+{
+    [Conv2d(32, Kernel = 3, Stride = 2, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv1 { get; }
+    [Conv2d(32, Kernel = 3, Padding = 1, Bias = false), BatchNorm] public partial ConvBlock Conv2 { get; }
+    [Input(InputAttribute.ModelInput), Conv2d(32, Kernel = 1, Stride = 2, Bias = false), BatchNorm] public partial ConvBlock Shortcut { get; }
+    [Input(nameof(Conv2)), Conv2d(32, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(Shortcut)), Relu] public partial ConvBlock Out { get; }
+}
+
+// Heads: pooling, flatten, Linear with BatchNorm1d and an activation.
+[FusedModel(InputChannels = 3, InputHeight = 16, InputWidth = 16)]
+public partial class PoolingHead
+{
+    [Conv2d(8, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Stem { get; }
+    [MaxPool2d(3, Stride = 2, Padding = 1)] public partial PoolLayer MaxPool { get; }
+    [AvgPool2d(2)] public partial PoolLayer AvgPool { get; }
+    [Flatten] public partial FlattenLayer Flat { get; }
+    [Linear(37, Bias = false), BatchNorm, Tanh] public partial LinearBlock Hidden { get; }
+    [Linear(10)] public partial LinearBlock Logits { get; }
+}
+
+[FusedModel(InputChannels = 5, InputHeight = 7, InputWidth = 9)]
+public partial class AvgPoolNoPadCount
+{
+    [AvgPool2d(3, Stride = 2, Padding = 1, CountIncludePad = false)] public partial PoolLayer Pool { get; }
+    [GlobalAvgPool] public partial PoolLayer Global { get; }
+    [Linear(3)] public partial Layer Head { get; }
+}

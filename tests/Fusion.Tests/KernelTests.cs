@@ -1,0 +1,85 @@
+using System;
+using System.Linq;
+using Fusion.Tests.Cases;
+using Xunit;
+
+namespace Fusion.Tests;
+
+/// <summary>
+/// Every generated kernel kind against the naive double-precision reference, over the table of declared cases in
+/// KernelCases.cs, at batch 1 and 3. Outputs are pre-filled with NaN so that an output a kernel never writes fails.
+/// The tolerance is <see cref="Reference.Tolerance"/>: the float32 dot-product error bound, not a tuned constant.
+/// </summary>
+public sealed class KernelTests
+{
+    public static readonly Type[] CaseTypes =
+    [
+        typeof(C3to16K3S1P1), typeof(C1to1K3S1P0), typeof(C5to17K5S1P2), typeof(C17to5K3S2P1), typeof(C64to64K3S1P1),
+        typeof(C16to40K1S1P0), typeof(C32to64K1S2P0), typeof(C3to8K7S2P3), typeof(C8to24K3S1P2D2), typeof(C16to32K3G4),
+        typeof(C17Depthwise), typeof(C32DepthwiseS2), typeof(C6to12K1x3), typeof(C6to9K3x1), typeof(C4to8K5S1P3),
+        typeof(C3to48K3TinyImage), typeof(C9to33K3Wide),
+        typeof(ActIdentity), typeof(ActLeakyRelu), typeof(ActClamp), typeof(ActSigmoid), typeof(ActTanh), typeof(ActSilu),
+        typeof(ActGelu), typeof(ActGeluTanh), typeof(ActHardSwish), typeof(ActHardSigmoid), typeof(ActElu), typeof(ActMish),
+        typeof(ActRelu6),
+        typeof(ResidualBlock), typeof(ProjectionShortcut), typeof(PoolingHead), typeof(AvgPoolNoPadCount),
+        typeof(Fusion.Samples.TinyNetForTests),
+    ];
+
+    public static TheoryData<string, int> Cases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (Type type in CaseTypes)
+        {
+            data.Add(type.Name, 1);
+            data.Add(type.Name, 3);
+        }
+
+        return data;
+    }
+
+    private static Type Find(string name) => CaseTypes.Single(t => t.Name == name);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Fused_forward_matches_the_reference(string name, int batch)
+    {
+        IFusedModel model = ModelHarness.Create(Find(name));
+        float[] input = ModelHarness.RandomInput(model, batch, seed: 5);
+        float[] output = new float[batch * model.OutputLength];
+        output.AsSpan().Fill(float.NaN);
+
+        model.Forward(input, output, batch);
+
+        ModelHarness.AssertMatchesReference(model, input, output, batch, "fused");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Unfused_forward_matches_the_reference(string name, int batch)
+    {
+        IFusedModel model = ModelHarness.Create(Find(name));
+        float[] input = ModelHarness.RandomInput(model, batch, seed: 6);
+        float[] output = new float[batch * model.OutputLength];
+        output.AsSpan().Fill(float.NaN);
+
+        model.ForwardUnfused(input, output, batch);
+
+        ModelHarness.AssertMatchesReference(model, input, output, batch, "unfused");
+    }
+
+    [Fact]
+    public void Large_inputs_do_not_overflow_the_transcendental_activations()
+    {
+        // ±80 after BatchNorm reaches exp's overflow range: sigmoid, SiLU, tanh, GELU, ELU and Mish must stay finite and exact.
+        foreach (Type type in new[] { typeof(ActSigmoid), typeof(ActSilu), typeof(ActTanh), typeof(ActGelu), typeof(ActGeluTanh), typeof(ActElu), typeof(ActMish) })
+        {
+            IFusedModel model = ModelHarness.Create(type);
+            float[] input = ModelHarness.RandomInput(model, 1, seed: 9).Select(v => v * 80f).ToArray();
+            float[] output = new float[model.OutputLength];
+            output.AsSpan().Fill(float.NaN);
+            model.Forward(input, output, 1);
+            Assert.All(output, v => Assert.True(float.IsFinite(v), $"{type.Name} produced {v}"));
+            ModelHarness.AssertMatchesReference(model, input, output, 1, "fused, inputs ×80");
+        }
+    }
+}
