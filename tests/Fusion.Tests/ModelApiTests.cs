@@ -1,0 +1,193 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using Fusion.Samples;
+using Fusion.Tests.Cases;
+using Xunit;
+
+namespace Fusion.Tests;
+
+/// <summary>What users rely on from a generated model's surface: constants, names, checks, folding, threads, allocation.</summary>
+public sealed class ModelApiTests
+{
+    [Fact]
+    public void Constants_give_per_sample_lengths()
+    {
+        Assert.Equal(3 * 32 * 32, TinyNetForTests.InputLength);
+        Assert.Equal(10, TinyNetForTests.OutputLength);
+        IFusedModel model = new ProjectionShortcut();
+        Assert.Equal(16 * 14 * 14, model.InputLength);
+        Assert.Equal(32 * 7 * 7, model.OutputLength);
+    }
+
+    [Fact]
+    public void State_dict_uses_PyTorch_names_and_shapes()
+    {
+        var model = new TinyNetForTests();
+        string[] names = model.StateDict().Select(t => t.Name).ToArray();
+        Assert.Equal(
+            new[]
+            {
+                "stem.conv.weight", "stem.bn.weight", "stem.bn.bias", "stem.bn.running_mean", "stem.bn.running_var",
+                "down1.conv.weight", "down1.bn.weight", "down1.bn.bias", "down1.bn.running_mean", "down1.bn.running_var",
+            },
+            names.Take(10));
+        Assert.Equal(new[] { "head.linear.weight", "head.linear.bias" }, names.TakeLast(2));
+        Assert.Equal(new[] { 32, 16, 3, 3 }, model.GetTensor("down1.conv.weight").Shape.ToArray());
+        Assert.Equal(new[] { 10, 128 }, model.GetTensor("head.linear.weight").Shape.ToArray());
+        Assert.Same(model.Stem.Conv.Weight, model.GetTensor("stem.conv.weight"));
+    }
+
+    [Fact]
+    public void Unknown_tensor_name_lists_the_names_that_exist()
+    {
+        var error = Assert.Throws<System.Collections.Generic.KeyNotFoundException>(() => new ResidualBlock().GetTensor("a.conv.bias"));
+        Assert.Contains("'a.conv.bias'", error.Message);
+        Assert.Contains("a.conv.weight", error.Message);
+    }
+
+    [Fact]
+    public void BatchNorm_starts_like_PyTorch()
+    {
+        var bn = new TinyNetForTests().Stem.BatchNorm!;
+        Assert.All(bn.Weight!.Data.ToArray(), v => Assert.Equal(1f, v));
+        Assert.All(bn.Bias!.Data.ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(bn.RunningMean!.Data.ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(bn.RunningVar!.Data.ToArray(), v => Assert.Equal(1f, v));
+        Assert.Equal(0, bn.NumBatchesTracked);
+        Assert.Equal(1e-5f, bn.Epsilon);
+        Assert.Equal(0.1f, bn.Momentum);
+    }
+
+    [Fact]
+    public void Weights_are_Kaiming_uniform_and_seeded()
+    {
+        var a = new TinyNetForTests(seed: 3);
+        var b = new TinyNetForTests(seed: 3);
+        var c = new TinyNetForTests(seed: 4);
+        float[] wa = a.Down1.Conv.Weight.Data.ToArray();
+        Assert.Equal(wa, b.Down1.Conv.Weight.Data.ToArray());
+        Assert.NotEqual(wa, c.Down1.Conv.Weight.Data.ToArray());
+
+        float bound = 1f / MathF.Sqrt(16 * 3 * 3); // PyTorch: kaiming_uniform_(a=√5) → U(±1/√fan_in)
+        Assert.All(wa, v => Assert.InRange(v, -bound, bound));
+        Assert.True(wa.Max() > 0.9f * bound && wa.Min() < -0.9f * bound, "the weights should fill the interval");
+        double mean = wa.Average(v => (double)v), variance = wa.Average(v => (v - mean) * (v - mean));
+        Assert.InRange(variance, bound * bound / 3 * 0.85, bound * bound / 3 * 1.15); // U(±b) has variance b²/3
+    }
+
+    [Fact]
+    public void Wrong_input_length_names_expected_and_actual()
+    {
+        var model = new TinyNetForTests();
+        var error = Assert.Throws<ArgumentException>(() => model.Forward(new float[3071], new float[10], 1));
+        Assert.Equal("input", error.ParamName);
+        Assert.Contains("3072", error.Message);
+        Assert.Contains("3071", error.Message);
+    }
+
+    [Fact]
+    public void Wrong_output_length_names_expected_and_actual()
+    {
+        var model = new TinyNetForTests();
+        var error = Assert.Throws<ArgumentException>(() => model.Forward(new float[2 * 3072], new float[10], 2));
+        Assert.Equal("output", error.ParamName);
+        Assert.Contains("20", error.Message);
+        Assert.Contains("holds 10", error.Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void Batch_must_be_positive(int batch)
+    {
+        var model = new TinyNetForTests();
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward(Array.Empty<float>(), Array.Empty<float>(), batch));
+        Assert.Equal("batch", error.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.ForwardUnfused(Array.Empty<float>(), Array.Empty<float>(), batch));
+    }
+
+    [Fact]
+    public void Parameter_of_wrong_length_is_refused_and_left_unchanged()
+    {
+        var model = new TinyNetForTests();
+        Parameter weight = model.Head.Linear.Weight;
+        float[] before = weight.Data.ToArray();
+        var error = Assert.Throws<ArgumentException>(() => weight.CopyFrom(new float[5]));
+        Assert.Contains("head.linear.weight", error.Message);
+        Assert.Contains("1280", error.Message);
+        Assert.Equal(before, weight.Data.ToArray());
+    }
+
+    [Fact]
+    public void Folded_weights_follow_parameter_changes()
+    {
+        IFusedModel model = ModelHarness.Create(typeof(ResidualBlock));
+        float[] input = ModelHarness.RandomInput(model, 2, seed: 1);
+        float[] before = new float[2 * model.OutputLength];
+        model.Forward(input, before, 2);
+
+        // Change a BatchNorm statistic and a conv weight: the next Forward must use both.
+        model.GetTensor("b.bn.running_var").Update(v => v[3] = 4f);
+        model.GetTensor("a.conv.weight").Update(v => v[0] += 0.5f);
+        float[] after = new float[2 * model.OutputLength];
+        model.Forward(input, after, 2);
+
+        Assert.NotEqual(before, after);
+        ModelHarness.AssertMatchesReference(model, input, after, 2, "after a parameter change");
+    }
+
+    [Fact]
+    public void Concurrent_forward_calls_on_distinct_buffers_agree_with_sequential_ones()
+    {
+        IFusedModel model = ModelHarness.Create(typeof(TinyNetForTests));
+        const int Calls = 16;
+        float[][] inputs = Enumerable.Range(0, Calls).Select(i => ModelHarness.RandomInput(model, 1 + i % 3, seed: (ulong)i)).ToArray();
+        float[][] sequential = inputs.Select(x => new float[x.Length / model.InputLength * model.OutputLength]).ToArray();
+        for (int i = 0; i < Calls; i++)
+        {
+            model.Forward(inputs[i], sequential[i], inputs[i].Length / model.InputLength);
+        }
+
+        for (int round = 0; round < 20; round++)
+        {
+            float[][] concurrent = inputs.Select(x => new float[x.Length / model.InputLength * model.OutputLength]).ToArray();
+            Parallel.For(0, Calls, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => model.Forward(inputs[i], concurrent[i], inputs[i].Length / model.InputLength));
+            for (int i = 0; i < Calls; i++)
+            {
+                Assert.Equal(sequential[i], concurrent[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Forward_allocates_nothing_after_the_first_call()
+    {
+        var model = new TinyNetForTests();
+        float[] input = new float[4 * TinyNetForTests.InputLength];
+        float[] output = new float[4 * TinyNetForTests.OutputLength];
+        model.Forward(input, output, 4);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            model.Forward(input, output, 4);
+            model.Forward(input.AsSpan(0, TinyNetForTests.InputLength), output.AsSpan(0, 10), 1);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Layer_objects_are_the_declared_members()
+    {
+        var model = new PoolingHead();
+        Assert.Equal(new Layer[] { model.Stem, model.MaxPool, model.AvgPool, model.Flat, model.Hidden, model.Logits }, model.Layers);
+        Assert.Equal(PoolKind.Max, model.MaxPool.Kind);
+        Assert.Equal(2, model.MaxPool.Stride);
+        Assert.Equal(2, model.AvgPool.Stride); // defaults to the window, like PyTorch
+        Assert.Null(model.Logits.BatchNorm);
+        Assert.NotNull(model.Hidden.BatchNorm);
+        Assert.Equal(37, model.Hidden.BatchNorm!.Features);
+    }
+}

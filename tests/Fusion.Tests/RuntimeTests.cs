@@ -1,0 +1,112 @@
+using System;
+using System.Linq;
+using System.Runtime.Intrinsics;
+using Fusion.Activations;
+using Xunit;
+
+namespace Fusion.Tests;
+
+/// <summary>The runtime's primitives, each against its definition.</summary>
+public sealed class RuntimeTests
+{
+    [Fact]
+    public void SeededRandom_is_SplitMix64()
+    {
+        // Reference outputs of SplitMix64 seeded with 0 (Vigna's splitmix64.c).
+        var random = new SeededRandom(0);
+        Assert.Equal(0xE220A8397B1DCDAFUL, random.NextUInt64());
+        Assert.Equal(0x6E789E6AA1B965F4UL, random.NextUInt64());
+        Assert.Equal(0x06C45D188009454FUL, random.NextUInt64());
+    }
+
+    public static TheoryData<string> ActivationNames() => new() { "Identity", "Relu", "LeakyRelu", "Relu6", "Clamp", "Sigmoid", "Tanh", "Silu", "Gelu", "GeluTanh", "HardSwish", "HardSigmoid", "Elu", "Mish" };
+
+    private static (IActivation Op, Func<double, double> Exact) Activation(string name) => name switch
+    {
+        "Identity" => (new Identity(), x => x),
+        "Relu" => (new Relu(), x => Math.Max(x, 0)),
+        "LeakyRelu" => (new LeakyRelu(0.05f), x => x >= 0 ? x : 0.05 * x),
+        "Relu6" => (new Relu6(), x => Math.Clamp(x, 0, 6)),
+        "Clamp" => (new Clamp(-1.5f, 2.5f), x => Math.Clamp(x, -1.5, 2.5)),
+        "Sigmoid" => (new Sigmoid(), x => 1 / (1 + Math.Exp(-x))),
+        "Tanh" => (new Tanh(), Math.Tanh),
+        "Silu" => (new Silu(), x => x / (1 + Math.Exp(-x))),
+        "Gelu" => (new Gelu(), x => 0.5 * x * (1 + Reference.Erf(x / Math.Sqrt(2)))),
+        "GeluTanh" => (new GeluTanh(), x => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)))),
+        "HardSwish" => (new HardSwish(), x => x * Math.Clamp(x + 3, 0, 6) / 6),
+        "HardSigmoid" => (new HardSigmoid(), x => Math.Clamp(x + 3, 0, 6) / 6),
+        "Elu" => (new Elu(1.3f), x => x > 0 ? x : 1.3 * (Math.Exp(x) - 1)),
+        "Mish" => (new Mish(), x => x * Math.Tanh(Math.Log(1 + Math.Exp(x)))),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    /// <summary>
+    /// Scalar and vector forms against the exact formula in double, from −100 to 100 and densely around 0:
+    /// within 4 ulps relative plus 3e-7 absolute (the A&amp;S erf approximation's 1.5e-7, doubled by GELU's x/2·2).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ActivationNames))]
+    public void Activation_matches_its_formula(string name)
+    {
+        (IActivation op, Func<double, double> exact) = Activation(name);
+        float[] xs = Enumerable.Range(-4000, 8001).Select(i => i / 40f)
+            .Concat(Enumerable.Range(-200, 401).Select(i => i * 1e-4f))
+            .Concat([-100f, -88.5f, -20.5f, 20.5f, 88.5f, 100f, 1e-8f, -1e-8f, 0f])
+            .ToArray();
+        for (int i = 0; i + 8 <= xs.Length; i += 8)
+        {
+            Vector256<float> vector = op.Invoke(Vector256.Create(xs, i));
+            for (int lane = 0; lane < 8; lane++)
+            {
+                float x = xs[i + lane];
+                double expected = exact(x);
+                double tolerance = 4 * 6e-8 * Math.Abs(expected) + 3e-7;
+                float scalar = op.Invoke(x);
+                Assert.True(Math.Abs(scalar - expected) <= tolerance, $"{name}({x:R}) scalar = {scalar:R}, exact {expected:R}");
+                Assert.True(Math.Abs(vector[lane] - expected) <= tolerance, $"{name}({x:R}) vector = {vector[lane]:R}, exact {expected:R}");
+            }
+        }
+    }
+
+    [Fact]
+    public void BatchNorm_eval_scale_and_shift_follow_the_formula()
+    {
+        var changes = new ChangeCounter();
+        var bn = new BatchNorm("bn", 3, 1e-3f, 0.1f, affine: true, trackRunningStats: true, changes);
+        bn.Weight!.CopyFrom([2f, 0.5f, -1f]);
+        bn.Bias!.CopyFrom([0.1f, 0.2f, 0.3f]);
+        bn.RunningMean!.CopyFrom([1f, -2f, 0f]);
+        bn.RunningVar!.CopyFrom([4f, 0.25f, 1f]);
+        float[] scale = new float[3], shift = new float[3];
+        bn.GetEvalScaleShift(scale, shift);
+        for (int c = 0; c < 3; c++)
+        {
+            double s = bn.Weight.Data[c] / Math.Sqrt(bn.RunningVar.Data[c] + 1e-3);
+            Assert.Equal(s, scale[c], 6);
+            Assert.Equal(bn.Bias.Data[c] - bn.RunningMean.Data[c] * s, shift[c], 6);
+        }
+    }
+
+    [Fact]
+    public void BatchNorm_without_affine_has_no_weight_or_bias()
+    {
+        var bn = new BatchNorm("x.bn", 4, 1e-5f, null, affine: false, trackRunningStats: true, new ChangeCounter());
+        Assert.Null(bn.Weight);
+        Assert.Null(bn.Bias);
+        Assert.Null(bn.Momentum);
+        Assert.Equal(new[] { "x.bn.running_mean", "x.bn.running_var" }, bn.Tensors.Select(t => t.Name));
+    }
+
+    [Fact]
+    public void Every_edit_path_counts_as_a_change()
+    {
+        var changes = new ChangeCounter();
+        var p = new Parameter("p", [2, 3], changes);
+        long start = changes.Value;
+        p.CopyFrom(new float[6]);
+        p.Fill(1f);
+        p.Update(v => v[0] = 2f);
+        Assert.Equal(start + 3, changes.Value);
+        Assert.Equal(new[] { 2f, 1, 1, 1, 1, 1 }, p.Data.ToArray());
+    }
+}
