@@ -83,7 +83,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor RedundantConvBias = Warning(
         "FUS2001", "Convolution bias before BatchNorm is redundant",
-        "Layer '{0}' has a convolution bias followed by BatchNorm, which subtracts the batch mean and so cancels it; set Bias = false (as torchvision does)", Folklore);
+        "Layer '{0}' has a bias followed by BatchNorm, whose mean subtraction cancels it; set Bias = false (as torchvision does)", Folklore);
 
     public static readonly DiagnosticDescriptor KerasMomentum = Warning(
         "FUS2002", "BatchNorm momentum looks like a Keras value",
