@@ -305,7 +305,11 @@ internal static class ModelEmitter
         bool last = index == model.Layers.Count - 1;
         string output = Buffer(layer.Spec), input = SourcePointer(model, layer.Source);
         int inLength = layer.Input.Length, outLength = layer.Output.Length;
-        w.Line();
+        if (index > 0)
+        {
+            w.Line();
+        }
+
         w.Line($"// {index + 1}. {layer.Spec.Name}: {LayerSummary(model, layer)}");
         if (layer.Spec.Kind == LayerKind.Flatten && !last && layer.WorkspaceOffset < 0)
         {
