@@ -45,7 +45,7 @@ public sealed class FusionGenerator : IIncrementalGenerator
 
         IncrementalValuesProvider<GeneratedSource> sources = plans
             .Where(static pair => pair.Plan.Value is not null && !HasErrors(pair.Spec.Diagnostics))
-            .Select(static (pair, _) => ModelEmitter.Emit(pair.Plan.Value!))
+            .Select(static (pair, _) => Emit(pair.Plan.Value!))
             .WithTrackingName(TrackingNames.Emit);
 
         context.RegisterSourceOutput(diagnostics, static (context, diagnostics) =>
@@ -59,7 +59,17 @@ public sealed class FusionGenerator : IIncrementalGenerator
             }
         });
 
-        context.RegisterSourceOutput(sources, static (context, source) => context.AddSource(source.HintName, source.Text));
+        context.RegisterSourceOutput(sources, static (context, source) =>
+        {
+            if (source.Failure is null)
+            {
+                context.AddSource(source.HintName, source.Text);
+            }
+            else
+            {
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnsupportedModelClass, source.Location?.ToLocation(), source.HintName, source.Failure));
+            }
+        });
     }
 
     private static Result<ModelSpec> Parse(GeneratorAttributeSyntaxContext syntax, System.Threading.CancellationToken cancellationToken)
@@ -76,6 +86,18 @@ public sealed class FusionGenerator : IIncrementalGenerator
             {
                 DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedModelClass, location, syntax.TargetSymbol.Name, "the parser failed (" + exception.GetType().Name + ": " + exception.Message + "); please report this declaration"),
             }.ToEquatableArray());
+        }
+    }
+
+    private static GeneratedSource Emit(ModelPlan plan)
+    {
+        try
+        {
+            return ModelEmitter.Emit(plan);
+        }
+        catch (System.Exception exception) when (exception is not System.OperationCanceledException)
+        {
+            return new GeneratedSource(ModelEmitter.HintName(plan), string.Empty, "the emitter failed (" + exception.GetType().Name + ": " + exception.Message + "); please report this declaration", plan.Location);
         }
     }
 

@@ -14,6 +14,8 @@ internal static class ModelEmitter
 {
     public const string GeneratorVersion = "0.1.0";
 
+    public static string HintName(ModelPlan model) => (model.Namespace is null ? "" : model.Namespace + ".") + model.ClassName + ".Fusion.g.cs";
+
     public static GeneratedSource Emit(ModelPlan model)
     {
         var w = new SourceWriter();
@@ -60,8 +62,7 @@ internal static class ModelEmitter
             }
         }
 
-        string hint = (model.Namespace is null ? "" : model.Namespace + ".") + model.ClassName + ".Fusion.g.cs";
-        return new GeneratedSource(hint, w.ToString());
+        return new GeneratedSource(HintName(model), w.ToString(), null, model.Location);
     }
 
     private static void EmitClassDocumentation(SourceWriter w, ModelPlan model)

@@ -88,6 +88,7 @@ internal sealed record LayerPlan(
 
 /// <summary>A whole model, ready to emit.</summary>
 internal sealed record ModelPlan(
+    LocationInfo? Location,
     string? Namespace,
     string ClassName,
     string Accessibility,
@@ -99,5 +100,5 @@ internal sealed record ModelPlan(
     int PackedLength,
     int WorkspacePerSample);
 
-/// <summary>One generated file.</summary>
-internal sealed record GeneratedSource(string HintName, string Text);
+/// <summary>One generated file, or why it could not be written (reported as FUS3002 at <see cref="Location"/>).</summary>
+internal sealed record GeneratedSource(string HintName, string Text, string? Failure, LocationInfo? Location);

@@ -72,6 +72,27 @@ internal static class ModelPlanner
             (BatchNormSpec? batchNorm, string? residualFrom, ActivationSpec activation) = CheckPostOps(layer, diagnostics);
             TensorShape? outputShape = InferShape(layer, inputShape, sourceName, diagnostics);
 
+            if (outputShape is not null && (long)outputShape.Channels * outputShape.Height * outputShape.Width > MaxFloatsPerSample)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.InvalidHyperparameter, layer.LayerAttributeLocation, layer.Name, "the output of one sample",
+                    $"at most {MaxFloatsPerSample} floats", (long)outputShape.Channels * outputShape.Height * outputShape.Width));
+                outputShape = null;
+            }
+
+            long weights = layer.Kind switch
+            {
+                LayerKind.Conv2d when outputShape is not null => (long)layer.OutChannels * (inputShape.Channels / layer.Groups) * layer.KernelHeight * layer.KernelWidth,
+                LayerKind.Linear when outputShape is not null => (long)inputShape.Length * layer.OutChannels,
+                _ => 0,
+            };
+            if (weights > MaxFloatsPerSample)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.InvalidHyperparameter, layer.LayerAttributeLocation, layer.Name, "the weight count", $"at most {MaxFloatsPerSample}", weights));
+                outputShape = null;
+            }
+
             int residual = -1;
             if (residualFrom is not null && outputShape is not null)
             {
@@ -149,6 +170,7 @@ internal static class ModelPlanner
         }
 
         var plan = new ModelPlan(
+            model.Location,
             model.Namespace,
             model.ClassName,
             model.Accessibility,
@@ -161,6 +183,12 @@ internal static class ModelPlanner
             workspace);
         return new Result<ModelPlan>(plan, diagnostics.ToEquatableArray());
     }
+
+    /// <summary>
+    /// The largest tensor (per sample) and weight count Fusion plans for: 2²⁶ floats, 256 MiB. Far above any real
+    /// layer, and low enough that every offset the generated code computes fits an <see cref="int"/>.
+    /// </summary>
+    public const int MaxFloatsPerSample = 1 << 26;
 
     /// <summary>Rounds up to 16 floats (64 bytes) so that every buffer starts on its own cache line.</summary>
     private static int Align(int length) => (length + 15) & ~15;
@@ -407,8 +435,8 @@ internal static class ModelPlanner
     /// <summary>PyTorch's ⌊(in + 2p − d(k − 1) − 1)/s⌋ + 1, as a floor also for negative numerators.</summary>
     public static int OutputSize(int input, int kernel, int stride, int padding, int dilation)
     {
-        int numerator = input + 2 * padding - dilation * (kernel - 1) - 1;
-        return numerator < 0 ? 0 : numerator / stride + 1;
+        long numerator = input + 2L * padding - (long)dilation * (kernel - 1) - 1;
+        return numerator < 0 ? 0 : (int)System.Math.Min(numerator / stride + 1, int.MaxValue);
     }
 
     private static bool Positive(LayerSpec layer, string argument, int value, List<DiagnosticInfo> diagnostics)

@@ -1,0 +1,106 @@
+using System.Linq;
+using Fusion.Generator.Model;
+using Fusion.Generator.Parsing;
+using Fusion.Generator.Planning;
+using Xunit;
+
+namespace Fusion.Generator.Tests;
+
+/// <summary>The planner's pure decisions, one fact each.</summary>
+public sealed class PlannerTests
+{
+    [Theory]
+    [InlineData(32, 3, 1, 1, 1, 32)]   // 'same' padding keeps the size
+    [InlineData(32, 3, 2, 1, 1, 16)]
+    [InlineData(7, 3, 1, 0, 1, 5)]
+    [InlineData(9, 3, 1, 2, 2, 9)]     // dilation 2 with padding 2 keeps the size
+    [InlineData(23, 7, 2, 3, 1, 12)]
+    [InlineData(2, 3, 1, 0, 1, 0)]     // does not fit
+    [InlineData(8, 9, 1, 0, 1, 0)]
+    public void Output_size_is_PyTorch_s(int input, int kernel, int stride, int padding, int dilation, int expected)
+        => Assert.Equal(expected, ModelPlanner.OutputSize(input, kernel, stride, padding, dilation));
+
+    [Theory]
+    [InlineData("Stem", "stem")]
+    [InlineData("DownBlock1", "down_block1")]
+    [InlineData("Conv2", "conv2")]
+    [InlineData("ResNetLayer", "res_net_layer")]
+    [InlineData("FCHead", "fc_head")]
+    [InlineData("already_snake", "already_snake")]
+    public void State_dict_prefix_is_snake_case(string member, string expected) => Assert.Equal(expected, ModelParser.ToSnakeCase(member));
+
+    [Theory]
+    [InlineData(32, 4)]
+    [InlineData(56, 4)]
+    [InlineData(16, 2)]
+    [InlineData(3, 4)]
+    [InlineData(1, 1)]
+    public void Tile_fits_the_register_file_and_the_row(int width, int vectors)
+    {
+        int pixels = ConvKernelPlanner.ChooseTilePixels(width, vectors);
+        Assert.InRange(pixels, 1, width);
+        Assert.True(pixels * vectors <= ConvKernelPlanner.MaxAccumulators);
+    }
+
+    private static ConvKernelPlan PlanConv(int inChannels, int size, int outChannels, int kernel, int stride, int padding, int dilation = 1, int groups = 1)
+    {
+        var layer = new LayerSpec("Conv", "conv", LayerKind.Conv2d, "Fusion.ConvBlock", "public", outChannels, 0, kernel, kernel, stride, padding, padding, dilation, groups,
+            false, false, true, null, EquatableArray<PostOpSpec>.Empty, null, null, EquatableArray<ArgumentLocation>.Empty);
+        int outSize = ModelPlanner.OutputSize(size, kernel, stride, padding, dilation);
+        return ConvKernelPlanner.Plan(layer, new TensorShape(inChannels, size, size, false), new TensorShape(outChannels, outSize, outSize, false), residual: false, new ActivationSpec(ActivationKind.Relu, 0, 0));
+    }
+
+    [Fact]
+    public void Padded_rows_have_border_tiles_at_both_ends_and_an_interior_loop()
+    {
+        ConvKernelPlan plan = PlanConv(16, 32, 32, 3, 1, 1);
+        Assert.False(plan.ColumnRuns[0].Interior);
+        Assert.Equal(0, plan.ColumnRuns[0].Start);
+        Assert.False(plan.ColumnRuns[plan.ColumnRuns.Count - 1].Interior);
+        ColumnRun interior = Assert.Single(plan.ColumnRuns, r => r.Interior);
+        Assert.True(interior.Count > 1);
+        Assert.Equal(32, plan.ColumnRuns.Sum(r => r.Count * r.Pixels));
+    }
+
+    [Fact]
+    public void Unpadded_rows_are_interior_except_a_narrower_last_tile()
+    {
+        ConvKernelPlan plan = PlanConv(32, 56, 64, 1, 1, 0);
+        Assert.All(plan.ColumnRuns, r => Assert.True(r.Interior));
+        Assert.Equal(56, plan.ColumnRuns.Sum(r => r.Count * r.Pixels));
+    }
+
+    [Fact]
+    public void Partial_last_vector_gets_its_own_tile_with_fewer_lanes()
+    {
+        ConvKernelPlan plan = PlanConv(8, 8, 17, 3, 1, 1);  // 17 channels = 2 full vectors + 1 lane
+        Assert.Equal(3, plan.VectorsPerGroup);
+        ChannelRun last = plan.ChannelRuns[plan.ChannelRuns.Count - 1];
+        Assert.Equal(1, last.LastLanes);
+        Assert.Equal(3, plan.ChannelRuns.Sum(r => r.Count * r.Vectors));
+    }
+
+    [Fact]
+    public void Full_vectors_loop_in_tiles_of_four()
+    {
+        ConvKernelPlan plan = PlanConv(64, 14, 64, 3, 1, 1);
+        ChannelRun run = Assert.Single(plan.ChannelRuns);
+        Assert.Equal((0, 2, 4, 8), (run.FirstVector, run.Count, run.Vectors, run.LastLanes));
+    }
+
+    [Fact]
+    public void Kernel_name_is_its_specification()
+    {
+        Assert.Equal("Conv3x3s2p1_16x32x32to32_Relu_6x4_V256", PlanConv(16, 32, 32, 3, 2, 1).Name);
+        Assert.StartsWith("Conv3x3s1p1dw_8x6x6to8_", PlanConv(8, 6, 8, 3, 1, 1, groups: 8).Name);
+        Assert.StartsWith("Conv3x3s1p2d2g2_", PlanConv(8, 9, 16, 3, 1, 2, dilation: 2, groups: 2).Name);
+    }
+
+    [Fact]
+    public void Packed_weight_length_pads_each_group_to_whole_vectors()
+    {
+        ConvKernelPlan plan = PlanConv(6, 8, 6, 3, 1, 1, groups: 3);   // 2 channels per group → 8 lanes per group
+        Assert.Equal(3 * 8 * 2 * 9, plan.PackedWeightLength);
+        Assert.Equal(3 * 8, plan.PackedBiasLength);
+    }
+}
