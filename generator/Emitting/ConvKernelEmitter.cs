@@ -7,8 +7,9 @@ namespace Fusion.Generator.Emitting;
 /// <summary>
 /// <see cref="ConvKernelPlan"/> → one direct-convolution kernel for one image. Register tile of P pixels (along an
 /// output row) × V vectors of 8 output channels, started at the folded bias; per input channel and tap, P broadcasts
-/// and V weight loads feed P·V FMAs. Interior tiles loop over kw; border tiles unroll kw and drop the taps that would
-/// read padding. The epilogue adds the residual, applies the activation and stores, so each output is written once.
+/// and V weight loads feed P·V FMAs, with kh, kw and blocks of 8 input channels as loops and the 8 channels of a
+/// block unrolled. The input arrives zero-padded, so every tile is an interior tile. The epilogue adds the residual,
+/// applies the activation and stores, so each output is written once.
 /// </summary>
 internal static class ConvKernelEmitter
 {
@@ -19,10 +20,15 @@ internal static class ConvKernelEmitter
         string residualParameter = k.Residual ? ", float* residual" : "";
         using (w.Block($"private static unsafe void {k.Name}(float* input, float* output, float* weights, float* bias{residualParameter})"))
         {
-            w.Line($"const int InPlane = {k.Height * k.Width}, InWidth = {k.Width}, OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};");
+            w.Line($"const int InPlane = {k.PaddedHeight * k.PaddedWidth}, InWidth = {k.PaddedWidth}, OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};");
             if (k.Activation.Kind != ActivationKind.Identity)
             {
                 w.Line($"var activation = {Describe.ActivationOperator(k.Activation)};");
+            }
+
+            if (k.StagedRows)
+            {
+                w.Line($"float* stage = stackalloc float[{k.StageLength}]; // one output row of one channel tile: [channel][pixel]");
             }
 
             if (k.Groups > 1)
@@ -43,12 +49,13 @@ internal static class ConvKernelEmitter
     private static void EmitDocumentation(SourceWriter w, ConvKernelPlan k)
     {
         w.Line("/// <summary>");
-        w.Line($"/// {Describe.ConvOperation(k)}; BatchNorm folded into the weights; {Describe.Epilogue(k.Residual, k.Activation)}. One image.");
+        w.Line($"/// {Describe.ConvOperation(k)}, BatchNorm folded into the weights{(k.Residual ? ", plus the residual" : "")}, then {Describe.Activation(k.Activation)}. One image.");
         w.Line("/// </summary>");
         w.Line("/// <remarks>");
         w.Line("/// <code>");
         w.Line("/// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]");
         w.Line("/// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here");
+        w.Line($"/// padding    {Describe.Padding(k)}");
         w.Line($"/// tile       {k.TilePixels} pixels × {k.TileVectors} vectors of 8 output channels = {k.TilePixels * k.TileVectors} accumulators, started at the folded bias");
         foreach (ChannelRun run in k.ChannelRuns)
         {
@@ -57,13 +64,12 @@ internal static class ConvKernelEmitter
 
         foreach (ColumnRun run in k.ColumnRuns)
         {
-            w.Line($"/// columns    {Describe.ColumnRun(k, run)}");
+            w.Line($"/// columns    {Describe.ColumnRun(run)}");
         }
 
-        w.Line($"/// rows       {Describe.Rows(k)}");
         w.Line($"/// input      {Describe.InputBlocks(k)}");
-        w.Line("/// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops");
-        w.Line($"/// epilogue   {Describe.Epilogue(k.Residual, k.Activation)}");
+        w.Line("/// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)");
+        w.Line($"/// epilogue   {Describe.Epilogue(k)}");
         w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup}·{k.Taps} = {Literals.Thousands(k.Flops)} per image");
         w.Line("/// </code>");
         w.Line("/// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast");
@@ -74,7 +80,7 @@ internal static class ConvKernelEmitter
     private static void EmitGroup(SourceWriter w, ConvKernelPlan k, string? group)
     {
         string G(int stride) => group is null ? "" : $" + {group} * {stride}";
-        w.Line($"float* x = input{G(k.InPerGroup * k.Height * k.Width)};");
+        w.Line($"float* x = input{G(k.InPerGroup * k.PaddedHeight * k.PaddedWidth)};");
         w.Line($"float* y = output{G(k.OutPerGroup * k.OutHeight * k.OutWidth)};");
         if (k.Residual)
         {
@@ -118,15 +124,7 @@ internal static class ConvKernelEmitter
 
         using (w.Block($"for (int oh = 0; oh < {k.OutHeight}; oh++)"))
         {
-            w.Line($"int ih0 = oh * {k.Stride} - {k.PaddingHeight};");
-            if (k.PaddingHeight > 0)
-            {
-                w.Line($"// {Describe.Rows(k)}");
-                w.Line($"int khLo = ih0 < 0 ? (-ih0 + {k.Dilation - 1}) / {k.Dilation} : 0;");
-                w.Line($"int khHi = global::System.Math.Min({k.KernelHeight}, ({k.Height} - ih0 + {k.Dilation - 1}) / {k.Dilation});");
-            }
-
-            w.Line("float* xr = x + ih0 * InWidth;");
+            w.Line($"float* xr = x + oh * {k.Stride} * InWidth;");
             w.Line("float* yr = yt + oh * OutWidth;");
             if (k.Residual)
             {
@@ -135,7 +133,7 @@ internal static class ConvKernelEmitter
 
             foreach (ColumnRun column in k.ColumnRuns)
             {
-                w.Line($"// {Describe.ColumnRun(k, column)}");
+                w.Line($"// {Describe.ColumnRun(column)}");
                 if (column.Count > 1)
                 {
                     using (w.Block($"for (int ow = {column.Start}; ow < {column.Start + column.Count * column.Pixels}; ow += {column.Pixels})"))
@@ -151,6 +149,11 @@ internal static class ConvKernelEmitter
                         EmitTile(w, k, run, column, lanes);
                     }
                 }
+            }
+
+            if (k.StagedRows)
+            {
+                EmitRowEpilogue(w, k, run);
             }
         }
     }
@@ -168,7 +171,7 @@ internal static class ConvKernelEmitter
             w.Line($"Vec8 {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"acc{p}_{v} = acc0_{v}"))};");
         }
 
-        w.Line($"float* xc = xr + ow * {k.Stride} - {k.PaddingWidth};");
+        w.Line($"float* xc = xr + ow * {k.Stride};");
         int fullBlocks = k.InPerGroup / 8, tail = k.InPerGroup % 8;
         if (fullBlocks > 1)
         {
@@ -176,7 +179,7 @@ internal static class ConvKernelEmitter
             {
                 w.Line("float* xb = xc + cb * 8 * InPlane;");
                 w.Line($"float* wb = wt + cb * {8 * k.Taps * lanes};");
-                EmitBlock(w, k, column, vectors, lanes, 8);
+                EmitBlock(w, k, column.Pixels, vectors, lanes, 8);
             }
         }
         else if (fullBlocks == 1)
@@ -185,7 +188,7 @@ internal static class ConvKernelEmitter
             {
                 w.Line("float* xb = xc;");
                 w.Line("float* wb = wt;");
-                EmitBlock(w, k, column, vectors, lanes, 8);
+                EmitBlock(w, k, column.Pixels, vectors, lanes, 8);
             }
         }
 
@@ -196,11 +199,31 @@ internal static class ConvKernelEmitter
             {
                 w.Line($"float* xb = xc + {fullBlocks * 8} * InPlane;");
                 w.Line($"float* wb = wt + {fullBlocks * 8 * k.Taps * lanes};");
-                EmitBlock(w, k, column, vectors, lanes, tail);
+                EmitBlock(w, k, column.Pixels, vectors, lanes, tail);
             }
         }
 
-        w.Line($"// {Describe.Epilogue(k.Residual, k.Activation)}");
+        if (k.StagedRows)
+        {
+            w.Line("// park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers");
+            int grouped = pixels / 4 * 4;
+            for (int p = 0; p < grouped; p += 4)
+            {
+                for (int v = 0; v < vectors; v++)
+                {
+                    w.Line($"Nchw.Store4x8(acc{p}_{v}, acc{p + 1}_{v}, acc{p + 2}_{v}, acc{p + 3}_{v}, stage + ow + {v * 8 * k.OutWidth + p}, OutWidth);");
+                }
+            }
+
+            for (int p = grouped; p < pixels; p++)
+            {
+                w.Line(string.Join(" ", Enumerable.Range(0, vectors).Select(v => $"Nchw.Store(acc{p}_{v}, stage + ow + {v * 8 * k.OutWidth + p}, OutWidth);")));
+            }
+
+            return;
+        }
+
+        w.Line($"// {Describe.Epilogue(k)}");
         for (int p = 0; p < pixels; p++)
         {
             for (int v = 0; v < vectors; v++)
@@ -222,65 +245,78 @@ internal static class ConvKernelEmitter
         }
     }
 
-    /// <summary>One block of input channels: kh loop, then kw loop (interior) or unrolled kw (border), then the channels unrolled.</summary>
-    private static void EmitBlock(SourceWriter w, ConvKernelPlan k, ColumnRun column, int vectors, int lanes, int channels)
+    /// <summary>The row epilogue: each staged channel row leaves through registers, 8 pixels at a time, to its output line.</summary>
+    private static void EmitRowEpilogue(SourceWriter w, ConvKernelPlan k, ChannelRun run)
     {
-        string khLo = k.PaddingHeight > 0 ? "khLo" : "0", khHi = k.PaddingHeight > 0 ? "khHi" : $"{k.KernelHeight}";
-        using (w.Block($"for (int kh = {khLo}; kh < {khHi}; kh++)"))
+        int channels = (run.Vectors - 1) * 8 + run.LastLanes;
+        int vectorEnd = k.OutWidth / 8 * 8;
+        w.Line($"// {Describe.Epilogue(k)}");
+        using (w.Block($"for (int c = 0; c < {channels}; c++)"))
         {
-            w.Line($"float* xk = xb + kh * {k.Dilation} * InWidth;");
-            w.Line($"float* wk = wb + kh * {k.KernelWidth * channels * lanes};");
-            if (column.Interior)
+            w.Line("float* s = stage + c * OutWidth;");
+            w.Line("float* d = yr + c * OutPlane;");
+            if (k.Residual)
             {
-                var allPixels = Enumerable.Range(0, column.Pixels).ToArray();
-                if (k.KernelWidth > 1)
+                w.Line("float* q = rr + c * OutPlane;");
+            }
+
+            string Value(string load, string residualLoad) =>
+                k.Activation.Kind == ActivationKind.Identity
+                    ? (k.Residual ? $"{load} + {residualLoad}" : load)
+                    : $"activation.Invoke({(k.Residual ? $"{load} + {residualLoad}" : load)})";
+
+            if (vectorEnd > 0)
+            {
+                using (w.Block($"for (int i = 0; i < {vectorEnd}; i += 8)"))
                 {
-                    using (w.Block($"for (int kw = 0; kw < {k.KernelWidth}; kw++)"))
-                    {
-                        w.Line($"float* xp = xk + kw * {k.Dilation};");
-                        w.Line($"float* wp = wk + kw * {channels * lanes};");
-                        EmitChannels(w, k, vectors, lanes, channels, allPixels);
-                    }
-                }
-                else
-                {
-                    w.Line("float* xp = xk;");
-                    w.Line("float* wp = wk;");
-                    EmitChannels(w, k, vectors, lanes, channels, allPixels);
+                    w.Line($"V256.Store({Value("V256.Load(s + i)", "V256.Load(q + i)")}, d + i);");
                 }
             }
-            else
-            {
-                for (int kw = 0; kw < k.KernelWidth; kw++)
-                {
-                    int[] pixels = Enumerable.Range(0, column.Pixels).Where(p => Describe.TapInRange(k, column.Start, p, kw)).ToArray();
-                    if (pixels.Length == 0)
-                    {
-                        w.Line($"// kw = {kw}: every pixel of this tile reads padding");
-                        continue;
-                    }
 
-                    string which = pixels.Length == column.Pixels ? "all pixels" : $"pixel{(pixels.Length > 1 ? "s" : "")} {string.Join(", ", pixels)}";
-                    w.Line($"// kw = {kw}: {which}");
-                    using (w.Open())
-                    {
-                        w.Line($"float* xp = xk + {kw * k.Dilation};");
-                        w.Line($"float* wp = wk + {kw * channels * lanes};");
-                        EmitChannels(w, k, vectors, lanes, channels, pixels);
-                    }
+            if (vectorEnd < k.OutWidth)
+            {
+                w.Line($"// {k.OutWidth - vectorEnd} pixel{(k.OutWidth - vectorEnd > 1 ? "s" : "")} of row tail, one at a time");
+                using (w.Block($"for (int i = {vectorEnd}; i < {k.OutWidth}; i++)"))
+                {
+                    w.Line($"d[i] = {Value("s[i]", "q[i]")};");
                 }
             }
         }
     }
 
-    private static void EmitChannels(SourceWriter w, ConvKernelPlan k, int vectors, int lanes, int channels, IReadOnlyList<int> pixels)
+    /// <summary>One block of input channels: kh and kw loops, then the channels unrolled.</summary>
+    private static void EmitBlock(SourceWriter w, ConvKernelPlan k, int pixels, int vectors, int lanes, int channels)
+    {
+        using (w.Block($"for (int kh = 0; kh < {k.KernelHeight}; kh++)"))
+        {
+            w.Line($"float* xk = xb + kh * {k.Dilation} * InWidth;");
+            w.Line($"float* wk = wb + kh * {k.KernelWidth * channels * lanes};");
+            if (k.KernelWidth > 1)
+            {
+                using (w.Block($"for (int kw = 0; kw < {k.KernelWidth}; kw++)"))
+                {
+                    w.Line($"float* xp = xk + kw * {k.Dilation};");
+                    w.Line($"float* wp = wk + kw * {channels * lanes};");
+                    EmitChannels(w, k, pixels, vectors, lanes, channels);
+                }
+            }
+            else
+            {
+                w.Line("float* xp = xk;");
+                w.Line("float* wp = wk;");
+                EmitChannels(w, k, pixels, vectors, lanes, channels);
+            }
+        }
+    }
+
+    private static void EmitChannels(SourceWriter w, ConvKernelPlan k, int pixels, int vectors, int lanes, int channels)
     {
         for (int c = 0; c < channels; c++)
         {
             using (w.Open())
             {
                 w.Line($"Vec8 {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"w{v} = V256.Load(wp + {c * lanes + v * 8})"))};");
-                foreach (int p in pixels)
+                for (int p = 0; p < pixels; p++)
                 {
                     string offset = c == 0 ? $"{p * k.Stride}" : $"{c} * InPlane + {p * k.Stride}";
                     w.Line($"Vec8 x{p} = V256.Create(xp[{offset}]);");

@@ -56,65 +56,43 @@ internal static class Describe
         return string.Join(", ", parts) + $" over {k.InChannels}×{k.Height}×{k.Width} → {k.OutChannels}×{k.OutHeight}×{k.OutWidth}";
     }
 
-    public static string Epilogue(bool residual, ActivationSpec activation)
+    public static string Epilogue(ConvKernelPlan k)
     {
         var steps = new List<string>();
-        if (residual)
+        if (k.Residual)
         {
-            steps.Add("add the residual (8 channels gathered at stride H·W)");
+            steps.Add("add the residual");
         }
 
-        if (activation.Kind != ActivationKind.Identity)
+        if (k.Activation.Kind != ActivationKind.Identity)
         {
-            steps.Add(Activation(activation) + " in registers");
+            steps.Add(Activation(k.Activation));
         }
 
-        steps.Add("store each vector's lanes to its 8 NCHW planes");
-        return string.Join(", then ", steps);
+        steps.Add("store");
+        string chain = string.Join(", ", steps);
+        return k.StagedRows
+            ? $"tiles park their accumulators in a stack row of {k.TileVectors * 8} channels × {k.OutWidth} pixels; then per channel, 8 pixels at a time in registers: {chain}, so each output line is written whole, once"
+            : $"per accumulator, in registers: {chain} (8 channels at stride H·W)";
     }
 
     public static string ChannelRun(ConvKernelPlan k, ChannelRun run)
     {
-        string lanes = run.LastLanes == 8 ? "all lanes stored" : $"its last vector stores {run.LastLanes} of 8 lanes (channels {k.OutPerGroup} per group)";
+        string lanes = run.LastLanes == 8 ? "all lanes stored" : $"its last vector stores {run.LastLanes} of 8 lanes ({k.OutPerGroup} channels per group)";
         return run.Count > 1
             ? $"{run.Count} channel tiles of {run.Vectors} vectors ({run.Vectors * 8} channels) from vector {run.FirstVector}, {lanes}"
             : $"one channel tile of {run.Vectors} vector{(run.Vectors > 1 ? "s" : "")} at vector {run.FirstVector}, {lanes}";
     }
 
-    public static string ColumnRun(ConvKernelPlan k, ColumnRun run)
-    {
-        if (run.Interior)
-        {
-            return run.Count > 1
-                ? $"interior: {run.Count} tiles of {run.Pixels} pixels at columns {run.Start}..{run.Start + run.Count * run.Pixels - 1}, no padding read, kw looped"
-                : $"interior tile of {run.Pixels} pixel{(run.Pixels > 1 ? "s" : "")} at column {run.Start}, no padding read, kw looped";
-        }
+    public static string ColumnRun(ColumnRun run)
+        => run.Count > 1
+            ? $"{run.Count} tiles of {run.Pixels} pixels at columns {run.Start}..{run.Start + run.Count * run.Pixels - 1}"
+            : $"tail tile of {run.Pixels} pixel{(run.Pixels > 1 ? "s" : "")} at column {run.Start}";
 
-        return $"border tile of {run.Pixels} pixel{(run.Pixels > 1 ? "s" : "")} at column {run.Start}: kw unrolled, the {MissingTaps(k, run)} taps that read padding removed";
-    }
-
-    public static int MissingTaps(ConvKernelPlan k, ColumnRun run)
-    {
-        int missing = 0;
-        for (int p = 0; p < run.Pixels; p++)
-        {
-            for (int kw = 0; kw < k.KernelWidth; kw++)
-            {
-                if (!TapInRange(k, run.Start, p, kw))
-                {
-                    missing++;
-                }
-            }
-        }
-
-        return missing;
-    }
-
-    public static bool TapInRange(ConvKernelPlan k, int start, int pixel, int kw)
-    {
-        int column = (start + pixel) * k.Stride - k.PaddingWidth + kw * k.Dilation;
-        return column >= 0 && column < k.Width;
-    }
+    public static string Padding(ConvKernelPlan k)
+        => k.PaddedInput
+            ? $"the caller copies the input zero-padded to {k.InChannels}×{k.PaddedHeight}×{k.PaddedWidth}, so no tap is out of range: no border code, no clipping"
+            : "none";
 
     public static string InputBlocks(ConvKernelPlan k)
     {
@@ -127,14 +105,4 @@ internal static class Describe
         };
         return $"{k.InPerGroup} input channels per group: {blocks}, tail: {(tail == 0 ? "none" : $"{tail} channels, unrolled")}";
     }
-
-    public static string Rows(ConvKernelPlan k)
-        => k.PaddingHeight == 0
-            ? "every output row reads kh = 0..kernel height − 1 (no vertical padding)"
-            : $"kh clipped per output row to the taps inside the image (vertical padding {k.PaddingHeight})";
-
-    public static string Columns(ConvKernelPlan k)
-        => string.Join("; ", k.ColumnRuns.Select(r => r.Interior && r.Count > 1
-            ? $"{r.Count}×{r.Pixels} interior at {r.Start}"
-            : $"{(r.Interior ? "interior" : "border")} {r.Pixels} at {r.Start}"));
 }

@@ -129,6 +129,9 @@ internal static class ModelEmitter
         w.Line($"// Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.");
         w.Line($"private const int WorkspacePerSample = {model.WorkspacePerSample};");
         w.Line();
+        w.Line("// Floats of the zero-padded input copy that padded convolutions read (the largest one's).");
+        w.Line($"private const int PaddedScratch = {model.ScratchLength};");
+        w.Line();
         w.Line("private readonly global::Fusion.ChangeCounter _changes = new();");
         w.Line("private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();");
         w.Line("private readonly object _foldLock = new();");
@@ -275,7 +278,7 @@ internal static class ModelEmitter
         {
             w.Line($"global::Fusion.Kernels.ModelArguments.Check({Literals.String(model.ClassName)}, input.Length, output.Length, batch, InputLength, OutputLength);");
             w.Line("EnsureFolded();");
-            w.Line("float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);");
+            w.Line("float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);");
             using (w.Block("try"))
             {
                 w.Line("fixed (float* x = input)");
@@ -284,6 +287,12 @@ internal static class ModelEmitter
                 w.Line("fixed (float* packed = _packed)");
                 using (w.Open())
                 {
+                    if (model.ScratchLength > 0)
+                    {
+                        w.Line("float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv");
+                        w.Line();
+                    }
+
                     for (int i = 0; i < model.Layers.Count; i++)
                     {
                         EmitFusedLayer(w, model, i);
@@ -323,9 +332,15 @@ internal static class ModelEmitter
         {
             case LayerKind.Conv2d:
                 string residual = layer.ResidualSource >= 0 ? $", {Buffer(model.Layers[layer.ResidualSource].Spec)} + n * {outLength}" : "";
+                bool pad = layer.Spec.PaddingHeight > 0 || layer.Spec.PaddingWidth > 0;
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
-                    w.Line($"{layer.KernelName}({input} + n * {inLength}, {output} + n * {outLength}, packed + {layer.PackedWeightOffset}, packed + {layer.PackedBiasOffset}{residual});");
+                    if (pad)
+                    {
+                        w.Line($"global::Fusion.Kernels.Padding.Copy({input} + n * {inLength}, padded, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {layer.Spec.PaddingHeight}, {layer.Spec.PaddingWidth});");
+                    }
+
+                    w.Line($"{layer.KernelName}({(pad ? "padded" : $"{input} + n * {inLength}")}, {output} + n * {outLength}, packed + {layer.PackedWeightOffset}, packed + {layer.PackedBiasOffset}{residual});");
                 }
 
                 break;

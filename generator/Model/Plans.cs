@@ -10,10 +10,9 @@ internal sealed record TensorShape(int Channels, int Height, int Width, bool Fla
 
 /// <summary>
 /// A run of output-column tiles in one row: <see cref="Count"/> tiles of <see cref="Pixels"/> pixels starting at
-/// column <see cref="Start"/>. Interior runs read no padding and become a loop; border tiles (<see cref="Count"/> = 1)
-/// are emitted one by one with their out-of-range kernel taps removed.
+/// column <see cref="Start"/>; a run of more than one tile becomes a loop.
 /// </summary>
-internal sealed record ColumnRun(int Start, int Count, int Pixels, bool Interior);
+internal sealed record ColumnRun(int Start, int Count, int Pixels);
 
 /// <summary>
 /// A run of output-channel tiles in one group: <see cref="Count"/> tiles of <see cref="Vectors"/> vectors of 8
@@ -45,9 +44,22 @@ internal sealed record ConvKernelPlan(
     int TileVectors,
     EquatableArray<ChannelRun> ChannelRuns,
     EquatableArray<ColumnRun> ColumnRuns,
+    bool StagedRows,
     bool Residual,
     ActivationSpec Activation)
 {
+    /// <summary>Whether the caller hands the kernel a zero-padded copy of the input (then no tap is ever out of range).</summary>
+    public bool PaddedInput => PaddingHeight > 0 || PaddingWidth > 0;
+
+    public int PaddedHeight => Height + 2 * PaddingHeight;
+
+    public int PaddedWidth => Width + 2 * PaddingWidth;
+
+    public int PaddedLength => InChannels * PaddedHeight * PaddedWidth;
+
+    /// <summary>Floats of the stack buffer that holds one output row of one channel tile, when rows are staged.</summary>
+    public int StageLength => StagedRows ? TileVectors * 8 * OutWidth : 0;
+
     public int InPerGroup => InChannels / Groups;
 
     public int OutPerGroup => OutChannels / Groups;
@@ -98,7 +110,8 @@ internal sealed record ModelPlan(
     EquatableArray<ConvKernelPlan> ConvKernels,
     EquatableArray<LinearKernelPlan> LinearKernels,
     int PackedLength,
-    int WorkspacePerSample);
+    int WorkspacePerSample,
+    int ScratchLength);
 
 /// <summary>One generated file, or why it could not be written (reported as FUS3002 at <see cref="Location"/>).</summary>
 internal sealed record GeneratedSource(string HintName, string Text, string? Failure, LocationInfo? Location);

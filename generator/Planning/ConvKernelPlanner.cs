@@ -26,32 +26,34 @@ internal static class ConvKernelPlanner
         int outPerGroup = output.Channels / groups;
         int vectorsPerGroup = (outPerGroup + 7) / 8;
         int tileVectors = Math.Min(4, vectorsPerGroup);
-        int tilePixels = ChooseTilePixels(output.Width, tileVectors);
+        int tilePixels = ChooseTilePixels(output.Width, tileVectors, input.Channels / groups * layer.KernelHeight * layer.KernelWidth);
 
         var channelRuns = ChannelRuns(vectorsPerGroup, tileVectors, outPerGroup);
-        var columnRuns = ColumnRuns(input.Width, output.Width, tilePixels, layer.KernelWidth, layer.Stride, layer.PaddingWidth, layer.Dilation);
+        var columnRuns = ColumnRuns(output.Width, tilePixels);
+        bool stagedRows = tileVectors * 8 * output.Width <= MaxStageFloats;
 
         string name = KernelName(layer, input, output, residual, activation, tilePixels, tileVectors);
         return new ConvKernelPlan(
             name, input.Channels, input.Height, input.Width, output.Channels, output.Height, output.Width,
             layer.KernelHeight, layer.KernelWidth, layer.Stride, layer.PaddingHeight, layer.PaddingWidth, layer.Dilation, groups,
-            tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), residual, activation);
+            tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows, residual, activation);
     }
 
     /// <summary>
-    /// The pixel count P of the tile: the one that minimises the issue slots one row costs, where a tile of p
-    /// pixels × V vectors costs max(p·V FMAs, p + V loads) per input channel and tap (Zen 4 issues two of each per
-    /// cycle), summed over the full tiles and the narrower last one. Ties go to the wider tile (fewer epilogues).
+    /// The pixel count P of the tile: the one that minimises the cycles one row costs. Per input channel and tap a
+    /// tile of p pixels × V vectors issues p·V FMAs and p + V loads, two of each per cycle on Zen 4; its epilogue
+    /// parks V vectors per pixel in the row stage, about 3 cycles per 4 pixels transposed together and 3 per pixel
+    /// stored alone. Summed over the full tiles and the narrower last one; ties go to the wider tile.
     /// </summary>
-    public static int ChooseTilePixels(int outWidth, int tileVectors)
+    public static int ChooseTilePixels(int outWidth, int tileVectors, int reduction)
     {
         int maxPixels = Math.Min(Math.Min(12, MaxAccumulators / tileVectors), outWidth);
         int best = 1;
-        long bestCost = long.MaxValue;
+        double bestCost = double.MaxValue;
         for (int p = 1; p <= maxPixels; p++)
         {
             int full = outWidth / p, tail = outWidth % p;
-            long cost = (long)full * Math.Max(p * tileVectors, p + tileVectors) + (tail > 0 ? Math.Max(tail * tileVectors, tail + tileVectors) : 0);
+            double cost = full * TileCost(p, tileVectors, reduction) + (tail > 0 ? TileCost(tail, tileVectors, reduction) : 0);
             if (cost <= bestCost)
             {
                 best = p;
@@ -61,6 +63,9 @@ internal static class ConvKernelPlanner
 
         return best;
     }
+
+    private static double TileCost(int pixels, int vectors, int reduction)
+        => Math.Max(pixels * vectors, pixels + vectors) / 2.0 * reduction + vectors * (3.0 * (pixels / 4) + 3.0 * (pixels % 4));
 
     private static List<ChannelRun> ChannelRuns(int vectorsPerGroup, int tileVectors, int outPerGroup)
     {
@@ -90,23 +95,29 @@ internal static class ConvKernelPlanner
         return runs;
     }
 
-    private static List<ColumnRun> ColumnRuns(int inWidth, int outWidth, int tilePixels, int kernelWidth, int stride, int padding, int dilation)
+    /// <summary>
+    /// Output rows are staged in a stack buffer of at most this many floats (64 KiB), so that each output line is
+    /// written whole, in one burst, instead of a few floats per tile: with planes a multiple of 4 KiB apart, the
+    /// tile's channel planes all fall in one L1 set and partial lines are evicted before they are complete.
+    /// </summary>
+    public const int MaxStageFloats = 16384;
+
+    /// <summary>
+    /// The tiles of one output row. The input is zero-padded before the kernel runs, so no tile reads out of range:
+    /// every full tile shares one loop, and only a narrower last tile is emitted apart.
+    /// </summary>
+    private static List<ColumnRun> ColumnRuns(int outWidth, int tilePixels)
     {
         var runs = new List<ColumnRun>();
-        for (int start = 0; start < outWidth; start += tilePixels)
+        int full = outWidth / tilePixels, tail = outWidth % tilePixels;
+        if (full > 0)
         {
-            int pixels = Math.Min(tilePixels, outWidth - start);
-            int first = start * stride - padding;
-            int last = (start + pixels - 1) * stride - padding + (kernelWidth - 1) * dilation;
-            bool interior = first >= 0 && last < inWidth;
-            if (runs.Count > 0 && runs[runs.Count - 1] is { Interior: true } previous && interior && pixels == previous.Pixels)
-            {
-                runs[runs.Count - 1] = previous with { Count = previous.Count + 1 };
-            }
-            else
-            {
-                runs.Add(new ColumnRun(start, 1, pixels, interior));
-            }
+            runs.Add(new ColumnRun(0, full, tilePixels));
+        }
+
+        if (tail > 0)
+        {
+            runs.Add(new ColumnRun(full * tilePixels, 1, tail));
         }
 
         return runs;

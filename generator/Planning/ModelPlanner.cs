@@ -25,7 +25,7 @@ internal static class ModelPlanner
         var linearKernels = new List<LinearKernelPlan>();
         var byName = new Dictionary<string, int>();
         var byStateName = new Dictionary<string, string>();
-        int packed = 0, workspace = 0;
+        int packed = 0, workspace = 0, scratch = 0;
         bool failed = false;
 
         for (int index = 0; index < model.Layers.Count; index++)
@@ -133,6 +133,7 @@ internal static class ModelPlanner
                 weightLength = kernel.PackedWeightLength;
                 biasLength = kernel.PackedBiasLength;
                 tileVectors = kernel.TileVectors;
+                scratch = System.Math.Max(scratch, kernel.PaddedInput ? Align(kernel.PaddedLength) : 0);
                 if (!convKernels.Any(k => k.Name == kernel.Name))
                 {
                     convKernels.Add(kernel);
@@ -180,7 +181,8 @@ internal static class ModelPlanner
             convKernels.ToEquatableArray(),
             linearKernels.ToEquatableArray(),
             packed,
-            workspace);
+            workspace,
+            scratch);
         return new Result<ModelPlan>(plan, diagnostics.ToEquatableArray());
     }
 

@@ -37,7 +37,7 @@ public sealed class PlannerTests
     [InlineData(1, 1)]
     public void Tile_fits_the_register_file_and_the_row(int width, int vectors)
     {
-        int pixels = ConvKernelPlanner.ChooseTilePixels(width, vectors);
+        int pixels = ConvKernelPlanner.ChooseTilePixels(width, vectors, reduction: 144);
         Assert.InRange(pixels, 1, width);
         Assert.True(pixels * vectors <= ConvKernelPlanner.MaxAccumulators);
     }
@@ -50,24 +50,25 @@ public sealed class PlannerTests
         return ConvKernelPlanner.Plan(layer, new TensorShape(inChannels, size, size, false), new TensorShape(outChannels, outSize, outSize, false), residual: false, new ActivationSpec(ActivationKind.Relu, 0, 0));
     }
 
-    [Fact]
-    public void Padded_rows_have_border_tiles_at_both_ends_and_an_interior_loop()
+    [Theory]
+    [InlineData(32, 3, 1, 1)]
+    [InlineData(56, 1, 1, 0)]
+    [InlineData(28, 3, 2, 1)]
+    [InlineData(11, 5, 1, 2)]
+    public void Column_tiles_cover_the_row_once_with_one_loop_and_at_most_one_tail(int size, int kernel, int stride, int padding)
     {
-        ConvKernelPlan plan = PlanConv(16, 32, 32, 3, 1, 1);
-        Assert.False(plan.ColumnRuns[0].Interior);
-        Assert.Equal(0, plan.ColumnRuns[0].Start);
-        Assert.False(plan.ColumnRuns[plan.ColumnRuns.Count - 1].Interior);
-        ColumnRun interior = Assert.Single(plan.ColumnRuns, r => r.Interior);
-        Assert.True(interior.Count > 1);
-        Assert.Equal(32, plan.ColumnRuns.Sum(r => r.Count * r.Pixels));
+        ConvKernelPlan plan = PlanConv(16, size, 32, kernel, stride, padding);
+        Assert.Equal(plan.OutWidth, plan.ColumnRuns.Sum(r => r.Count * r.Pixels));
+        Assert.True(plan.ColumnRuns.Count <= 2);
+        Assert.All(plan.ColumnRuns.Skip(1), r => Assert.True(r.Count == 1 && r.Pixels < plan.TilePixels));
+        Assert.Equal(padding > 0, plan.PaddedInput);
     }
 
     [Fact]
-    public void Unpadded_rows_are_interior_except_a_narrower_last_tile()
+    public void Rows_are_staged_unless_they_are_too_wide_for_the_stack()
     {
-        ConvKernelPlan plan = PlanConv(32, 56, 64, 1, 1, 0);
-        Assert.All(plan.ColumnRuns, r => Assert.True(r.Interior));
-        Assert.Equal(56, plan.ColumnRuns.Sum(r => r.Count * r.Pixels));
+        Assert.True(PlanConv(16, 56, 64, 3, 1, 1).StagedRows);
+        Assert.False(PlanConv(2, 600, 32, 3, 1, 1).StagedRows);
     }
 
     [Fact]
@@ -91,7 +92,7 @@ public sealed class PlannerTests
     [Fact]
     public void Kernel_name_is_its_specification()
     {
-        Assert.Equal("Conv3x3s2p1_16x32x32to32_Relu_6x4_V256", PlanConv(16, 32, 32, 3, 2, 1).Name);
+        Assert.Equal("Conv3x3s2p1_16x32x32to32_Relu_4x4_V256", PlanConv(16, 32, 32, 3, 2, 1).Name);
         Assert.StartsWith("Conv3x3s1p1dw_8x6x6to8_", PlanConv(8, 6, 8, 3, 1, 1, groups: 8).Name);
         Assert.StartsWith("Conv3x3s1p2d2g2_", PlanConv(8, 9, 16, 3, 1, 2, dilation: 2, groups: 2).Name);
     }

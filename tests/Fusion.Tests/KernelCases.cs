@@ -133,3 +133,11 @@ public partial class AvgPoolNoPadCount
     [GlobalAvgPool] public partial PoolLayer Global { get; }
     [Linear(3)] public partial Layer Head { get; }
 }
+
+// A row too wide to stage on the stack: the epilogue stores straight from the accumulators.
+[FusedModel(InputChannels = 2, InputHeight = 3, InputWidth = 600)]
+public partial class C2to32K3Wide600
+{
+    [Conv2d(32, Kernel = 1)] public partial ConvBlock A { get; }
+    [Conv2d(32, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(A)), Relu] public partial ConvBlock B { get; }
+}

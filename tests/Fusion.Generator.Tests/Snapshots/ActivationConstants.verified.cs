@@ -29,6 +29,9 @@ partial class Net : global::Fusion.IFusedModel
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
     private const int WorkspacePerSample = 384;
 
+    // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
+    private const int PaddedScratch = 0;
+
     private readonly global::Fusion.ChangeCounter _changes = new();
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
@@ -120,7 +123,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -186,19 +189,19 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 1×1, stride 1, padding 0 over 1×4×4 → 8×4×4; BatchNorm folded into the weights; Clamp to [-1.5f, 2f] in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 1×1, stride 1, padding 0 over 1×4×4 → 8×4×4, BatchNorm folded into the weights, then Clamp to [-1.5f, 2f]. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
     /// tile       4 pixels × 1 vectors of 8 output channels = 4 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
-    /// columns    interior tile of 4 pixels at column 0, no padding read, kw looped
-    /// rows       every output row reads kh = 0..kernel height − 1 (no vertical padding)
+    /// columns    tail tile of 4 pixels at column 0
     /// input      1 input channels per group: no full block of 8, tail: 1 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   Clamp to [-1.5f, 2f] in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: Clamp to [-1.5f, 2f], store, so each output line is written whole, once
     /// FLOPs      2·8·4·4·1·1 = 256 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -209,6 +212,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         const int InPlane = 16, InWidth = 4, OutPlane = 16, OutWidth = 4;
         var activation = new global::Fusion.Activations.Clamp(-1.5f, 2f);
+        float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -222,17 +226,16 @@ partial class Net : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 4; oh++)
             {
-                int ih0 = oh * 1 - 0;
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // interior tile of 4 pixels at column 0, no padding read, kw looped
+                // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
-                    float* xc = xr + ow * 1 - 0;
+                    float* xc = xr + ow * 1;
                     // input channel tail: 1 channel
                     {
                         float* xb = xc + 0 * InPlane;
@@ -256,30 +259,38 @@ partial class Net : global::Fusion.IFusedModel
                             }
                         }
                     }
-                    // Clamp to [-1.5f, 2f] in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: Clamp to [-1.5f, 2f], store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 4 pixels of row tail, one at a time
+                    for (int i = 0; i < 4; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// Conv 1×1, stride 1, padding 0 over 8×4×4 → 8×4×4; BatchNorm folded into the weights; ELU (alpha 0.5f) in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 1×1, stride 1, padding 0 over 8×4×4 → 8×4×4, BatchNorm folded into the weights, then ELU (alpha 0.5f). One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
     /// tile       4 pixels × 1 vectors of 8 output channels = 4 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
-    /// columns    interior tile of 4 pixels at column 0, no padding read, kw looped
-    /// rows       every output row reads kh = 0..kernel height − 1 (no vertical padding)
+    /// columns    tail tile of 4 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   ELU (alpha 0.5f) in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: ELU (alpha 0.5f), store, so each output line is written whole, once
     /// FLOPs      2·8·4·4·8·1 = 2,048 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -290,6 +301,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         const int InPlane = 16, InWidth = 4, OutPlane = 16, OutWidth = 4;
         var activation = new global::Fusion.Activations.Elu(0.5f);
+        float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -303,17 +315,16 @@ partial class Net : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 4; oh++)
             {
-                int ih0 = oh * 1 - 0;
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // interior tile of 4 pixels at column 0, no padding read, kw looped
+                // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
-                    float* xc = xr + ow * 1 - 0;
+                    float* xc = xr + ow * 1;
                     {
                         float* xb = xc;
                         float* wb = wt;
@@ -413,30 +424,38 @@ partial class Net : global::Fusion.IFusedModel
                             }
                         }
                     }
-                    // ELU (alpha 0.5f) in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: ELU (alpha 0.5f), store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 4 pixels of row tail, one at a time
+                    for (int i = 0; i < 4; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// Conv 1×1, stride 1, padding 0 over 8×4×4 → 8×4×4; BatchNorm folded into the weights; Mish in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 1×1, stride 1, padding 0 over 8×4×4 → 8×4×4, BatchNorm folded into the weights, then Mish. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
     /// tile       4 pixels × 1 vectors of 8 output channels = 4 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
-    /// columns    interior tile of 4 pixels at column 0, no padding read, kw looped
-    /// rows       every output row reads kh = 0..kernel height − 1 (no vertical padding)
+    /// columns    tail tile of 4 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   Mish in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: Mish, store, so each output line is written whole, once
     /// FLOPs      2·8·4·4·8·1 = 2,048 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -447,6 +466,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         const int InPlane = 16, InWidth = 4, OutPlane = 16, OutWidth = 4;
         var activation = default(global::Fusion.Activations.Mish);
+        float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -460,17 +480,16 @@ partial class Net : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 4; oh++)
             {
-                int ih0 = oh * 1 - 0;
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // interior tile of 4 pixels at column 0, no padding read, kw looped
+                // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
-                    float* xc = xr + ow * 1 - 0;
+                    float* xc = xr + ow * 1;
                     {
                         float* xb = xc;
                         float* wb = wt;
@@ -570,11 +589,19 @@ partial class Net : global::Fusion.IFusedModel
                             }
                         }
                     }
-                    // Mish in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: Mish, store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 4 pixels of row tail, one at a time
+                    for (int i = 0; i < 4; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
                 }
             }
         }

@@ -27,6 +27,9 @@ partial class Net : global::Fusion.IFusedModel
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
     private const int WorkspacePerSample = 256;
 
+    // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
+    private const int PaddedScratch = 0;
+
     private readonly global::Fusion.ChangeCounter _changes = new();
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
@@ -100,7 +103,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -144,19 +147,19 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 1×1, stride 2, padding 0 over 16×8×8 → 16×4×4; BatchNorm folded into the weights; store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 1×1, stride 2, padding 0 over 16×8×8 → 16×4×4, BatchNorm folded into the weights, then no activation. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
     /// tile       4 pixels × 2 vectors of 8 output channels = 8 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    interior tile of 4 pixels at column 0, no padding read, kw looped
-    /// rows       every output row reads kh = 0..kernel height − 1 (no vertical padding)
+    /// columns    tail tile of 4 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·4·4·16·1 = 8,192 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -166,6 +169,7 @@ partial class Net : global::Fusion.IFusedModel
     private static unsafe void Conv1x1s2p0_16x8x8to16_Identity_4x2_V256(float* input, float* output, float* weights, float* bias)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 16, OutWidth = 4;
+        float* stage = stackalloc float[64]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -179,10 +183,9 @@ partial class Net : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 4; oh++)
             {
-                int ih0 = oh * 2 - 0;
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // interior tile of 4 pixels at column 0, no padding read, kw looped
+                // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
@@ -190,7 +193,7 @@ partial class Net : global::Fusion.IFusedModel
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
-                    float* xc = xr + ow * 2 - 0;
+                    float* xc = xr + ow * 2;
                     for (int cb = 0; cb < 2; cb++)
                     {
                         float* xb = xc + cb * 8 * InPlane;
@@ -291,15 +294,20 @@ partial class Net : global::Fusion.IFusedModel
                             }
                         }
                     }
-                    // store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(acc0_0, yr + ow + 0, OutPlane);
-                    Nchw.Store(acc0_1, yr + ow + 128, OutPlane);
-                    Nchw.Store(acc1_0, yr + ow + 1, OutPlane);
-                    Nchw.Store(acc1_1, yr + ow + 129, OutPlane);
-                    Nchw.Store(acc2_0, yr + ow + 2, OutPlane);
-                    Nchw.Store(acc2_1, yr + ow + 130, OutPlane);
-                    Nchw.Store(acc3_0, yr + ow + 3, OutPlane);
-                    Nchw.Store(acc3_1, yr + ow + 131, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 32, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 4 pixels of row tail, one at a time
+                    for (int i = 0; i < 4; i++)
+                    {
+                        d[i] = s[i];
+                    }
                 }
             }
         }

@@ -27,6 +27,9 @@ partial class Net : global::Fusion.IFusedModel
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
     private const int WorkspacePerSample = 288;
 
+    // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
+    private const int PaddedScratch = 192;
+
     private readonly global::Fusion.ChangeCounter _changes = new();
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
@@ -100,7 +103,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -108,11 +111,14 @@ partial class Net : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
+                float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv
+
                 // 1. Stem: Conv 3×3 s1 p1 of input: 3×6×6 → 8×6×6, BatchNorm (folded), ReLU
                 float* stemOut = y;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s1p1_3x6x6to8_Relu_6x1_V256(x + n * 108, stemOut + n * 288, packed + 0, packed + 224);
+                    global::Fusion.Kernels.Padding.Copy(x + n * 108, padded, 3, 6, 6, 1, 1);
+                    Conv3x3s1p1_3x6x6to8_Relu_6x1_V256(padded, stemOut + n * 288, packed + 0, packed + 224);
                 }
             }
         }
@@ -145,19 +151,19 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 3×6×6 → 8×6×6; BatchNorm folded into the weights; ReLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 1, padding 1 over 3×6×6 → 8×6×6, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 3×8×8, so no tap is out of range: no border code, no clipping
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
-    /// columns    border tile of 6 pixels at column 0: kw unrolled, the 2 taps that read padding removed
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// columns    tail tile of 6 pixels at column 0
     /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   ReLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·3·9 = 15,552 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -166,8 +172,9 @@ partial class Net : global::Fusion.IFusedModel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s1p1_3x6x6to8_Relu_6x1_V256(float* input, float* output, float* weights, float* bias)
     {
-        const int InPlane = 36, InWidth = 6, OutPlane = 36, OutWidth = 6;
+        const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -181,13 +188,9 @@ partial class Net : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 6; oh++)
             {
-                int ih0 = oh * 1 - 1;
-                // kh clipped per output row to the taps inside the image (vertical padding 1)
-                int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                int khHi = global::System.Math.Min(3, (6 - ih0 + 0) / 1);
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // border tile of 6 pixels at column 0: kw unrolled, the 2 taps that read padding removed
+                // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
@@ -196,63 +199,19 @@ partial class Net : global::Fusion.IFusedModel
                     Vec8 acc3_0 = acc0_0;
                     Vec8 acc4_0 = acc0_0;
                     Vec8 acc5_0 = acc0_0;
-                    float* xc = xr + ow * 1 - 1;
+                    float* xc = xr + ow * 1;
                     // input channel tail: 3 channels
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 72;
-                            // kw = 0: pixels 1, 2, 3, 4, 5
+                            for (int kw = 0; kw < 3; kw++)
                             {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 8);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 24;
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 24;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -297,61 +256,25 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                     Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                            }
-                            // kw = 2: pixels 0, 1, 2, 3, 4
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 48;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                             }
                         }
                     }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store(acc4_0, stage + ow + 4, OutWidth);
+                    Nchw.Store(acc5_0, stage + ow + 5, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 6 pixels of row tail, one at a time
+                    for (int i = 0; i < 6; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
                 }
             }
         }

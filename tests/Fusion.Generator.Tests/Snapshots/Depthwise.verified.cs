@@ -27,6 +27,9 @@ partial class Net : global::Fusion.IFusedModel
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
     private const int WorkspacePerSample = 288;
 
+    // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
+    private const int PaddedScratch = 512;
+
     private readonly global::Fusion.ChangeCounter _changes = new();
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
@@ -100,7 +103,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -108,11 +111,14 @@ partial class Net : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
+                float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv
+
                 // 1. Depthwise: Conv 3×3 s1 p1 g8 of input: 8×6×6 → 8×6×6, BatchNorm (folded), ReLU6
                 float* depthwiseOut = y;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s1p1dw_8x6x6to8_Relu6_6x1_V256(x + n * 288, depthwiseOut + n * 288, packed + 0, packed + 576);
+                    global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
+                    Conv3x3s1p1dw_8x6x6to8_Relu6_6x1_V256(padded, depthwiseOut + n * 288, packed + 0, packed + 576);
                 }
             }
         }
@@ -145,19 +151,19 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 1, depthwise over 8×6×6 → 8×6×6; BatchNorm folded into the weights; ReLU6 in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 1, padding 1, depthwise over 8×6×6 → 8×6×6, BatchNorm folded into the weights, then ReLU6. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
-    /// channels   one channel tile of 1 vector at vector 0, its last vector stores 1 of 8 lanes (channels 1 per group)
-    /// columns    border tile of 6 pixels at column 0: kw unrolled, the 2 taps that read padding removed
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// channels   one channel tile of 1 vector at vector 0, its last vector stores 1 of 8 lanes (1 channels per group)
+    /// columns    tail tile of 6 pixels at column 0
     /// input      1 input channels per group: no full block of 8, tail: 1 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   ReLU6 in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU6, store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·1·9 = 5,184 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -166,17 +172,18 @@ partial class Net : global::Fusion.IFusedModel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s1p1dw_8x6x6to8_Relu6_6x1_V256(float* input, float* output, float* weights, float* bias)
     {
-        const int InPlane = 36, InWidth = 6, OutPlane = 36, OutWidth = 6;
+        const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         var activation = default(global::Fusion.Activations.Relu6);
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
         // 8 groups of 1 → 1 channels; each group reads only its own input planes.
         for (int g = 0; g < 8; g++)
         {
-            float* x = input + g * 36;
+            float* x = input + g * 64;
             float* y = output + g * 36;
             float* wg = weights + g * 72;
             float* bg = bias + g * 8;
 
-            // one channel tile of 1 vector at vector 0, its last vector stores 1 of 8 lanes (channels 1 per group)
+            // one channel tile of 1 vector at vector 0, its last vector stores 1 of 8 lanes (1 channels per group)
             {
                 const int v0 = 0;
                 float* wt = wg + v0 * 72;
@@ -184,13 +191,9 @@ partial class Net : global::Fusion.IFusedModel
                 float* yt = y + v0 * 8 * OutPlane;
                 for (int oh = 0; oh < 6; oh++)
                 {
-                    int ih0 = oh * 1 - 1;
-                    // kh clipped per output row to the taps inside the image (vertical padding 1)
-                    int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                    int khHi = global::System.Math.Min(3, (6 - ih0 + 0) / 1);
-                    float* xr = x + ih0 * InWidth;
+                    float* xr = x + oh * 1 * InWidth;
                     float* yr = yt + oh * OutWidth;
-                    // border tile of 6 pixels at column 0: kw unrolled, the 2 taps that read padding removed
+                    // tail tile of 6 pixels at column 0
                     {
                         const int ow = 0;
                         Vec8 acc0_0 = V256.Load(bt + 0);
@@ -199,37 +202,19 @@ partial class Net : global::Fusion.IFusedModel
                         Vec8 acc3_0 = acc0_0;
                         Vec8 acc4_0 = acc0_0;
                         Vec8 acc5_0 = acc0_0;
-                        float* xc = xr + ow * 1 - 1;
+                        float* xc = xr + ow * 1;
                         // input channel tail: 1 channel
                         {
                             float* xb = xc + 0 * InPlane;
                             float* wb = wt + 0;
-                            for (int kh = khLo; kh < khHi; kh++)
+                            for (int kh = 0; kh < 3; kh++)
                             {
                                 float* xk = xb + kh * 1 * InWidth;
                                 float* wk = wb + kh * 24;
-                                // kw = 0: pixels 1, 2, 3, 4, 5
+                                for (int kw = 0; kw < 3; kw++)
                                 {
-                                    float* xp = xk + 0;
-                                    float* wp = wk + 0;
-                                    {
-                                        Vec8 w0 = V256.Load(wp + 0);
-                                        Vec8 x1 = V256.Create(xp[1]);
-                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                        Vec8 x2 = V256.Create(xp[2]);
-                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                        Vec8 x3 = V256.Create(xp[3]);
-                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                        Vec8 x4 = V256.Create(xp[4]);
-                                        acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                        Vec8 x5 = V256.Create(xp[5]);
-                                        acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                    }
-                                }
-                                // kw = 1: all pixels
-                                {
-                                    float* xp = xk + 1;
-                                    float* wp = wk + 8;
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 8;
                                     {
                                         Vec8 w0 = V256.Load(wp + 0);
                                         Vec8 x0 = V256.Create(xp[0]);
@@ -244,35 +229,25 @@ partial class Net : global::Fusion.IFusedModel
                                         acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                         Vec8 x5 = V256.Create(xp[5]);
                                         acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                    }
-                                }
-                                // kw = 2: pixels 0, 1, 2, 3, 4
-                                {
-                                    float* xp = xk + 2;
-                                    float* wp = wk + 16;
-                                    {
-                                        Vec8 w0 = V256.Load(wp + 0);
-                                        Vec8 x0 = V256.Create(xp[0]);
-                                        acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                        Vec8 x1 = V256.Create(xp[1]);
-                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                        Vec8 x2 = V256.Create(xp[2]);
-                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                        Vec8 x3 = V256.Create(xp[3]);
-                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                        Vec8 x4 = V256.Create(xp[4]);
-                                        acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                     }
                                 }
                             }
                         }
-                        // ReLU6 in registers, then store each vector's lanes to its 8 NCHW planes
-                        Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane, 1);
-                        Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane, 1);
-                        Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane, 1);
-                        Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane, 1);
-                        Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane, 1);
-                        Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane, 1);
+                        // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                        Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                        Nchw.Store(acc4_0, stage + ow + 4, OutWidth);
+                        Nchw.Store(acc5_0, stage + ow + 5, OutWidth);
+                    }
+                    // tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU6, store, so each output line is written whole, once
+                    for (int c = 0; c < 1; c++)
+                    {
+                        float* s = stage + c * OutWidth;
+                        float* d = yr + c * OutPlane;
+                        // 6 pixels of row tail, one at a time
+                        for (int i = 0; i < 6; i++)
+                        {
+                            d[i] = activation.Invoke(s[i]);
+                        }
                     }
                 }
             }

@@ -27,6 +27,9 @@ partial class Net : global::Fusion.IFusedModel
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
     private const int WorkspacePerSample = 256;
 
+    // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
+    private const int PaddedScratch = 0;
+
     private readonly global::Fusion.ChangeCounter _changes = new();
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
@@ -100,7 +103,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -145,19 +148,19 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 0, 2 groups over 8×6×6 → 16×4×4; BatchNorm folded into the weights; HardSwish in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 1, padding 0, 2 groups over 8×6×6 → 16×4×4, BatchNorm folded into the weights, then HardSwish. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
     /// tile       4 pixels × 1 vectors of 8 output channels = 4 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
-    /// columns    interior tile of 4 pixels at column 0, no padding read, kw looped
-    /// rows       every output row reads kh = 0..kernel height − 1 (no vertical padding)
+    /// columns    tail tile of 4 pixels at column 0
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   HardSwish in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: HardSwish, store, so each output line is written whole, once
     /// FLOPs      2·16·4·4·4·9 = 18,432 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -168,6 +171,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         const int InPlane = 36, InWidth = 6, OutPlane = 16, OutWidth = 4;
         var activation = default(global::Fusion.Activations.HardSwish);
+        float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
         // 2 groups of 4 → 8 channels; each group reads only its own input planes.
         for (int g = 0; g < 2; g++)
         {
@@ -184,17 +188,16 @@ partial class Net : global::Fusion.IFusedModel
                 float* yt = y + v0 * 8 * OutPlane;
                 for (int oh = 0; oh < 4; oh++)
                 {
-                    int ih0 = oh * 1 - 0;
-                    float* xr = x + ih0 * InWidth;
+                    float* xr = x + oh * 1 * InWidth;
                     float* yr = yt + oh * OutWidth;
-                    // interior tile of 4 pixels at column 0, no padding read, kw looped
+                    // tail tile of 4 pixels at column 0
                     {
                         const int ow = 0;
                         Vec8 acc0_0 = V256.Load(bt + 0);
                         Vec8 acc1_0 = acc0_0;
                         Vec8 acc2_0 = acc0_0;
                         Vec8 acc3_0 = acc0_0;
-                        float* xc = xr + ow * 1 - 0;
+                        float* xc = xr + ow * 1;
                         // input channel tail: 4 channels
                         {
                             float* xb = xc + 0 * InPlane;
@@ -254,11 +257,19 @@ partial class Net : global::Fusion.IFusedModel
                                 }
                             }
                         }
-                        // HardSwish in registers, then store each vector's lanes to its 8 NCHW planes
-                        Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                        Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                        Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                        Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
+                        // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                        Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    }
+                    // tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: HardSwish, store, so each output line is written whole, once
+                    for (int c = 0; c < 8; c++)
+                    {
+                        float* s = stage + c * OutWidth;
+                        float* d = yr + c * OutPlane;
+                        // 4 pixels of row tail, one at a time
+                        for (int i = 0; i < 4; i++)
+                        {
+                            d[i] = activation.Invoke(s[i]);
+                        }
                     }
                 }
             }

@@ -27,6 +27,9 @@ partial class Net : global::Fusion.IFusedModel
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
     private const int WorkspacePerSample = 384;
 
+    // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
+    private const int PaddedScratch = 112;
+
     private readonly global::Fusion.ChangeCounter _changes = new();
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
@@ -100,7 +103,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -108,11 +111,14 @@ partial class Net : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
+                float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv
+
                 // 1. Row: Conv 1×3 s1 p0 of input: 2×4×12 → 8×4×12, LeakyReLU (slope 0.2f)
                 float* rowOut = y;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv1x3s1p0x1_2x4x12to8_LeakyRelu0p2_12x1_V256(x + n * 96, rowOut + n * 384, packed + 0, packed + 48);
+                    global::Fusion.Kernels.Padding.Copy(x + n * 96, padded, 2, 4, 12, 0, 1);
+                    Conv1x3s1p0x1_2x4x12to8_LeakyRelu0p2_12x1_V256(padded, rowOut + n * 384, packed + 0, packed + 48);
                 }
             }
         }
@@ -144,19 +150,19 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 1×3, stride 1, padding 0×1 over 2×4×12 → 8×4×12; BatchNorm folded into the weights; LeakyReLU (slope 0.2f) in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 1×3, stride 1, padding 0×1 over 2×4×12 → 8×4×12, BatchNorm folded into the weights, then LeakyReLU (slope 0.2f). One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 2×4×14, so no tap is out of range: no border code, no clipping
     /// tile       12 pixels × 1 vectors of 8 output channels = 12 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
-    /// columns    border tile of 12 pixels at column 0: kw unrolled, the 2 taps that read padding removed
-    /// rows       every output row reads kh = 0..kernel height − 1 (no vertical padding)
+    /// columns    tail tile of 12 pixels at column 0
     /// input      2 input channels per group: no full block of 8, tail: 2 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   LeakyReLU (slope 0.2f) in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 12 pixels; then per channel, 8 pixels at a time in registers: LeakyReLU (slope 0.2f), store, so each output line is written whole, once
     /// FLOPs      2·8·4·12·2·3 = 4,608 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -165,8 +171,9 @@ partial class Net : global::Fusion.IFusedModel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv1x3s1p0x1_2x4x12to8_LeakyRelu0p2_12x1_V256(float* input, float* output, float* weights, float* bias)
     {
-        const int InPlane = 48, InWidth = 12, OutPlane = 48, OutWidth = 12;
+        const int InPlane = 56, InWidth = 14, OutPlane = 48, OutWidth = 12;
         var activation = new global::Fusion.Activations.LeakyRelu(0.2f);
+        float* stage = stackalloc float[96]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -180,10 +187,9 @@ partial class Net : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 4; oh++)
             {
-                int ih0 = oh * 1 - 0;
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // border tile of 12 pixels at column 0: kw unrolled, the 2 taps that read padding removed
+                // tail tile of 12 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
@@ -198,7 +204,7 @@ partial class Net : global::Fusion.IFusedModel
                     Vec8 acc9_0 = acc0_0;
                     Vec8 acc10_0 = acc0_0;
                     Vec8 acc11_0 = acc0_0;
-                    float* xc = xr + ow * 1 - 1;
+                    float* xc = xr + ow * 1;
                     // input channel tail: 2 channels
                     {
                         float* xb = xc + 0 * InPlane;
@@ -207,65 +213,10 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 48;
-                            // kw = 0: pixels 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+                            for (int kw = 0; kw < 3; kw++)
                             {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
-                                    Vec8 x8 = V256.Create(xp[8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
-                                    Vec8 x9 = V256.Create(xp[9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
-                                    Vec8 x10 = V256.Create(xp[10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
-                                    Vec8 x11 = V256.Create(xp[11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 8);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
-                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
-                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
-                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
-                                    Vec8 x11 = V256.Create(xp[1 * InPlane + 11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 16;
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 16;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -319,78 +270,29 @@ partial class Net : global::Fusion.IFusedModel
                                     acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
                                     Vec8 x11 = V256.Create(xp[1 * InPlane + 11]);
                                     acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
-                                }
-                            }
-                            // kw = 2: pixels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 32;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
-                                    Vec8 x8 = V256.Create(xp[8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
-                                    Vec8 x9 = V256.Create(xp[9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
-                                    Vec8 x10 = V256.Create(xp[10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
-                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
-                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
-                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
                                 }
                             }
                         }
                     }
-                    // LeakyReLU (slope 0.2f) in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc6_0), yr + ow + 6, OutPlane);
-                    Nchw.Store(activation.Invoke(acc7_0), yr + ow + 7, OutPlane);
-                    Nchw.Store(activation.Invoke(acc8_0), yr + ow + 8, OutPlane);
-                    Nchw.Store(activation.Invoke(acc9_0), yr + ow + 9, OutPlane);
-                    Nchw.Store(activation.Invoke(acc10_0), yr + ow + 10, OutPlane);
-                    Nchw.Store(activation.Invoke(acc11_0), yr + ow + 11, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 8 channels × 12 pixels; then per channel, 8 pixels at a time in registers: LeakyReLU (slope 0.2f), store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                    // 4 pixels of row tail, one at a time
+                    for (int i = 8; i < 12; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
                 }
             }
         }

@@ -27,6 +27,9 @@ partial class Net : global::Fusion.IFusedModel
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
     private const int WorkspacePerSample = 560;
 
+    // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
+    private const int PaddedScratch = 368;
+
     private readonly global::Fusion.ChangeCounter _changes = new();
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
@@ -100,7 +103,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -108,11 +111,14 @@ partial class Net : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
+                float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv
+
                 // 1. Conv: Conv 3×3 s1 p1 of input: 4×5×11 → 10×5×11, SiLU
                 float* convOut = y;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s1p1_4x5x11to10_Silu_11x2_V256(x + n * 220, convOut + n * 550, packed + 0, packed + 576);
+                    global::Fusion.Kernels.Padding.Copy(x + n * 220, padded, 4, 5, 11, 1, 1);
+                    Conv3x3s1p1_4x5x11to10_Silu_11x2_V256(padded, convOut + n * 550, packed + 0, packed + 576);
                 }
             }
         }
@@ -144,19 +150,19 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 4×5×11 → 10×5×11; BatchNorm folded into the weights; SiLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 1, padding 1 over 4×5×11 → 10×5×11, BatchNorm folded into the weights, then SiLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping
     /// tile       11 pixels × 2 vectors of 8 output channels = 22 accumulators, started at the folded bias
-    /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (channels 10 per group)
-    /// columns    border tile of 11 pixels at column 0: kw unrolled, the 2 taps that read padding removed
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
+    /// columns    tail tile of 11 pixels at column 0
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   SiLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: SiLU, store, so each output line is written whole, once
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -165,14 +171,15 @@ partial class Net : global::Fusion.IFusedModel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s1p1_4x5x11to10_Silu_11x2_V256(float* input, float* output, float* weights, float* bias)
     {
-        const int InPlane = 55, InWidth = 11, OutPlane = 55, OutWidth = 11;
+        const int InPlane = 91, InWidth = 13, OutPlane = 55, OutWidth = 11;
         var activation = default(global::Fusion.Activations.Silu);
+        float* stage = stackalloc float[176]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
         float* bg = bias;
 
-        // one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (channels 10 per group)
+        // one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
         {
             const int v0 = 0;
             float* wt = wg + v0 * 288;
@@ -180,13 +187,9 @@ partial class Net : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 5; oh++)
             {
-                int ih0 = oh * 1 - 1;
-                // kh clipped per output row to the taps inside the image (vertical padding 1)
-                int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                int khHi = global::System.Math.Min(3, (5 - ih0 + 0) / 1);
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // border tile of 11 pixels at column 0: kw unrolled, the 2 taps that read padding removed
+                // tail tile of 11 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
@@ -201,116 +204,19 @@ partial class Net : global::Fusion.IFusedModel
                     Vec8 acc8_0 = acc0_0, acc8_1 = acc0_1;
                     Vec8 acc9_0 = acc0_0, acc9_1 = acc0_1;
                     Vec8 acc10_0 = acc0_0, acc10_1 = acc0_1;
-                    float* xc = xr + ow * 1 - 1;
+                    float* xc = xr + ow * 1;
                     // input channel tail: 4 channels
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
-                            // kw = 0: pixels 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+                            for (int kw = 0; kw < 3; kw++)
                             {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[2 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[3 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[3 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[3 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[3 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 64;
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -410,130 +316,33 @@ partial class Net : global::Fusion.IFusedModel
                                     acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
                                     Vec8 x10 = V256.Create(xp[3 * InPlane + 10]);
                                     acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                }
-                            }
-                            // kw = 2: pixels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 128;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[2 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[3 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[3 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[3 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
                                 }
                             }
                         }
                     }
-                    // SiLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 440, OutPlane, 2);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 441, OutPlane, 2);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1), yr + ow + 442, OutPlane, 2);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1), yr + ow + 443, OutPlane, 2);
-                    Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_1), yr + ow + 444, OutPlane, 2);
-                    Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_1), yr + ow + 445, OutPlane, 2);
-                    Nchw.Store(activation.Invoke(acc6_0), yr + ow + 6, OutPlane);
-                    Nchw.Store(activation.Invoke(acc6_1), yr + ow + 446, OutPlane, 2);
-                    Nchw.Store(activation.Invoke(acc7_0), yr + ow + 7, OutPlane);
-                    Nchw.Store(activation.Invoke(acc7_1), yr + ow + 447, OutPlane, 2);
-                    Nchw.Store(activation.Invoke(acc8_0), yr + ow + 8, OutPlane);
-                    Nchw.Store(activation.Invoke(acc8_1), yr + ow + 448, OutPlane, 2);
-                    Nchw.Store(activation.Invoke(acc9_0), yr + ow + 9, OutPlane);
-                    Nchw.Store(activation.Invoke(acc9_1), yr + ow + 449, OutPlane, 2);
-                    Nchw.Store(activation.Invoke(acc10_0), yr + ow + 10, OutPlane);
-                    Nchw.Store(activation.Invoke(acc10_1), yr + ow + 450, OutPlane, 2);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 88, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 92, OutWidth);
+                    Nchw.Store(acc8_0, stage + ow + 8, OutWidth); Nchw.Store(acc8_1, stage + ow + 96, OutWidth);
+                    Nchw.Store(acc9_0, stage + ow + 9, OutWidth); Nchw.Store(acc9_1, stage + ow + 97, OutWidth);
+                    Nchw.Store(acc10_0, stage + ow + 10, OutWidth); Nchw.Store(acc10_1, stage + ow + 98, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: SiLU, store, so each output line is written whole, once
+                for (int c = 0; c < 10; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 8; i < 11; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
                 }
             }
         }

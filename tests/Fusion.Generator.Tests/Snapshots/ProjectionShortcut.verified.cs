@@ -30,6 +30,9 @@ partial class Net : global::Fusion.IFusedModel
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
     private const int WorkspacePerSample = 576;
 
+    // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
+    private const int PaddedScratch = 512;
+
     private readonly global::Fusion.ChangeCounter _changes = new();
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
@@ -130,7 +133,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -138,18 +141,22 @@ partial class Net : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
+                float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv
+
                 // 1. Conv1: Conv 3×3 s2 p1 of input: 8×6×6 → 16×3×3, BatchNorm (folded), ReLU
                 float* conv1Out = ws + batch * 0;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(x + n * 288, conv1Out + n * 144, packed + 0, packed + 1152);
+                    global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
+                    Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(padded, conv1Out + n * 144, packed + 0, packed + 1152);
                 }
 
                 // 2. Conv2: Conv 3×3 s1 p1 of Conv1: 16×3×3 → 16×3×3, BatchNorm (folded)
                 float* conv2Out = ws + batch * 144;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(conv1Out + n * 144, conv2Out + n * 144, packed + 1168, packed + 3472);
+                    global::Fusion.Kernels.Padding.Copy(conv1Out + n * 144, padded, 16, 3, 3, 1, 1);
+                    Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(padded, conv2Out + n * 144, packed + 1168, packed + 3472);
                 }
 
                 // 3. Shortcut: Conv 1×1 s2 p0 of input: 8×6×6 → 16×3×3, BatchNorm (folded)
@@ -210,19 +217,19 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 2, padding 1 over 8×6×6 → 16×3×3; BatchNorm folded into the weights; ReLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 2, padding 1 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    border tile of 3 pixels at column 0: kw unrolled, the 1 taps that read padding removed
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// columns    tail tile of 3 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   ReLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·9 = 20,736 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -231,8 +238,9 @@ partial class Net : global::Fusion.IFusedModel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(float* input, float* output, float* weights, float* bias)
     {
-        const int InPlane = 36, InWidth = 6, OutPlane = 9, OutWidth = 3;
+        const int InPlane = 64, InWidth = 8, OutPlane = 9, OutWidth = 3;
         var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -246,169 +254,27 @@ partial class Net : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 3; oh++)
             {
-                int ih0 = oh * 2 - 1;
-                // kh clipped per output row to the taps inside the image (vertical padding 1)
-                int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                int khHi = global::System.Math.Min(3, (6 - ih0 + 0) / 1);
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // border tile of 3 pixels at column 0: kw unrolled, the 1 taps that read padding removed
+                // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc0_1 = V256.Load(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    float* xc = xr + ow * 2 - 1;
+                    float* xc = xr + ow * 2;
                     {
                         float* xb = xc;
                         float* wb = wt;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
-                            // kw = 0: pixels 1, 2
+                            for (int kw = 0; kw < 3; kw++)
                             {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 128;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                            }
-                            // kw = 2: all pixels
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 256;
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -484,32 +350,40 @@ partial class Net : global::Fusion.IFusedModel
                             }
                         }
                     }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 72, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 73, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1), yr + ow + 74, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 16×3×3 → 16×3×3; BatchNorm folded into the weights; store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 1, padding 1 over 16×3×3 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    border tile of 3 pixels at column 0: kw unrolled, the 2 taps that read padding removed
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// columns    tail tile of 3 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·16·9 = 41,472 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -518,7 +392,8 @@ partial class Net : global::Fusion.IFusedModel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(float* input, float* output, float* weights, float* bias)
     {
-        const int InPlane = 9, InWidth = 3, OutPlane = 9, OutWidth = 3;
+        const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -532,93 +407,28 @@ partial class Net : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 3; oh++)
             {
-                int ih0 = oh * 1 - 1;
-                // kh clipped per output row to the taps inside the image (vertical padding 1)
-                int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                int khHi = global::System.Math.Min(3, (3 - ih0 + 0) / 1);
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // border tile of 3 pixels at column 0: kw unrolled, the 2 taps that read padding removed
+                // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc0_1 = V256.Load(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    float* xc = xr + ow * 1 - 1;
+                    float* xc = xr + ow * 1;
                     for (int cb = 0; cb < 2; cb++)
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 1152;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
-                            // kw = 0: pixels 1, 2
+                            for (int kw = 0; kw < 3; kw++)
                             {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 128;
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -690,97 +500,44 @@ partial class Net : global::Fusion.IFusedModel
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                            }
-                            // kw = 2: pixels 0, 1
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 256;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                             }
                         }
                     }
-                    // store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(acc0_0, yr + ow + 0, OutPlane);
-                    Nchw.Store(acc0_1, yr + ow + 72, OutPlane);
-                    Nchw.Store(acc1_0, yr + ow + 1, OutPlane);
-                    Nchw.Store(acc1_1, yr + ow + 73, OutPlane);
-                    Nchw.Store(acc2_0, yr + ow + 2, OutPlane);
-                    Nchw.Store(acc2_1, yr + ow + 74, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// Conv 1×1, stride 2, padding 0 over 8×6×6 → 16×3×3; BatchNorm folded into the weights; store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 1×1, stride 2, padding 0 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    interior tile of 3 pixels at column 0, no padding read, kw looped
-    /// rows       every output row reads kh = 0..kernel height − 1 (no vertical padding)
+    /// columns    tail tile of 3 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·1 = 2,304 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -790,6 +547,7 @@ partial class Net : global::Fusion.IFusedModel
     private static unsafe void Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(float* input, float* output, float* weights, float* bias)
     {
         const int InPlane = 36, InWidth = 6, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -803,17 +561,16 @@ partial class Net : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 3; oh++)
             {
-                int ih0 = oh * 2 - 0;
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // interior tile of 3 pixels at column 0, no padding read, kw looped
+                // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc0_1 = V256.Load(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    float* xc = xr + ow * 2 - 0;
+                    float* xc = xr + ow * 2;
                     {
                         float* xb = xc;
                         float* wb = wt;
@@ -897,32 +654,40 @@ partial class Net : global::Fusion.IFusedModel
                             }
                         }
                     }
-                    // store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(acc0_0, yr + ow + 0, OutPlane);
-                    Nchw.Store(acc0_1, yr + ow + 72, OutPlane);
-                    Nchw.Store(acc1_0, yr + ow + 1, OutPlane);
-                    Nchw.Store(acc1_1, yr + ow + 73, OutPlane);
-                    Nchw.Store(acc2_0, yr + ow + 2, OutPlane);
-                    Nchw.Store(acc2_1, yr + ow + 74, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// Conv 1×1, stride 1, padding 0 over 16×3×3 → 16×3×3; BatchNorm folded into the weights; add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 1×1, stride 1, padding 0 over 16×3×3 → 16×3×3, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    interior tile of 3 pixels at column 0, no padding read, kw looped
-    /// rows       every output row reads kh = 0..kernel height − 1 (no vertical padding)
+    /// columns    tail tile of 3 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·16·1 = 4,608 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -933,6 +698,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         const int InPlane = 9, InWidth = 3, OutPlane = 9, OutWidth = 3;
         var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* r = residual;
@@ -948,18 +714,17 @@ partial class Net : global::Fusion.IFusedModel
             float* rt = r + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 3; oh++)
             {
-                int ih0 = oh * 1 - 0;
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 float* rr = rt + oh * OutWidth;
-                // interior tile of 3 pixels at column 0, no padding read, kw looped
+                // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc0_1 = V256.Load(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    float* xc = xr + ow * 1 - 0;
+                    float* xc = xr + ow * 1;
                     for (int cb = 0; cb < 2; cb++)
                     {
                         float* xb = xc + cb * 8 * InPlane;
@@ -1044,13 +809,22 @@ partial class Net : global::Fusion.IFusedModel
                             }
                         }
                     }
-                    // add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0 + Nchw.Load(rr + ow + 0, OutPlane)), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1 + Nchw.Load(rr + ow + 72, OutPlane)), yr + ow + 72, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0 + Nchw.Load(rr + ow + 1, OutPlane)), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1 + Nchw.Load(rr + ow + 73, OutPlane)), yr + ow + 73, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0 + Nchw.Load(rr + ow + 2, OutPlane)), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1 + Nchw.Load(rr + ow + 74, OutPlane)), yr + ow + 74, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    float* q = rr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = activation.Invoke(s[i] + q[i]);
+                    }
                 }
             }
         }

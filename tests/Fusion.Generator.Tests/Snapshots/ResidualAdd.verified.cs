@@ -28,6 +28,9 @@ partial class Net : global::Fusion.IFusedModel
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
     private const int WorkspacePerSample = 576;
 
+    // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
+    private const int PaddedScratch = 512;
+
     private readonly global::Fusion.ChangeCounter _changes = new();
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
@@ -110,7 +113,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -118,18 +121,22 @@ partial class Net : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
+                float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv
+
                 // 1. A: Conv 3×3 s1 p1 of input: 8×6×6 → 8×6×6, BatchNorm (folded), ReLU
                 float* aOut = ws + batch * 0;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s1p1_8x6x6to8_Relu_6x1_V256(x + n * 288, aOut + n * 288, packed + 0, packed + 576);
+                    global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
+                    Conv3x3s1p1_8x6x6to8_Relu_6x1_V256(padded, aOut + n * 288, packed + 0, packed + 576);
                 }
 
                 // 2. B: Conv 3×3 s1 p1 of A: 8×6×6 → 8×6×6, BatchNorm (folded), + A, ReLU
                 float* bOut = y;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s1p1_8x6x6to8_AddRelu_6x1_V256(aOut + n * 288, bOut + n * 288, packed + 592, packed + 1168, aOut + n * 288);
+                    global::Fusion.Kernels.Padding.Copy(aOut + n * 288, padded, 8, 6, 6, 1, 1);
+                    Conv3x3s1p1_8x6x6to8_AddRelu_6x1_V256(padded, bOut + n * 288, packed + 592, packed + 1168, aOut + n * 288);
                 }
             }
         }
@@ -168,19 +175,19 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 8×6×6 → 8×6×6; BatchNorm folded into the weights; ReLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 1, padding 1 over 8×6×6 → 8×6×6, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
-    /// columns    border tile of 6 pixels at column 0: kw unrolled, the 2 taps that read padding removed
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// columns    tail tile of 6 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   ReLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·8·9 = 41,472 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -189,8 +196,9 @@ partial class Net : global::Fusion.IFusedModel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s1p1_8x6x6to8_Relu_6x1_V256(float* input, float* output, float* weights, float* bias)
     {
-        const int InPlane = 36, InWidth = 6, OutPlane = 36, OutWidth = 6;
+        const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -204,13 +212,9 @@ partial class Net : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 6; oh++)
             {
-                int ih0 = oh * 1 - 1;
-                // kh clipped per output row to the taps inside the image (vertical padding 1)
-                int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                int khHi = global::System.Math.Min(3, (6 - ih0 + 0) / 1);
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // border tile of 6 pixels at column 0: kw unrolled, the 2 taps that read padding removed
+                // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
@@ -219,127 +223,18 @@ partial class Net : global::Fusion.IFusedModel
                     Vec8 acc3_0 = acc0_0;
                     Vec8 acc4_0 = acc0_0;
                     Vec8 acc5_0 = acc0_0;
-                    float* xc = xr + ow * 1 - 1;
+                    float* xc = xr + ow * 1;
                     {
                         float* xb = xc;
                         float* wb = wt;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
-                            // kw = 0: pixels 1, 2, 3, 4, 5
+                            for (int kw = 0; kw < 3; kw++)
                             {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 8);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 40);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 56);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 64;
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -459,145 +354,44 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                     Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                            }
-                            // kw = 2: pixels 0, 1, 2, 3, 4
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 128;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                             }
                         }
                     }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store(acc4_0, stage + ow + 4, OutWidth);
+                    Nchw.Store(acc5_0, stage + ow + 5, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 6 pixels of row tail, one at a time
+                    for (int i = 0; i < 6; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 8×6×6 → 8×6×6; BatchNorm folded into the weights; add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 1, padding 1 over 8×6×6 → 8×6×6, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
-    /// columns    border tile of 6 pixels at column 0: kw unrolled, the 2 taps that read padding removed
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// columns    tail tile of 6 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·8·9 = 41,472 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -606,8 +400,9 @@ partial class Net : global::Fusion.IFusedModel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s1p1_8x6x6to8_AddRelu_6x1_V256(float* input, float* output, float* weights, float* bias, float* residual)
     {
-        const int InPlane = 36, InWidth = 6, OutPlane = 36, OutWidth = 6;
+        const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* r = residual;
@@ -623,14 +418,10 @@ partial class Net : global::Fusion.IFusedModel
             float* rt = r + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 6; oh++)
             {
-                int ih0 = oh * 1 - 1;
-                // kh clipped per output row to the taps inside the image (vertical padding 1)
-                int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                int khHi = global::System.Math.Min(3, (6 - ih0 + 0) / 1);
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 float* rr = rt + oh * OutWidth;
-                // border tile of 6 pixels at column 0: kw unrolled, the 2 taps that read padding removed
+                // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
@@ -639,127 +430,18 @@ partial class Net : global::Fusion.IFusedModel
                     Vec8 acc3_0 = acc0_0;
                     Vec8 acc4_0 = acc0_0;
                     Vec8 acc5_0 = acc0_0;
-                    float* xc = xr + ow * 1 - 1;
+                    float* xc = xr + ow * 1;
                     {
                         float* xb = xc;
                         float* wb = wt;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
-                            // kw = 0: pixels 1, 2, 3, 4, 5
+                            for (int kw = 0; kw < 3; kw++)
                             {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 8);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 40);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 56);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 64;
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -879,126 +561,26 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                     Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                            }
-                            // kw = 2: pixels 0, 1, 2, 3, 4
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 128;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                             }
                         }
                     }
-                    // add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0 + Nchw.Load(rr + ow + 0, OutPlane)), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0 + Nchw.Load(rr + ow + 1, OutPlane)), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0 + Nchw.Load(rr + ow + 2, OutPlane)), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0 + Nchw.Load(rr + ow + 3, OutPlane)), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0 + Nchw.Load(rr + ow + 4, OutPlane)), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0 + Nchw.Load(rr + ow + 5, OutPlane)), yr + ow + 5, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store(acc4_0, stage + ow + 4, OutWidth);
+                    Nchw.Store(acc5_0, stage + ow + 5, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    float* q = rr + c * OutPlane;
+                    // 6 pixels of row tail, one at a time
+                    for (int i = 0; i < 6; i++)
+                    {
+                        d[i] = activation.Invoke(s[i] + q[i]);
+                    }
                 }
             }
         }

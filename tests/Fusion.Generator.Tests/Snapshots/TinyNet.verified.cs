@@ -34,6 +34,9 @@ partial class TinyNet : global::Fusion.IFusedModel
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
     private const int WorkspacePerSample = 49296;
 
+    // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
+    private const int PaddedScratch = 18496;
+
     private readonly global::Fusion.ChangeCounter _changes = new();
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
@@ -166,7 +169,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     {
         global::Fusion.Kernels.ModelArguments.Check("TinyNet", input.Length, output.Length, batch, InputLength, OutputLength);
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -174,46 +177,53 @@ partial class TinyNet : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
+                float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv
+
                 // 1. Stem: Conv 3×3 s1 p1 of input: 3×32×32 → 16×32×32, BatchNorm (folded), ReLU
                 float* stemOut = ws + batch * 0;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(x + n * 3072, stemOut + n * 16384, packed + 0, packed + 432);
+                    global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
+                    Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432);
                 }
 
                 // 2. Down1: Conv 3×3 s2 p1 of Stem: 16×32×32 → 32×16×16, BatchNorm (folded), ReLU
                 float* down1Out = ws + batch * 16384;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s2p1_16x32x32to32_Relu_6x4_V256(stemOut + n * 16384, down1Out + n * 8192, packed + 448, packed + 5056);
+                    global::Fusion.Kernels.Padding.Copy(stemOut + n * 16384, padded, 16, 32, 32, 1, 1);
+                    Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056);
                 }
 
                 // 3. Block1: Conv 3×3 s1 p1 of Down1: 32×16×16 → 32×16×16, BatchNorm (folded), + Down1, ReLU
                 float* block1Out = ws + batch * 24576;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s1p1_32x16x16to32_AddRelu_6x4_V256(down1Out + n * 8192, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192);
+                    global::Fusion.Kernels.Padding.Copy(down1Out + n * 8192, padded, 32, 16, 16, 1, 1);
+                    Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192);
                 }
 
                 // 4. Down2: Conv 3×3 s2 p1 of Block1: 32×16×16 → 64×8×8, BatchNorm (folded), ReLU
                 float* down2Out = ws + batch * 32768;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s2p1_32x16x16to64_Relu_6x4_V256(block1Out + n * 8192, down2Out + n * 4096, packed + 14336, packed + 32768);
+                    global::Fusion.Kernels.Padding.Copy(block1Out + n * 8192, padded, 32, 16, 16, 1, 1);
+                    Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768);
                 }
 
                 // 5. Block2: Conv 3×3 s1 p1 of Down2: 64×8×8 → 64×8×8, BatchNorm (folded), + Down2, ReLU
                 float* block2Out = ws + batch * 36864;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv3x3s1p1_64x8x8to64_AddRelu_6x4_V256(down2Out + n * 4096, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096);
+                    global::Fusion.Kernels.Padding.Copy(down2Out + n * 4096, padded, 64, 8, 8, 1, 1);
+                    Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096);
                 }
 
                 // 6. Expand: Conv 1×1 s1 p0 of Block2: 64×8×8 → 128×8×8, BatchNorm (folded), ReLU
                 float* expandOut = ws + batch * 40960;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv1x1s1p0_64x8x8to128_Relu_6x4_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952);
+                    Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952);
                 }
 
                 // 7. Pool: GlobalAvgPool of Expand: 128×8×8 → 128×1×1
@@ -293,21 +303,20 @@ partial class TinyNet : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 3×32×32 → 16×32×32; BatchNorm folded into the weights; ReLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 1, padding 1 over 3×32×32 → 16×32×32, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
     /// tile       12 pixels × 2 vectors of 8 output channels = 24 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    border tile of 12 pixels at column 0: kw unrolled, the 1 taps that read padding removed
-    /// columns    interior tile of 12 pixels at column 12, no padding read, kw looped
-    /// columns    border tile of 8 pixels at column 24: kw unrolled, the 1 taps that read padding removed
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// columns    2 tiles of 12 pixels at columns 0..23
+    /// columns    tail tile of 8 pixels at column 24
     /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   ReLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
@@ -316,8 +325,9 @@ partial class TinyNet : global::Fusion.IFusedModel
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(float* input, float* output, float* weights, float* bias)
     {
-        const int InPlane = 1024, InWidth = 32, OutPlane = 1024, OutWidth = 32;
+        const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
         var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -331,15 +341,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 32; oh++)
             {
-                int ih0 = oh * 1 - 1;
-                // kh clipped per output row to the taps inside the image (vertical padding 1)
-                int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                int khHi = global::System.Math.Min(3, (32 - ih0 + 0) / 1);
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // border tile of 12 pixels at column 0: kw unrolled, the 1 taps that read padding removed
+                // 2 tiles of 12 pixels at columns 0..23
+                for (int ow = 0; ow < 24; ow += 12)
                 {
-                    const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc0_1 = V256.Load(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
@@ -353,317 +359,12 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Vec8 acc9_0 = acc0_0, acc9_1 = acc0_1;
                     Vec8 acc10_0 = acc0_0, acc10_1 = acc0_1;
                     Vec8 acc11_0 = acc0_0, acc11_1 = acc0_1;
-                    float* xc = xr + ow * 1 - 1;
+                    float* xc = xr + ow * 1;
                     // input channel tail: 3 channels
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = khLo; kh < khHi; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 144;
-                            // kw = 0: pixels 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
-                            {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[1 * InPlane + 11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[2 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[2 * InPlane + 11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 48;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[1 * InPlane + 11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[2 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[2 * InPlane + 11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
-                                }
-                            }
-                            // kw = 2: all pixels
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 96;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[1 * InPlane + 11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[2 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[2 * InPlane + 11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
-                                }
-                            }
-                        }
-                    }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 8192, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 8193, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1), yr + ow + 8194, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1), yr + ow + 8195, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_1), yr + ow + 8196, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_1), yr + ow + 8197, OutPlane);
-                    Nchw.Store(activation.Invoke(acc6_0), yr + ow + 6, OutPlane);
-                    Nchw.Store(activation.Invoke(acc6_1), yr + ow + 8198, OutPlane);
-                    Nchw.Store(activation.Invoke(acc7_0), yr + ow + 7, OutPlane);
-                    Nchw.Store(activation.Invoke(acc7_1), yr + ow + 8199, OutPlane);
-                    Nchw.Store(activation.Invoke(acc8_0), yr + ow + 8, OutPlane);
-                    Nchw.Store(activation.Invoke(acc8_1), yr + ow + 8200, OutPlane);
-                    Nchw.Store(activation.Invoke(acc9_0), yr + ow + 9, OutPlane);
-                    Nchw.Store(activation.Invoke(acc9_1), yr + ow + 8201, OutPlane);
-                    Nchw.Store(activation.Invoke(acc10_0), yr + ow + 10, OutPlane);
-                    Nchw.Store(activation.Invoke(acc10_1), yr + ow + 8202, OutPlane);
-                    Nchw.Store(activation.Invoke(acc11_0), yr + ow + 11, OutPlane);
-                    Nchw.Store(activation.Invoke(acc11_1), yr + ow + 8203, OutPlane);
-                }
-                // interior tile of 12 pixels at column 12, no padding read, kw looped
-                {
-                    const int ow = 12;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1;
-                    Vec8 acc6_0 = acc0_0, acc6_1 = acc0_1;
-                    Vec8 acc7_0 = acc0_0, acc7_1 = acc0_1;
-                    Vec8 acc8_0 = acc0_0, acc8_1 = acc0_1;
-                    Vec8 acc9_0 = acc0_0, acc9_1 = acc0_1;
-                    Vec8 acc10_0 = acc0_0, acc10_1 = acc0_1;
-                    Vec8 acc11_0 = acc0_0, acc11_1 = acc0_1;
-                    float* xc = xr + ow * 1 - 1;
-                    // input channel tail: 3 channels
-                    {
-                        float* xb = xc + 0 * InPlane;
-                        float* wb = wt + 0;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 144;
@@ -755,33 +456,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                             }
                         }
                     }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 8192, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 8193, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1), yr + ow + 8194, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1), yr + ow + 8195, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_1), yr + ow + 8196, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_1), yr + ow + 8197, OutPlane);
-                    Nchw.Store(activation.Invoke(acc6_0), yr + ow + 6, OutPlane);
-                    Nchw.Store(activation.Invoke(acc6_1), yr + ow + 8198, OutPlane);
-                    Nchw.Store(activation.Invoke(acc7_0), yr + ow + 7, OutPlane);
-                    Nchw.Store(activation.Invoke(acc7_1), yr + ow + 8199, OutPlane);
-                    Nchw.Store(activation.Invoke(acc8_0), yr + ow + 8, OutPlane);
-                    Nchw.Store(activation.Invoke(acc8_1), yr + ow + 8200, OutPlane);
-                    Nchw.Store(activation.Invoke(acc9_0), yr + ow + 9, OutPlane);
-                    Nchw.Store(activation.Invoke(acc9_1), yr + ow + 8201, OutPlane);
-                    Nchw.Store(activation.Invoke(acc10_0), yr + ow + 10, OutPlane);
-                    Nchw.Store(activation.Invoke(acc10_1), yr + ow + 8202, OutPlane);
-                    Nchw.Store(activation.Invoke(acc11_0), yr + ow + 11, OutPlane);
-                    Nchw.Store(activation.Invoke(acc11_1), yr + ow + 8203, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 260, OutWidth);
+                    Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
+                    Nchw.Store4x8(acc8_1, acc9_1, acc10_1, acc11_1, stage + ow + 264, OutWidth);
                 }
-                // border tile of 8 pixels at column 24: kw unrolled, the 1 taps that read padding removed
+                // tail tile of 8 pixels at column 24
                 {
                     const int ow = 24;
                     Vec8 acc0_0 = V256.Load(bt + 0);
@@ -793,19 +476,19 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1;
                     Vec8 acc6_0 = acc0_0, acc6_1 = acc0_1;
                     Vec8 acc7_0 = acc0_0, acc7_1 = acc0_1;
-                    float* xc = xr + ow * 1 - 1;
+                    float* xc = xr + ow * 1;
                     // input channel tail: 3 channels
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 144;
-                            // kw = 0: all pixels
+                            for (int kw = 0; kw < 3; kw++)
                             {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 48;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -862,176 +545,55 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
                                     Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
                                     acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 48;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                }
-                            }
-                            // kw = 2: pixels 0, 1, 2, 3, 4, 5, 6
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 96;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
                                 }
                             }
                         }
                     }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 8192, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 8193, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1), yr + ow + 8194, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1), yr + ow + 8195, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_1), yr + ow + 8196, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_1), yr + ow + 8197, OutPlane);
-                    Nchw.Store(activation.Invoke(acc6_0), yr + ow + 6, OutPlane);
-                    Nchw.Store(activation.Invoke(acc6_1), yr + ow + 8198, OutPlane);
-                    Nchw.Store(activation.Invoke(acc7_0), yr + ow + 7, OutPlane);
-                    Nchw.Store(activation.Invoke(acc7_1), yr + ow + 8199, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 260, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 32; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16; BatchNorm folded into the weights; ReLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// tile       6 pixels × 4 vectors of 8 output channels = 24 accumulators, started at the folded bias
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
     /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
-    /// columns    border tile of 6 pixels at column 0: kw unrolled, the 1 taps that read padding removed
-    /// columns    interior tile of 6 pixels at column 6, no padding read, kw looped
-    /// columns    interior tile of 4 pixels at column 12, no padding read, kw looped
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// columns    4 tiles of 4 pixels at columns 0..15
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   ReLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_6x4_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(float* input, float* output, float* weights, float* bias)
     {
-        const int InPlane = 1024, InWidth = 32, OutPlane = 256, OutWidth = 16;
+        const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
         var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -1045,15 +607,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 16; oh++)
             {
-                int ih0 = oh * 2 - 1;
-                // kh clipped per output row to the taps inside the image (vertical padding 1)
-                int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                int khHi = global::System.Math.Min(3, (32 - ih0 + 0) / 1);
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // border tile of 6 pixels at column 0: kw unrolled, the 1 taps that read padding removed
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
                 {
-                    const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc0_1 = V256.Load(bt + 8);
                     Vec8 acc0_2 = V256.Load(bt + 16);
@@ -1061,594 +619,12 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1, acc4_2 = acc0_2, acc4_3 = acc0_3;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1, acc5_2 = acc0_2, acc5_3 = acc0_3;
-                    float* xc = xr + ow * 2 - 1;
+                    float* xc = xr + ow * 2;
                     for (int cb = 0; cb < 2; cb++)
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 2304;
-                        for (int kh = khLo; kh < khHi; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            // kw = 0: pixels 1, 2, 3, 4, 5
-                            {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 256;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                            // kw = 2: all pixels
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 512;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                        }
-                    }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 2048, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2), yr + ow + 4096, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3), yr + ow + 6144, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 2049, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2), yr + ow + 4097, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3), yr + ow + 6145, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1), yr + ow + 2050, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_2), yr + ow + 4098, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_3), yr + ow + 6146, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1), yr + ow + 2051, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_2), yr + ow + 4099, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_3), yr + ow + 6147, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_1), yr + ow + 2052, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_2), yr + ow + 4100, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_3), yr + ow + 6148, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_1), yr + ow + 2053, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_2), yr + ow + 4101, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_3), yr + ow + 6149, OutPlane);
-                }
-                // interior tile of 6 pixels at column 6, no padding read, kw looped
-                {
-                    const int ow = 6;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1, acc4_2 = acc0_2, acc4_3 = acc0_3;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1, acc5_2 = acc0_2, acc5_3 = acc0_3;
-                    float* xc = xr + ow * 2 - 1;
-                    for (int cb = 0; cb < 2; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = khLo; kh < khHi; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                        }
-                    }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 2048, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2), yr + ow + 4096, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3), yr + ow + 6144, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 2049, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2), yr + ow + 4097, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3), yr + ow + 6145, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1), yr + ow + 2050, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_2), yr + ow + 4098, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_3), yr + ow + 6146, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1), yr + ow + 2051, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_2), yr + ow + 4099, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_3), yr + ow + 6147, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_1), yr + ow + 2052, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_2), yr + ow + 4100, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_3), yr + ow + 6148, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_1), yr + ow + 2053, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_2), yr + ow + 4101, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_3), yr + ow + 6149, OutPlane);
-                }
-                // interior tile of 4 pixels at column 12, no padding read, kw looped
-                {
-                    const int ow = 12;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    float* xc = xr + ow * 2 - 1;
-                    for (int cb = 0; cb < 2; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
@@ -1747,54 +723,51 @@ partial class TinyNet : global::Fusion.IFusedModel
                             }
                         }
                     }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 2048, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2), yr + ow + 4096, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3), yr + ow + 6144, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 2049, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2), yr + ow + 4097, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3), yr + ow + 6145, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1), yr + ow + 2050, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_2), yr + ow + 4098, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_3), yr + ow + 6146, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1), yr + ow + 2051, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_2), yr + ow + 4099, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_3), yr + ow + 6147, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 32×16×16 → 32×16×16; BatchNorm folded into the weights; add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 1, padding 1 over 32×16×16 → 32×16×16, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// tile       6 pixels × 4 vectors of 8 output channels = 24 accumulators, started at the folded bias
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
     /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
-    /// columns    border tile of 6 pixels at column 0: kw unrolled, the 1 taps that read padding removed
-    /// columns    interior tile of 6 pixels at column 6, no padding read, kw looped
-    /// columns    border tile of 4 pixels at column 12: kw unrolled, the 1 taps that read padding removed
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// columns    4 tiles of 4 pixels at columns 0..15
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_6x4_V256(float* input, float* output, float* weights, float* bias, float* residual)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256(float* input, float* output, float* weights, float* bias, float* residual)
     {
-        const int InPlane = 256, InWidth = 16, OutPlane = 256, OutWidth = 16;
+        const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
         var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* r = residual;
@@ -1810,16 +783,12 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* rt = r + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 16; oh++)
             {
-                int ih0 = oh * 1 - 1;
-                // kh clipped per output row to the taps inside the image (vertical padding 1)
-                int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                int khHi = global::System.Math.Min(3, (16 - ih0 + 0) / 1);
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 float* rr = rt + oh * OutWidth;
-                // border tile of 6 pixels at column 0: kw unrolled, the 1 taps that read padding removed
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
                 {
-                    const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc0_1 = V256.Load(bt + 8);
                     Vec8 acc0_2 = V256.Load(bt + 16);
@@ -1827,422 +796,12 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1, acc4_2 = acc0_2, acc4_3 = acc0_3;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1, acc5_2 = acc0_2, acc5_3 = acc0_3;
-                    float* xc = xr + ow * 1 - 1;
+                    float* xc = xr + ow * 1;
                     for (int cb = 0; cb < 4; cb++)
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 2304;
-                        for (int kh = khLo; kh < khHi; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            // kw = 0: pixels 1, 2, 3, 4, 5
-                            {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 256;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                            // kw = 2: all pixels
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 512;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                        }
-                    }
-                    // add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0 + Nchw.Load(rr + ow + 0, OutPlane)), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1 + Nchw.Load(rr + ow + 2048, OutPlane)), yr + ow + 2048, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2 + Nchw.Load(rr + ow + 4096, OutPlane)), yr + ow + 4096, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3 + Nchw.Load(rr + ow + 6144, OutPlane)), yr + ow + 6144, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0 + Nchw.Load(rr + ow + 1, OutPlane)), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1 + Nchw.Load(rr + ow + 2049, OutPlane)), yr + ow + 2049, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2 + Nchw.Load(rr + ow + 4097, OutPlane)), yr + ow + 4097, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3 + Nchw.Load(rr + ow + 6145, OutPlane)), yr + ow + 6145, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0 + Nchw.Load(rr + ow + 2, OutPlane)), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1 + Nchw.Load(rr + ow + 2050, OutPlane)), yr + ow + 2050, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_2 + Nchw.Load(rr + ow + 4098, OutPlane)), yr + ow + 4098, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_3 + Nchw.Load(rr + ow + 6146, OutPlane)), yr + ow + 6146, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0 + Nchw.Load(rr + ow + 3, OutPlane)), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1 + Nchw.Load(rr + ow + 2051, OutPlane)), yr + ow + 2051, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_2 + Nchw.Load(rr + ow + 4099, OutPlane)), yr + ow + 4099, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_3 + Nchw.Load(rr + ow + 6147, OutPlane)), yr + ow + 6147, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0 + Nchw.Load(rr + ow + 4, OutPlane)), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_1 + Nchw.Load(rr + ow + 2052, OutPlane)), yr + ow + 2052, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_2 + Nchw.Load(rr + ow + 4100, OutPlane)), yr + ow + 4100, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_3 + Nchw.Load(rr + ow + 6148, OutPlane)), yr + ow + 6148, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0 + Nchw.Load(rr + ow + 5, OutPlane)), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_1 + Nchw.Load(rr + ow + 2053, OutPlane)), yr + ow + 2053, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_2 + Nchw.Load(rr + ow + 4101, OutPlane)), yr + ow + 4101, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_3 + Nchw.Load(rr + ow + 6149, OutPlane)), yr + ow + 6149, OutPlane);
-                }
-                // interior tile of 6 pixels at column 6, no padding read, kw looped
-                {
-                    const int ow = 6;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1, acc4_2 = acc0_2, acc4_3 = acc0_3;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1, acc5_2 = acc0_2, acc5_3 = acc0_3;
-                    float* xc = xr + ow * 1 - 1;
-                    for (int cb = 0; cb < 4; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
@@ -2260,10 +819,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
@@ -2275,10 +830,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
@@ -2290,10 +841,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
@@ -2305,10 +852,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
@@ -2320,10 +863,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
@@ -2335,10 +874,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
@@ -2350,10 +885,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
@@ -2365,371 +896,56 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                             }
                         }
                     }
-                    // add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0 + Nchw.Load(rr + ow + 0, OutPlane)), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1 + Nchw.Load(rr + ow + 2048, OutPlane)), yr + ow + 2048, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2 + Nchw.Load(rr + ow + 4096, OutPlane)), yr + ow + 4096, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3 + Nchw.Load(rr + ow + 6144, OutPlane)), yr + ow + 6144, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0 + Nchw.Load(rr + ow + 1, OutPlane)), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1 + Nchw.Load(rr + ow + 2049, OutPlane)), yr + ow + 2049, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2 + Nchw.Load(rr + ow + 4097, OutPlane)), yr + ow + 4097, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3 + Nchw.Load(rr + ow + 6145, OutPlane)), yr + ow + 6145, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0 + Nchw.Load(rr + ow + 2, OutPlane)), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1 + Nchw.Load(rr + ow + 2050, OutPlane)), yr + ow + 2050, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_2 + Nchw.Load(rr + ow + 4098, OutPlane)), yr + ow + 4098, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_3 + Nchw.Load(rr + ow + 6146, OutPlane)), yr + ow + 6146, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0 + Nchw.Load(rr + ow + 3, OutPlane)), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1 + Nchw.Load(rr + ow + 2051, OutPlane)), yr + ow + 2051, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_2 + Nchw.Load(rr + ow + 4099, OutPlane)), yr + ow + 4099, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_3 + Nchw.Load(rr + ow + 6147, OutPlane)), yr + ow + 6147, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0 + Nchw.Load(rr + ow + 4, OutPlane)), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_1 + Nchw.Load(rr + ow + 2052, OutPlane)), yr + ow + 2052, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_2 + Nchw.Load(rr + ow + 4100, OutPlane)), yr + ow + 4100, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_3 + Nchw.Load(rr + ow + 6148, OutPlane)), yr + ow + 6148, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0 + Nchw.Load(rr + ow + 5, OutPlane)), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_1 + Nchw.Load(rr + ow + 2053, OutPlane)), yr + ow + 2053, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_2 + Nchw.Load(rr + ow + 4101, OutPlane)), yr + ow + 4101, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_3 + Nchw.Load(rr + ow + 6149, OutPlane)), yr + ow + 6149, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
                 }
-                // border tile of 4 pixels at column 12: kw unrolled, the 1 taps that read padding removed
+                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
                 {
-                    const int ow = 12;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    float* xc = xr + ow * 1 - 1;
-                    for (int cb = 0; cb < 4; cb++)
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    float* q = rr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = khLo; kh < khHi; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            // kw = 0: all pixels
-                            {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 256;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                            }
-                            // kw = 2: pixels 0, 1, 2
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 512;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                }
-                            }
-                        }
+                        V256.Store(activation.Invoke(V256.Load(s + i) + V256.Load(q + i)), d + i);
                     }
-                    // add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0 + Nchw.Load(rr + ow + 0, OutPlane)), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1 + Nchw.Load(rr + ow + 2048, OutPlane)), yr + ow + 2048, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2 + Nchw.Load(rr + ow + 4096, OutPlane)), yr + ow + 4096, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3 + Nchw.Load(rr + ow + 6144, OutPlane)), yr + ow + 6144, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0 + Nchw.Load(rr + ow + 1, OutPlane)), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1 + Nchw.Load(rr + ow + 2049, OutPlane)), yr + ow + 2049, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2 + Nchw.Load(rr + ow + 4097, OutPlane)), yr + ow + 4097, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3 + Nchw.Load(rr + ow + 6145, OutPlane)), yr + ow + 6145, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0 + Nchw.Load(rr + ow + 2, OutPlane)), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1 + Nchw.Load(rr + ow + 2050, OutPlane)), yr + ow + 2050, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_2 + Nchw.Load(rr + ow + 4098, OutPlane)), yr + ow + 4098, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_3 + Nchw.Load(rr + ow + 6146, OutPlane)), yr + ow + 6146, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0 + Nchw.Load(rr + ow + 3, OutPlane)), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1 + Nchw.Load(rr + ow + 2051, OutPlane)), yr + ow + 2051, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_2 + Nchw.Load(rr + ow + 4099, OutPlane)), yr + ow + 4099, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_3 + Nchw.Load(rr + ow + 6147, OutPlane)), yr + ow + 6147, OutPlane);
                 }
             }
         }
     }
 
     /// <summary>
-    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8; BatchNorm folded into the weights; ReLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// tile       6 pixels × 4 vectors of 8 output channels = 24 accumulators, started at the folded bias
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-    /// columns    border tile of 6 pixels at column 0: kw unrolled, the 1 taps that read padding removed
-    /// columns    interior tile of 2 pixels at column 6, no padding read, kw looped
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// columns    2 tiles of 4 pixels at columns 0..7
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   ReLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_6x4_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(float* input, float* output, float* weights, float* bias)
     {
-        const int InPlane = 256, InWidth = 16, OutPlane = 64, OutWidth = 8;
+        const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -2743,15 +959,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 8; oh++)
             {
-                int ih0 = oh * 2 - 1;
-                // kh clipped per output row to the taps inside the image (vertical padding 1)
-                int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                int khHi = global::System.Math.Min(3, (16 - ih0 + 0) / 1);
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // border tile of 6 pixels at column 0: kw unrolled, the 1 taps that read padding removed
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
                 {
-                    const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc0_1 = V256.Load(bt + 8);
                     Vec8 acc0_2 = V256.Load(bt + 16);
@@ -2759,418 +971,12 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1, acc4_2 = acc0_2, acc4_3 = acc0_3;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1, acc5_2 = acc0_2, acc5_3 = acc0_3;
-                    float* xc = xr + ow * 2 - 1;
+                    float* xc = xr + ow * 2;
                     for (int cb = 0; cb < 4; cb++)
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 2304;
-                        for (int kh = khLo; kh < khHi; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            // kw = 0: pixels 1, 2, 3, 4, 5
-                            {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 256;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                            // kw = 2: all pixels
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 512;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 8]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 10]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                        }
-                    }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 512, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2), yr + ow + 1024, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3), yr + ow + 1536, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 513, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2), yr + ow + 1025, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3), yr + ow + 1537, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1), yr + ow + 514, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_2), yr + ow + 1026, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_3), yr + ow + 1538, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1), yr + ow + 515, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_2), yr + ow + 1027, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_3), yr + ow + 1539, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_1), yr + ow + 516, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_2), yr + ow + 1028, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_3), yr + ow + 1540, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_1), yr + ow + 517, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_2), yr + ow + 1029, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_3), yr + ow + 1541, OutPlane);
-                }
-                // interior tile of 2 pixels at column 6, no padding read, kw looped
-                {
-                    const int ow = 6;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    float* xc = xr + ow * 2 - 1;
-                    for (int cb = 0; cb < 4; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
@@ -3184,6 +990,10 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
                                     Vec8 x1 = V256.Create(xp[2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
@@ -3191,6 +1001,10 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
@@ -3198,6 +1012,10 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
@@ -3205,6 +1023,10 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
@@ -3212,6 +1034,10 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
@@ -3219,6 +1045,10 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
@@ -3226,6 +1056,10 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
@@ -3233,49 +1067,59 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
                                 }
                             }
                         }
                     }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 512, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2), yr + ow + 1024, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3), yr + ow + 1536, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 513, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2), yr + ow + 1025, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3), yr + ow + 1537, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
                 }
             }
         }
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 64×8×8 → 64×8×8; BatchNorm folded into the weights; add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 3×3, stride 1, padding 1 over 64×8×8 → 64×8×8, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// tile       6 pixels × 4 vectors of 8 output channels = 24 accumulators, started at the folded bias
+    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-    /// columns    border tile of 6 pixels at column 0: kw unrolled, the 1 taps that read padding removed
-    /// columns    border tile of 2 pixels at column 6: kw unrolled, the 1 taps that read padding removed
-    /// rows       kh clipped per output row to the taps inside the image (vertical padding 1)
+    /// columns    2 tiles of 4 pixels at columns 0..7
     /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_6x4_V256(float* input, float* output, float* weights, float* bias, float* residual)
+    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256(float* input, float* output, float* weights, float* bias, float* residual)
     {
-        const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
+        const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* r = residual;
@@ -3291,16 +1135,12 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* rt = r + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 8; oh++)
             {
-                int ih0 = oh * 1 - 1;
-                // kh clipped per output row to the taps inside the image (vertical padding 1)
-                int khLo = ih0 < 0 ? (-ih0 + 0) / 1 : 0;
-                int khHi = global::System.Math.Min(3, (8 - ih0 + 0) / 1);
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 float* rr = rt + oh * OutWidth;
-                // border tile of 6 pixels at column 0: kw unrolled, the 1 taps that read padding removed
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
                 {
-                    const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc0_1 = V256.Load(bt + 8);
                     Vec8 acc0_2 = V256.Load(bt + 16);
@@ -3308,130 +1148,19 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1, acc4_2 = acc0_2, acc4_3 = acc0_3;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1, acc5_2 = acc0_2, acc5_3 = acc0_3;
-                    float* xc = xr + ow * 1 - 1;
+                    float* xc = xr + ow * 1;
                     for (int cb = 0; cb < 8; cb++)
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 2304;
-                        for (int kh = khLo; kh < khHi; kh++)
+                        for (int kh = 0; kh < 3; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
-                            // kw = 0: pixels 1, 2, 3, 4, 5
+                            for (int kw = 0; kw < 3; kw++)
                             {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 256;
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 256;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -3442,10 +1171,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
@@ -3457,10 +1182,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
@@ -3472,10 +1193,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
@@ -3487,10 +1204,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
@@ -3502,10 +1215,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
@@ -3517,10 +1226,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
@@ -3532,10 +1237,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                                 {
                                     Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
@@ -3547,390 +1248,56 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                     Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                            }
-                            // kw = 2: all pixels
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 512;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                                 }
                             }
                         }
                     }
-                    // add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0 + Nchw.Load(rr + ow + 0, OutPlane)), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1 + Nchw.Load(rr + ow + 512, OutPlane)), yr + ow + 512, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2 + Nchw.Load(rr + ow + 1024, OutPlane)), yr + ow + 1024, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3 + Nchw.Load(rr + ow + 1536, OutPlane)), yr + ow + 1536, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0 + Nchw.Load(rr + ow + 1, OutPlane)), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1 + Nchw.Load(rr + ow + 513, OutPlane)), yr + ow + 513, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2 + Nchw.Load(rr + ow + 1025, OutPlane)), yr + ow + 1025, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3 + Nchw.Load(rr + ow + 1537, OutPlane)), yr + ow + 1537, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0 + Nchw.Load(rr + ow + 2, OutPlane)), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1 + Nchw.Load(rr + ow + 514, OutPlane)), yr + ow + 514, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_2 + Nchw.Load(rr + ow + 1026, OutPlane)), yr + ow + 1026, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_3 + Nchw.Load(rr + ow + 1538, OutPlane)), yr + ow + 1538, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0 + Nchw.Load(rr + ow + 3, OutPlane)), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1 + Nchw.Load(rr + ow + 515, OutPlane)), yr + ow + 515, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_2 + Nchw.Load(rr + ow + 1027, OutPlane)), yr + ow + 1027, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_3 + Nchw.Load(rr + ow + 1539, OutPlane)), yr + ow + 1539, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0 + Nchw.Load(rr + ow + 4, OutPlane)), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_1 + Nchw.Load(rr + ow + 516, OutPlane)), yr + ow + 516, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_2 + Nchw.Load(rr + ow + 1028, OutPlane)), yr + ow + 1028, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_3 + Nchw.Load(rr + ow + 1540, OutPlane)), yr + ow + 1540, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0 + Nchw.Load(rr + ow + 5, OutPlane)), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_1 + Nchw.Load(rr + ow + 517, OutPlane)), yr + ow + 517, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_2 + Nchw.Load(rr + ow + 1029, OutPlane)), yr + ow + 1029, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_3 + Nchw.Load(rr + ow + 1541, OutPlane)), yr + ow + 1541, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
                 }
-                // border tile of 2 pixels at column 6: kw unrolled, the 1 taps that read padding removed
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
                 {
-                    const int ow = 6;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    float* xc = xr + ow * 1 - 1;
-                    for (int cb = 0; cb < 8; cb++)
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    float* q = rr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = khLo; kh < khHi; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            // kw = 0: all pixels
-                            {
-                                float* xp = xk + 0;
-                                float* wp = wk + 0;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                            }
-                            // kw = 1: all pixels
-                            {
-                                float* xp = xk + 1;
-                                float* wp = wk + 256;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                }
-                            }
-                            // kw = 2: pixel 0
-                            {
-                                float* xp = xk + 2;
-                                float* wp = wk + 512;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                }
-                            }
-                        }
+                        V256.Store(activation.Invoke(V256.Load(s + i) + V256.Load(q + i)), d + i);
                     }
-                    // add the residual (8 channels gathered at stride H·W), then ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0 + Nchw.Load(rr + ow + 0, OutPlane)), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1 + Nchw.Load(rr + ow + 512, OutPlane)), yr + ow + 512, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2 + Nchw.Load(rr + ow + 1024, OutPlane)), yr + ow + 1024, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3 + Nchw.Load(rr + ow + 1536, OutPlane)), yr + ow + 1536, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0 + Nchw.Load(rr + ow + 1, OutPlane)), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1 + Nchw.Load(rr + ow + 513, OutPlane)), yr + ow + 513, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2 + Nchw.Load(rr + ow + 1025, OutPlane)), yr + ow + 1025, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3 + Nchw.Load(rr + ow + 1537, OutPlane)), yr + ow + 1537, OutPlane);
                 }
             }
         }
     }
 
     /// <summary>
-    /// Conv 1×1, stride 1, padding 0 over 64×8×8 → 128×8×8; BatchNorm folded into the weights; ReLU in registers, then store each vector's lanes to its 8 NCHW planes. One image.
+    /// Conv 1×1, stride 1, padding 0 over 64×8×8 → 128×8×8, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// tile       6 pixels × 4 vectors of 8 output channels = 24 accumulators, started at the folded bias
+    /// padding    none
+    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
     /// channels   4 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-    /// columns    interior tile of 6 pixels at column 0, no padding read, kw looped
-    /// columns    interior tile of 2 pixels at column 6, no padding read, kw looped
-    /// rows       every output row reads kh = 0..kernel height − 1 (no vertical padding)
+    /// columns    2 tiles of 4 pixels at columns 0..7
     /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   ReLU in registers, then store each vector's lanes to its 8 NCHW planes
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
     /// </code>
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_64x8x8to128_Relu_6x4_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(float* input, float* output, float* weights, float* bias)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
@@ -3944,12 +1311,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* yt = y + v0 * 8 * OutPlane;
             for (int oh = 0; oh < 8; oh++)
             {
-                int ih0 = oh * 1 - 0;
-                float* xr = x + ih0 * InWidth;
+                float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // interior tile of 6 pixels at column 0, no padding read, kw looped
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
                 {
-                    const int ow = 0;
                     Vec8 acc0_0 = V256.Load(bt + 0);
                     Vec8 acc0_1 = V256.Load(bt + 8);
                     Vec8 acc0_2 = V256.Load(bt + 16);
@@ -3957,9 +1323,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1, acc4_2 = acc0_2, acc4_3 = acc0_3;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1, acc5_2 = acc0_2, acc5_3 = acc0_3;
-                    float* xc = xr + ow * 1 - 0;
+                    float* xc = xr + ow * 1;
                     for (int cb = 0; cb < 8; cb++)
                     {
                         float* xb = xc + cb * 8 * InPlane;
@@ -3980,10 +1344,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                 Vec8 x3 = V256.Create(xp[3]);
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                Vec8 x4 = V256.Create(xp[4]);
-                                acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                Vec8 x5 = V256.Create(xp[5]);
-                                acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                             }
                             {
                                 Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
@@ -3995,10 +1355,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                 Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                             }
                             {
                                 Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
@@ -4010,10 +1366,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                 Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                             }
                             {
                                 Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
@@ -4025,10 +1377,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                 Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                             }
                             {
                                 Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
@@ -4040,10 +1388,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                 Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
-                                acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                             }
                             {
                                 Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
@@ -4055,10 +1399,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                 Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
-                                acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                             }
                             {
                                 Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
@@ -4070,10 +1410,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                 Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
-                                acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                             }
                             {
                                 Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
@@ -4085,125 +1421,24 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
                                 Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1); acc4_2 = V256.FusedMultiplyAdd(x4, w2, acc4_2); acc4_3 = V256.FusedMultiplyAdd(x4, w3, acc4_3);
-                                Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
-                                acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1); acc5_2 = V256.FusedMultiplyAdd(x5, w2, acc5_2); acc5_3 = V256.FusedMultiplyAdd(x5, w3, acc5_3);
                             }
                         }
                     }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 512, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2), yr + ow + 1024, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3), yr + ow + 1536, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 513, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2), yr + ow + 1025, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3), yr + ow + 1537, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_0), yr + ow + 2, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_1), yr + ow + 514, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_2), yr + ow + 1026, OutPlane);
-                    Nchw.Store(activation.Invoke(acc2_3), yr + ow + 1538, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_0), yr + ow + 3, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_1), yr + ow + 515, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_2), yr + ow + 1027, OutPlane);
-                    Nchw.Store(activation.Invoke(acc3_3), yr + ow + 1539, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_0), yr + ow + 4, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_1), yr + ow + 516, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_2), yr + ow + 1028, OutPlane);
-                    Nchw.Store(activation.Invoke(acc4_3), yr + ow + 1540, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_0), yr + ow + 5, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_1), yr + ow + 517, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_2), yr + ow + 1029, OutPlane);
-                    Nchw.Store(activation.Invoke(acc5_3), yr + ow + 1541, OutPlane);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
                 }
-                // interior tile of 2 pixels at column 6, no padding read, kw looped
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
                 {
-                    const int ow = 6;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    float* xc = xr + ow * 1 - 0;
-                    for (int cb = 0; cb < 8; cb++)
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 256;
-                        for (int kh = 0; kh < 1; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 256;
-                            float* xp = xk;
-                            float* wp = wk;
-                            {
-                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                Vec8 x0 = V256.Create(xp[0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                            }
-                        }
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
                     }
-                    // ReLU in registers, then store each vector's lanes to its 8 NCHW planes
-                    Nchw.Store(activation.Invoke(acc0_0), yr + ow + 0, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_1), yr + ow + 512, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_2), yr + ow + 1024, OutPlane);
-                    Nchw.Store(activation.Invoke(acc0_3), yr + ow + 1536, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_0), yr + ow + 1, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_1), yr + ow + 513, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_2), yr + ow + 1025, OutPlane);
-                    Nchw.Store(activation.Invoke(acc1_3), yr + ow + 1537, OutPlane);
                 }
             }
         }
