@@ -89,9 +89,10 @@ internal static class DiagnosticDescriptors
         "FUS2002", "BatchNorm momentum looks like a Keras value",
         "Layer '{0}': Momentum = {1} follows PyTorch's convention, where it is the weight of the NEW batch; Keras' {1} corresponds to PyTorch's {2}", Folklore);
 
-    public static readonly DiagnosticDescriptor UntrackedBatchNorm = Error(
-        "FUS3001", "BatchNorm without running statistics cannot be folded",
-        "Layer '{0}': BatchNorm with TrackRunningStats = false normalises with batch statistics even at inference, which cannot be folded into the weights; Fusion does not generate that yet", Limits);
+    public static readonly DiagnosticDescriptor UntrackedBatchNorm = new(
+        "FUS3001", "BatchNorm with batch statistics runs unfused",
+        "Layer '{0}': BatchNorm with TrackRunningStats = false normalises with the batch's own statistics even at inference (PyTorch semantics), which cannot be folded into the weights; it runs as separate passes after the layer",
+        Limits, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpLink("FUS3001"));
 
     public static readonly DiagnosticDescriptor UnsupportedModelClass = Error(
         "FUS3002", "Unsupported model class",

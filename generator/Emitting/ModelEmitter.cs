@@ -97,7 +97,7 @@ internal static class ModelEmitter
         var post = new List<string>();
         if (layer.BatchNorm is not null)
         {
-            post.Add("BatchNorm (folded)");
+            post.Add(layer.BatchStatistics ? "BatchNorm (batch statistics, unfused)" : "BatchNorm (folded)");
         }
 
         if (layer.ResidualSource >= 0)
@@ -277,6 +277,7 @@ internal static class ModelEmitter
         using (w.Block("public unsafe void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)"))
         {
             w.Line($"global::Fusion.Kernels.ModelArguments.Check({Literals.String(model.ClassName)}, input.Length, output.Length, batch, InputLength, OutputLength);");
+            EmitBatchStatisticsCheck(w, model);
             w.Line("EnsureFolded();");
             w.Line("float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);");
             using (w.Block("try"))
@@ -307,6 +308,19 @@ internal static class ModelEmitter
         }
     }
 
+    /// <summary>A layer normalised with batch statistics over one value per sample needs a batch of at least 2: say so before any work.</summary>
+    private static void EmitBatchStatisticsCheck(SourceWriter w, ModelPlan model)
+    {
+        foreach (LayerPlan layer in model.Layers.Where(l => l.BatchStatistics && l.Output.Height * l.Output.Width == 1))
+        {
+            w.Line("if (batch < 2)");
+            w.Line("{");
+            w.Line($"    throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, {Literals.String($"Layer '{layer.Spec.Name}' normalises with batch statistics over one value per sample, so it needs a batch of at least 2.")});");
+            w.Line("}");
+            return;
+        }
+    }
+
     private static string SourcePointer(ModelPlan model, int source) => source < 0 ? "x" : Buffer(model.Layers[source].Spec);
 
     private static void EmitFusedLayer(SourceWriter w, ModelPlan model, int index)
@@ -331,7 +345,7 @@ internal static class ModelEmitter
         switch (layer.Spec.Kind)
         {
             case LayerKind.Conv2d:
-                string residual = layer.ResidualSource >= 0 ? $", {Buffer(model.Layers[layer.ResidualSource].Spec)} + n * {outLength}" : "";
+                string residual = layer.ResidualSource >= 0 && !layer.BatchStatistics ? $", {Buffer(model.Layers[layer.ResidualSource].Spec)} + n * {outLength}" : "";
                 bool pad = layer.Spec.PaddingHeight > 0 || layer.Spec.PaddingWidth > 0;
                 using (w.Block("for (int n = 0; n < batch; n++)"))
                 {
@@ -366,6 +380,15 @@ internal static class ModelEmitter
                 w.Line($"global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>({input}, batch * {inLength}), {Field(layer.Spec)}, new global::System.Span<float>({output}, batch * {outLength}), batch, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width});");
                 break;
         }
+
+        if (layer.BatchStatistics)
+        {
+            w.Line();
+            w.Line("// BatchNorm keeps no running statistics, so it uses this batch's own (FUS3001): the rest runs as separate passes.");
+            w.Line($"global::System.Span<float> {output}Span = new global::System.Span<float>({output}, batch * {outLength});");
+            EmitUnfusedPostOps(w, model, layer, $"{output}Span", layer.Output.Height * layer.Output.Width,
+                layer.ResidualSource >= 0 ? $"new global::System.ReadOnlySpan<float>({Buffer(model.Layers[layer.ResidualSource].Spec)}, batch * {outLength})" : null);
+        }
     }
 
     private static void EmitForwardUnfused(SourceWriter w, ModelPlan model)
@@ -378,6 +401,7 @@ internal static class ModelEmitter
         using (w.Block("public void ForwardUnfused(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)"))
         {
             w.Line($"global::Fusion.Kernels.ModelArguments.Check({Literals.String(model.ClassName)}, input.Length, output.Length, batch, InputLength, OutputLength);");
+            EmitBatchStatisticsCheck(w, model);
             w.Line("float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);");
             using (w.Block("try"))
             {
@@ -400,11 +424,11 @@ internal static class ModelEmitter
                     {
                         case LayerKind.Conv2d:
                             w.Line($"global::Fusion.Kernels.UnfusedKernels.Conv2d({input}, {Field(s)}.Conv, {output}, batch, {layer.Input.Height}, {layer.Input.Width});");
-                            EmitUnfusedPostOps(w, model, layer, output, layer.Output.Height * layer.Output.Width);
+                            EmitUnfusedPostOps(w, model, layer, output, layer.Output.Height * layer.Output.Width, layer.ResidualSource >= 0 ? Buffer(model.Layers[layer.ResidualSource].Spec) : null);
                             break;
                         case LayerKind.Linear:
                             w.Line($"global::Fusion.Kernels.UnfusedKernels.Linear({input}, {Field(s)}.Linear, {output}, batch);");
-                            EmitUnfusedPostOps(w, model, layer, output, 1);
+                            EmitUnfusedPostOps(w, model, layer, output, 1, null);
                             break;
                         case LayerKind.Flatten:
                             w.Line($"{input}.CopyTo({output});");
@@ -423,16 +447,16 @@ internal static class ModelEmitter
         }
     }
 
-    private static void EmitUnfusedPostOps(SourceWriter w, ModelPlan model, LayerPlan layer, string output, int planeSize)
+    private static void EmitUnfusedPostOps(SourceWriter w, ModelPlan model, LayerPlan layer, string output, int planeSize, string? residual)
     {
         if (layer.BatchNorm is not null)
         {
-            w.Line($"global::Fusion.Kernels.UnfusedKernels.BatchNormEval({output}, {Field(layer.Spec)}.BatchNorm!, batch, {planeSize});");
+            w.Line($"global::Fusion.Kernels.UnfusedKernels.BatchNormInference({output}, {Field(layer.Spec)}.BatchNorm!, batch, {planeSize});");
         }
 
-        if (layer.ResidualSource >= 0)
+        if (residual is not null)
         {
-            w.Line($"global::Fusion.Kernels.UnfusedKernels.Add({output}, {Buffer(model.Layers[layer.ResidualSource].Spec)});");
+            w.Line($"global::Fusion.Kernels.UnfusedKernels.Add({output}, {residual});");
         }
 
         if (layer.Activation.Kind != ActivationKind.Identity)

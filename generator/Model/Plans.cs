@@ -96,7 +96,11 @@ internal sealed record LayerPlan(
     int PackedBiasOffset,
     int PackedBiasLength,
     int WorkspaceOffset,
-    int TileVectors);
+    int TileVectors)
+{
+    /// <summary>BatchNorm without running statistics: normalised with the batch's statistics after the kernel, unfused.</summary>
+    public bool BatchStatistics => BatchNorm is { TrackRunningStats: false };
+}
 
 /// <summary>A whole model, ready to emit.</summary>
 internal sealed record ModelPlan(

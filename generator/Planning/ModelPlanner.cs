@@ -128,7 +128,9 @@ internal static class ModelPlanner
             int weightLength = 0, biasLength = 0, tileVectors = 0;
             if (layer.Kind == LayerKind.Conv2d)
             {
-                ConvKernelPlan kernel = ConvKernelPlanner.Plan(layer, inputShape, outputShape, residual >= 0, activation);
+                // Batch statistics cannot be folded: the kernel then computes the convolution alone, the rest follows unfused.
+                bool fused = batchNorm is not { TrackRunningStats: false };
+                ConvKernelPlan kernel = ConvKernelPlanner.Plan(layer, inputShape, outputShape, fused && residual >= 0, fused ? activation : Identity);
                 kernelName = kernel.Name;
                 weightLength = kernel.PackedWeightLength;
                 biasLength = kernel.PackedBiasLength;
@@ -141,7 +143,8 @@ internal static class ModelPlanner
             }
             else if (layer.Kind == LayerKind.Linear)
             {
-                var kernel = new LinearKernelPlan($"Linear_{inputShape.Length}to{outputShape.Length}_{ConvKernelPlanner.ActivationName(activation)}_V256", inputShape.Length, outputShape.Length, activation);
+                ActivationSpec kernelActivation = batchNorm is { TrackRunningStats: false } ? Identity : activation;
+                var kernel = new LinearKernelPlan($"Linear_{inputShape.Length}to{outputShape.Length}_{ConvKernelPlanner.ActivationName(kernelActivation)}_V256", inputShape.Length, outputShape.Length, kernelActivation);
                 kernelName = kernel.Name;
                 weightLength = kernel.InFeatures * kernel.OutFeatures;
                 biasLength = kernel.OutFeatures;
@@ -191,6 +194,8 @@ internal static class ModelPlanner
     /// layer, and low enough that every offset the generated code computes fits an <see cref="int"/>.
     /// </summary>
     public const int MaxFloatsPerSample = 1 << 26;
+
+    private static readonly ActivationSpec Identity = new(ActivationKind.Identity, 0f, 0f);
 
     /// <summary>Rounds up to 16 floats (64 bytes) so that every buffer starts on its own cache line.</summary>
     private static int Align(int length) => (length + 15) & ~15;

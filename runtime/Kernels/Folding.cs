@@ -107,7 +107,8 @@ public static class Folding
 
     private static void GetScaleShift(BatchNorm? batchNorm, Span<float> scale, Span<float> shift)
     {
-        if (batchNorm is null)
+        // Without running statistics BatchNorm uses the batch's own at inference: nothing to fold, it runs after the kernel.
+        if (batchNorm is null || !batchNorm.TrackRunningStats)
         {
             scale.Fill(1f);
             shift.Clear();

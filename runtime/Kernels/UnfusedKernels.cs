@@ -62,15 +62,37 @@ public static class UnfusedKernels
         }
     }
 
-    /// <summary>Eval-mode BatchNorm in place: <c>y = s·x + t</c> per channel over <c>batch × channels × planeSize</c> floats.</summary>
-    public static void BatchNormEval(Span<float> data, BatchNorm batchNorm, int batch, int planeSize)
+    /// <summary>
+    /// Inference-mode BatchNorm in place over <c>batch × channels × planeSize</c> floats, PyTorch semantics: with
+    /// running statistics <c>y = s·x + t</c> (s = γ/√(running_var + ε), t = β − running_mean·s); without them, the
+    /// batch's own mean and biased variance (<see cref="BatchStatistics"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">No running statistics and fewer than 2 values per channel.</exception>
+    public static void BatchNormInference(Span<float> data, BatchNorm batchNorm, int batch, int planeSize)
     {
         ArgumentNullException.ThrowIfNull(batchNorm);
         int channels = batchNorm.Features;
         CheckLength(data, batch * channels * planeSize, nameof(data));
         Span<float> scale = new float[channels];
         Span<float> shift = new float[channels];
-        batchNorm.GetEvalScaleShift(scale, shift);
+        if (batchNorm.TrackRunningStats)
+        {
+            batchNorm.GetEvalScaleShift(scale, shift);
+        }
+        else
+        {
+            Span<double> mean = new double[channels], variance = new double[channels];
+            BatchStatistics.MeanAndBiasedVariance(data, batch, channels, planeSize, mean, variance);
+            for (int c = 0; c < channels; c++)
+            {
+                double gamma = batchNorm.Weight is null ? 1.0 : batchNorm.Weight.Data[c];
+                double beta = batchNorm.Bias is null ? 0.0 : batchNorm.Bias.Data[c];
+                double s = gamma / Math.Sqrt(variance[c] + batchNorm.Epsilon);
+                scale[c] = (float)s;
+                shift[c] = (float)(beta - mean[c] * s);
+            }
+        }
+
         for (int n = 0; n < batch; n++)
         {
             for (int c = 0; c < channels; c++)

@@ -141,3 +141,18 @@ public partial class C2to32K3Wide600
     [Conv2d(32, Kernel = 1)] public partial ConvBlock A { get; }
     [Conv2d(32, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(A)), Relu] public partial ConvBlock B { get; }
 }
+
+// BatchNorm without running statistics: batch statistics at inference, unfused after the kernel (FUS3001).
+[FusedModel(InputChannels = 4, InputHeight = 7, InputWidth = 9)]
+public partial class UntrackedBatchNorm
+{
+    [Conv2d(12, Kernel = 3, Padding = 1, Bias = false), BatchNorm(Affine = false)] public partial ConvBlock A { get; }
+    [Conv2d(12, Kernel = 3, Padding = 1, Bias = false), BatchNorm(TrackRunningStats = false), Residual(nameof(A)), Silu] public partial ConvBlock B { get; }
+}
+
+[FusedModel(InputChannels = 3, InputHeight = 4, InputWidth = 4)]
+public partial class UntrackedBatchNorm1d
+{
+    [Flatten] public partial FlattenLayer Flat { get; }
+    [Linear(9, Bias = false), BatchNorm(TrackRunningStats = false, Affine = false), Relu] public partial LinearBlock Hidden { get; }
+}

@@ -22,7 +22,7 @@ public sealed class KernelTests
         typeof(ActGelu), typeof(ActGeluTanh), typeof(ActHardSwish), typeof(ActHardSigmoid), typeof(ActElu), typeof(ActMish),
         typeof(ActRelu6),
         typeof(ResidualBlock), typeof(ProjectionShortcut), typeof(PoolingHead), typeof(AvgPoolNoPadCount),
-        typeof(Fusion.Samples.TinyNetForTests),
+        typeof(Fusion.Samples.TinyNetForTests), typeof(UntrackedBatchNorm),
     ];
 
     public static TheoryData<string, int> Cases()
@@ -65,6 +65,34 @@ public sealed class KernelTests
         model.ForwardUnfused(input, output, batch);
 
         ModelHarness.AssertMatchesReference(model, input, output, batch, "unfused");
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(5)]
+    public void BatchNorm1d_with_batch_statistics_matches_the_reference(int batch)
+    {
+        IFusedModel model = ModelHarness.Create(typeof(UntrackedBatchNorm1d));
+        float[] input = ModelHarness.RandomInput(model, batch, seed: 3);
+        foreach (bool fused in new[] { true, false })
+        {
+            float[] output = new float[batch * model.OutputLength];
+            output.AsSpan().Fill(float.NaN);
+            if (fused) { model.Forward(input, output, batch); } else { model.ForwardUnfused(input, output, batch); }
+            ModelHarness.AssertMatchesReference(model, input, output, batch, fused ? "fused" : "unfused");
+        }
+    }
+
+    [Fact]
+    public void Batch_statistics_over_a_single_value_are_refused_before_any_work()
+    {
+        IFusedModel model = ModelHarness.Create(typeof(UntrackedBatchNorm1d));
+        float[] output = new float[model.OutputLength];
+        output.AsSpan().Fill(float.NaN);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward(new float[model.InputLength], output, 1));
+        Assert.Contains("Hidden", error.Message);
+        Assert.Contains("at least 2", error.Message);
+        Assert.All(output, v => Assert.True(float.IsNaN(v)));
     }
 
     [Fact]

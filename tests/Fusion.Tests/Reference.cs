@@ -21,45 +21,54 @@ internal static class Reference
 {
     public sealed record Tensor(double[] Values, double[] Magnitudes, int Channels, int Height, int Width, int Terms);
 
-    /// <summary>Runs the model's declaration on one sample.</summary>
-    public static Tensor Run(IFusedModel model, ReadOnlySpan<float> sample, int channels, int height, int width)
+    /// <summary>Runs the model's declaration on a batch; returns one tensor per sample.</summary>
+    public static Tensor[] Run(IFusedModel model, ReadOnlySpan<float> batchInput, int batch, int channels, int height, int width)
     {
-        var input = new Tensor(sample.ToArray().Select(v => (double)v).ToArray(), sample.ToArray().Select(v => Math.Abs((double)v)).ToArray(), channels, height, width, 1);
-        var outputs = new Dictionary<string, Tensor>();
-        Tensor previous = input;
+        var input = new Tensor[batch];
+        for (int n = 0; n < batch; n++)
+        {
+            float[] sample = batchInput.Slice(n * model.InputLength, model.InputLength).ToArray();
+            input[n] = new Tensor(sample.Select(v => (double)v).ToArray(), sample.Select(v => Math.Abs((double)v)).ToArray(), channels, height, width, 1);
+        }
+
+        var outputs = new Dictionary<string, Tensor[]>();
+        Tensor[] previous = input;
         foreach (PropertyInfo property in LayerProperties(model.GetType()))
         {
-            Tensor source = property.GetCustomAttribute<InputAttribute>() is { } from
+            Tensor[] source = property.GetCustomAttribute<InputAttribute>() is { } from
                 ? from.From == InputAttribute.ModelInput ? input : outputs[from.From]
                 : previous;
             object layer = property.GetValue(model)!;
-            Tensor result = property.GetCustomAttributes().FirstOrDefault(IsLayerAttribute) switch
+            Tensor[] result = property.GetCustomAttributes().FirstOrDefault(IsLayerAttribute) switch
             {
-                Conv2dAttribute conv => Conv((ConvBlock)layer, conv, source),
-                LinearAttribute => Linear((LinearBlock)layer, source),
-                MaxPool2dAttribute pool => Pool(source, pool.Kernel, pool.Stride == 0 ? pool.Kernel : pool.Stride, pool.Padding, max: true, countIncludePad: true),
-                AvgPool2dAttribute pool => Pool(source, pool.Kernel, pool.Stride == 0 ? pool.Kernel : pool.Stride, pool.Padding, max: false, pool.CountIncludePad),
-                GlobalAvgPoolAttribute => GlobalAverage(source),
-                FlattenAttribute => source with { Channels = source.Channels * source.Height * source.Width, Height = 1, Width = 1 },
+                Conv2dAttribute conv => WithBatchNorm(((ConvBlock)layer).BatchNorm, ((ConvBlock)layer).Conv.OutChannels, source, (x, s, t) => Conv((ConvBlock)layer, conv, x, s, t)),
+                LinearAttribute => WithBatchNorm(((LinearBlock)layer).BatchNorm, ((LinearBlock)layer).Linear.OutFeatures, source, (x, s, t) => Linear((LinearBlock)layer, x, s, t)),
+                MaxPool2dAttribute pool => source.Select(x => Pool(x, pool.Kernel, pool.Stride == 0 ? pool.Kernel : pool.Stride, pool.Padding, max: true, countIncludePad: true)).ToArray(),
+                AvgPool2dAttribute pool => source.Select(x => Pool(x, pool.Kernel, pool.Stride == 0 ? pool.Kernel : pool.Stride, pool.Padding, max: false, pool.CountIncludePad)).ToArray(),
+                GlobalAvgPoolAttribute => source.Select(GlobalAverage).ToArray(),
+                FlattenAttribute => source.Select(x => x with { Channels = x.Channels * x.Height * x.Width, Height = 1, Width = 1 }).ToArray(),
                 _ => throw new InvalidOperationException($"{property.Name} has no layer attribute"),
             };
 
             if (property.GetCustomAttribute<ResidualAttribute>() is { } residual)
             {
-                Tensor skip = outputs[residual.From];
-                result = result with
+                Tensor[] skip = outputs[residual.From];
+                result = result.Zip(skip, (r, k) => r with
                 {
-                    Values = result.Values.Zip(skip.Values, (a, b) => a + b).ToArray(),
-                    Magnitudes = result.Magnitudes.Zip(skip.Magnitudes, (a, b) => a + b).ToArray(),
-                    Terms = Math.Max(result.Terms, skip.Terms) + 1,
-                };
+                    Values = r.Values.Zip(k.Values, (a, b) => a + b).ToArray(),
+                    Magnitudes = r.Magnitudes.Zip(k.Magnitudes, (a, b) => a + b).ToArray(),
+                    Terms = Math.Max(r.Terms, k.Terms) + 1,
+                }).ToArray();
             }
 
             Func<double, double>? activation = Activation(property);
             if (activation is not null)
             {
-                double[] activated = result.Values.Select(activation).ToArray();
-                result = result with { Values = activated, Magnitudes = result.Magnitudes.Zip(activated, (m, v) => Math.Max(m, Math.Abs(v))).ToArray() };
+                result = result.Select(r =>
+                {
+                    double[] activated = r.Values.Select(activation).ToArray();
+                    return r with { Values = activated, Magnitudes = r.Magnitudes.Zip(activated, (m, v) => Math.Max(m, Math.Abs(v))).ToArray() };
+                }).ToArray();
             }
 
             outputs[property.Name] = result;
@@ -67,6 +76,34 @@ internal static class Reference
         }
 
         return previous;
+    }
+
+    /// <summary>
+    /// A conv or linear layer followed by its BatchNorm: eval-mode with running statistics,
+    /// or, without them, normalised by the batch's own mean and biased variance over N·H·W (PyTorch semantics).
+    /// </summary>
+    private static Tensor[] WithBatchNorm(BatchNorm? bn, int channels, Tensor[] source, Func<Tensor, double[], double[], Tensor> layer)
+    {
+        if (bn is null || bn.TrackRunningStats)
+        {
+            var (scale, shift) = BatchNormAffine(bn, channels);
+            return source.Select(x => layer(x, scale, shift)).ToArray();
+        }
+
+        var ones = Enumerable.Repeat(1.0, channels).ToArray();
+        Tensor[] raw = source.Select(x => layer(x, ones, new double[channels])).ToArray();
+        int plane = raw[0].Height * raw[0].Width;
+        var batchScale = new double[channels];
+        var batchShift = new double[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            double[] values = raw.SelectMany(r => r.Values.Skip(c * plane).Take(plane)).ToArray();
+            double mean = values.Average(), variance = values.Average(v => (v - mean) * (v - mean));
+            batchScale[c] = (bn.Weight?.Data[c] ?? 1.0) / Math.Sqrt(variance + bn.Epsilon);
+            batchShift[c] = (bn.Bias?.Data[c] ?? 0.0) - mean * batchScale[c];
+        }
+
+        return source.Select(x => layer(x, batchScale, batchShift)).ToArray();
     }
 
     /// <summary>Layer members in declaration order (metadata order is source order for one partial declaration).</summary>
@@ -78,7 +115,7 @@ internal static class Reference
     private static bool IsLayerAttribute(Attribute a)
         => a is Conv2dAttribute or LinearAttribute or MaxPool2dAttribute or AvgPool2dAttribute or GlobalAvgPoolAttribute or FlattenAttribute;
 
-    private static Tensor Conv(ConvBlock block, Conv2dAttribute a, Tensor x)
+    private static Tensor Conv(ConvBlock block, Conv2dAttribute a, Tensor x, double[] scale, double[] shift)
     {
         int kh = a.KernelHeight != 0 ? a.KernelHeight : a.Kernel, kw = a.KernelWidth != 0 ? a.KernelWidth : a.Kernel;
         int ph = a.PaddingHeight != 0 ? a.PaddingHeight : a.Padding, pw = a.PaddingWidth != 0 ? a.PaddingWidth : a.Padding;
@@ -87,7 +124,6 @@ internal static class Reference
         int outH = (x.Height + 2 * ph - d * (kh - 1) - 1) / s + 1, outW = (x.Width + 2 * pw - d * (kw - 1) - 1) / s + 1;
         float[] weight = block.Conv.Weight.Data.ToArray();
         float[]? bias = block.Conv.Bias?.Data.ToArray();
-        var (scale, shift) = BatchNormAffine(block.BatchNorm, outC);
         var values = new double[outC * outH * outW];
         var magnitudes = new double[values.Length];
         for (int oc = 0; oc < outC; oc++)
@@ -130,12 +166,11 @@ internal static class Reference
         return new Tensor(values, magnitudes, outC, outH, outW, x.Terms + inPerGroup * kh * kw + 6);
     }
 
-    private static Tensor Linear(LinearBlock block, Tensor x)
+    private static Tensor Linear(LinearBlock block, Tensor x, double[] scale, double[] shift)
     {
         int inFeatures = x.Values.Length, outFeatures = block.Linear.OutFeatures;
         float[] weight = block.Linear.Weight.Data.ToArray();
         float[]? bias = block.Linear.Bias?.Data.ToArray();
-        var (scale, shift) = BatchNormAffine(block.BatchNorm, outFeatures);
         var values = new double[outFeatures];
         var magnitudes = new double[outFeatures];
         for (int o = 0; o < outFeatures; o++)

@@ -138,7 +138,7 @@ partial class Net : global::Fusion.IFusedModel
             // 1. Project
             global::System.Span<float> projectOut = output;
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _project.Conv, projectOut, batch, 8, 8);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(projectOut, _project.BatchNorm!, batch, 16);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(projectOut, _project.BatchNorm!, batch, 16);
         }
         finally
         {

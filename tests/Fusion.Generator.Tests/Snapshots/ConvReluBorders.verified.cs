@@ -141,7 +141,7 @@ partial class Net : global::Fusion.IFusedModel
             // 1. Stem
             global::System.Span<float> stemOut = output;
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _stem.Conv, stemOut, batch, 6, 6);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(stemOut, _stem.BatchNorm!, batch, 36);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(stemOut, _stem.BatchNorm!, batch, 36);
             global::Fusion.Kernels.UnfusedKernels.Activate(stemOut, default(global::Fusion.Activations.Relu));
         }
         finally

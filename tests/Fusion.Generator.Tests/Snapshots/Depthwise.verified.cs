@@ -141,7 +141,7 @@ partial class Net : global::Fusion.IFusedModel
             // 1. Depthwise
             global::System.Span<float> depthwiseOut = output;
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _depthwise.Conv, depthwiseOut, batch, 6, 6);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(depthwiseOut, _depthwise.BatchNorm!, batch, 36);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(depthwiseOut, _depthwise.BatchNorm!, batch, 36);
             global::Fusion.Kernels.UnfusedKernels.Activate(depthwiseOut, default(global::Fusion.Activations.Relu6));
         }
         finally

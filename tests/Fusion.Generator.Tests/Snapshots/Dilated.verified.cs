@@ -141,7 +141,7 @@ partial class Net : global::Fusion.IFusedModel
             // 1. Atrous
             global::System.Span<float> atrousOut = output;
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _atrous.Conv, atrousOut, batch, 9, 9);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(atrousOut, _atrous.BatchNorm!, batch, 81);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(atrousOut, _atrous.BatchNorm!, batch, 81);
             global::Fusion.Kernels.UnfusedKernels.Activate(atrousOut, default(global::Fusion.Activations.Gelu));
         }
         finally

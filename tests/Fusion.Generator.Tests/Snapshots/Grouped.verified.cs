@@ -138,7 +138,7 @@ partial class Net : global::Fusion.IFusedModel
             // 1. Grouped
             global::System.Span<float> groupedOut = output;
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _grouped.Conv, groupedOut, batch, 6, 6);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(groupedOut, _grouped.BatchNorm!, batch, 16);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(groupedOut, _grouped.BatchNorm!, batch, 16);
             global::Fusion.Kernels.UnfusedKernels.Activate(groupedOut, default(global::Fusion.Activations.HardSwish));
         }
         finally

@@ -168,7 +168,7 @@ partial class Net : global::Fusion.IFusedModel
             // 2. Hidden
             global::System.Span<float> hiddenOut = new global::System.Span<float>(workspace, batch * 48, batch * 20);
             global::Fusion.Kernels.UnfusedKernels.Linear(flatOut, _hidden.Linear, hiddenOut, batch);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(hiddenOut, _hidden.BatchNorm!, batch, 1);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(hiddenOut, _hidden.BatchNorm!, batch, 1);
             global::Fusion.Kernels.UnfusedKernels.Activate(hiddenOut, default(global::Fusion.Activations.GeluTanh));
             // 3. Logits
             global::System.Span<float> logitsOut = output;

@@ -193,20 +193,20 @@ partial class Net : global::Fusion.IFusedModel
             // 1. Conv1
             global::System.Span<float> conv1Out = new global::System.Span<float>(workspace, batch * 0, batch * 144);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _conv1.Conv, conv1Out, batch, 6, 6);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(conv1Out, _conv1.BatchNorm!, batch, 9);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(conv1Out, _conv1.BatchNorm!, batch, 9);
             global::Fusion.Kernels.UnfusedKernels.Activate(conv1Out, default(global::Fusion.Activations.Relu));
             // 2. Conv2
             global::System.Span<float> conv2Out = new global::System.Span<float>(workspace, batch * 144, batch * 144);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(conv1Out, _conv2.Conv, conv2Out, batch, 3, 3);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(conv2Out, _conv2.BatchNorm!, batch, 9);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(conv2Out, _conv2.BatchNorm!, batch, 9);
             // 3. Shortcut
             global::System.Span<float> shortcutOut = new global::System.Span<float>(workspace, batch * 288, batch * 144);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _shortcut.Conv, shortcutOut, batch, 6, 6);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(shortcutOut, _shortcut.BatchNorm!, batch, 9);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(shortcutOut, _shortcut.BatchNorm!, batch, 9);
             // 4. Out
             global::System.Span<float> outOut = output;
             global::Fusion.Kernels.UnfusedKernels.Conv2d(conv2Out, _out.Conv, outOut, batch, 3, 3);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(outOut, _out.BatchNorm!, batch, 9);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(outOut, _out.BatchNorm!, batch, 9);
             global::Fusion.Kernels.UnfusedKernels.Add(outOut, shortcutOut);
             global::Fusion.Kernels.UnfusedKernels.Activate(outOut, default(global::Fusion.Activations.Relu));
         }

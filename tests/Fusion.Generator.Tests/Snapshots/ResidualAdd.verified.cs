@@ -159,12 +159,12 @@ partial class Net : global::Fusion.IFusedModel
             // 1. A
             global::System.Span<float> aOut = new global::System.Span<float>(workspace, batch * 0, batch * 288);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _a.Conv, aOut, batch, 6, 6);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(aOut, _a.BatchNorm!, batch, 36);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(aOut, _a.BatchNorm!, batch, 36);
             global::Fusion.Kernels.UnfusedKernels.Activate(aOut, default(global::Fusion.Activations.Relu));
             // 2. B
             global::System.Span<float> bOut = output;
             global::Fusion.Kernels.UnfusedKernels.Conv2d(aOut, _b.Conv, bOut, batch, 6, 6);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(bOut, _b.BatchNorm!, batch, 36);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(bOut, _b.BatchNorm!, batch, 36);
             global::Fusion.Kernels.UnfusedKernels.Add(bOut, aOut);
             global::Fusion.Kernels.UnfusedKernels.Activate(bOut, default(global::Fusion.Activations.Relu));
         }

@@ -260,34 +260,34 @@ partial class TinyNet : global::Fusion.IFusedModel
             // 1. Stem
             global::System.Span<float> stemOut = new global::System.Span<float>(workspace, batch * 0, batch * 16384);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _stem.Conv, stemOut, batch, 32, 32);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(stemOut, _stem.BatchNorm!, batch, 1024);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(stemOut, _stem.BatchNorm!, batch, 1024);
             global::Fusion.Kernels.UnfusedKernels.Activate(stemOut, default(global::Fusion.Activations.Relu));
             // 2. Down1
             global::System.Span<float> down1Out = new global::System.Span<float>(workspace, batch * 16384, batch * 8192);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(stemOut, _down1.Conv, down1Out, batch, 32, 32);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(down1Out, _down1.BatchNorm!, batch, 256);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(down1Out, _down1.BatchNorm!, batch, 256);
             global::Fusion.Kernels.UnfusedKernels.Activate(down1Out, default(global::Fusion.Activations.Relu));
             // 3. Block1
             global::System.Span<float> block1Out = new global::System.Span<float>(workspace, batch * 24576, batch * 8192);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(down1Out, _block1.Conv, block1Out, batch, 16, 16);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(block1Out, _block1.BatchNorm!, batch, 256);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(block1Out, _block1.BatchNorm!, batch, 256);
             global::Fusion.Kernels.UnfusedKernels.Add(block1Out, down1Out);
             global::Fusion.Kernels.UnfusedKernels.Activate(block1Out, default(global::Fusion.Activations.Relu));
             // 4. Down2
             global::System.Span<float> down2Out = new global::System.Span<float>(workspace, batch * 32768, batch * 4096);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(block1Out, _down2.Conv, down2Out, batch, 16, 16);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(down2Out, _down2.BatchNorm!, batch, 64);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(down2Out, _down2.BatchNorm!, batch, 64);
             global::Fusion.Kernels.UnfusedKernels.Activate(down2Out, default(global::Fusion.Activations.Relu));
             // 5. Block2
             global::System.Span<float> block2Out = new global::System.Span<float>(workspace, batch * 36864, batch * 4096);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(down2Out, _block2.Conv, block2Out, batch, 8, 8);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(block2Out, _block2.BatchNorm!, batch, 64);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(block2Out, _block2.BatchNorm!, batch, 64);
             global::Fusion.Kernels.UnfusedKernels.Add(block2Out, down2Out);
             global::Fusion.Kernels.UnfusedKernels.Activate(block2Out, default(global::Fusion.Activations.Relu));
             // 6. Expand
             global::System.Span<float> expandOut = new global::System.Span<float>(workspace, batch * 40960, batch * 8192);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(block2Out, _expand.Conv, expandOut, batch, 8, 8);
-            global::Fusion.Kernels.UnfusedKernels.BatchNormEval(expandOut, _expand.BatchNorm!, batch, 64);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(expandOut, _expand.BatchNorm!, batch, 64);
             global::Fusion.Kernels.UnfusedKernels.Activate(expandOut, default(global::Fusion.Activations.Relu));
             // 7. Pool
             global::System.Span<float> poolOut = new global::System.Span<float>(workspace, batch * 49152, batch * 128);
