@@ -274,6 +274,7 @@ internal static class ModelEmitter
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"batch\"/> is not positive.</exception>");
         w.Line("/// <exception cref=\"global::System.ArgumentException\">A span does not hold exactly <paramref name=\"batch\"/> samples.</exception>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         using (w.Block("public unsafe void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)"))
         {
             w.Line($"global::Fusion.Kernels.ModelArguments.Check({Literals.String(model.ClassName)}, input.Length, output.Length, batch, InputLength, OutputLength);");

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Fusion.Kernels;
 
@@ -13,6 +14,7 @@ public static unsafe class Padding
     /// (<paramref name="width"/> + 2·<paramref name="padWidth"/>) floats to <paramref name="destination"/>: the image
     /// in the middle, zeros around it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Copy(float* source, float* destination, int channels, int height, int width, int padHeight, int padWidth)
     {
         int paddedWidth = width + 2 * padWidth;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Fusion.Normalization;
 
 namespace Fusion;
 
@@ -26,6 +27,7 @@ public sealed class BatchNorm
             throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "BatchNorm epsilon must be positive.");
         }
 
+        Prefix = prefix;
         Features = features;
         Epsilon = epsilon;
         Momentum = momentum;
@@ -38,14 +40,32 @@ public sealed class BatchNorm
 
         if (trackRunningStats)
         {
-            RunningMean = new Parameter(prefix + ".running_mean", [features], changes);
-            RunningVar = new Parameter(prefix + ".running_var", [features], changes);
+            RunningMean = new Parameter(prefix + ".running_mean", [features], changes, learnable: false);
+            RunningVar = new Parameter(prefix + ".running_var", [features], changes, learnable: false);
             RunningVar.Fill(1f);
         }
     }
 
+    /// <summary>The <c>state_dict</c> prefix, e.g. <c>stem.bn</c>.</summary>
+    public string Prefix { get; }
+
     /// <summary>Channels or features.</summary>
     public int Features { get; }
+
+    /// <summary>How <see cref="Momentum"/> and the stored variance are read (default <see cref="BatchNormConvention.PyTorch"/>).</summary>
+    public BatchNormConvention Convention { get; set; }
+
+    /// <summary>
+    /// FrozenBatchNorm (torchvision): while training, this layer still normalises with its running statistics,
+    /// updates none of them, and passes gradients as eval-mode BatchNorm does (BATCHNORM.md §5).
+    /// </summary>
+    public bool Frozen { get; set; }
+
+    /// <summary>Throw a <see cref="NonFiniteBatchException"/> instead of only raising <see cref="NonFiniteBatch"/>.</summary>
+    public bool ThrowOnNonFiniteBatch { get; set; }
+
+    /// <summary>Raised when a batch's statistics are not finite and were kept out of the running statistics.</summary>
+    public event EventHandler<NonFiniteBatchEventArgs>? NonFiniteBatch;
 
     /// <summary>ε added to the variance.</summary>
     public float Epsilon { get; }
@@ -112,5 +132,75 @@ public sealed class BatchNorm
             scale[c] = (float)s;
             shift[c] = (float)(beta - mean[c] * s);
         }
+    }
+
+    /// <summary>
+    /// Folds one training batch's per-channel statistics into the running statistics, in this layer's
+    /// <see cref="Convention"/>. PyTorch: <c>num_batches_tracked += 1</c>, <c>f = momentum ?? 1/num_batches_tracked</c>,
+    /// <c>running_mean = (1 − f)·running_mean + f·μ</c>, <c>running_var = (1 − f)·running_var + f·σ²·m/(m − 1)</c>.
+    /// Keras: <c>running = momentum·running + (1 − momentum)·batch</c> with the biased variance. A batch whose
+    /// statistics are not finite changes nothing: it raises <see cref="NonFiniteBatch"/> (and throws when
+    /// <see cref="ThrowOnNonFiniteBatch"/> is set) and is reported in the result.
+    /// </summary>
+    /// <exception cref="ArgumentException">Fewer than 2 values per channel (m = N·H·W = 1), or a span of the wrong length.</exception>
+    public RunningStatisticsUpdate UpdateRunningStatistics(ReadOnlySpan<ChannelStatistics> batch)
+    {
+        if (batch.Length != Features)
+        {
+            throw new ArgumentException($"BatchNorm '{Prefix}' has {Features} channels; got statistics for {batch.Length}.", nameof(batch));
+        }
+
+        for (int c = 0; c < Features; c++)
+        {
+            if (batch[c].Count < 2)
+            {
+                throw new ArgumentException(
+                    $"BatchNorm '{Prefix}': training needs more than 1 value per channel (m = N·H·W), but channel {c} has {batch[c].Count}.", nameof(batch));
+            }
+        }
+
+        for (int c = 0; c < Features; c++)
+        {
+            double mean = batch[c].Mean, variance = batch[c].BiasedVariance;
+            if (!double.IsFinite(mean) || !double.IsFinite(variance))
+            {
+                var details = new NonFiniteBatchEventArgs(Prefix, c, mean, variance);
+                NonFiniteBatch?.Invoke(this, details);
+                if (ThrowOnNonFiniteBatch)
+                {
+                    throw new NonFiniteBatchException(details);
+                }
+
+                return new RunningStatisticsUpdate(false, $"channel {c}: mean {mean}, variance {variance}");
+            }
+        }
+
+        if (RunningMean is null || RunningVar is null || Frozen)
+        {
+            return new RunningStatisticsUpdate(false, RunningMean is null ? "no running statistics are kept" : "the layer is frozen");
+        }
+
+        NumBatchesTracked++;
+        double keepNew = Convention == BatchNormConvention.Keras
+            ? 1.0 - (Momentum ?? 0.99f)
+            : Momentum ?? 1.0 / NumBatchesTracked;
+        ChannelStatistics[] statistics = batch.ToArray();
+        RunningMean.Update(values =>
+        {
+            for (int c = 0; c < values.Length; c++)
+            {
+                values[c] = (float)((1 - keepNew) * values[c] + keepNew * statistics[c].Mean);
+            }
+        });
+        bool unbiased = Convention == BatchNormConvention.PyTorch;
+        RunningVar.Update(values =>
+        {
+            for (int c = 0; c < values.Length; c++)
+            {
+                double variance = unbiased ? statistics[c].UnbiasedVariance : statistics[c].BiasedVariance;
+                values[c] = (float)((1 - keepNew) * values[c] + keepNew * variance);
+            }
+        });
+        return RunningStatisticsUpdate.Accepted;
     }
 }

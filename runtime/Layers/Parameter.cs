@@ -38,7 +38,8 @@ public sealed class Parameter
     /// <param name="name">The <c>state_dict</c> name.</param>
     /// <param name="shape">The shape, outermost first.</param>
     /// <param name="changes">The owning model's edit counter.</param>
-    public Parameter(string name, int[] shape, ChangeCounter changes)
+    /// <param name="learnable">False for buffers such as running statistics, which get no gradient.</param>
+    public Parameter(string name, int[] shape, ChangeCounter changes, bool learnable = true)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(shape);
@@ -54,7 +55,34 @@ public sealed class Parameter
         _shape = (int[])shape.Clone();
         _values = new float[length];
         _changes = changes;
+        Learnable = learnable;
     }
+
+    /// <summary>Whether the parameter is learned (weights, biases, γ, β) rather than a buffer (running statistics).</summary>
+    public bool Learnable { get; }
+
+    /// <summary>The gradient of the loss with respect to this parameter, allocated on first use; buffers have none.</summary>
+    /// <exception cref="InvalidOperationException">The parameter is a buffer.</exception>
+    public Span<float> Gradient
+    {
+        get
+        {
+            if (!Learnable)
+            {
+                throw new InvalidOperationException($"'{Name}' is a buffer, not a learned parameter: it has no gradient.");
+            }
+
+            return _gradient ??= new float[_values.Length];
+        }
+    }
+
+    private float[]? _gradient;
+
+    /// <summary>For optimisers: the values to change in place; call <see cref="MarkChanged"/> afterwards.</summary>
+    internal Span<float> Values => _values;
+
+    /// <summary>For optimisers: records that <see cref="Values"/> were changed.</summary>
+    internal void MarkChanged() => _changes.Increment();
 
     /// <summary>The PyTorch <c>state_dict</c> name.</summary>
     public string Name { get; }

@@ -99,6 +99,7 @@ partial class Net : global::Fusion.IFusedModel
     /// </summary>
     /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="batch"/> is not positive.</exception>
     /// <exception cref="global::System.ArgumentException">A span does not hold exactly <paramref name="batch"/> samples.</exception>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public unsafe void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);

@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using Fusion.Benchmarks.Shapes;
+
+namespace Fusion.Benchmarks;
+
+/// <summary>
+/// Fused inference on the anchor shapes S1–S6 and TinyNet, one thread, NCHW in and out, against the same model's
+/// unfused three-pass path. GFLOP/s counts conv FLOPs (2·N·Cout·Hout·Wout·Cin/groups·k²) as ANCHORS.md does.
+/// ONNX Runtime joins this table in the performance milestone.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(GflopsConfig))]
+public class InferenceBenchmarks
+{
+    public static readonly Dictionary<string, (Func<IFusedModel> Create, int Batch, double Flops)> Cases = new()
+    {
+        ["S1"] = (() => new S1(), 1, 2.0 * 16 * 32 * 32 * 3 * 9),
+        ["S2"] = (() => new S2(), 1, 2.0 * 32 * 32 * 32 * 16 * 9),
+        ["S3"] = (() => new S3(), 8, 2.0 * 8 * 64 * 56 * 56 * 64 * 9),
+        ["S4"] = (() => new S4(), 1, 2.0 * 128 * 28 * 28 * 128 * 9),
+        ["S5"] = (() => new S5(), 1, 2.0 * 64 * 56 * 56 * 32),
+        ["S6"] = (() => new S6(), 1, 2.0 * 128 * 28 * 28 * 64 * 9),
+        ["TinyNet-b1"] = (() => new TinyNet(), 1, TinyNetFlops),
+        ["TinyNet-b8"] = (() => new TinyNet(), 8, 8 * TinyNetFlops),
+    };
+
+    private const double TinyNetFlops = 2.0 * (16 * 32 * 32 * 27 + 32 * 16 * 16 * 144 + 32 * 16 * 16 * 288 + 64 * 8 * 8 * 288 + 64 * 8 * 8 * 576 + 128 * 8 * 8 * 64);
+
+    private IFusedModel _model = null!;
+    private float[] _input = null!, _output = null!;
+    private int _batch;
+
+    [ParamsSource(nameof(CaseNames))]
+    public string Case { get; set; } = "S1";
+
+    public static IEnumerable<string> CaseNames => Cases.Keys;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (Func<IFusedModel> create, _batch, _) = Cases[Case];
+        _model = create();
+        _input = new float[_batch * _model.InputLength];
+        new SeededRandom(1).Fill(_input, -1f, 1f);
+        _output = new float[_batch * _model.OutputLength];
+        _model.Forward(_input, _output, _batch);
+    }
+
+    [Benchmark(Baseline = true)]
+    public void Fused() => _model.Forward(_input, _output, _batch);
+
+    [Benchmark]
+    public void Unfused() => _model.ForwardUnfused(_input, _output, _batch);
+}
+
+/// <summary>Adds a GFLOP/s column computed from each case's FLOPs and the measured median.</summary>
+public sealed class GflopsConfig : ManualConfig
+{
+    public GflopsConfig() => AddColumn(new GflopsColumn());
+
+    private sealed class GflopsColumn : IColumn
+    {
+        public string Id => "GFLOPs";
+        public string ColumnName => "GFLOP/s";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => 0;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => "conv FLOPs per call / median time";
+        public bool IsAvailable(Summary summary) => true;
+        public bool IsDefault(Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase) => false;
+        public string GetValue(Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            string name = (string)benchmarkCase.Parameters["Case"];
+            double? median = summary[benchmarkCase]?.ResultStatistics?.Median;
+            return median is double ns && ns > 0 ? (InferenceBenchmarks.Cases[name].Flops / ns).ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "-";
+        }
+    }
+}
+
+public static class Program
+{
+    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+}
