@@ -28,6 +28,23 @@ public interface IFusedModel
     /// own pass over memory through shape-agnostic runtime kernels. A baseline that shows what fusion saves.
     /// </summary>
     void ForwardUnfused(ReadOnlySpan<float> input, Span<float> output, int batch);
+
+    /// <summary>Whether <see cref="Forward"/> runs in training mode (batch statistics, running-statistic updates, kept activations).</summary>
+    bool IsTraining { get; }
+
+    /// <summary>Training mode, like PyTorch's <c>model.train()</c>.</summary>
+    void Train();
+
+    /// <summary>Inference mode, like PyTorch's <c>model.eval()</c>: <see cref="Forward"/> runs the folded, fused kernels.</summary>
+    void Eval();
+
+    /// <summary>
+    /// Backpropagates <paramref name="outputGradient"/> (∂L/∂output, <c>batch·OutputLength</c> floats) through the
+    /// last training-mode <see cref="Forward"/>, adding every learned parameter's gradient to <see cref="Parameter.Gradient"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No training-mode forward pass to go back through.</exception>
+    /// <exception cref="ArgumentException">The gradient does not match that pass's batch.</exception>
+    void Backward(ReadOnlySpan<float> outputGradient);
 }
 
 /// <summary>Helpers over <see cref="IFusedModel"/>.</summary>
@@ -42,6 +59,32 @@ public static class FusedModelExtensions
             foreach (Parameter tensor in layer.Tensors)
             {
                 yield return tensor;
+            }
+        }
+    }
+
+    /// <summary>The learned parameters (weights, biases, γ, β), in <c>state_dict</c> order: what an optimiser updates.</summary>
+    public static IEnumerable<Parameter> Parameters(this IFusedModel model)
+    {
+        foreach (Parameter tensor in model.StateDict())
+        {
+            if (tensor.Learnable)
+            {
+                yield return tensor;
+            }
+        }
+    }
+
+    /// <summary>Every BatchNorm of the model, in layer order.</summary>
+    public static IEnumerable<BatchNorm> BatchNorms(this IFusedModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        foreach (Layer layer in model.Layers)
+        {
+            BatchNorm? batchNorm = layer switch { ConvBlock c => c.BatchNorm, LinearBlock l => l.BatchNorm, _ => null };
+            if (batchNorm is not null)
+            {
+                yield return batchNorm;
             }
         }
     }

@@ -17,7 +17,7 @@ internal static class ConvKernelEmitter
     {
         EmitDocumentation(w, k);
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-        string residualParameter = k.Residual ? ", float* residual" : "";
+        string residualParameter = (k.Residual ? ", float* residual" : "") + (k.Statistics ? ", global::Fusion.Normalization.ChannelStatistics* statistics" : "");
         using (w.Block($"private static unsafe void {k.Name}(float* input, float* output, float* weights, float* bias{residualParameter})"))
         {
             w.Line($"const int InPlane = {k.PaddedHeight * k.PaddedWidth}, InWidth = {k.PaddedWidth}, OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};");
@@ -89,6 +89,11 @@ internal static class ConvKernelEmitter
 
         w.Line($"float* wg = weights{G(k.VectorsPerGroup * 8 * k.InPerGroup * k.Taps)};");
         w.Line($"float* bg = bias{G(k.VectorsPerGroup * 8)};");
+        if (k.Statistics)
+        {
+            w.Line($"global::Fusion.Normalization.ChannelStatistics* sg = statistics{G(k.OutPerGroup)};");
+        }
+
         foreach (ChannelRun run in k.ChannelRuns)
         {
             w.Line();
@@ -280,6 +285,12 @@ internal static class ConvKernelEmitter
                 {
                     w.Line($"d[i] = {Value("s[i]", "q[i]")};");
                 }
+            }
+
+            if (k.Statistics)
+            {
+                w.Line("// the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)");
+                w.Line("sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));");
             }
         }
     }

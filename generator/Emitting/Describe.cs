@@ -70,6 +70,11 @@ internal static class Describe
         }
 
         steps.Add("store");
+        if (k.Statistics)
+        {
+            steps.Add("add the row to the channel's batch statistics");
+        }
+
         string chain = string.Join(", ", steps);
         return k.StagedRows
             ? $"tiles park their accumulators in a stack row of {k.TileVectors * 8} channels × {k.OutWidth} pixels; then per channel, 8 pixels at a time in registers: {chain}, so each output line is written whole, once"

@@ -38,11 +38,15 @@ internal static class ModelEmitter
         using (w.Block($"partial class {model.ClassName} : global::Fusion.IFusedModel"))
         {
             EmitConstantsAndFields(w, model);
+            TrainingEmitter.EmitFields(w, model);
             EmitConstructors(w, model);
             EmitProperties(w, model);
             EmitFold(w, model);
             EmitForward(w, model);
             EmitForwardUnfused(w, model);
+            TrainingEmitter.EmitModes(w);
+            TrainingEmitter.EmitForwardTraining(w, model);
+            TrainingEmitter.EmitBackward(w, model);
             foreach (ConvKernelPlan kernel in model.ConvKernels)
             {
                 w.Line();
@@ -279,6 +283,12 @@ internal static class ModelEmitter
         {
             w.Line($"global::Fusion.Kernels.ModelArguments.Check({Literals.String(model.ClassName)}, input.Length, output.Length, batch, InputLength, OutputLength);");
             EmitBatchStatisticsCheck(w, model);
+            w.Line("if (_training)");
+            w.Line("{");
+            w.Line("    ForwardTraining(input, output, batch);");
+            w.Line("    return;");
+            w.Line("}");
+            w.Line();
             w.Line("EnsureFolded();");
             w.Line("float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);");
             using (w.Block("try"))

@@ -46,7 +46,8 @@ internal sealed record ConvKernelPlan(
     EquatableArray<ColumnRun> ColumnRuns,
     bool StagedRows,
     bool Residual,
-    ActivationSpec Activation)
+    ActivationSpec Activation,
+    bool Statistics)
 {
     /// <summary>Whether the caller hands the kernel a zero-padded copy of the input (then no tap is ever out of range).</summary>
     public bool PaddedInput => PaddingHeight > 0 || PaddingWidth > 0;
@@ -96,11 +97,19 @@ internal sealed record LayerPlan(
     int PackedBiasOffset,
     int PackedBiasLength,
     int WorkspaceOffset,
-    int TileVectors)
+    int TileVectors,
+    string? TrainKernelName,
+    bool TrainKernelStatistics,
+    int TrainPackedWeightOffset,
+    int TrainPackedBiasOffset,
+    TrainingLayout Training)
 {
     /// <summary>BatchNorm without running statistics: normalised with the batch's statistics after the kernel, unfused.</summary>
     public bool BatchStatistics => BatchNorm is { TrackRunningStats: false };
 }
+
+/// <summary>Where a layer's training buffers sit, per sample, in the training state array (-1: none).</summary>
+internal sealed record TrainingLayout(int Output, int Kept, int Gradient);
 
 /// <summary>A whole model, ready to emit.</summary>
 internal sealed record ModelPlan(
@@ -115,7 +124,10 @@ internal sealed record ModelPlan(
     EquatableArray<LinearKernelPlan> LinearKernels,
     int PackedLength,
     int WorkspacePerSample,
-    int ScratchLength);
+    int ScratchLength,
+    int TrainPackedLength,
+    int TrainPerSample,
+    int TrainInputOffset);
 
 /// <summary>One generated file, or why it could not be written (reported as FUS3002 at <see cref="Location"/>).</summary>
 internal sealed record GeneratedSource(string HintName, string Text, string? Failure, LocationInfo? Location);

@@ -20,7 +20,8 @@ internal static class ConvKernelPlanner
     /// </summary>
     public const int MaxAccumulators = 24;
 
-    public static ConvKernelPlan Plan(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation)
+    /// <param name="statistics">A training kernel: identity epilogue that also accumulates each channel's statistics from the staged rows.</param>
+    public static ConvKernelPlan Plan(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, bool statistics = false)
     {
         int groups = layer.Groups;
         int outPerGroup = output.Channels / groups;
@@ -32,11 +33,12 @@ internal static class ConvKernelPlanner
         var columnRuns = ColumnRuns(output.Width, tilePixels);
         bool stagedRows = tileVectors * 8 * output.Width <= MaxStageFloats;
 
-        string name = KernelName(layer, input, output, residual, activation, tilePixels, tileVectors);
+        statistics &= stagedRows;
+        string name = KernelName(layer, input, output, residual, activation, statistics, tilePixels, tileVectors);
         return new ConvKernelPlan(
             name, input.Channels, input.Height, input.Width, output.Channels, output.Height, output.Width,
             layer.KernelHeight, layer.KernelWidth, layer.Stride, layer.PaddingHeight, layer.PaddingWidth, layer.Dilation, groups,
-            tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows, residual, activation);
+            tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows, residual, activation, statistics);
     }
 
     /// <summary>
@@ -127,13 +129,13 @@ internal static class ConvKernelPlanner
     /// The kernel's name is its specification: op, kernel/stride/padding/dilation/groups, input and output shape,
     /// the post-ops that live in the kernel (BatchNorm lives in the packed weights), the tile and the vector width.
     /// </summary>
-    private static string KernelName(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, int tilePixels, int tileVectors)
+    private static string KernelName(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, bool statistics, int tilePixels, int tileVectors)
     {
         string kernel = layer.KernelHeight == layer.KernelWidth ? $"{layer.KernelHeight}x{layer.KernelHeight}" : $"{layer.KernelHeight}x{layer.KernelWidth}";
         string padding = layer.PaddingHeight == layer.PaddingWidth ? $"p{layer.PaddingHeight}" : $"p{layer.PaddingHeight}x{layer.PaddingWidth}";
         string dilation = layer.Dilation == 1 ? "" : $"d{layer.Dilation}";
         string groups = layer.Groups == 1 ? "" : layer.Groups == input.Channels && layer.Groups == output.Channels ? "dw" : $"g{layer.Groups}";
-        string post = (residual ? "Add" : "") + ActivationName(activation);
+        string post = statistics ? "Stats" : (residual ? "Add" : "") + ActivationName(activation);
         return $"Conv{kernel}s{layer.Stride}{padding}{dilation}{groups}_{input.Channels}x{input.Height}x{input.Width}to{output.Channels}_{post}_{tilePixels}x{tileVectors}_V256";
     }
 

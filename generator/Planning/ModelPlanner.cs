@@ -25,7 +25,9 @@ internal static class ModelPlanner
         var linearKernels = new List<LinearKernelPlan>();
         var byName = new Dictionary<string, int>();
         var byStateName = new Dictionary<string, string>();
-        int packed = 0, workspace = 0, scratch = 0;
+        int packed = 0, workspace = 0, scratch = 0, trainPacked = 0, train = 0;
+        int trainInput = 0;
+        train += Align(input.Length);
         bool failed = false;
 
         for (int index = 0; index < model.Layers.Count; index++)
@@ -114,7 +116,7 @@ internal static class ModelPlanner
                 byName[layer.Name] = index;
                 if (outputShape is not null)
                 {
-                    layers.Add(new LayerPlan(layer, inputShape, outputShape, source, residual, batchNorm, activation, null, 0, 0, 0, 0, 0, 0));
+                    layers.Add(new LayerPlan(layer, inputShape, outputShape, source, residual, batchNorm, activation, null, 0, 0, 0, 0, 0, 0, null, false, 0, 0, new TrainingLayout(-1, -1, -1)));
                 }
                 else
                 {
@@ -124,7 +126,8 @@ internal static class ModelPlanner
                 continue;
             }
 
-            string? kernelName = null;
+            string? kernelName = null, trainKernelName = null;
+            bool trainStatistics = false;
             int weightLength = 0, biasLength = 0, tileVectors = 0;
             if (layer.Kind == LayerKind.Conv2d)
             {
@@ -140,6 +143,15 @@ internal static class ModelPlanner
                 {
                     convKernels.Add(kernel);
                 }
+
+                // Training runs the convolution alone, with the layer's own weights; with BatchNorm its epilogue measures the batch.
+                ConvKernelPlan trainKernel = ConvKernelPlanner.Plan(layer, inputShape, outputShape, residual: false, Identity, statistics: batchNorm is not null);
+                trainKernelName = trainKernel.Name;
+                trainStatistics = trainKernel.Statistics;
+                if (!convKernels.Any(k => k.Name == trainKernel.Name))
+                {
+                    convKernels.Add(trainKernel);
+                }
             }
             else if (layer.Kind == LayerKind.Linear)
             {
@@ -152,6 +164,13 @@ internal static class ModelPlanner
                 {
                     linearKernels.Add(kernel);
                 }
+
+                var trainKernel = new LinearKernelPlan($"Linear_{inputShape.Length}to{outputShape.Length}_Identity_V256", inputShape.Length, outputShape.Length, Identity);
+                trainKernelName = trainKernel.Name;
+                if (!linearKernels.Any(k => k.Name == trainKernel.Name))
+                {
+                    linearKernels.Add(trainKernel);
+                }
             }
 
             // Flatten reuses its source's buffer: in NCHW a flattened sample is the same floats.
@@ -161,10 +180,15 @@ internal static class ModelPlanner
                 workspace += Align(outputShape.Length);
             }
 
+            bool hasWeights = layer.Kind is LayerKind.Conv2d or LayerKind.Linear;
+            var trainingLayout = new TrainingLayout(train, hasWeights ? train + Align(outputShape.Length) : -1, train + (hasWeights ? 2 : 1) * Align(outputShape.Length));
+            train += (hasWeights ? 3 : 2) * Align(outputShape.Length);
             layers.Add(new LayerPlan(
                 layer, inputShape, outputShape, source, residual, batchNorm, activation, kernelName,
-                packed, weightLength, packed + Align(weightLength), biasLength, workspaceOffset, tileVectors));
+                packed, weightLength, packed + Align(weightLength), biasLength, workspaceOffset, tileVectors,
+                trainKernelName, trainStatistics, trainPacked, trainPacked + Align(weightLength), trainingLayout));
             packed += Align(weightLength) + Align(biasLength);
+            trainPacked += Align(weightLength) + Align(biasLength);
             byName[layer.Name] = index;
         }
 
@@ -185,7 +209,10 @@ internal static class ModelPlanner
             linearKernels.ToEquatableArray(),
             packed,
             workspace,
-            scratch);
+            scratch,
+            trainPacked,
+            train,
+            trainInput);
         return new Result<ModelPlan>(plan, diagnostics.ToEquatableArray());
     }
 

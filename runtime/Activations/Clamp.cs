@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -21,4 +22,7 @@ public readonly struct Clamp(float min, float max) : IActivation
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => Vector256.Min(Vector256.Max(x, Vector256.Create(Min)), Vector256.Create(Max));
+
+    /// <inheritdoc/>
+    public float Derivative(float x) => x > Min && x < Max ? 1f : 0f;
 }

@@ -23,4 +23,7 @@ public readonly struct Elu(float alpha) : IActivation
         Vector256<float> negative = Vector256.Create(Alpha) * (Vector256.Exp(Vector256.Min(x, Vector256<float>.Zero)) - Vector256<float>.One);
         return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, negative);
     }
+
+    /// <inheritdoc/>
+    public float Derivative(float x) => x > 0f ? 1f : Alpha * MathF.Exp(x);
 }

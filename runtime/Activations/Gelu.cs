@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -16,4 +17,15 @@ public readonly struct Gelu : IActivation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x)
         => Vector256.Create(0.5f) * x * (Vector256<float>.One + VectorMath.Erf(x * Vector256.Create(InvSqrt2)));
+
+    /// <inheritdoc/>
+    public float Derivative(float x) => GeluDerivative(x);
+
+    // d/dx x·Φ(x) = Φ(x) + x·φ(x)
+    private static float GeluDerivative(float x)
+    {
+        double cdf = 0.5 * (1 + VectorMath.Erf(x * InvSqrt2));
+        double pdf = Math.Exp(-0.5 * (double)x * x) / Math.Sqrt(2 * Math.PI);
+        return (float)(cdf + x * pdf);
+    }
 }

@@ -21,4 +21,15 @@ public readonly struct GeluTanh : IActivation
         Vector256<float> inner = Vector256.Create(Sqrt2OverPi) * Vector256.FusedMultiplyAdd(Vector256.Create(Cubic) * x * x, x, x);
         return Vector256.Create(0.5f) * x * (Vector256<float>.One + VectorMath.Tanh(inner));
     }
+
+    /// <inheritdoc/>
+    public float Derivative(float x) => GeluTanhDerivative(x);
+
+    // u = √(2/π)(x + 0.044715x³): d/dx ½x(1 + tanh u) = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)
+    private static float GeluTanhDerivative(float x)
+    {
+        double u = Sqrt2OverPi * (x + Cubic * (double)x * x * x);
+        double t = Math.Tanh(u);
+        return (float)(0.5 * (1 + t) + 0.5 * x * (1 - t * t) * Sqrt2OverPi * (1 + 3 * Cubic * (double)x * x));
+    }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -13,4 +14,7 @@ public readonly struct HardSigmoid : IActivation
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => default(Relu6).Invoke(x + Vector256.Create(3f)) * Vector256.Create(1f / 6f);
+
+    /// <inheritdoc/>
+    public float Derivative(float x) => x > -3f && x < 3f ? 1f / 6f : 0f;
 }

@@ -14,4 +14,7 @@ public interface IActivation
 
     /// <summary>The activation of eight values at once; agrees with <see cref="Invoke(float)"/> to float rounding.</summary>
     Vector256<float> Invoke(Vector256<float> x);
+
+    /// <summary>f′(x), the derivative at the pre-activation value x (at a kink, the right-hand PyTorch convention: ReLU′(0) = 0).</summary>
+    float Derivative(float x);
 }

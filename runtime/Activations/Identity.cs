@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -13,4 +14,7 @@ public readonly struct Identity : IActivation
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => x;
+
+    /// <inheritdoc/>
+    public float Derivative(float x) => 1f;
 }

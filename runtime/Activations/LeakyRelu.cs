@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -18,4 +19,7 @@ public readonly struct LeakyRelu(float negativeSlope) : IActivation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x)
         => Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), x, x * Vector256.Create(NegativeSlope));
+
+    /// <inheritdoc/>
+    public float Derivative(float x) => x >= 0f ? 1f : NegativeSlope;
 }

@@ -33,4 +33,16 @@ public readonly struct Mish : IActivation
         Vector256<float> y = x * q / (q + Vector256.Create(2f));
         return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(20f)), x, y);
     }
+
+    /// <inheritdoc/>
+    public float Derivative(float x) => MishDerivative(x);
+
+    // d/dx x·tanh(sp(x)) = tanh(sp) + x·(1 − tanh²(sp))·σ(x), sp = ln(1 + eˣ)
+    private static float MishDerivative(float x)
+    {
+        double sp = x > 20 ? x : Math.Log(1 + Math.Exp(x));
+        double t = Math.Tanh(sp);
+        double s = 1 / (1 + Math.Exp(-(double)x));
+        return (float)(t + x * (1 - t * t) * s);
+    }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -13,4 +14,7 @@ public readonly struct Relu6 : IActivation
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x) => Vector256.Min(Vector256.Max(x, Vector256<float>.Zero), Vector256.Create(6f));
+
+    /// <inheritdoc/>
+    public float Derivative(float x) => x > 0f && x < 6f ? 1f : 0f;
 }

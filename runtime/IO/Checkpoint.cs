@@ -134,7 +134,5 @@ public static class Checkpoint
         }
     }
 
-    private static IEnumerable<BatchNorm> BatchNorms(IFusedModel model)
-        => model.Layers.Select(l => l switch { ConvBlock c => c.BatchNorm, LinearBlock b => b.BatchNorm, _ => null })
-            .Where(b => b is { TrackRunningStats: true })!;
+    private static IEnumerable<BatchNorm> BatchNorms(IFusedModel model) => model.BatchNorms().Where(b => b.TrackRunningStats);
 }

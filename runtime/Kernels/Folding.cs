@@ -24,7 +24,12 @@ public static class Folding
     /// <c>[group][tile][channel block][kh][kw][channel in block][tile lanes]</c>. A tile starting at vector v0
     /// begins at float <c>(group·vectorsPerGroup + v0)·8·C_in/groups·kH·kW</c>.
     /// </summary>
-    public static void PackConv(ConvBlock block, int tileVectors, Span<float> packedWeights, Span<float> packedBias)
+    /// <param name="block">The convolution and its BatchNorm.</param>
+    /// <param name="tileVectors">Vectors of 8 output channels per tile, as the kernel's plan says.</param>
+    /// <param name="packedWeights">Receives the packed weights.</param>
+    /// <param name="packedBias">Receives the packed bias.</param>
+    /// <param name="foldBatchNorm">False for training kernels, which need the convolution's own weights and bias.</param>
+    public static void PackConv(ConvBlock block, int tileVectors, Span<float> packedWeights, Span<float> packedBias, bool foldBatchNorm = true)
     {
         ArgumentNullException.ThrowIfNull(block);
         Conv2d conv = block.Conv;
@@ -36,7 +41,7 @@ public static class Folding
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tileVectors);
 
         Span<float> scale = new float[conv.OutChannels], shift = new float[conv.OutChannels];
-        GetScaleShift(block.BatchNorm, scale, shift);
+        GetScaleShift(foldBatchNorm ? block.BatchNorm : null, scale, shift);
         ReadOnlySpan<float> weight = conv.Weight.Data;
         ReadOnlySpan<float> bias = conv.Bias is null ? default : conv.Bias.Data;
 
@@ -83,7 +88,7 @@ public static class Folding
     }
 
     /// <summary>Folds a fully connected layer's BatchNorm1d: weights stay [out, in], bias [out].</summary>
-    public static void FoldLinear(LinearBlock block, Span<float> weights, Span<float> bias)
+    public static void FoldLinear(LinearBlock block, Span<float> weights, Span<float> bias, bool foldBatchNorm = true)
     {
         ArgumentNullException.ThrowIfNull(block);
         Linear linear = block.Linear;
@@ -91,7 +96,7 @@ public static class Folding
         CheckLength(weights, outFeatures * inFeatures, nameof(weights));
         CheckLength(bias, outFeatures, nameof(bias));
         Span<float> scale = new float[outFeatures], shift = new float[outFeatures];
-        GetScaleShift(block.BatchNorm, scale, shift);
+        GetScaleShift(foldBatchNorm ? block.BatchNorm : null, scale, shift);
         ReadOnlySpan<float> w = linear.Weight.Data;
         ReadOnlySpan<float> b = linear.Bias is null ? default : linear.Bias.Data;
         for (int o = 0; o < outFeatures; o++)

@@ -184,23 +184,38 @@ public sealed class BatchNorm
         double keepNew = Convention == BatchNormConvention.Keras
             ? 1.0 - (Momentum ?? 0.99f)
             : Momentum ?? 1.0 / NumBatchesTracked;
-        ChannelStatistics[] statistics = batch.ToArray();
-        RunningMean.Update(values =>
-        {
-            for (int c = 0; c < values.Length; c++)
-            {
-                values[c] = (float)((1 - keepNew) * values[c] + keepNew * statistics[c].Mean);
-            }
-        });
         bool unbiased = Convention == BatchNormConvention.PyTorch;
-        RunningVar.Update(values =>
+        Span<float> runningMean = RunningMean.Values, runningVar = RunningVar.Values;
+        for (int c = 0; c < Features; c++)
         {
-            for (int c = 0; c < values.Length; c++)
-            {
-                double variance = unbiased ? statistics[c].UnbiasedVariance : statistics[c].BiasedVariance;
-                values[c] = (float)((1 - keepNew) * values[c] + keepNew * variance);
-            }
-        });
+            double variance = unbiased ? batch[c].UnbiasedVariance : batch[c].BiasedVariance;
+            runningMean[c] = (float)((1 - keepNew) * runningMean[c] + keepNew * batch[c].Mean);
+            runningVar[c] = (float)((1 - keepNew) * runningVar[c] + keepNew * variance);
+        }
+
+        RunningMean.MarkChanged();
+        RunningVar.MarkChanged();
         return RunningStatisticsUpdate.Accepted;
     }
+
+    private PopulationRecorder? _recorder;
+
+    /// <summary>
+    /// What a training forward pass calls with the batch statistics it measured: normally
+    /// <see cref="UpdateRunningStatistics"/>; while <see cref="PreciseBatchNorm"/> re-estimates, it records them instead.
+    /// </summary>
+    public RunningStatisticsUpdate CommitBatch(ReadOnlySpan<ChannelStatistics> batch)
+    {
+        if (_recorder is not null)
+        {
+            _recorder.Record(batch);
+            return new RunningStatisticsUpdate(false, "recorded for re-estimation");
+        }
+
+        return UpdateRunningStatistics(batch);
+    }
+
+    internal PopulationRecorder StartRecording() => _recorder = new PopulationRecorder(Features);
+
+    internal void StopRecording() => _recorder = null;
 }

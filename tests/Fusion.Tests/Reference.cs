@@ -22,7 +22,7 @@ internal static class Reference
     public sealed record Tensor(double[] Values, double[] Magnitudes, int Channels, int Height, int Width, int Terms);
 
     /// <summary>Runs the model's declaration on a batch; returns one tensor per sample.</summary>
-    public static Tensor[] Run(IFusedModel model, ReadOnlySpan<float> batchInput, int batch, int channels, int height, int width)
+    public static Tensor[] Run(IFusedModel model, ReadOnlySpan<float> batchInput, int batch, int channels, int height, int width, bool training = false)
     {
         var input = new Tensor[batch];
         for (int n = 0; n < batch; n++)
@@ -41,8 +41,8 @@ internal static class Reference
             object layer = property.GetValue(model)!;
             Tensor[] result = property.GetCustomAttributes().FirstOrDefault(IsLayerAttribute) switch
             {
-                Conv2dAttribute conv => WithBatchNorm(((ConvBlock)layer).BatchNorm, ((ConvBlock)layer).Conv.OutChannels, source, (x, s, t) => Conv((ConvBlock)layer, conv, x, s, t)),
-                LinearAttribute => WithBatchNorm(((LinearBlock)layer).BatchNorm, ((LinearBlock)layer).Linear.OutFeatures, source, (x, s, t) => Linear((LinearBlock)layer, x, s, t)),
+                Conv2dAttribute conv => WithBatchNorm(((ConvBlock)layer).BatchNorm, training, ((ConvBlock)layer).Conv.OutChannels, source, (x, s, t) => Conv((ConvBlock)layer, conv, x, s, t)),
+                LinearAttribute => WithBatchNorm(((LinearBlock)layer).BatchNorm, training, ((LinearBlock)layer).Linear.OutFeatures, source, (x, s, t) => Linear((LinearBlock)layer, x, s, t)),
                 MaxPool2dAttribute pool => source.Select(x => Pool(x, pool.Kernel, pool.Stride == 0 ? pool.Kernel : pool.Stride, pool.Padding, max: true, countIncludePad: true)).ToArray(),
                 AvgPool2dAttribute pool => source.Select(x => Pool(x, pool.Kernel, pool.Stride == 0 ? pool.Kernel : pool.Stride, pool.Padding, max: false, pool.CountIncludePad)).ToArray(),
                 GlobalAvgPoolAttribute => source.Select(GlobalAverage).ToArray(),
@@ -82,9 +82,10 @@ internal static class Reference
     /// A conv or linear layer followed by its BatchNorm: eval-mode with running statistics,
     /// or, without them, normalised by the batch's own mean and biased variance over N·H·W (PyTorch semantics).
     /// </summary>
-    private static Tensor[] WithBatchNorm(BatchNorm? bn, int channels, Tensor[] source, Func<Tensor, double[], double[], Tensor> layer)
+    private static Tensor[] WithBatchNorm(BatchNorm? bn, bool training, int channels, Tensor[] source, Func<Tensor, double[], double[], Tensor> layer)
     {
-        if (bn is null || bn.TrackRunningStats)
+        // Running statistics in eval mode and for frozen layers; the batch's own in training and without running statistics.
+        if (bn is null || (bn.TrackRunningStats && (!training || bn.Frozen)))
         {
             var (scale, shift) = BatchNormAffine(bn, channels);
             return source.Select(x => layer(x, scale, shift)).ToArray();

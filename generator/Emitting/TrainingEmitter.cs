@@ -1,0 +1,277 @@
+using System.Linq;
+using Fusion.Generator.Model;
+
+namespace Fusion.Generator.Emitting;
+
+/// <summary>
+/// <see cref="ModelPlan"/> → the model's training members: <c>Train</c>/<c>Eval</c>, the training-mode forward
+/// pass (generated convolutions that measure the batch in their epilogue, then one pass that normalises, adds the
+/// residual and activates, keeping x̂), and <c>Backward</c>, layer by layer in reverse with the constants of each.
+/// </summary>
+internal static class TrainingEmitter
+{
+    private static string Name(LayerSpec layer) => char.ToLowerInvariant(layer.Name[0]) + layer.Name.Substring(1);
+
+    private static string Field(LayerSpec layer) => "_" + Name(layer);
+
+    private static bool HasWeights(LayerPlan layer) => layer.Spec.Kind is LayerKind.Conv2d or LayerKind.Linear;
+
+    public static void EmitFields(SourceWriter w, ModelPlan model)
+    {
+        w.Line();
+        w.Line("// Training: the layers' own (unfolded) weights packed for the training kernels, and per-layer state.");
+        w.Line($"private readonly float[] _trainPacked = global::System.GC.AllocateArray<float>({System.Math.Max(model.TrainPackedLength, 1)}, pinned: true);");
+        w.Line("private long _trainPackedAt = -1;");
+        w.Line("private bool _training;");
+        w.Line("private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample");
+        w.Line("private int _cachedBatch;");
+        w.Line($"private const int TrainPerSample = {model.TrainPerSample};");
+        foreach (LayerPlan layer in model.Layers.Where(l => l.BatchNorm is not null))
+        {
+            w.Line($"private readonly global::Fusion.Normalization.ChannelStatistics[] {Field(layer.Spec)}Statistics = new global::Fusion.Normalization.ChannelStatistics[{layer.Output.Channels}];");
+            w.Line($"private readonly float[] {Field(layer.Spec)}InverseStd = new float[{layer.Output.Channels}];");
+            w.Line($"private bool {Field(layer.Spec)}BatchStatistics;");
+        }
+    }
+
+    public static void EmitModes(SourceWriter w)
+    {
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Line("public bool IsTraining => _training;");
+        w.Line();
+        w.Line("/// <summary>Training mode (PyTorch's <c>model.train()</c>): <see cref=\"Forward\"/> uses batch statistics, updates the running ones and keeps what <see cref=\"Backward\"/> needs.</summary>");
+        w.Line("public void Train() => _training = true;");
+        w.Line();
+        w.Line("/// <summary>Inference mode (PyTorch's <c>model.eval()</c>): <see cref=\"Forward\"/> runs the folded, fused kernels.</summary>");
+        w.Line("public void Eval() => _training = false;");
+    }
+
+    public static void EmitForwardTraining(SourceWriter w, ModelPlan model)
+    {
+        w.Line();
+        w.Line("// The training-mode forward pass. Single-threaded by contract: it keeps this batch's activations for Backward.");
+        using (w.Block("private unsafe void ForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)"))
+        {
+            w.Line("if (_trainState.Length < batch * TrainPerSample)");
+            w.Line("{");
+            w.Line("    _trainState = global::System.GC.AllocateArray<float>(batch * TrainPerSample, pinned: true);");
+            w.Line("}");
+            w.Line();
+            w.Line("long version = _changes.Value;");
+            w.Line("if (_trainPackedAt != version)");
+            w.Line("{");
+            foreach (LayerPlan layer in model.Layers.Where(HasWeights))
+            {
+                string weights = $"new global::System.Span<float>(_trainPacked, {layer.TrainPackedWeightOffset}, {layer.PackedWeightLength})";
+                string bias = $"new global::System.Span<float>(_trainPacked, {layer.TrainPackedBiasOffset}, {layer.PackedBiasLength})";
+                w.Line(layer.Spec.Kind == LayerKind.Conv2d
+                    ? $"    global::Fusion.Kernels.Folding.PackConv({Field(layer.Spec)}, tileVectors: {layer.TileVectors}, {weights}, {bias}, foldBatchNorm: false);"
+                    : $"    global::Fusion.Kernels.Folding.FoldLinear({Field(layer.Spec)}, {weights}, {bias}, foldBatchNorm: false);");
+            }
+
+            w.Line("    _trainPackedAt = version;");
+            w.Line("}");
+            w.Line();
+            w.Line("float[] workspace = _workspaces.Rent(PaddedScratch);");
+            using (w.Block("try"))
+            {
+                w.Line("fixed (float* ts = _trainState)");
+                w.Line("fixed (float* tp = _trainPacked)");
+                w.Line("fixed (float* padded = workspace)");
+                using (w.Open())
+                {
+                    w.Line($"float* x = ts + batch * {model.TrainInputOffset};");
+                    w.Line("input.CopyTo(new global::System.Span<float>(x, batch * InputLength));");
+                    for (int i = 0; i < model.Layers.Count; i++)
+                    {
+                        EmitLayerForward(w, model, i);
+                    }
+
+                    LayerPlan last = model.Layers[model.Layers.Count - 1];
+                    w.Line();
+                    w.Line($"new global::System.ReadOnlySpan<float>(ts + batch * {last.Training.Output}, batch * OutputLength).CopyTo(output);");
+                }
+            }
+
+            using (w.Block("finally"))
+            {
+                w.Line("_workspaces.Return(workspace);");
+            }
+
+            w.Line("_cachedBatch = batch;");
+        }
+    }
+
+    private static string Output(LayerPlan layer) => $"ts + batch * {layer.Training.Output}";
+
+    private static string SourcePointer(ModelPlan model, LayerPlan layer) => layer.Source < 0 ? "x" : Output(model.Layers[layer.Source]);
+
+    private static string Span(string pointer, string length) => $"new global::System.Span<float>({pointer}, {length})";
+
+    private static void EmitLayerForward(SourceWriter w, ModelPlan model, int index)
+    {
+        LayerPlan layer = model.Layers[index];
+        LayerSpec s = layer.Spec;
+        int inLength = layer.Input.Length, outLength = layer.Output.Length, plane = layer.Output.Height * layer.Output.Width;
+        string source = SourcePointer(model, layer);
+        w.Line();
+        w.Line($"// {index + 1}. {s.Name}: {ModelEmitter.LayerSummary(model, layer).Replace("BatchNorm (folded)", "BatchNorm (batch statistics)")}");
+        using (w.Open())
+        {
+            w.Line($"float* y = {Output(layer)};");
+            switch (s.Kind)
+            {
+                case LayerKind.Conv2d:
+                case LayerKind.Linear:
+                {
+                    w.Line($"float* kept = ts + batch * {layer.Training.Kept};");
+                    bool hasBatchNorm = layer.BatchNorm is not null;
+                    if (hasBatchNorm)
+                    {
+                        w.Line($"global::System.Array.Clear({Field(s)}Statistics);");
+                    }
+
+                    if (s.Kind == LayerKind.Conv2d)
+                    {
+                        bool pad = s.PaddingHeight > 0 || s.PaddingWidth > 0;
+                        string statistics = layer.TrainKernelStatistics ? ", st" : "";
+                        w.Line(layer.TrainKernelStatistics ? $"fixed (global::Fusion.Normalization.ChannelStatistics* st = {Field(s)}Statistics)" : "");
+                        using (w.Block("for (int n = 0; n < batch; n++)"))
+                        {
+                            if (pad)
+                            {
+                                w.Line($"global::Fusion.Kernels.Padding.Copy({source} + n * {inLength}, padded, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {s.PaddingHeight}, {s.PaddingWidth});");
+                            }
+
+                            w.Line($"{layer.TrainKernelName}({(pad ? "padded" : $"{source} + n * {inLength}")}, kept + n * {outLength}, tp + {layer.TrainPackedWeightOffset}, tp + {layer.TrainPackedBiasOffset}{statistics});");
+                        }
+                    }
+                    else
+                    {
+                        using (w.Block("for (int n = 0; n < batch; n++)"))
+                        {
+                            w.Line($"{layer.TrainKernelName}({source} + n * {inLength}, kept + n * {outLength}, tp + {layer.TrainPackedWeightOffset}, tp + {layer.TrainPackedBiasOffset});");
+                        }
+                    }
+
+                    if (hasBatchNorm && !layer.TrainKernelStatistics)
+                    {
+                        w.Line($"global::Fusion.Kernels.BatchStatistics.Accumulate({Span("kept", $"batch * {outLength}")}, batch, {layer.Output.Channels}, {plane}, {Field(s)}Statistics);");
+                    }
+
+                    string residual = layer.ResidualSource >= 0 ? $"new global::System.ReadOnlySpan<float>({Output(model.Layers[layer.ResidualSource])}, batch * {outLength})" : "default";
+                    string batchNorm = hasBatchNorm ? $"{Field(s)}.BatchNorm" : "null";
+                    if (hasBatchNorm)
+                    {
+                        w.Line($"{Field(s)}BatchStatistics = !{Field(s)}.BatchNorm!.TrackRunningStats || !{Field(s)}.BatchNorm!.Frozen;");
+                    }
+
+                    string statisticsSpan = hasBatchNorm ? $"{Field(s)}Statistics" : "default";
+                    string inverseStd = hasBatchNorm ? $"{Field(s)}InverseStd" : "default";
+                    string batchStatistics = hasBatchNorm ? $"{Field(s)}BatchStatistics" : "false";
+                    w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivate({Span("kept", $"batch * {outLength}")}, {Span("y", $"batch * {outLength}")}, {residual}, {batchNorm}, {statisticsSpan}, {inverseStd}, {batchStatistics}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)});");
+                    if (layer.BatchNorm is { TrackRunningStats: true })
+                    {
+                        w.Line($"if ({Field(s)}BatchStatistics)");
+                        w.Line("{");
+                        w.Line($"    {Field(s)}.BatchNorm!.CommitBatch({Field(s)}Statistics);");
+                        w.Line("}");
+                    }
+
+                    break;
+                }
+
+                case LayerKind.Flatten:
+                    w.Line($"new global::System.ReadOnlySpan<float>({source}, batch * {outLength}).CopyTo({Span("y", $"batch * {outLength}")});");
+                    break;
+                default:
+                    w.Line($"global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>({source}, batch * {inLength}), {Field(s)}, {Span("y", $"batch * {outLength}")}, batch, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width});");
+                    break;
+            }
+        }
+    }
+
+    public static void EmitBackward(SourceWriter w, ModelPlan model)
+    {
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Backpropagates ∂L/∂output through the last training-mode <see cref=\"Forward\"/>, adding each learned parameter's");
+        w.Line("/// gradient to its <see cref=\"global::Fusion.Parameter.Gradient\"/> (zero them with an optimiser's <c>ZeroGrad</c>).");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"global::System.InvalidOperationException\">No training-mode forward pass to go back through.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">The gradient does not hold that pass's batch of outputs.</exception>");
+        using (w.Block("public unsafe void Backward(global::System.ReadOnlySpan<float> outputGradient)"))
+        {
+            w.Line("int batch = _cachedBatch;");
+            w.Line("if (batch == 0)");
+            w.Line("{");
+            w.Line($"    throw new global::System.InvalidOperationException({Literals.String($"{model.ClassName}.Backward needs a training-mode Forward first: call Train(), then Forward.")});");
+            w.Line("}");
+            w.Line();
+            w.Line("if (outputGradient.Length != batch * OutputLength)");
+            w.Line("{");
+            w.Line($"    throw new global::System.ArgumentException($\"{model.ClassName}.Backward expected {{batch * OutputLength}} gradients (batch {{batch}} × {{OutputLength}}), but the span holds {{outputGradient.Length}}.\", nameof(outputGradient));");
+            w.Line("}");
+            w.Line();
+            w.Line("fixed (float* ts = _trainState)");
+            using (w.Open())
+            {
+                w.Line($"float* x = ts + batch * {model.TrainInputOffset};");
+                foreach (LayerPlan layer in model.Layers)
+                {
+                    w.Line($"{Span($"ts + batch * {layer.Training.Gradient}", $"batch * {layer.Output.Length}")}.Clear();");
+                }
+
+                LayerPlan last = model.Layers[model.Layers.Count - 1];
+                w.Line($"outputGradient.CopyTo({Span($"ts + batch * {last.Training.Gradient}", "batch * OutputLength")});");
+                for (int i = model.Layers.Count - 1; i >= 0; i--)
+                {
+                    EmitLayerBackward(w, model, i);
+                }
+            }
+        }
+    }
+
+    private static void EmitLayerBackward(SourceWriter w, ModelPlan model, int index)
+    {
+        LayerPlan layer = model.Layers[index];
+        LayerSpec s = layer.Spec;
+        int inLength = layer.Input.Length, outLength = layer.Output.Length, plane = layer.Output.Height * layer.Output.Width;
+        string source = $"new global::System.ReadOnlySpan<float>({SourcePointer(model, layer)}, batch * {inLength})";
+        string sourceGradient = layer.Source < 0 ? "default" : Span($"ts + batch * {model.Layers[layer.Source].Training.Gradient}", $"batch * {inLength}");
+        string gradient = Span($"ts + batch * {layer.Training.Gradient}", $"batch * {outLength}");
+        w.Line();
+        w.Line($"// {index + 1}. {s.Name}, backward");
+        switch (s.Kind)
+        {
+            case LayerKind.Conv2d:
+            case LayerKind.Linear:
+            {
+                bool hasBatchNorm = layer.BatchNorm is not null;
+                string residual = layer.ResidualSource >= 0 ? $"new global::System.ReadOnlySpan<float>({Output(model.Layers[layer.ResidualSource])}, batch * {outLength})" : "default";
+                string residualGradient = layer.ResidualSource >= 0 ? Span($"ts + batch * {model.Layers[layer.ResidualSource].Training.Gradient}", $"batch * {outLength}") : "default";
+                w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * {layer.Training.Kept}, batch * {outLength}), {gradient}, {residual}, {residualGradient}, {(hasBatchNorm ? $"{Field(s)}.BatchNorm" : "null")}, {(hasBatchNorm ? $"{Field(s)}InverseStd" : "default")}, {(hasBatchNorm ? $"{Field(s)}BatchStatistics" : "false")}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)});");
+                w.Line(s.Kind == LayerKind.Conv2d
+                    ? $"global::Fusion.Training.TrainingKernels.ConvolutionBackward({source}, {gradient}, {Field(s)}.Conv, {sourceGradient}, batch, {layer.Input.Height}, {layer.Input.Width});"
+                    : $"global::Fusion.Training.TrainingKernels.LinearBackward({source}, {gradient}, {Field(s)}.Linear, {sourceGradient}, batch);");
+                break;
+            }
+
+            case LayerKind.Flatten:
+                if (layer.Source >= 0)
+                {
+                    w.Line($"global::Fusion.Kernels.UnfusedKernels.Add({sourceGradient}, {gradient});");
+                }
+
+                break;
+            default:
+                if (layer.Source >= 0)
+                {
+                    w.Line($"global::Fusion.Training.TrainingKernels.PoolBackward({source}, {gradient}, {Field(s)}, {sourceGradient}, batch, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width});");
+                }
+
+                break;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System;
+using System.Linq;
+using Fusion.Normalization;
+using Fusion.Tests.Cases;
+using Xunit;
+
+namespace Fusion.Tests;
+
+/// <summary>
+/// Backward passes against central finite differences of the double-precision reference (in training mode: batch
+/// statistics), for every layer kind. The loss is L = Σ y·G with a fixed random G, so ∂L/∂y = G is what Backward gets.
+/// </summary>
+public sealed class GradientTests
+{
+    public static TheoryData<string> Models() => new()
+    {
+        nameof(ActSilu), nameof(ActGelu), nameof(ActGeluTanh), nameof(ActTanh), nameof(ActSigmoid), nameof(ActMish), nameof(ActElu), nameof(ActIdentity),
+        nameof(C8to24K3S1P2D2), nameof(C16to32K3G4), nameof(C3to8K7S2P3), nameof(C6to9K3x1), nameof(C32to64K1S2P0),
+        nameof(ResidualBlock), nameof(ProjectionShortcut), nameof(PoolingHead), nameof(AvgPoolNoPadCount), nameof(UntrackedBatchNorm),
+        nameof(C17Depthwise),
+    };
+
+    private static Type Find(string name) => KernelTests.CaseTypes.Concat([typeof(UntrackedBatchNorm1d)]).Single(t => t.Name == name);
+
+    private static double Loss(IFusedModel model, float[] input, int batch, double[] weights)
+    {
+        (int c, int h, int w) = ModelHarness.InputShape(model.GetType());
+        Reference.Tensor[] outputs = Reference.Run(model, input, batch, c, h, w, training: true);
+        double loss = 0;
+        for (int n = 0; n < batch; n++)
+        {
+            for (int i = 0; i < outputs[n].Values.Length; i++)
+            {
+                loss += outputs[n].Values[i] * weights[n * model.OutputLength + i];
+            }
+        }
+
+        return loss;
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Parameter_gradients_match_finite_differences(string name)
+    {
+        const int Batch = 3;
+        IFusedModel model = ModelHarness.Create(Find(name), seed: 11);
+        float[] input = ModelHarness.RandomInput(model, Batch, seed: 12);
+        var random = new SeededRandom(13);
+        float[] outputGradient = new float[Batch * model.OutputLength];
+        random.Fill(outputGradient, -1f, 1f);
+        double[] weights = outputGradient.Select(v => (double)v).ToArray();
+
+        foreach (Parameter p in model.Parameters()) { p.Gradient.Clear(); }
+        model.Train();
+        float[] output = new float[Batch * model.OutputLength];
+        model.Forward(input, output, Batch);
+        model.Backward(outputGradient);
+
+        foreach (Parameter parameter in model.Parameters().ToArray())
+        {
+            float[] analytic = parameter.Gradient.ToArray();
+            int[] picks = Enumerable.Range(0, 6).Select(_ => (int)(random.NextUInt64() % (ulong)parameter.Length)).Distinct().ToArray();
+            foreach (int i in picks)
+            {
+                float original = parameter.Data[i];
+                // small enough that ReLU kinks are rarely crossed; the double reference keeps the quotient exact to ~1e-9
+                float step = 1e-5f * Math.Max(1f, Math.Abs(original));
+                float up = original + step, down = original - step;
+                parameter.Update(v => v[i] = up);
+                double lossUp = Loss(model, input, Batch, weights);
+                parameter.Update(v => v[i] = down);
+                double lossDown = Loss(model, input, Batch, weights);
+                parameter.Update(v => v[i] = original);
+                double numeric = (lossUp - lossDown) / ((double)up - down);
+
+                // float32 backward vs double central differences: 1e-3 relative, plus 1e-4 of the loss's output weights' scale
+                double tolerance = 1e-3 * Math.Abs(numeric) + 1e-4;
+                Assert.True(Math.Abs(analytic[i] - numeric) <= tolerance,
+                    $"{name}: ∂L/∂{parameter.Name}[{i}] = {analytic[i]:R} by Backward, {numeric:R} by finite differences");
+            }
+        }
+    }
+
+    [Fact]
+    public void Forward_in_training_mode_matches_the_reference_with_batch_statistics()
+    {
+        foreach (Type type in new[] { typeof(ResidualBlock), typeof(PoolingHead), typeof(Fusion.Samples.TinyNetForTests) })
+        {
+            IFusedModel model = ModelHarness.Create(type);
+            float[] input = ModelHarness.RandomInput(model, 4, seed: 2);
+            float[] output = new float[4 * model.OutputLength];
+            output.AsSpan().Fill(float.NaN);
+            model.Train();
+            model.Forward(input, output, 4);
+            (int c, int h, int w) = ModelHarness.InputShape(type);
+            Reference.Tensor[] expected = Reference.Run(model, input, 4, c, h, w, training: true);
+            for (int n = 0; n < 4; n++)
+            {
+                for (int i = 0; i < model.OutputLength; i++)
+                {
+                    // batch statistics add a data-dependent normalisation: a relative 1e-4 of the output scale
+                    double tolerance = 1e-4 * (1 + Math.Abs(expected[n].Values[i]));
+                    Assert.True(Math.Abs(output[n * model.OutputLength + i] - expected[n].Values[i]) <= tolerance, $"{type.Name} sample {n} output {i}: {output[n * model.OutputLength + i]} vs {expected[n].Values[i]}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Backward_without_a_training_forward_is_a_clear_error()
+    {
+        IFusedModel model = new ResidualBlock();
+        var error = Assert.Throws<InvalidOperationException>(() => model.Backward(new float[model.OutputLength]));
+        Assert.Contains("Train()", error.Message);
+        model.Train();
+        model.Forward(new float[2 * model.InputLength], new float[2 * model.OutputLength], 2);
+        var wrong = Assert.Throws<ArgumentException>(() => model.Backward(new float[model.OutputLength]));
+        Assert.Contains("batch 2", wrong.Message);
+    }
+}
