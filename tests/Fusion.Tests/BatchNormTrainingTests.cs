@@ -1,0 +1,203 @@
+using System;
+using System.Linq;
+using Fusion.Normalization;
+using Fusion.Tests.Cases;
+using Xunit;
+
+namespace Fusion.Tests;
+
+/// <summary>BatchNorm's training semantics against BATCHNORM.md §1–§2 and §6.</summary>
+public sealed class BatchNormTrainingTests
+{
+    private static ChannelStatistics Of(params double[] values)
+    {
+        var statistics = new ChannelStatistics();
+        foreach (double value in values)
+        {
+            statistics.Add(value);
+        }
+
+        return statistics;
+    }
+
+    private static BatchNorm Make(float? momentum, int features = 3) => new("bn", features, 1e-5f, momentum, affine: true, trackRunningStats: true, new ChangeCounter());
+
+    [Fact]
+    public void Momentum_one_stores_the_unbiased_variance()
+    {
+        // BATCHNORM.md §2: m = 3, biased batch variances [0.889, 0.667, 1.556] are stored as [1.333, 1.0, 2.333].
+        BatchNorm bn = Make(1f);
+        ChannelStatistics[] batch = [Of(0, 0, 2), Of(1, 2, 3), Of(0, 1, 3)];
+        double[] biased = batch.Select(s => s.BiasedVariance).ToArray();
+        Assert.Equal(0.889, biased[0], 3);
+        Assert.Equal(0.667, biased[1], 3);
+        Assert.Equal(1.556, biased[2], 3);
+
+        RunningStatisticsUpdate result = bn.UpdateRunningStatistics(batch);
+
+        Assert.True(result.Committed);
+        Assert.Equal(new[] { 1.333f, 1.0f, 2.333f }, bn.RunningVar!.Data.ToArray().Select(v => MathF.Round(v, 3)));
+        Assert.Equal(batch.Select(s => (float)s.Mean), bn.RunningMean!.Data.ToArray());
+        Assert.Equal(1, bn.NumBatchesTracked);
+    }
+
+    [Fact]
+    public void Default_momentum_blends_a_tenth_of_the_batch()
+    {
+        BatchNorm bn = Make(0.1f, features: 1);
+        bn.UpdateRunningStatistics([Of(2, 4, 6, 8)]);   // mean 5, unbiased var 20/3
+        Assert.Equal(0.9 * 0 + 0.1 * 5, bn.RunningMean!.Data[0], 6);
+        Assert.Equal(0.9 * 1 + 0.1 * 20.0 / 3, bn.RunningVar!.Data[0], 5);
+    }
+
+    [Fact]
+    public void Null_momentum_is_the_cumulative_average()
+    {
+        BatchNorm bn = Make(null, features: 1);
+        bn.UpdateRunningStatistics([Of(1, 3)]);      // mean 2, var 2
+        bn.UpdateRunningStatistics([Of(5, 7)]);      // mean 6, var 2
+        bn.UpdateRunningStatistics([Of(10, 14)]);    // mean 12, var 8
+        Assert.Equal((2 + 6 + 12) / 3.0, bn.RunningMean!.Data[0], 5);
+        Assert.Equal((2 + 2 + 8) / 3.0, bn.RunningVar!.Data[0], 5);
+        Assert.Equal(3, bn.NumBatchesTracked);
+    }
+
+    [Fact]
+    public void Momentum_zero_never_updates_but_counts()
+    {
+        BatchNorm bn = Make(0f, features: 1);
+        bn.UpdateRunningStatistics([Of(4, 8)]);
+        Assert.Equal(0f, bn.RunningMean!.Data[0]);
+        Assert.Equal(1f, bn.RunningVar!.Data[0]);
+        Assert.Equal(1, bn.NumBatchesTracked);
+    }
+
+    [Fact]
+    public void Keras_convention_keeps_momentum_and_stores_the_biased_variance()
+    {
+        BatchNorm bn = Make(0.99f, features: 1);
+        bn.Convention = BatchNormConvention.Keras;
+        bn.UpdateRunningStatistics([Of(2, 4, 6, 8)]);  // mean 5, biased var 5
+        Assert.Equal(0.99 * 0 + 0.01 * 5, bn.RunningMean!.Data[0], 6);
+        Assert.Equal(0.99 * 1 + 0.01 * 5, bn.RunningVar!.Data[0], 6);
+    }
+
+    [Fact]
+    public void Non_finite_batch_is_not_committed_and_is_reported()
+    {
+        BatchNorm bn = Make(0.1f, features: 2);
+        float[] meanBefore = bn.RunningMean!.Data.ToArray(), varBefore = bn.RunningVar!.Data.ToArray();
+        NonFiniteBatchEventArgs? seen = null;
+        bn.NonFiniteBatch += (_, e) => seen = e;
+
+        RunningStatisticsUpdate result = bn.UpdateRunningStatistics([Of(1, 2), Of(double.NaN, 1)]);
+
+        Assert.False(result.Committed);
+        Assert.Equal(1, seen!.Channel);
+        Assert.Equal(meanBefore, bn.RunningMean.Data.ToArray());
+        Assert.Equal(varBefore, bn.RunningVar.Data.ToArray());
+        Assert.Equal(0, bn.NumBatchesTracked);
+
+        bn.ThrowOnNonFiniteBatch = true;
+        Assert.Throws<NonFiniteBatchException>(() => bn.UpdateRunningStatistics([Of(1, 2), Of(double.PositiveInfinity, 1)]));
+        Assert.Equal(meanBefore, bn.RunningMean.Data.ToArray());
+    }
+
+    [Fact]
+    public void One_value_per_channel_in_training_is_a_clear_error()
+    {
+        BatchNorm bn = Make(0.1f, features: 1);
+        var error = Assert.Throws<ArgumentException>(() => bn.UpdateRunningStatistics([Of(3)]));
+        Assert.Contains("more than 1 value per channel", error.Message);
+
+        IFusedModel model = new UntrackedBatchNorm1d();
+        model.Train();
+        Assert.ThrowsAny<ArgumentException>(() => model.Forward(new float[model.InputLength], new float[model.OutputLength], 1));
+    }
+
+    [Fact]
+    public void Chan_combination_equals_one_pass_over_all_values()
+    {
+        var random = new SeededRandom(3);
+        float[] values = new float[1000];
+        random.Fill(values, -5f, 5f);
+        var whole = new ChannelStatistics();
+        var parts = new ChannelStatistics();
+        foreach (float v in values) { whole.Add(v); }
+        for (int i = 0; i < values.Length; i += 37) { parts.AddRun(values.AsSpan(i, Math.Min(37, values.Length - i))); }
+        double mean = values.Average(v => (double)v), m2 = values.Sum(v => (v - mean) * (v - mean));
+        Assert.Equal(mean, parts.Mean, 12);
+        Assert.Equal(m2, parts.M2, 8);
+        Assert.Equal(whole.M2, parts.M2, 8);
+    }
+
+    [Fact]
+    public void Variance_survives_a_mean_ten_thousand_times_the_spread()
+    {
+        // Through the real training path: inputs 1e4 ± 1.7 (σ ≈ 1), a 1×1 identity convolution, BatchNorm with
+        // momentum 1 so that running_var is exactly this batch's unbiased variance, measured in the kernel's epilogue.
+        var model = new StableStatistics();
+        model.Conv.Conv.Weight.Fill(1f);
+        var random = new SeededRandom(4);
+        float[] input = new float[4 * StableStatistics.InputLength];
+        for (int i = 0; i < input.Length; i++) { input[i] = 1e4f + random.NextSingle(-1.7f, 1.7f); }
+
+        model.Train();
+        model.Forward(input, new float[input.Length], 4);
+
+        double mean = input.Average(v => (double)v);
+        double unbiased = input.Sum(v => (v - mean) * (v - mean)) / (input.Length - 1);
+        Assert.InRange(model.Conv.BatchNorm!.RunningVar!.Data[0], unbiased * (1 - 1e-3), unbiased * (1 + 1e-3));
+        Assert.Equal(mean, model.Conv.BatchNorm.RunningMean!.Data[0], 2);
+
+        // The cancelling float formula Σx²/m − μ² is off by far more here: the test would catch a regression to it.
+        float sumSquares = 0f, sum = 0f;
+        foreach (float v in input) { sumSquares += v * v; sum += v; }
+        double naive = sumSquares / input.Length - (double)(sum / input.Length) * (sum / input.Length);
+        Assert.True(Math.Abs(naive - unbiased) > 0.1 * unbiased, $"naive {naive} vs exact {unbiased}");
+    }
+
+    [Fact]
+    public void After_precise_reestimation_on_a_fixed_batch_eval_equals_train()
+    {
+        IFusedModel model = ModelHarness.Create(typeof(ResidualBlock));
+        float[] batch = ModelHarness.RandomInput(model, 8, seed: 21);
+        BatchNorm[] layers = model.BatchNorms().ToArray();
+        double before = PreciseBatchNorm.Gap(model, layers, batch, 8);
+
+        ReestimationReport report = PreciseBatchNorm.Reestimate(model, Enumerable.Repeat((batch, 8), 3), batch, 8);
+
+        Assert.Equal(3, report.Batches);
+        Assert.Equal(2, report.Layers.Count);
+        Assert.Equal(before, report.GapBefore, 6);
+        Assert.True(report.GapBefore > 0.05, $"the perturbed statistics should give a visible gap, got {report.GapBefore}");
+        // Eval normalises by the unbiased variance, training by the biased one: they differ by √(m/(m−1)),
+        // m = 8·10·10, a relative 6e-4 of the normalised value, which is at most a few units here.
+        // A bound from that factor: 2 layers × |x̂| ≤ 4 × γ ≤ 1.5 × 6e-4 ≈ 7e-3, with room for the residual path.
+        Assert.True(report.GapAfter < 0.015 && report.GapAfter < report.GapBefore / 10, $"gap {report.GapBefore} before, {report.GapAfter} after re-estimation");
+        Assert.All(report.Layers, l => Assert.True(l.MaxMeanShift > 0));
+        Assert.False(model.IsTraining);
+    }
+
+    [Fact]
+    public void Frozen_BatchNorm_uses_and_keeps_its_running_statistics_in_training()
+    {
+        IFusedModel model = ModelHarness.Create(typeof(ResidualBlock));
+        foreach (BatchNorm bn in model.BatchNorms()) { bn.Frozen = true; }
+        float[] input = ModelHarness.RandomInput(model, 2, seed: 4);
+        float[] eval = new float[2 * model.OutputLength], train = new float[2 * model.OutputLength];
+        float[] runningVar = model.GetTensor("a.bn.running_var").Data.ToArray();
+
+        model.Forward(input, eval, 2);
+        model.Train();
+        model.Forward(input, train, 2);
+
+        // eval folds BatchNorm into the weights, training applies it after the convolution: float rounding apart, equal
+        for (int i = 0; i < eval.Length; i++) { Assert.Equal(eval[i], train[i], 2e-5f * (1 + Math.Abs(eval[i]))); }
+        Assert.Equal(runningVar, model.GetTensor("a.bn.running_var").Data.ToArray());
+        Assert.All(model.BatchNorms(), bn => Assert.Equal(0, bn.NumBatchesTracked));
+    }
+}
+
+[FusedModel(InputChannels = 1, InputHeight = 8, InputWidth = 8)]
+public partial class StableStatistics { [Conv2d(1, Kernel = 1, Bias = false), BatchNorm(Momentum = 1f)] public partial ConvBlock Conv { get; } }
