@@ -40,6 +40,17 @@ partial class Net : global::Fusion.IFusedModel
     private readonly global::Fusion.Layer[] _layers;
     private readonly global::Fusion.ConvBlock _atrous;
 
+    // Training: the layers' own (unfolded) weights packed for the training kernels, and per-layer state.
+    private readonly float[] _trainPacked = global::System.GC.AllocateArray<float>(304, pinned: true);
+    private long _trainPackedAt = -1;
+    private bool _training;
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private int _cachedBatch;
+    private const int TrainPerSample = 2304;
+    private readonly global::Fusion.Normalization.ChannelStatistics[] _atrousStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
+    private readonly float[] _atrousInverseStd = new float[8];
+    private bool _atrousBatchStatistics;
+
     /// <summary>Creates the model with parameters initialised like PyTorch's (Kaiming-uniform), from seed 0.</summary>
     public Net() : this(0UL)
     {
@@ -103,6 +114,12 @@ partial class Net : global::Fusion.IFusedModel
     public unsafe void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
+        if (_training)
+        {
+            ForwardTraining(input, output, batch);
+            return;
+        }
+
         EnsureFolded();
         float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
@@ -148,6 +165,100 @@ partial class Net : global::Fusion.IFusedModel
         finally
         {
             _workspaces.Return(workspace);
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool IsTraining => _training;
+
+    /// <summary>Training mode (PyTorch's <c>model.train()</c>): <see cref="Forward"/> uses batch statistics, updates the running ones and keeps what <see cref="Backward"/> needs.</summary>
+    public void Train() => _training = true;
+
+    /// <summary>Inference mode (PyTorch's <c>model.eval()</c>): <see cref="Forward"/> runs the folded, fused kernels.</summary>
+    public void Eval() => _training = false;
+
+    // The training-mode forward pass. Single-threaded by contract: it keeps this batch's activations for Backward.
+    private unsafe void ForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    {
+        if (_trainState.Length < batch * TrainPerSample)
+        {
+            _trainState = global::System.GC.AllocateArray<float>(batch * TrainPerSample, pinned: true);
+        }
+
+        long version = _changes.Value;
+        if (_trainPackedAt != version)
+        {
+            global::Fusion.Kernels.Folding.PackConv(_atrous, tileVectors: 1, new global::System.Span<float>(_trainPacked, 0, 288), new global::System.Span<float>(_trainPacked, 288, 8), foldBatchNorm: false);
+            _trainPackedAt = version;
+        }
+
+        float[] workspace = _workspaces.Rent(PaddedScratch);
+        try
+        {
+            fixed (float* ts = _trainState)
+            fixed (float* tp = _trainPacked)
+            fixed (float* padded = workspace)
+            {
+                float* x = ts + batch * 0;
+                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+                // 1. Atrous: Conv 3×3 s1 p2 of input: 4×9×9 → 8×9×9, BatchNorm (batch statistics), GELU (erf)
+                {
+                    float* y = ts + batch * 336;
+                    float* kept = ts + batch * 992;
+                    global::System.Array.Clear(_atrousStatistics);
+                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _atrousStatistics)
+                    for (int n = 0; n < batch; n++)
+                    {
+                        global::Fusion.Kernels.Padding.Copy(x + n * 324, padded, 4, 9, 9, 2, 2);
+                        Conv3x3s1p2d2_4x9x9to8_Stats_9x1_V256(padded, kept + n * 648, tp + 0, tp + 288, st);
+                    }
+                    _atrousBatchStatistics = !_atrous.BatchNorm!.TrackRunningStats || !_atrous.BatchNorm!.Frozen;
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 648), new global::System.Span<float>(y, batch * 648), default, _atrous.BatchNorm, _atrousStatistics, _atrousInverseStd, _atrousBatchStatistics, batch, 8, 81, default(global::Fusion.Activations.Gelu));
+                    if (_atrousBatchStatistics)
+                    {
+                        _atrous.BatchNorm!.CommitBatch(_atrousStatistics);
+                    }
+                }
+
+                new global::System.ReadOnlySpan<float>(ts + batch * 336, batch * OutputLength).CopyTo(output);
+            }
+        }
+        finally
+        {
+            _workspaces.Return(workspace);
+        }
+        _cachedBatch = batch;
+    }
+
+    /// <summary>
+    /// Backpropagates ∂L/∂output through the last training-mode <see cref="Forward"/>, adding each learned parameter's
+    /// gradient to its <see cref="global::Fusion.Parameter.Gradient"/> (zero them with an optimiser's <c>ZeroGrad</c>).
+    /// </summary>
+    /// <exception cref="global::System.InvalidOperationException">No training-mode forward pass to go back through.</exception>
+    /// <exception cref="global::System.ArgumentException">The gradient does not hold that pass's batch of outputs.</exception>
+    public unsafe void Backward(global::System.ReadOnlySpan<float> outputGradient)
+    {
+        int batch = _cachedBatch;
+        if (batch == 0)
+        {
+            throw new global::System.InvalidOperationException("Net.Backward needs a training-mode Forward first: call Train(), then Forward.");
+        }
+
+        if (outputGradient.Length != batch * OutputLength)
+        {
+            throw new global::System.ArgumentException($"Net.Backward expected {batch * OutputLength} gradients (batch {batch} × {OutputLength}), but the span holds {outputGradient.Length}.", nameof(outputGradient));
+        }
+
+        fixed (float* ts = _trainState)
+        {
+            float* x = ts + batch * 0;
+            new global::System.Span<float>(ts + batch * 1648, batch * 648).Clear();
+            outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1648, batch * OutputLength));
+
+            // 1. Atrous, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 992, batch * 648), new global::System.Span<float>(ts + batch * 1648, batch * 648), default, default, _atrous.BatchNorm, _atrousInverseStd, _atrousBatchStatistics, batch, 8, 81, default(global::Fusion.Activations.Gelu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 324), new global::System.Span<float>(ts + batch * 1648, batch * 648), _atrous.Conv, default, batch, 9, 9);
         }
     }
 
@@ -322,6 +433,184 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         d[i] = activation.Invoke(s[i]);
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 2, dilation 2 over 4×9×9 → 8×9×9, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 4×13×13, so no tap is out of range: no border code, no clipping
+    /// tile       9 pixels × 1 vectors of 8 output channels = 9 accumulators, started at the folded bias
+    /// channels   one channel tile of 1 vector at vector 0, all lanes stored
+    /// columns    tail tile of 9 pixels at column 0
+    /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·8·9·9·4·9 = 46,656 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p2d2_4x9x9to8_Stats_9x1_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 169, InWidth = 13, OutPlane = 81, OutWidth = 9;
+        float* stage = stackalloc float[72]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // one channel tile of 1 vector at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 288;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 9; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 9 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc1_0 = acc0_0;
+                    Vec8 acc2_0 = acc0_0;
+                    Vec8 acc3_0 = acc0_0;
+                    Vec8 acc4_0 = acc0_0;
+                    Vec8 acc5_0 = acc0_0;
+                    Vec8 acc6_0 = acc0_0;
+                    Vec8 acc7_0 = acc0_0;
+                    Vec8 acc8_0 = acc0_0;
+                    float* xc = xr + ow * 1;
+                    // input channel tail: 4 channels
+                    {
+                        float* xb = xc + 0 * InPlane;
+                        float* wb = wt + 0;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 2 * InWidth;
+                            float* wk = wb + kh * 96;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 2;
+                                float* wp = wk + kw * 32;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[2 * InPlane + 8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[3 * InPlane + 7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[3 * InPlane + 8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store(acc8_0, stage + ow + 8, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // 1 pixel of row tail, one at a time
+                    for (int i = 8; i < 9; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }

@@ -44,6 +44,14 @@ partial class Net : global::Fusion.IFusedModel
     private readonly global::Fusion.PoolLayer _average;
     private readonly global::Fusion.PoolLayer _global;
 
+    // Training: the layers' own (unfolded) weights packed for the training kernels, and per-layer state.
+    private readonly float[] _trainPacked = global::System.GC.AllocateArray<float>(1, pinned: true);
+    private long _trainPackedAt = -1;
+    private bool _training;
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private int _cachedBatch;
+    private const int TrainPerSample = 256;
+
     /// <summary>Creates the model with parameters initialised like PyTorch's (Kaiming-uniform), from seed 0.</summary>
     public Net() : this(0UL)
     {
@@ -111,6 +119,12 @@ partial class Net : global::Fusion.IFusedModel
     public unsafe void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
+        if (_training)
+        {
+            ForwardTraining(input, output, batch);
+            return;
+        }
+
         EnsureFolded();
         float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
@@ -167,6 +181,104 @@ partial class Net : global::Fusion.IFusedModel
         finally
         {
             _workspaces.Return(workspace);
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool IsTraining => _training;
+
+    /// <summary>Training mode (PyTorch's <c>model.train()</c>): <see cref="Forward"/> uses batch statistics, updates the running ones and keeps what <see cref="Backward"/> needs.</summary>
+    public void Train() => _training = true;
+
+    /// <summary>Inference mode (PyTorch's <c>model.eval()</c>): <see cref="Forward"/> runs the folded, fused kernels.</summary>
+    public void Eval() => _training = false;
+
+    // The training-mode forward pass. Single-threaded by contract: it keeps this batch's activations for Backward.
+    private unsafe void ForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    {
+        if (_trainState.Length < batch * TrainPerSample)
+        {
+            _trainState = global::System.GC.AllocateArray<float>(batch * TrainPerSample, pinned: true);
+        }
+
+        long version = _changes.Value;
+        if (_trainPackedAt != version)
+        {
+            _trainPackedAt = version;
+        }
+
+        float[] workspace = _workspaces.Rent(PaddedScratch);
+        try
+        {
+            fixed (float* ts = _trainState)
+            fixed (float* tp = _trainPacked)
+            fixed (float* padded = workspace)
+            {
+                float* x = ts + batch * 0;
+                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+                // 1. Max: MaxPool 3 s2 p1 of input: 2×8×8 → 2×4×4
+                {
+                    float* y = ts + batch * 128;
+                    global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(x, batch * 128), _max, new global::System.Span<float>(y, batch * 32), batch, 2, 8, 8);
+                }
+
+                // 2. Average: AvgPool 2 s2 p0 of Max: 2×4×4 → 2×2×2
+                {
+                    float* y = ts + batch * 192;
+                    global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(ts + batch * 128, batch * 32), _average, new global::System.Span<float>(y, batch * 8), batch, 2, 4, 4);
+                }
+
+                // 3. Global: GlobalAvgPool of Average: 2×2×2 → 2×1×1
+                {
+                    float* y = ts + batch * 224;
+                    global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(ts + batch * 192, batch * 8), _global, new global::System.Span<float>(y, batch * 2), batch, 2, 2, 2);
+                }
+
+                new global::System.ReadOnlySpan<float>(ts + batch * 224, batch * OutputLength).CopyTo(output);
+            }
+        }
+        finally
+        {
+            _workspaces.Return(workspace);
+        }
+        _cachedBatch = batch;
+    }
+
+    /// <summary>
+    /// Backpropagates ∂L/∂output through the last training-mode <see cref="Forward"/>, adding each learned parameter's
+    /// gradient to its <see cref="global::Fusion.Parameter.Gradient"/> (zero them with an optimiser's <c>ZeroGrad</c>).
+    /// </summary>
+    /// <exception cref="global::System.InvalidOperationException">No training-mode forward pass to go back through.</exception>
+    /// <exception cref="global::System.ArgumentException">The gradient does not hold that pass's batch of outputs.</exception>
+    public unsafe void Backward(global::System.ReadOnlySpan<float> outputGradient)
+    {
+        int batch = _cachedBatch;
+        if (batch == 0)
+        {
+            throw new global::System.InvalidOperationException("Net.Backward needs a training-mode Forward first: call Train(), then Forward.");
+        }
+
+        if (outputGradient.Length != batch * OutputLength)
+        {
+            throw new global::System.ArgumentException($"Net.Backward expected {batch * OutputLength} gradients (batch {batch} × {OutputLength}), but the span holds {outputGradient.Length}.", nameof(outputGradient));
+        }
+
+        fixed (float* ts = _trainState)
+        {
+            float* x = ts + batch * 0;
+            new global::System.Span<float>(ts + batch * 160, batch * 32).Clear();
+            new global::System.Span<float>(ts + batch * 208, batch * 8).Clear();
+            new global::System.Span<float>(ts + batch * 240, batch * 2).Clear();
+            outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 240, batch * OutputLength));
+
+            // 3. Global, backward
+            global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 192, batch * 8), new global::System.Span<float>(ts + batch * 240, batch * 2), _global, new global::System.Span<float>(ts + batch * 208, batch * 8), batch, 2, 2, 2);
+
+            // 2. Average, backward
+            global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 128, batch * 32), new global::System.Span<float>(ts + batch * 208, batch * 8), _average, new global::System.Span<float>(ts + batch * 160, batch * 32), batch, 2, 4, 4);
+
+            // 1. Max, backward
         }
     }
 

@@ -46,6 +46,26 @@ partial class Net : global::Fusion.IFusedModel
     private readonly global::Fusion.ConvBlock _shortcut;
     private readonly global::Fusion.ConvBlock _out;
 
+    // Training: the layers' own (unfolded) weights packed for the training kernels, and per-layer state.
+    private readonly float[] _trainPacked = global::System.GC.AllocateArray<float>(3904, pinned: true);
+    private long _trainPackedAt = -1;
+    private bool _training;
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private int _cachedBatch;
+    private const int TrainPerSample = 2016;
+    private readonly global::Fusion.Normalization.ChannelStatistics[] _conv1Statistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _conv1InverseStd = new float[16];
+    private bool _conv1BatchStatistics;
+    private readonly global::Fusion.Normalization.ChannelStatistics[] _conv2Statistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _conv2InverseStd = new float[16];
+    private bool _conv2BatchStatistics;
+    private readonly global::Fusion.Normalization.ChannelStatistics[] _shortcutStatistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _shortcutInverseStd = new float[16];
+    private bool _shortcutBatchStatistics;
+    private readonly global::Fusion.Normalization.ChannelStatistics[] _outStatistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _outInverseStd = new float[16];
+    private bool _outBatchStatistics;
+
     /// <summary>Creates the model with parameters initialised like PyTorch's (Kaiming-uniform), from seed 0.</summary>
     public Net() : this(0UL)
     {
@@ -133,6 +153,12 @@ partial class Net : global::Fusion.IFusedModel
     public unsafe void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
+        if (_training)
+        {
+            ForwardTraining(input, output, batch);
+            return;
+        }
+
         EnsureFolded();
         float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
@@ -214,6 +240,173 @@ partial class Net : global::Fusion.IFusedModel
         finally
         {
             _workspaces.Return(workspace);
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool IsTraining => _training;
+
+    /// <summary>Training mode (PyTorch's <c>model.train()</c>): <see cref="Forward"/> uses batch statistics, updates the running ones and keeps what <see cref="Backward"/> needs.</summary>
+    public void Train() => _training = true;
+
+    /// <summary>Inference mode (PyTorch's <c>model.eval()</c>): <see cref="Forward"/> runs the folded, fused kernels.</summary>
+    public void Eval() => _training = false;
+
+    // The training-mode forward pass. Single-threaded by contract: it keeps this batch's activations for Backward.
+    private unsafe void ForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    {
+        if (_trainState.Length < batch * TrainPerSample)
+        {
+            _trainState = global::System.GC.AllocateArray<float>(batch * TrainPerSample, pinned: true);
+        }
+
+        long version = _changes.Value;
+        if (_trainPackedAt != version)
+        {
+            global::Fusion.Kernels.Folding.PackConv(_conv1, tileVectors: 2, new global::System.Span<float>(_trainPacked, 0, 1152), new global::System.Span<float>(_trainPacked, 1152, 16), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_conv2, tileVectors: 2, new global::System.Span<float>(_trainPacked, 1168, 2304), new global::System.Span<float>(_trainPacked, 3472, 16), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_shortcut, tileVectors: 2, new global::System.Span<float>(_trainPacked, 3488, 128), new global::System.Span<float>(_trainPacked, 3616, 16), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_out, tileVectors: 2, new global::System.Span<float>(_trainPacked, 3632, 256), new global::System.Span<float>(_trainPacked, 3888, 16), foldBatchNorm: false);
+            _trainPackedAt = version;
+        }
+
+        float[] workspace = _workspaces.Rent(PaddedScratch);
+        try
+        {
+            fixed (float* ts = _trainState)
+            fixed (float* tp = _trainPacked)
+            fixed (float* padded = workspace)
+            {
+                float* x = ts + batch * 0;
+                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+                // 1. Conv1: Conv 3×3 s2 p1 of input: 8×6×6 → 16×3×3, BatchNorm (batch statistics), ReLU
+                {
+                    float* y = ts + batch * 288;
+                    float* kept = ts + batch * 432;
+                    global::System.Array.Clear(_conv1Statistics);
+                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _conv1Statistics)
+                    for (int n = 0; n < batch; n++)
+                    {
+                        global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
+                        Conv3x3s2p1_8x6x6to16_Stats_3x2_V256(padded, kept + n * 144, tp + 0, tp + 1152, st);
+                    }
+                    _conv1BatchStatistics = !_conv1.BatchNorm!.TrackRunningStats || !_conv1.BatchNorm!.Frozen;
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv1.BatchNorm, _conv1Statistics, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
+                    if (_conv1BatchStatistics)
+                    {
+                        _conv1.BatchNorm!.CommitBatch(_conv1Statistics);
+                    }
+                }
+
+                // 2. Conv2: Conv 3×3 s1 p1 of Conv1: 16×3×3 → 16×3×3, BatchNorm (batch statistics)
+                {
+                    float* y = ts + batch * 720;
+                    float* kept = ts + batch * 864;
+                    global::System.Array.Clear(_conv2Statistics);
+                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _conv2Statistics)
+                    for (int n = 0; n < batch; n++)
+                    {
+                        global::Fusion.Kernels.Padding.Copy(ts + batch * 288 + n * 144, padded, 16, 3, 3, 1, 1);
+                        Conv3x3s1p1_16x3x3to16_Stats_3x2_V256(padded, kept + n * 144, tp + 1168, tp + 3472, st);
+                    }
+                    _conv2BatchStatistics = !_conv2.BatchNorm!.TrackRunningStats || !_conv2.BatchNorm!.Frozen;
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv2.BatchNorm, _conv2Statistics, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+                    if (_conv2BatchStatistics)
+                    {
+                        _conv2.BatchNorm!.CommitBatch(_conv2Statistics);
+                    }
+                }
+
+                // 3. Shortcut: Conv 1×1 s2 p0 of input: 8×6×6 → 16×3×3, BatchNorm (batch statistics)
+                {
+                    float* y = ts + batch * 1152;
+                    float* kept = ts + batch * 1296;
+                    global::System.Array.Clear(_shortcutStatistics);
+                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _shortcutStatistics)
+                    for (int n = 0; n < batch; n++)
+                    {
+                        Conv1x1s2p0_8x6x6to16_Stats_3x2_V256(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, st);
+                    }
+                    _shortcutBatchStatistics = !_shortcut.BatchNorm!.TrackRunningStats || !_shortcut.BatchNorm!.Frozen;
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _shortcut.BatchNorm, _shortcutStatistics, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+                    if (_shortcutBatchStatistics)
+                    {
+                        _shortcut.BatchNorm!.CommitBatch(_shortcutStatistics);
+                    }
+                }
+
+                // 4. Out: Conv 1×1 s1 p0 of Conv2: 16×3×3 → 16×3×3, BatchNorm (batch statistics), + Shortcut, ReLU
+                {
+                    float* y = ts + batch * 1584;
+                    float* kept = ts + batch * 1728;
+                    global::System.Array.Clear(_outStatistics);
+                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _outStatistics)
+                    for (int n = 0; n < batch; n++)
+                    {
+                        Conv1x1s1p0_16x3x3to16_Stats_3x2_V256(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, st);
+                    }
+                    _outBatchStatistics = !_out.BatchNorm!.TrackRunningStats || !_out.BatchNorm!.Frozen;
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), _out.BatchNorm, _outStatistics, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
+                    if (_outBatchStatistics)
+                    {
+                        _out.BatchNorm!.CommitBatch(_outStatistics);
+                    }
+                }
+
+                new global::System.ReadOnlySpan<float>(ts + batch * 1584, batch * OutputLength).CopyTo(output);
+            }
+        }
+        finally
+        {
+            _workspaces.Return(workspace);
+        }
+        _cachedBatch = batch;
+    }
+
+    /// <summary>
+    /// Backpropagates ∂L/∂output through the last training-mode <see cref="Forward"/>, adding each learned parameter's
+    /// gradient to its <see cref="global::Fusion.Parameter.Gradient"/> (zero them with an optimiser's <c>ZeroGrad</c>).
+    /// </summary>
+    /// <exception cref="global::System.InvalidOperationException">No training-mode forward pass to go back through.</exception>
+    /// <exception cref="global::System.ArgumentException">The gradient does not hold that pass's batch of outputs.</exception>
+    public unsafe void Backward(global::System.ReadOnlySpan<float> outputGradient)
+    {
+        int batch = _cachedBatch;
+        if (batch == 0)
+        {
+            throw new global::System.InvalidOperationException("Net.Backward needs a training-mode Forward first: call Train(), then Forward.");
+        }
+
+        if (outputGradient.Length != batch * OutputLength)
+        {
+            throw new global::System.ArgumentException($"Net.Backward expected {batch * OutputLength} gradients (batch {batch} × {OutputLength}), but the span holds {outputGradient.Length}.", nameof(outputGradient));
+        }
+
+        fixed (float* ts = _trainState)
+        {
+            float* x = ts + batch * 0;
+            new global::System.Span<float>(ts + batch * 576, batch * 144).Clear();
+            new global::System.Span<float>(ts + batch * 1008, batch * 144).Clear();
+            new global::System.Span<float>(ts + batch * 1440, batch * 144).Clear();
+            new global::System.Span<float>(ts + batch * 1872, batch * 144).Clear();
+            outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1872, batch * OutputLength));
+
+            // 4. Out, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1728, batch * 144), new global::System.Span<float>(ts + batch * 1872, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), new global::System.Span<float>(ts + batch * 1440, batch * 144), _out.BatchNorm, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 720, batch * 144), new global::System.Span<float>(ts + batch * 1872, batch * 144), _out.Conv, new global::System.Span<float>(ts + batch * 1008, batch * 144), batch, 3, 3);
+
+            // 3. Shortcut, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1296, batch * 144), new global::System.Span<float>(ts + batch * 1440, batch * 144), default, default, _shortcut.BatchNorm, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 1440, batch * 144), _shortcut.Conv, default, batch, 6, 6);
+
+            // 2. Conv2, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 864, batch * 144), new global::System.Span<float>(ts + batch * 1008, batch * 144), default, default, _conv2.BatchNorm, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 144), new global::System.Span<float>(ts + batch * 1008, batch * 144), _conv2.Conv, new global::System.Span<float>(ts + batch * 576, batch * 144), batch, 3, 3);
+
+            // 1. Conv1, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 432, batch * 144), new global::System.Span<float>(ts + batch * 576, batch * 144), default, default, _conv1.BatchNorm, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 576, batch * 144), _conv1.Conv, default, batch, 6, 6);
         }
     }
 
@@ -366,6 +559,162 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         d[i] = activation.Invoke(s[i]);
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      8 input channels per group: 1 block of 8, tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·16·3·3·8·9 = 20,736 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_8x6x6to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 64, InWidth = 8, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 576;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 3; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    float* xc = xr + ow * 2;
+                    {
+                        float* xb = xc;
+                        float* wb = wt;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }
@@ -526,6 +875,163 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 16×3×3 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
+    /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·16·3·3·16·9 = 41,472 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_16x3x3to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 3; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Conv 1×1, stride 2, padding 0 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
     /// </summary>
     /// <remarks>
@@ -670,6 +1176,159 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         d[i] = s[i];
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 1×1, stride 2, padding 0 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      8 input channels per group: 1 block of 8, tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·16·3·3·8·1 = 2,304 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv1x1s2p0_8x6x6to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 36, InWidth = 6, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 64;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 3; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    float* xc = xr + ow * 2;
+                    {
+                        float* xb = xc;
+                        float* wb = wt;
+                        for (int kh = 0; kh < 1; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 128;
+                            float* xp = xk;
+                            float* wp = wk;
+                            {
+                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                Vec8 x0 = V256.Create(xp[0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[2]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[4]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }
@@ -826,6 +1485,160 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         d[i] = activation.Invoke(s[i] + q[i]);
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 1×1, stride 1, padding 0 over 16×3×3 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·16·3·3·16·1 = 4,608 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv1x1s1p0_16x3x3to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 9, InWidth = 3, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 128;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 3; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 128;
+                        for (int kh = 0; kh < 1; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 128;
+                            float* xp = xk;
+                            float* wp = wk;
+                            {
+                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                Vec8 x0 = V256.Create(xp[0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }

@@ -54,6 +54,32 @@ partial class TinyNet : global::Fusion.IFusedModel
     private readonly global::Fusion.PoolLayer _pool;
     private readonly global::Fusion.LinearBlock _head;
 
+    // Training: the layers' own (unfolded) weights packed for the training kernels, and per-layer state.
+    private readonly float[] _trainPacked = global::System.GC.AllocateArray<float>(79376, pinned: true);
+    private long _trainPackedAt = -1;
+    private bool _training;
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private int _cachedBatch;
+    private const int TrainPerSample = 150832;
+    private readonly global::Fusion.Normalization.ChannelStatistics[] _stemStatistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _stemInverseStd = new float[16];
+    private bool _stemBatchStatistics;
+    private readonly global::Fusion.Normalization.ChannelStatistics[] _down1Statistics = new global::Fusion.Normalization.ChannelStatistics[32];
+    private readonly float[] _down1InverseStd = new float[32];
+    private bool _down1BatchStatistics;
+    private readonly global::Fusion.Normalization.ChannelStatistics[] _block1Statistics = new global::Fusion.Normalization.ChannelStatistics[32];
+    private readonly float[] _block1InverseStd = new float[32];
+    private bool _block1BatchStatistics;
+    private readonly global::Fusion.Normalization.ChannelStatistics[] _down2Statistics = new global::Fusion.Normalization.ChannelStatistics[64];
+    private readonly float[] _down2InverseStd = new float[64];
+    private bool _down2BatchStatistics;
+    private readonly global::Fusion.Normalization.ChannelStatistics[] _block2Statistics = new global::Fusion.Normalization.ChannelStatistics[64];
+    private readonly float[] _block2InverseStd = new float[64];
+    private bool _block2BatchStatistics;
+    private readonly global::Fusion.Normalization.ChannelStatistics[] _expandStatistics = new global::Fusion.Normalization.ChannelStatistics[128];
+    private readonly float[] _expandInverseStd = new float[128];
+    private bool _expandBatchStatistics;
+
     /// <summary>Creates the model with parameters initialised like PyTorch's (Kaiming-uniform), from seed 0.</summary>
     public TinyNet() : this(0UL)
     {
@@ -169,6 +195,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     public unsafe void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("TinyNet", input.Length, output.Length, batch, InputLength, OutputLength);
+        if (_training)
+        {
+            ForwardTraining(input, output, batch);
+            return;
+        }
+
         EnsureFolded();
         float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
         try
@@ -300,6 +332,251 @@ partial class TinyNet : global::Fusion.IFusedModel
         finally
         {
             _workspaces.Return(workspace);
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool IsTraining => _training;
+
+    /// <summary>Training mode (PyTorch's <c>model.train()</c>): <see cref="Forward"/> uses batch statistics, updates the running ones and keeps what <see cref="Backward"/> needs.</summary>
+    public void Train() => _training = true;
+
+    /// <summary>Inference mode (PyTorch's <c>model.eval()</c>): <see cref="Forward"/> runs the folded, fused kernels.</summary>
+    public void Eval() => _training = false;
+
+    // The training-mode forward pass. Single-threaded by contract: it keeps this batch's activations for Backward.
+    private unsafe void ForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    {
+        if (_trainState.Length < batch * TrainPerSample)
+        {
+            _trainState = global::System.GC.AllocateArray<float>(batch * TrainPerSample, pinned: true);
+        }
+
+        long version = _changes.Value;
+        if (_trainPackedAt != version)
+        {
+            global::Fusion.Kernels.Folding.PackConv(_stem, tileVectors: 2, new global::System.Span<float>(_trainPacked, 0, 432), new global::System.Span<float>(_trainPacked, 432, 16), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: 4, new global::System.Span<float>(_trainPacked, 448, 4608), new global::System.Span<float>(_trainPacked, 5056, 32), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: 4, new global::System.Span<float>(_trainPacked, 5088, 9216), new global::System.Span<float>(_trainPacked, 14304, 32), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_down2, tileVectors: 4, new global::System.Span<float>(_trainPacked, 14336, 18432), new global::System.Span<float>(_trainPacked, 32768, 64), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_block2, tileVectors: 4, new global::System.Span<float>(_trainPacked, 32832, 36864), new global::System.Span<float>(_trainPacked, 69696, 64), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_expand, tileVectors: 4, new global::System.Span<float>(_trainPacked, 69760, 8192), new global::System.Span<float>(_trainPacked, 77952, 128), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.FoldLinear(_head, new global::System.Span<float>(_trainPacked, 78080, 1280), new global::System.Span<float>(_trainPacked, 79360, 10), foldBatchNorm: false);
+            _trainPackedAt = version;
+        }
+
+        float[] workspace = _workspaces.Rent(PaddedScratch);
+        try
+        {
+            fixed (float* ts = _trainState)
+            fixed (float* tp = _trainPacked)
+            fixed (float* padded = workspace)
+            {
+                float* x = ts + batch * 0;
+                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+                // 1. Stem: Conv 3×3 s1 p1 of input: 3×32×32 → 16×32×32, BatchNorm (batch statistics), ReLU
+                {
+                    float* y = ts + batch * 3072;
+                    float* kept = ts + batch * 19456;
+                    global::System.Array.Clear(_stemStatistics);
+                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _stemStatistics)
+                    for (int n = 0; n < batch; n++)
+                    {
+                        global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
+                        Conv3x3s1p1_3x32x32to16_Stats_12x2_V256(padded, kept + n * 16384, tp + 0, tp + 432, st);
+                    }
+                    _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 16384), new global::System.Span<float>(y, batch * 16384), default, _stem.BatchNorm, _stemStatistics, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
+                    if (_stemBatchStatistics)
+                    {
+                        _stem.BatchNorm!.CommitBatch(_stemStatistics);
+                    }
+                }
+
+                // 2. Down1: Conv 3×3 s2 p1 of Stem: 16×32×32 → 32×16×16, BatchNorm (batch statistics), ReLU
+                {
+                    float* y = ts + batch * 52224;
+                    float* kept = ts + batch * 60416;
+                    global::System.Array.Clear(_down1Statistics);
+                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _down1Statistics)
+                    for (int n = 0; n < batch; n++)
+                    {
+                        global::Fusion.Kernels.Padding.Copy(ts + batch * 3072 + n * 16384, padded, 16, 32, 32, 1, 1);
+                        Conv3x3s2p1_16x32x32to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 448, tp + 5056, st);
+                    }
+                    _down1BatchStatistics = !_down1.BatchNorm!.TrackRunningStats || !_down1.BatchNorm!.Frozen;
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _down1.BatchNorm, _down1Statistics, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+                    if (_down1BatchStatistics)
+                    {
+                        _down1.BatchNorm!.CommitBatch(_down1Statistics);
+                    }
+                }
+
+                // 3. Block1: Conv 3×3 s1 p1 of Down1: 32×16×16 → 32×16×16, BatchNorm (batch statistics), + Down1, ReLU
+                {
+                    float* y = ts + batch * 76800;
+                    float* kept = ts + batch * 84992;
+                    global::System.Array.Clear(_block1Statistics);
+                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _block1Statistics)
+                    for (int n = 0; n < batch; n++)
+                    {
+                        global::Fusion.Kernels.Padding.Copy(ts + batch * 52224 + n * 8192, padded, 32, 16, 16, 1, 1);
+                        Conv3x3s1p1_32x16x16to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st);
+                    }
+                    _block1BatchStatistics = !_block1.BatchNorm!.TrackRunningStats || !_block1.BatchNorm!.Frozen;
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), _block1.BatchNorm, _block1Statistics, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+                    if (_block1BatchStatistics)
+                    {
+                        _block1.BatchNorm!.CommitBatch(_block1Statistics);
+                    }
+                }
+
+                // 4. Down2: Conv 3×3 s2 p1 of Block1: 32×16×16 → 64×8×8, BatchNorm (batch statistics), ReLU
+                {
+                    float* y = ts + batch * 101376;
+                    float* kept = ts + batch * 105472;
+                    global::System.Array.Clear(_down2Statistics);
+                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _down2Statistics)
+                    for (int n = 0; n < batch; n++)
+                    {
+                        global::Fusion.Kernels.Padding.Copy(ts + batch * 76800 + n * 8192, padded, 32, 16, 16, 1, 1);
+                        Conv3x3s2p1_32x16x16to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, st);
+                    }
+                    _down2BatchStatistics = !_down2.BatchNorm!.TrackRunningStats || !_down2.BatchNorm!.Frozen;
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), default, _down2.BatchNorm, _down2Statistics, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+                    if (_down2BatchStatistics)
+                    {
+                        _down2.BatchNorm!.CommitBatch(_down2Statistics);
+                    }
+                }
+
+                // 5. Block2: Conv 3×3 s1 p1 of Down2: 64×8×8 → 64×8×8, BatchNorm (batch statistics), + Down2, ReLU
+                {
+                    float* y = ts + batch * 113664;
+                    float* kept = ts + batch * 117760;
+                    global::System.Array.Clear(_block2Statistics);
+                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _block2Statistics)
+                    for (int n = 0; n < batch; n++)
+                    {
+                        global::Fusion.Kernels.Padding.Copy(ts + batch * 101376 + n * 4096, padded, 64, 8, 8, 1, 1);
+                        Conv3x3s1p1_64x8x8to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st);
+                    }
+                    _block2BatchStatistics = !_block2.BatchNorm!.TrackRunningStats || !_block2.BatchNorm!.Frozen;
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), _block2.BatchNorm, _block2Statistics, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+                    if (_block2BatchStatistics)
+                    {
+                        _block2.BatchNorm!.CommitBatch(_block2Statistics);
+                    }
+                }
+
+                // 6. Expand: Conv 1×1 s1 p0 of Block2: 64×8×8 → 128×8×8, BatchNorm (batch statistics), ReLU
+                {
+                    float* y = ts + batch * 125952;
+                    float* kept = ts + batch * 134144;
+                    global::System.Array.Clear(_expandStatistics);
+                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _expandStatistics)
+                    for (int n = 0; n < batch; n++)
+                    {
+                        Conv1x1s1p0_64x8x8to128_Stats_4x4_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st);
+                    }
+                    _expandBatchStatistics = !_expand.BatchNorm!.TrackRunningStats || !_expand.BatchNorm!.Frozen;
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _expand.BatchNorm, _expandStatistics, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
+                    if (_expandBatchStatistics)
+                    {
+                        _expand.BatchNorm!.CommitBatch(_expandStatistics);
+                    }
+                }
+
+                // 7. Pool: GlobalAvgPool of Expand: 128×8×8 → 128×1×1
+                {
+                    float* y = ts + batch * 150528;
+                    global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(ts + batch * 125952, batch * 8192), _pool, new global::System.Span<float>(y, batch * 128), batch, 128, 8, 8);
+                }
+
+                // 8. Head: Linear of Pool: 128×1×1 → 10
+                {
+                    float* y = ts + batch * 150784;
+                    float* kept = ts + batch * 150800;
+                    for (int n = 0; n < batch; n++)
+                    {
+                        Linear_128to10_Identity_V256(ts + batch * 150528 + n * 128, kept + n * 10, tp + 78080, tp + 79360);
+                    }
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 10), new global::System.Span<float>(y, batch * 10), default, null, default, default, false, batch, 10, 1, default(global::Fusion.Activations.Identity));
+                }
+
+                new global::System.ReadOnlySpan<float>(ts + batch * 150784, batch * OutputLength).CopyTo(output);
+            }
+        }
+        finally
+        {
+            _workspaces.Return(workspace);
+        }
+        _cachedBatch = batch;
+    }
+
+    /// <summary>
+    /// Backpropagates ∂L/∂output through the last training-mode <see cref="Forward"/>, adding each learned parameter's
+    /// gradient to its <see cref="global::Fusion.Parameter.Gradient"/> (zero them with an optimiser's <c>ZeroGrad</c>).
+    /// </summary>
+    /// <exception cref="global::System.InvalidOperationException">No training-mode forward pass to go back through.</exception>
+    /// <exception cref="global::System.ArgumentException">The gradient does not hold that pass's batch of outputs.</exception>
+    public unsafe void Backward(global::System.ReadOnlySpan<float> outputGradient)
+    {
+        int batch = _cachedBatch;
+        if (batch == 0)
+        {
+            throw new global::System.InvalidOperationException("TinyNet.Backward needs a training-mode Forward first: call Train(), then Forward.");
+        }
+
+        if (outputGradient.Length != batch * OutputLength)
+        {
+            throw new global::System.ArgumentException($"TinyNet.Backward expected {batch * OutputLength} gradients (batch {batch} × {OutputLength}), but the span holds {outputGradient.Length}.", nameof(outputGradient));
+        }
+
+        fixed (float* ts = _trainState)
+        {
+            float* x = ts + batch * 0;
+            new global::System.Span<float>(ts + batch * 35840, batch * 16384).Clear();
+            new global::System.Span<float>(ts + batch * 68608, batch * 8192).Clear();
+            new global::System.Span<float>(ts + batch * 93184, batch * 8192).Clear();
+            new global::System.Span<float>(ts + batch * 109568, batch * 4096).Clear();
+            new global::System.Span<float>(ts + batch * 121856, batch * 4096).Clear();
+            new global::System.Span<float>(ts + batch * 142336, batch * 8192).Clear();
+            new global::System.Span<float>(ts + batch * 150656, batch * 128).Clear();
+            new global::System.Span<float>(ts + batch * 150816, batch * 10).Clear();
+            outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 150816, batch * OutputLength));
+
+            // 8. Head, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 150800, batch * 10), new global::System.Span<float>(ts + batch * 150816, batch * 10), default, default, null, default, false, batch, 10, 1, default(global::Fusion.Activations.Identity));
+            global::Fusion.Training.TrainingKernels.LinearBackward(new global::System.ReadOnlySpan<float>(ts + batch * 150528, batch * 128), new global::System.Span<float>(ts + batch * 150816, batch * 10), _head.Linear, new global::System.Span<float>(ts + batch * 150656, batch * 128), batch);
+
+            // 7. Pool, backward
+            global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 125952, batch * 8192), new global::System.Span<float>(ts + batch * 150656, batch * 128), _pool, new global::System.Span<float>(ts + batch * 142336, batch * 8192), batch, 128, 8, 8);
+
+            // 6. Expand, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 134144, batch * 8192), new global::System.Span<float>(ts + batch * 142336, batch * 8192), default, default, _expand.BatchNorm, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 113664, batch * 4096), new global::System.Span<float>(ts + batch * 142336, batch * 8192), _expand.Conv, new global::System.Span<float>(ts + batch * 121856, batch * 4096), batch, 8, 8);
+
+            // 5. Block2, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 117760, batch * 4096), new global::System.Span<float>(ts + batch * 121856, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), new global::System.Span<float>(ts + batch * 109568, batch * 4096), _block2.BatchNorm, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), new global::System.Span<float>(ts + batch * 121856, batch * 4096), _block2.Conv, new global::System.Span<float>(ts + batch * 109568, batch * 4096), batch, 8, 8);
+
+            // 4. Down2, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 105472, batch * 4096), new global::System.Span<float>(ts + batch * 109568, batch * 4096), default, default, _down2.BatchNorm, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 76800, batch * 8192), new global::System.Span<float>(ts + batch * 109568, batch * 4096), _down2.Conv, new global::System.Span<float>(ts + batch * 93184, batch * 8192), batch, 16, 16);
+
+            // 3. Block1, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 84992, batch * 8192), new global::System.Span<float>(ts + batch * 93184, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), new global::System.Span<float>(ts + batch * 68608, batch * 8192), _block1.BatchNorm, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), new global::System.Span<float>(ts + batch * 93184, batch * 8192), _block1.Conv, new global::System.Span<float>(ts + batch * 68608, batch * 8192), batch, 16, 16);
+
+            // 2. Down1, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 60416, batch * 8192), new global::System.Span<float>(ts + batch * 68608, batch * 8192), default, default, _down1.BatchNorm, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 3072, batch * 16384), new global::System.Span<float>(ts + batch * 68608, batch * 8192), _down1.Conv, new global::System.Span<float>(ts + batch * 35840, batch * 16384), batch, 32, 32);
+
+            // 1. Stem, backward
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 19456, batch * 16384), new global::System.Span<float>(ts + batch * 35840, batch * 16384), default, default, _stem.BatchNorm, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 3072), new global::System.Span<float>(ts + batch * 35840, batch * 16384), _stem.Conv, default, batch, 32, 32);
         }
     }
 
@@ -571,6 +848,275 @@ partial class TinyNet : global::Fusion.IFusedModel
     }
 
     /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 3×32×32 → 16×32×32, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
+    /// tile       12 pixels × 2 vectors of 8 output channels = 24 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    2 tiles of 12 pixels at columns 0..23
+    /// columns    tail tile of 8 pixels at column 24
+    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·16·32·32·3·9 = 884,736 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_12x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
+        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 216;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 32; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 12 pixels at columns 0..23
+                for (int ow = 0; ow < 24; ow += 12)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1;
+                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1;
+                    Vec8 acc6_0 = acc0_0, acc6_1 = acc0_1;
+                    Vec8 acc7_0 = acc0_0, acc7_1 = acc0_1;
+                    Vec8 acc8_0 = acc0_0, acc8_1 = acc0_1;
+                    Vec8 acc9_0 = acc0_0, acc9_1 = acc0_1;
+                    Vec8 acc10_0 = acc0_0, acc10_1 = acc0_1;
+                    Vec8 acc11_0 = acc0_0, acc11_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    // input channel tail: 3 channels
+                    {
+                        float* xb = xc + 0 * InPlane;
+                        float* wb = wt + 0;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 144;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 48;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                    Vec8 x6 = V256.Create(xp[6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
+                                    Vec8 x7 = V256.Create(xp[7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
+                                    Vec8 x8 = V256.Create(xp[8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
+                                    Vec8 x9 = V256.Create(xp[9]);
+                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
+                                    Vec8 x10 = V256.Create(xp[10]);
+                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
+                                    Vec8 x11 = V256.Create(xp[11]);
+                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
+                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
+                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
+                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
+                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
+                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
+                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
+                                    Vec8 x11 = V256.Create(xp[1 * InPlane + 11]);
+                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
+                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
+                                    Vec8 x8 = V256.Create(xp[2 * InPlane + 8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
+                                    Vec8 x9 = V256.Create(xp[2 * InPlane + 9]);
+                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
+                                    Vec8 x10 = V256.Create(xp[2 * InPlane + 10]);
+                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
+                                    Vec8 x11 = V256.Create(xp[2 * InPlane + 11]);
+                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 260, OutWidth);
+                    Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
+                    Nchw.Store4x8(acc8_1, acc9_1, acc10_1, acc11_1, stage + ow + 264, OutWidth);
+                }
+                // tail tile of 8 pixels at column 24
+                {
+                    const int ow = 24;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1;
+                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1;
+                    Vec8 acc6_0 = acc0_0, acc6_1 = acc0_1;
+                    Vec8 acc7_0 = acc0_0, acc7_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    // input channel tail: 3 channels
+                    {
+                        float* xb = xc + 0 * InPlane;
+                        float* wb = wt + 0;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 144;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 48;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                    Vec8 x6 = V256.Create(xp[6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
+                                    Vec8 x7 = V256.Create(xp[7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
+                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
+                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 260, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 32; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
@@ -739,6 +1285,182 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
+    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
+    /// columns    4 tiles of 4 pixels at columns 0..15
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
+        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // one channel tile of 4 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 16; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_3 = V256.Load(bt + 24);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 256;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }
@@ -923,6 +1645,182 @@ partial class TinyNet : global::Fusion.IFusedModel
     }
 
     /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 32×16×16 → 32×16×16, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
+    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
+    /// columns    4 tiles of 4 pixels at columns 0..15
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
+        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // one channel tile of 4 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 16; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_3 = V256.Load(bt + 24);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 256;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
@@ -1091,6 +1989,182 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // 2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 8; v0 += 4)
+        {
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_3 = V256.Load(bt + 24);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 256;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }
@@ -1275,6 +2349,182 @@ partial class TinyNet : global::Fusion.IFusedModel
     }
 
     /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 64×8×8 → 64×8×8, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // 2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 8; v0 += 4)
+        {
+            float* wt = wg + v0 * 4608;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_3 = V256.Load(bt + 24);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 256;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Conv 1×1, stride 1, padding 0 over 64×8×8 → 128×8×8, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
@@ -1440,6 +2690,179 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 1×1, stride 1, padding 0 over 64×8×8 → 128×8×8, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
+    /// channels   4 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // 4 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 16; v0 += 4)
+        {
+            float* wt = wg + v0 * 512;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_3 = V256.Load(bt + 24);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 256;
+                        for (int kh = 0; kh < 1; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 256;
+                            float* xp = xk;
+                            float* wp = wk;
+                            {
+                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
+                                Vec8 x0 = V256.Create(xp[0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                Vec8 x1 = V256.Create(xp[1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                Vec8 x2 = V256.Create(xp[2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                Vec8 x3 = V256.Create(xp[3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
+                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
+                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
+                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
+                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
+                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
+                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
+                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
+                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
+                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
+                                Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }
