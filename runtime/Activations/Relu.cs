@@ -9,7 +9,7 @@ public readonly struct Relu : IActivation
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Invoke(float x) => x > 0f ? x : 0f;
+    public float Invoke(float x) => x < 0f ? 0f : x; // NaN passes through, as in PyTorch
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
