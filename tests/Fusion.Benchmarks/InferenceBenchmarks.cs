@@ -7,13 +7,16 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using Fusion.Benchmarks.Shapes;
+using Fusion.Comparison;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Fusion.Benchmarks;
 
 /// <summary>
 /// Fused inference on the anchor shapes S1–S6 and TinyNet, one thread, NCHW in and out, against the same model's
 /// unfused three-pass path. GFLOP/s counts conv FLOPs (2·N·Cout·Hout·Wout·Cin/groups·k²) as ANCHORS.md does.
-/// ONNX Runtime joins this table in the performance milestone.
+/// ONNX Runtime runs the same network with the same weights in the same process (opt level ALL, one thread):
+/// its Ratio is its time over Fusion's, so above 1 means Fusion is faster.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(GflopsConfig))]
@@ -34,8 +37,13 @@ public class InferenceBenchmarks
     private const double TinyNetFlops = 2.0 * (16 * 32 * 32 * 27 + 32 * 16 * 16 * 144 + 32 * 16 * 16 * 288 + 64 * 8 * 8 * 288 + 64 * 8 * 8 * 576 + 128 * 8 * 8 * 64);
 
     private IFusedModel _model = null!;
-    private float[] _input = null!, _output = null!;
+    private float[] _input = null!, _output = null!, _onnxOutput = null!;
     private int _batch;
+    private InferenceSession _session = null!;
+    private OrtValue _onnxInput = null!, _onnxOutputValue = null!;
+    private RunOptions _runOptions = null!;
+    private string[] _inputNames = ["input"], _outputNames = ["output"];
+    private OrtValue[] _inputValues = null!, _outputValues = null!;
 
     [ParamsSource(nameof(CaseNames))]
     public string Case { get; set; } = "S1";
@@ -51,6 +59,33 @@ public class InferenceBenchmarks
         new SeededRandom(1).Fill(_input, -1f, 1f);
         _output = new float[_batch * _model.OutputLength];
         _model.Forward(_input, _output, _batch);
+
+        var attribute = (FusedModelAttribute)Attribute.GetCustomAttribute(_model.GetType(), typeof(FusedModelAttribute))!;
+        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        _session = new InferenceSession(OnnxExport.Export(_model), options);
+        _onnxInput = OrtValue.CreateTensorValueFromMemory(_input, [_batch, attribute.InputChannels, attribute.InputHeight, attribute.InputWidth]);
+        _onnxOutput = new float[_output.Length];
+        long[] outputShape = _session.OutputMetadata["output"].Dimensions.Select(d => (long)d).ToArray();
+        outputShape[0] = _batch;
+        _onnxOutputValue = OrtValue.CreateTensorValueFromMemory(_onnxOutput, outputShape);
+        _runOptions = new RunOptions();
+        _inputValues = [_onnxInput];
+        _outputValues = [_onnxOutputValue];
+        OnnxRuntime();
+        double difference = _output.Zip(_onnxOutput, (a, b) => Math.Abs(a - b)).Max();
+        if (difference > 1e-3)
+        {
+            throw new InvalidOperationException($"{Case}: Fusion and ONNX Runtime disagree by {difference}");
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _onnxInput.Dispose();
+        _onnxOutputValue.Dispose();
+        _session.Dispose();
+        _runOptions.Dispose();
     }
 
     [Benchmark(Baseline = true)]
@@ -58,6 +93,9 @@ public class InferenceBenchmarks
 
     [Benchmark]
     public void Unfused() => _model.ForwardUnfused(_input, _output, _batch);
+
+    [Benchmark]
+    public void OnnxRuntime() => _session.Run(_runOptions, _inputNames, _inputValues, _outputNames, _outputValues);
 }
 
 /// <summary>Adds a GFLOP/s column computed from each case's FLOPs and the measured median.</summary>
