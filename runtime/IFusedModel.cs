@@ -29,6 +29,9 @@ public interface IFusedModel
     /// </summary>
     void ForwardUnfused(ReadOnlySpan<float> input, Span<float> output, int batch);
 
+    /// <summary>The register tiles the convolutions use (see <see cref="Kernels.KernelVariant"/>); defaults to what the machine has.</summary>
+    Kernels.KernelVariant KernelVariant { get; set; }
+
     /// <summary>Whether <see cref="Forward"/> runs in training mode (batch statistics, running-statistic updates, kept activations).</summary>
     bool IsTraining { get; }
 

@@ -140,6 +140,7 @@ internal static class ModelEmitter
         w.Line("private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();");
         w.Line("private readonly object _foldLock = new();");
         w.Line("private long _foldedAt = -1;");
+        w.Line("private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;");
         w.Line();
         w.Line($"// Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.");
         w.Line($"private readonly float[] _packed = global::System.GC.AllocateArray<float>({System.Math.Max(model.PackedLength, 1)}, pinned: true);");
@@ -224,6 +225,21 @@ internal static class ModelEmitter
         w.Line("/// <inheritdoc/>");
         w.Line("int global::Fusion.IFusedModel.OutputLength => OutputLength;");
         w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// The register tiles the convolutions use: <see cref=\"global::Fusion.Kernels.KernelVariant.Wide\"/> for 32 vector registers");
+        w.Line("/// (AVX-512), <see cref=\"global::Fusion.Kernels.KernelVariant.Narrow\"/> for 16. Defaults to what this machine has; a change");
+        w.Line("/// repacks the weights before the next pass.");
+        w.Line("/// </summary>");
+        w.Line("public global::Fusion.Kernels.KernelVariant KernelVariant");
+        w.Line("{");
+        w.Line("    get => _variant;");
+        w.Line("    set");
+        w.Line("    {");
+        w.Line("        _variant = value;");
+        w.Line("        _changes.Increment();");
+        w.Line("    }");
+        w.Line("}");
+        w.Line();
         w.Line("/// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;");
     }
@@ -255,7 +271,7 @@ internal static class ModelEmitter
                     string bias = $"new global::System.Span<float>(_packed, {layer.PackedBiasOffset}, {layer.PackedBiasLength})";
                     if (layer.Spec.Kind == LayerKind.Conv2d)
                     {
-                        w.Line($"global::Fusion.Kernels.Folding.PackConv({Field(layer.Spec)}, tileVectors: {layer.TileVectors}, {weights}, {bias});");
+                        w.Line($"global::Fusion.Kernels.Folding.PackConv({Field(layer.Spec)}, tileVectors: {TileVectors(layer)}, {weights}, {bias});");
                     }
                     else if (layer.Spec.Kind == LayerKind.Linear)
                     {
@@ -319,6 +335,31 @@ internal static class ModelEmitter
         }
     }
 
+    /// <summary>The tile width the packed weights must have: the variant's, chosen at run time when the two differ.</summary>
+    public static string TileVectors(LayerPlan layer)
+        => layer.Narrow is null || layer.Narrow.TileVectors == layer.TileVectors
+            ? $"{layer.TileVectors}"
+            : $"_variant == global::Fusion.Kernels.KernelVariant.Wide ? {layer.TileVectors} : {layer.Narrow.TileVectors}";
+
+    /// <summary>Calls the 32-register kernel or, when the layer has a different one, the kernel of the variant in use.</summary>
+    public static void VariantCall(SourceWriter w, string wide, string? narrow)
+    {
+        if (narrow is null || narrow == wide)
+        {
+            w.Line(wide);
+            return;
+        }
+
+        w.Line("if (_variant == global::Fusion.Kernels.KernelVariant.Wide)");
+        w.Line("{");
+        w.Line("    " + wide);
+        w.Line("}");
+        w.Line("else");
+        w.Line("{");
+        w.Line("    " + narrow);
+        w.Line("}");
+    }
+
     /// <summary>A layer normalised with batch statistics over one value per sample needs a batch of at least 2: say so before any work.</summary>
     private static void EmitBatchStatisticsCheck(SourceWriter w, ModelPlan model)
     {
@@ -365,7 +406,8 @@ internal static class ModelEmitter
                         w.Line($"global::Fusion.Kernels.Padding.Copy({input} + n * {inLength}, padded, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {layer.Spec.PaddingHeight}, {layer.Spec.PaddingWidth});");
                     }
 
-                    w.Line($"{layer.KernelName}({(pad ? "padded" : $"{input} + n * {inLength}")}, {output} + n * {outLength}, packed + {layer.PackedWeightOffset}, packed + {layer.PackedBiasOffset}{residual});");
+                    string arguments = $"({(pad ? "padded" : $"{input} + n * {inLength}")}, {output} + n * {outLength}, packed + {layer.PackedWeightOffset}, packed + {layer.PackedBiasOffset}{residual});";
+                    VariantCall(w, layer.KernelName + arguments, layer.Narrow is null ? null : layer.Narrow.KernelName + arguments);
                 }
 
                 break;

@@ -66,7 +66,7 @@ internal static class TrainingEmitter
                 string weights = $"new global::System.Span<float>(_trainPacked, {layer.TrainPackedWeightOffset}, {layer.PackedWeightLength})";
                 string bias = $"new global::System.Span<float>(_trainPacked, {layer.TrainPackedBiasOffset}, {layer.PackedBiasLength})";
                 w.Line(layer.Spec.Kind == LayerKind.Conv2d
-                    ? $"    global::Fusion.Kernels.Folding.PackConv({Field(layer.Spec)}, tileVectors: {layer.TileVectors}, {weights}, {bias}, foldBatchNorm: false);"
+                    ? $"    global::Fusion.Kernels.Folding.PackConv({Field(layer.Spec)}, tileVectors: {ModelEmitter.TileVectors(layer)}, {weights}, {bias}, foldBatchNorm: false);"
                     : $"    global::Fusion.Kernels.Folding.FoldLinear({Field(layer.Spec)}, {weights}, {bias}, foldBatchNorm: false);");
             }
 
@@ -135,8 +135,12 @@ internal static class TrainingEmitter
                     if (s.Kind == LayerKind.Conv2d)
                     {
                         bool pad = s.PaddingHeight > 0 || s.PaddingWidth > 0;
-                        string statistics = layer.TrainKernelStatistics ? ", st" : "";
-                        w.Line(layer.TrainKernelStatistics ? $"fixed (global::Fusion.Normalization.ChannelStatistics* st = {Field(s)}Statistics)" : "");
+                        bool narrowStatistics = layer.Narrow?.TrainKernelStatistics ?? layer.TrainKernelStatistics;
+                        if (layer.TrainKernelStatistics || narrowStatistics)
+                        {
+                            w.Line($"fixed (global::Fusion.Normalization.ChannelStatistics* st = {Field(s)}Statistics)");
+                        }
+
                         using (w.Block("for (int n = 0; n < batch; n++)"))
                         {
                             if (pad)
@@ -144,7 +148,18 @@ internal static class TrainingEmitter
                                 w.Line($"global::Fusion.Kernels.Padding.Copy({source} + n * {inLength}, padded, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {s.PaddingHeight}, {s.PaddingWidth});");
                             }
 
-                            w.Line($"{layer.TrainKernelName}({(pad ? "padded" : $"{source} + n * {inLength}")}, kept + n * {outLength}, tp + {layer.TrainPackedWeightOffset}, tp + {layer.TrainPackedBiasOffset}{statistics});");
+                            string arguments = $"({(pad ? "padded" : $"{source} + n * {inLength}")}, kept + n * {outLength}, tp + {layer.TrainPackedWeightOffset}, tp + {layer.TrainPackedBiasOffset}";
+                            ModelEmitter.VariantCall(w,
+                                layer.TrainKernelName + arguments + (layer.TrainKernelStatistics ? ", st);" : ");"),
+                                layer.Narrow is null ? null : layer.Narrow.TrainKernelName + arguments + (narrowStatistics ? ", st);" : ");"));
+                        }
+
+                        if (hasBatchNorm && layer.TrainKernelStatistics != narrowStatistics)
+                        {
+                            w.Line($"if ((_variant == global::Fusion.Kernels.KernelVariant.Wide) != {(layer.TrainKernelStatistics ? "true" : "false")})");
+                            w.Line("{");
+                            w.Line($"    global::Fusion.Kernels.BatchStatistics.Accumulate({Span("kept", $"batch * {outLength}")}, batch, {layer.Output.Channels}, {plane}, {Field(s)}Statistics);");
+                            w.Line("}");
                         }
                     }
                     else
@@ -155,7 +170,7 @@ internal static class TrainingEmitter
                         }
                     }
 
-                    if (hasBatchNorm && !layer.TrainKernelStatistics)
+                    if (hasBatchNorm && !layer.TrainKernelStatistics && !(layer.Narrow?.TrainKernelStatistics ?? false))
                     {
                         w.Line($"global::Fusion.Kernels.BatchStatistics.Accumulate({Span("kept", $"batch * {outLength}")}, batch, {layer.Output.Channels}, {plane}, {Field(s)}Statistics);");
                     }

@@ -100,6 +100,7 @@ internal sealed record LayerPlan(
     int TileVectors,
     string? TrainKernelName,
     bool TrainKernelStatistics,
+    ConvVariant? Narrow,
     int TrainPackedWeightOffset,
     int TrainPackedBiasOffset,
     TrainingLayout Training)
@@ -107,6 +108,9 @@ internal sealed record LayerPlan(
     /// <summary>BatchNorm without running statistics: normalised with the batch's statistics after the kernel, unfused.</summary>
     public bool BatchStatistics => BatchNorm is { TrackRunningStats: false };
 }
+
+/// <summary>A convolution's kernels for 16 vector registers, when they differ from the 32-register ones.</summary>
+internal sealed record ConvVariant(string KernelName, int TileVectors, string TrainKernelName, bool TrainKernelStatistics);
 
 /// <summary>Where a layer's training buffers sit, per sample, in the training state array (-1: none).</summary>
 internal sealed record TrainingLayout(int Output, int Kept, int Gradient);

@@ -14,20 +14,27 @@ namespace Fusion.Generator.Planning;
 internal static class ConvKernelPlanner
 {
     /// <summary>
-    /// Accumulators one tile may hold. With AVX-512 present, RyuJIT gives <c>Vector256</c> code all 32 ymm
-    /// registers; 24 accumulators leave room for the tile's weight vectors and one broadcast (KERNELS.md: 6×4 and
-    /// 4×4 won, 7×4 spilled).
+    /// Accumulators one tile may hold with 32 vector registers (AVX-512 present: RyuJIT gives <c>Vector256</c> code
+    /// all 32 ymm registers); 24 leave room for the tile's weight vectors and one broadcast (KERNELS.md: 6×4 and 4×4
+    /// won, 7×4 spilled).
     /// </summary>
     public const int MaxAccumulators = 24;
 
+    /// <summary>
+    /// Accumulators with 16 vector registers (AVX2 without AVX-512, or Native AOT for x86-64-v3): 12, with at most
+    /// 3 weight vectors and one broadcast, so that nothing spills (measured: 24-accumulator tiles run 2.5× slower there).
+    /// </summary>
+    public const int MaxAccumulatorsNarrow = 12;
+
     /// <param name="statistics">A training kernel: identity epilogue that also accumulates each channel's statistics from the staged rows.</param>
-    public static ConvKernelPlan Plan(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, bool statistics = false)
+    /// <param name="narrow">Plan for 16 vector registers instead of 32.</param>
+    public static ConvKernelPlan Plan(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, bool statistics = false, bool narrow = false)
     {
         int groups = layer.Groups;
         int outPerGroup = output.Channels / groups;
         int vectorsPerGroup = (outPerGroup + 7) / 8;
-        int tileVectors = Math.Min(4, vectorsPerGroup);
-        int tilePixels = ChooseTilePixels(output.Width, tileVectors, input.Channels / groups * layer.KernelHeight * layer.KernelWidth);
+        int tileVectors = Math.Min(narrow ? 3 : 4, vectorsPerGroup);
+        int tilePixels = ChooseTilePixels(output.Width, tileVectors, input.Channels / groups * layer.KernelHeight * layer.KernelWidth, narrow ? MaxAccumulatorsNarrow : MaxAccumulators);
 
         var channelRuns = ChannelRuns(vectorsPerGroup, tileVectors, outPerGroup);
         var columnRuns = ColumnRuns(output.Width, tilePixels);
@@ -47,9 +54,9 @@ internal static class ConvKernelPlanner
     /// parks V vectors per pixel in the row stage, about 3 cycles per 4 pixels transposed together and 3 per pixel
     /// stored alone. Summed over the full tiles and the narrower last one; ties go to the wider tile.
     /// </summary>
-    public static int ChooseTilePixels(int outWidth, int tileVectors, int reduction)
+    public static int ChooseTilePixels(int outWidth, int tileVectors, int reduction, int maxAccumulators = MaxAccumulators)
     {
-        int maxPixels = Math.Min(Math.Min(12, MaxAccumulators / tileVectors), outWidth);
+        int maxPixels = Math.Min(Math.Min(12, maxAccumulators / tileVectors), outWidth);
         int best = 1;
         double bestCost = double.MaxValue;
         for (int p = 1; p <= maxPixels; p++)

@@ -116,7 +116,7 @@ internal static class ModelPlanner
                 byName[layer.Name] = index;
                 if (outputShape is not null)
                 {
-                    layers.Add(new LayerPlan(layer, inputShape, outputShape, source, residual, batchNorm, activation, null, 0, 0, 0, 0, 0, 0, null, false, 0, 0, new TrainingLayout(-1, -1, -1)));
+                    layers.Add(new LayerPlan(layer, inputShape, outputShape, source, residual, batchNorm, activation, null, 0, 0, 0, 0, 0, 0, null, false, null, 0, 0, new TrainingLayout(-1, -1, -1)));
                 }
                 else
                 {
@@ -128,6 +128,7 @@ internal static class ModelPlanner
 
             string? kernelName = null, trainKernelName = null;
             bool trainStatistics = false;
+            ConvVariant? narrow = null;
             int weightLength = 0, biasLength = 0, tileVectors = 0;
             if (layer.Kind == LayerKind.Conv2d)
             {
@@ -151,6 +152,21 @@ internal static class ModelPlanner
                 if (!convKernels.Any(k => k.Name == trainKernel.Name))
                 {
                     convKernels.Add(trainKernel);
+                }
+
+                // The same two kernels planned for 16 vector registers; the model picks a variant at run time.
+                ConvKernelPlan narrowKernel = ConvKernelPlanner.Plan(layer, inputShape, outputShape, fused && residual >= 0, fused ? activation : Identity, narrow: true);
+                ConvKernelPlan narrowTrainKernel = ConvKernelPlanner.Plan(layer, inputShape, outputShape, residual: false, Identity, statistics: batchNorm is not null, narrow: true);
+                if (narrowKernel.Name != kernel.Name || narrowTrainKernel.Name != trainKernel.Name)
+                {
+                    narrow = new ConvVariant(narrowKernel.Name, narrowKernel.TileVectors, narrowTrainKernel.Name, narrowTrainKernel.Statistics);
+                    foreach (ConvKernelPlan extra in new[] { narrowKernel, narrowTrainKernel })
+                    {
+                        if (!convKernels.Any(k => k.Name == extra.Name))
+                        {
+                            convKernels.Add(extra);
+                        }
+                    }
                 }
             }
             else if (layer.Kind == LayerKind.Linear)
@@ -186,7 +202,7 @@ internal static class ModelPlanner
             layers.Add(new LayerPlan(
                 layer, inputShape, outputShape, source, residual, batchNorm, activation, kernelName,
                 packed, weightLength, packed + Align(weightLength), biasLength, workspaceOffset, tileVectors,
-                trainKernelName, trainStatistics, trainPacked, trainPacked + Align(weightLength), trainingLayout));
+                trainKernelName, trainStatistics, narrow, trainPacked, trainPacked + Align(weightLength), trainingLayout));
             packed += Align(weightLength) + Align(biasLength);
             trainPacked += Align(weightLength) + Align(biasLength);
             byName[layer.Name] = index;

@@ -84,9 +84,11 @@ public sealed class GradientTests
     [Fact]
     public void Forward_in_training_mode_matches_the_reference_with_batch_statistics()
     {
-        foreach (Type type in new[] { typeof(ResidualBlock), typeof(PoolingHead), typeof(Fusion.Samples.TinyNetForTests) })
+        foreach ((Type type, Kernels.KernelVariant variant) in new[] { typeof(ResidualBlock), typeof(PoolingHead), typeof(Fusion.Samples.TinyNetForTests) }
+            .SelectMany(t => new[] { (t, Kernels.KernelVariant.Wide), (t, Kernels.KernelVariant.Narrow) }))
         {
             IFusedModel model = ModelHarness.Create(type);
+            model.KernelVariant = variant;
             float[] input = ModelHarness.RandomInput(model, 4, seed: 2);
             float[] output = new float[4 * model.OutputLength];
             output.AsSpan().Fill(float.NaN);

@@ -36,6 +36,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
     private long _foldedAt = -1;
+    private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
     private readonly float[] _packed = global::System.GC.AllocateArray<float>(192, pinned: true);
@@ -91,6 +92,21 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <inheritdoc/>
     int global::Fusion.IFusedModel.OutputLength => OutputLength;
+
+    /// <summary>
+    /// The register tiles the convolutions use: <see cref="global::Fusion.Kernels.KernelVariant.Wide"/> for 32 vector registers
+    /// (AVX-512), <see cref="global::Fusion.Kernels.KernelVariant.Narrow"/> for 16. Defaults to what this machine has; a change
+    /// repacks the weights before the next pass.
+    /// </summary>
+    public global::Fusion.Kernels.KernelVariant KernelVariant
+    {
+        get => _variant;
+        set
+        {
+            _variant = value;
+            _changes.Increment();
+        }
+    }
 
     /// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;
@@ -243,7 +259,6 @@ partial class Net : global::Fusion.IFusedModel
                 {
                     float* y = ts + batch * 16;
                     float* kept = ts + batch * 144;
-
                     for (int n = 0; n < batch; n++)
                     {
                         Conv1x1s1p0_1x4x4to8_Identity_4x1_V256(x + n * 16, kept + n * 128, tp + 0, tp + 16);
@@ -255,7 +270,6 @@ partial class Net : global::Fusion.IFusedModel
                 {
                     float* y = ts + batch * 400;
                     float* kept = ts + batch * 528;
-
                     for (int n = 0; n < batch; n++)
                     {
                         Conv1x1s1p0_8x4x4to8_Identity_4x1_V256(ts + batch * 16 + n * 128, kept + n * 128, tp + 32, tp + 96);
@@ -267,7 +281,6 @@ partial class Net : global::Fusion.IFusedModel
                 {
                     float* y = ts + batch * 784;
                     float* kept = ts + batch * 912;
-
                     for (int n = 0; n < batch; n++)
                     {
                         Conv1x1s1p0_8x4x4to8_Identity_4x1_V256(ts + batch * 400 + n * 128, kept + n * 128, tp + 112, tp + 176);

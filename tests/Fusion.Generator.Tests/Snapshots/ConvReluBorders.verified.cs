@@ -34,6 +34,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
     private long _foldedAt = -1;
+    private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
     private readonly float[] _packed = global::System.GC.AllocateArray<float>(240, pinned: true);
@@ -76,6 +77,21 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <inheritdoc/>
     int global::Fusion.IFusedModel.OutputLength => OutputLength;
+
+    /// <summary>
+    /// The register tiles the convolutions use: <see cref="global::Fusion.Kernels.KernelVariant.Wide"/> for 32 vector registers
+    /// (AVX-512), <see cref="global::Fusion.Kernels.KernelVariant.Narrow"/> for 16. Defaults to what this machine has; a change
+    /// repacks the weights before the next pass.
+    /// </summary>
+    public global::Fusion.Kernels.KernelVariant KernelVariant
+    {
+        get => _variant;
+        set
+        {
+            _variant = value;
+            _changes.Increment();
+        }
+    }
 
     /// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;

@@ -34,6 +34,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
     private long _foldedAt = -1;
+    private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
     private readonly float[] _packed = global::System.GC.AllocateArray<float>(592, pinned: true);
@@ -73,6 +74,21 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <inheritdoc/>
     int global::Fusion.IFusedModel.OutputLength => OutputLength;
+
+    /// <summary>
+    /// The register tiles the convolutions use: <see cref="global::Fusion.Kernels.KernelVariant.Wide"/> for 32 vector registers
+    /// (AVX-512), <see cref="global::Fusion.Kernels.KernelVariant.Narrow"/> for 16. Defaults to what this machine has; a change
+    /// repacks the weights before the next pass.
+    /// </summary>
+    public global::Fusion.Kernels.KernelVariant KernelVariant
+    {
+        get => _variant;
+        set
+        {
+            _variant = value;
+            _changes.Increment();
+        }
+    }
 
     /// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;
@@ -133,7 +149,14 @@ partial class Net : global::Fusion.IFusedModel
                 for (int n = 0; n < batch; n++)
                 {
                     global::Fusion.Kernels.Padding.Copy(x + n * 220, padded, 4, 5, 11, 1, 1);
-                    Conv3x3s1p1_4x5x11to10_Silu_11x2_V256(padded, convOut + n * 550, packed + 0, packed + 576);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv3x3s1p1_4x5x11to10_Silu_11x2_V256(padded, convOut + n * 550, packed + 0, packed + 576);
+                    }
+                    else
+                    {
+                        Conv3x3s1p1_4x5x11to10_Silu_6x2_V256(padded, convOut + n * 550, packed + 0, packed + 576);
+                    }
                 }
             }
         }
@@ -202,11 +225,17 @@ partial class Net : global::Fusion.IFusedModel
                 {
                     float* y = ts + batch * 224;
                     float* kept = ts + batch * 784;
-
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(x + n * 220, padded, 4, 5, 11, 1, 1);
-                        Conv3x3s1p1_4x5x11to10_Identity_11x2_V256(padded, kept + n * 550, tp + 0, tp + 576);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv3x3s1p1_4x5x11to10_Identity_11x2_V256(padded, kept + n * 550, tp + 0, tp + 576);
+                        }
+                        else
+                        {
+                            Conv3x3s1p1_4x5x11to10_Identity_6x2_V256(padded, kept + n * 550, tp + 0, tp + 576);
+                        }
                     }
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 550), new global::System.Span<float>(y, batch * 550), default, null, default, default, false, batch, 10, 55, default(global::Fusion.Activations.Silu));
                 }
@@ -629,6 +658,473 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store(acc8_0, stage + ow + 8, OutWidth); Nchw.Store(acc8_1, stage + ow + 96, OutWidth);
                     Nchw.Store(acc9_0, stage + ow + 9, OutWidth); Nchw.Store(acc9_1, stage + ow + 97, OutWidth);
                     Nchw.Store(acc10_0, stage + ow + 10, OutWidth); Nchw.Store(acc10_1, stage + ow + 98, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 10; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 8; i < 11; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 4×5×11 → 10×5×11, BatchNorm folded into the weights, then SiLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping
+    /// tile       6 pixels × 2 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
+    /// columns    tail tile of 6 pixels at column 0
+    /// columns    tail tile of 5 pixels at column 6
+    /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: SiLU, store, so each output line is written whole, once
+    /// FLOPs      2·10·5·11·4·9 = 39,600 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_4x5x11to10_Silu_6x2_V256(float* input, float* output, float* weights, float* bias)
+    {
+        const int InPlane = 91, InWidth = 13, OutPlane = 55, OutWidth = 11;
+        var activation = default(global::Fusion.Activations.Silu);
+        float* stage = stackalloc float[176]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 288;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 5; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 6 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1;
+                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    // input channel tail: 4 channels
+                    {
+                        float* xb = xc + 0 * InPlane;
+                        float* wb = wt + 0;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 88, OutWidth);
+                    Nchw.Store(acc4_0, stage + ow + 4, OutWidth); Nchw.Store(acc4_1, stage + ow + 92, OutWidth);
+                    Nchw.Store(acc5_0, stage + ow + 5, OutWidth); Nchw.Store(acc5_1, stage + ow + 93, OutWidth);
+                }
+                // tail tile of 5 pixels at column 6
+                {
+                    const int ow = 6;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    // input channel tail: 4 channels
+                    {
+                        float* xb = xc + 0 * InPlane;
+                        float* wb = wt + 0;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 88, OutWidth);
+                    Nchw.Store(acc4_0, stage + ow + 4, OutWidth); Nchw.Store(acc4_1, stage + ow + 92, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: SiLU, store, so each output line is written whole, once
+                for (int c = 0; c < 10; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 8; i < 11; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 4×5×11 → 10×5×11, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping
+    /// tile       6 pixels × 2 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
+    /// columns    tail tile of 6 pixels at column 0
+    /// columns    tail tile of 5 pixels at column 6
+    /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// FLOPs      2·10·5·11·4·9 = 39,600 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_4x5x11to10_Identity_6x2_V256(float* input, float* output, float* weights, float* bias)
+    {
+        const int InPlane = 91, InWidth = 13, OutPlane = 55, OutWidth = 11;
+        float* stage = stackalloc float[176]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 288;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 5; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 6 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1;
+                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    // input channel tail: 4 channels
+                    {
+                        float* xb = xc + 0 * InPlane;
+                        float* wb = wt + 0;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 88, OutWidth);
+                    Nchw.Store(acc4_0, stage + ow + 4, OutWidth); Nchw.Store(acc4_1, stage + ow + 92, OutWidth);
+                    Nchw.Store(acc5_0, stage + ow + 5, OutWidth); Nchw.Store(acc5_1, stage + ow + 93, OutWidth);
+                }
+                // tail tile of 5 pixels at column 6
+                {
+                    const int ow = 6;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    // input channel tail: 4 channels
+                    {
+                        float* xb = xc + 0 * InPlane;
+                        float* wb = wt + 0;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 88, OutWidth);
+                    Nchw.Store(acc4_0, stage + ow + 4, OutWidth); Nchw.Store(acc4_1, stage + ow + 92, OutWidth);
                 }
                 // tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 10; c++)

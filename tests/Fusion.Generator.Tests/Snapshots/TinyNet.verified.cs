@@ -41,6 +41,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     private readonly global::Fusion.Kernels.WorkspacePool _workspaces = new();
     private readonly object _foldLock = new();
     private long _foldedAt = -1;
+    private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
     private readonly float[] _packed = global::System.GC.AllocateArray<float>(79376, pinned: true);
@@ -152,6 +153,21 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <inheritdoc/>
     int global::Fusion.IFusedModel.OutputLength => OutputLength;
 
+    /// <summary>
+    /// The register tiles the convolutions use: <see cref="global::Fusion.Kernels.KernelVariant.Wide"/> for 32 vector registers
+    /// (AVX-512), <see cref="global::Fusion.Kernels.KernelVariant.Narrow"/> for 16. Defaults to what this machine has; a change
+    /// repacks the weights before the next pass.
+    /// </summary>
+    public global::Fusion.Kernels.KernelVariant KernelVariant
+    {
+        get => _variant;
+        set
+        {
+            _variant = value;
+            _changes.Increment();
+        }
+    }
+
     /// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;
 
@@ -174,11 +190,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             }
 
             global::Fusion.Kernels.Folding.PackConv(_stem, tileVectors: 2, new global::System.Span<float>(_packed, 0, 432), new global::System.Span<float>(_packed, 432, 16));
-            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: 4, new global::System.Span<float>(_packed, 448, 4608), new global::System.Span<float>(_packed, 5056, 32));
-            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: 4, new global::System.Span<float>(_packed, 5088, 9216), new global::System.Span<float>(_packed, 14304, 32));
-            global::Fusion.Kernels.Folding.PackConv(_down2, tileVectors: 4, new global::System.Span<float>(_packed, 14336, 18432), new global::System.Span<float>(_packed, 32768, 64));
-            global::Fusion.Kernels.Folding.PackConv(_block2, tileVectors: 4, new global::System.Span<float>(_packed, 32832, 36864), new global::System.Span<float>(_packed, 69696, 64));
-            global::Fusion.Kernels.Folding.PackConv(_expand, tileVectors: 4, new global::System.Span<float>(_packed, 69760, 8192), new global::System.Span<float>(_packed, 77952, 128));
+            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, 448, 4608), new global::System.Span<float>(_packed, 5056, 32));
+            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, 5088, 9216), new global::System.Span<float>(_packed, 14304, 32));
+            global::Fusion.Kernels.Folding.PackConv(_down2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, 14336, 18432), new global::System.Span<float>(_packed, 32768, 64));
+            global::Fusion.Kernels.Folding.PackConv(_block2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, 32832, 36864), new global::System.Span<float>(_packed, 69696, 64));
+            global::Fusion.Kernels.Folding.PackConv(_expand, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, 69760, 8192), new global::System.Span<float>(_packed, 77952, 128));
             global::Fusion.Kernels.Folding.FoldLinear(_head, new global::System.Span<float>(_packed, 78080, 1280), new global::System.Span<float>(_packed, 79360, 10));
             global::System.Threading.Volatile.Write(ref _foldedAt, version);
         }
@@ -217,7 +233,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                 for (int n = 0; n < batch; n++)
                 {
                     global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
-                    Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432);
+                    }
+                    else
+                    {
+                        Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432);
+                    }
                 }
 
                 // 2. Down1: Conv 3×3 s2 p1 of Stem: 16×32×32 → 32×16×16, BatchNorm (folded), ReLU
@@ -225,7 +248,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                 for (int n = 0; n < batch; n++)
                 {
                     global::Fusion.Kernels.Padding.Copy(stemOut + n * 16384, padded, 16, 32, 32, 1, 1);
-                    Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056);
+                    }
+                    else
+                    {
+                        Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056);
+                    }
                 }
 
                 // 3. Block1: Conv 3×3 s1 p1 of Down1: 32×16×16 → 32×16×16, BatchNorm (folded), + Down1, ReLU
@@ -233,7 +263,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                 for (int n = 0; n < batch; n++)
                 {
                     global::Fusion.Kernels.Padding.Copy(down1Out + n * 8192, padded, 32, 16, 16, 1, 1);
-                    Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192);
+                    }
+                    else
+                    {
+                        Conv3x3s1p1_32x16x16to32_AddRelu_4x3_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192);
+                    }
                 }
 
                 // 4. Down2: Conv 3×3 s2 p1 of Block1: 32×16×16 → 64×8×8, BatchNorm (folded), ReLU
@@ -241,7 +278,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                 for (int n = 0; n < batch; n++)
                 {
                     global::Fusion.Kernels.Padding.Copy(block1Out + n * 8192, padded, 32, 16, 16, 1, 1);
-                    Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768);
+                    }
+                    else
+                    {
+                        Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768);
+                    }
                 }
 
                 // 5. Block2: Conv 3×3 s1 p1 of Down2: 64×8×8 → 64×8×8, BatchNorm (folded), + Down2, ReLU
@@ -249,14 +293,28 @@ partial class TinyNet : global::Fusion.IFusedModel
                 for (int n = 0; n < batch; n++)
                 {
                     global::Fusion.Kernels.Padding.Copy(down2Out + n * 4096, padded, 64, 8, 8, 1, 1);
-                    Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096);
+                    }
+                    else
+                    {
+                        Conv3x3s1p1_64x8x8to64_AddRelu_4x3_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096);
+                    }
                 }
 
                 // 6. Expand: Conv 1×1 s1 p0 of Block2: 64×8×8 → 128×8×8, BatchNorm (folded), ReLU
                 float* expandOut = ws + batch * 40960;
                 for (int n = 0; n < batch; n++)
                 {
-                    Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952);
+                    }
+                    else
+                    {
+                        Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952);
+                    }
                 }
 
                 // 7. Pool: GlobalAvgPool of Expand: 128×8×8 → 128×1×1
@@ -356,11 +414,11 @@ partial class TinyNet : global::Fusion.IFusedModel
         if (_trainPackedAt != version)
         {
             global::Fusion.Kernels.Folding.PackConv(_stem, tileVectors: 2, new global::System.Span<float>(_trainPacked, 0, 432), new global::System.Span<float>(_trainPacked, 432, 16), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: 4, new global::System.Span<float>(_trainPacked, 448, 4608), new global::System.Span<float>(_trainPacked, 5056, 32), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: 4, new global::System.Span<float>(_trainPacked, 5088, 9216), new global::System.Span<float>(_trainPacked, 14304, 32), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_down2, tileVectors: 4, new global::System.Span<float>(_trainPacked, 14336, 18432), new global::System.Span<float>(_trainPacked, 32768, 64), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_block2, tileVectors: 4, new global::System.Span<float>(_trainPacked, 32832, 36864), new global::System.Span<float>(_trainPacked, 69696, 64), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_expand, tileVectors: 4, new global::System.Span<float>(_trainPacked, 69760, 8192), new global::System.Span<float>(_trainPacked, 77952, 128), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, 448, 4608), new global::System.Span<float>(_trainPacked, 5056, 32), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, 5088, 9216), new global::System.Span<float>(_trainPacked, 14304, 32), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_down2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, 14336, 18432), new global::System.Span<float>(_trainPacked, 32768, 64), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_block2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, 32832, 36864), new global::System.Span<float>(_trainPacked, 69696, 64), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_expand, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, 69760, 8192), new global::System.Span<float>(_trainPacked, 77952, 128), foldBatchNorm: false);
             global::Fusion.Kernels.Folding.FoldLinear(_head, new global::System.Span<float>(_trainPacked, 78080, 1280), new global::System.Span<float>(_trainPacked, 79360, 10), foldBatchNorm: false);
             _trainPackedAt = version;
         }
@@ -384,7 +442,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
-                        Conv3x3s1p1_3x32x32to16_Stats_12x2_V256(padded, kept + n * 16384, tp + 0, tp + 432, st);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv3x3s1p1_3x32x32to16_Stats_12x2_V256(padded, kept + n * 16384, tp + 0, tp + 432, st);
+                        }
+                        else
+                        {
+                            Conv3x3s1p1_3x32x32to16_Stats_4x2_V256(padded, kept + n * 16384, tp + 0, tp + 432, st);
+                        }
                     }
                     _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 16384), new global::System.Span<float>(y, batch * 16384), default, _stem.BatchNorm, _stemStatistics, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
@@ -403,7 +468,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 3072 + n * 16384, padded, 16, 32, 32, 1, 1);
-                        Conv3x3s2p1_16x32x32to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 448, tp + 5056, st);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv3x3s2p1_16x32x32to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 448, tp + 5056, st);
+                        }
+                        else
+                        {
+                            Conv3x3s2p1_16x32x32to32_Stats_4x3_V256(padded, kept + n * 8192, tp + 448, tp + 5056, st);
+                        }
                     }
                     _down1BatchStatistics = !_down1.BatchNorm!.TrackRunningStats || !_down1.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _down1.BatchNorm, _down1Statistics, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
@@ -422,7 +494,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 52224 + n * 8192, padded, 32, 16, 16, 1, 1);
-                        Conv3x3s1p1_32x16x16to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv3x3s1p1_32x16x16to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st);
+                        }
+                        else
+                        {
+                            Conv3x3s1p1_32x16x16to32_Stats_4x3_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st);
+                        }
                     }
                     _block1BatchStatistics = !_block1.BatchNorm!.TrackRunningStats || !_block1.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), _block1.BatchNorm, _block1Statistics, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
@@ -441,7 +520,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 76800 + n * 8192, padded, 32, 16, 16, 1, 1);
-                        Conv3x3s2p1_32x16x16to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, st);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv3x3s2p1_32x16x16to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, st);
+                        }
+                        else
+                        {
+                            Conv3x3s2p1_32x16x16to64_Stats_4x3_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, st);
+                        }
                     }
                     _down2BatchStatistics = !_down2.BatchNorm!.TrackRunningStats || !_down2.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), default, _down2.BatchNorm, _down2Statistics, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
@@ -460,7 +546,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 101376 + n * 4096, padded, 64, 8, 8, 1, 1);
-                        Conv3x3s1p1_64x8x8to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv3x3s1p1_64x8x8to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st);
+                        }
+                        else
+                        {
+                            Conv3x3s1p1_64x8x8to64_Stats_4x3_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st);
+                        }
                     }
                     _block2BatchStatistics = !_block2.BatchNorm!.TrackRunningStats || !_block2.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), _block2.BatchNorm, _block2Statistics, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
@@ -478,7 +571,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                     fixed (global::Fusion.Normalization.ChannelStatistics* st = _expandStatistics)
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s1p0_64x8x8to128_Stats_4x4_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv1x1s1p0_64x8x8to128_Stats_4x4_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st);
+                        }
+                        else
+                        {
+                            Conv1x1s1p0_64x8x8to128_Stats_4x3_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st);
+                        }
                     }
                     _expandBatchStatistics = !_expand.BatchNorm!.TrackRunningStats || !_expand.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _expand.BatchNorm, _expandStatistics, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
@@ -1117,6 +1217,238 @@ partial class TinyNet : global::Fusion.IFusedModel
     }
 
     /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 3×32×32 → 16×32×32, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 2 vectors of 8 output channels = 8 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    8 tiles of 4 pixels at columns 0..31
+    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·16·32·32·3·9 = 884,736 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(float* input, float* output, float* weights, float* bias)
+    {
+        const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 216;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 32; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 8 tiles of 4 pixels at columns 0..31
+                for (int ow = 0; ow < 32; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    // input channel tail: 3 channels
+                    {
+                        float* xb = xc + 0 * InPlane;
+                        float* wb = wt + 0;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 144;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 48;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 256, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 32; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 3×32×32 → 16×32×32, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 2 vectors of 8 output channels = 8 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    8 tiles of 4 pixels at columns 0..31
+    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·16·32·32·3·9 = 884,736 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_4x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
+        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 216;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 32; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 8 tiles of 4 pixels at columns 0..31
+                for (int ow = 0; ow < 32; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    // input channel tail: 3 channels
+                    {
+                        float* xb = xc + 0 * InPlane;
+                        float* wb = wt + 0;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 144;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 48;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 256, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 32; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
@@ -1452,6 +1784,630 @@ partial class TinyNet : global::Fusion.IFusedModel
                 }
                 // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
                 for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   one channel tile of 3 vectors at vector 0, all lanes stored
+    /// channels   one channel tile of 1 vector at vector 3, all lanes stored
+    /// columns    4 tiles of 4 pixels at columns 0..15
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(float* input, float* output, float* weights, float* bias)
+    {
+        const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[384]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 3 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 16; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1728;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 576;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 192;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+
+        // one channel tile of 1 vector at vector 3, all lanes stored
+        {
+            const int v0 = 3;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 16; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc1_0 = acc0_0;
+                    Vec8 acc2_0 = acc0_0;
+                    Vec8 acc3_0 = acc0_0;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 576;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   one channel tile of 3 vectors at vector 0, all lanes stored
+    /// channels   one channel tile of 1 vector at vector 3, all lanes stored
+    /// columns    4 tiles of 4 pixels at columns 0..15
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
+        float* stage = stackalloc float[384]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // one channel tile of 3 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 16; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1728;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 576;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 192;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+
+        // one channel tile of 1 vector at vector 3, all lanes stored
+        {
+            const int v0 = 3;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 16; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc1_0 = acc0_0;
+                    Vec8 acc2_0 = acc0_0;
+                    Vec8 acc3_0 = acc0_0;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 576;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
                 {
                     float* s = stage + c * OutWidth;
                     float* d = yr + c * OutPlane;
@@ -1821,6 +2777,637 @@ partial class TinyNet : global::Fusion.IFusedModel
     }
 
     /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 32×16×16 → 32×16×16, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   one channel tile of 3 vectors at vector 0, all lanes stored
+    /// channels   one channel tile of 1 vector at vector 3, all lanes stored
+    /// columns    4 tiles of 4 pixels at columns 0..15
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_4x3_V256(float* input, float* output, float* weights, float* bias, float* residual)
+    {
+        const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[384]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* r = residual;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 3 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            float* rt = r + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 16; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                float* rr = rt + oh * OutWidth;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1728;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 576;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 192;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    float* q = rr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i) + V256.Load(q + i)), d + i);
+                    }
+                }
+            }
+        }
+
+        // one channel tile of 1 vector at vector 3, all lanes stored
+        {
+            const int v0 = 3;
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            float* rt = r + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 16; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                float* rr = rt + oh * OutWidth;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc1_0 = acc0_0;
+                    Vec8 acc2_0 = acc0_0;
+                    Vec8 acc3_0 = acc0_0;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 576;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    float* q = rr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i) + V256.Load(q + i)), d + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 32×16×16 → 32×16×16, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   one channel tile of 3 vectors at vector 0, all lanes stored
+    /// channels   one channel tile of 1 vector at vector 3, all lanes stored
+    /// columns    4 tiles of 4 pixels at columns 0..15
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
+        float* stage = stackalloc float[384]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // one channel tile of 3 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 16; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1728;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 576;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 192;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+
+        // one channel tile of 1 vector at vector 3, all lanes stored
+        {
+            const int v0 = 3;
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 16; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc1_0 = acc0_0;
+                    Vec8 acc2_0 = acc0_0;
+                    Vec8 acc3_0 = acc0_0;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 576;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
@@ -2156,6 +3743,634 @@ partial class TinyNet : global::Fusion.IFusedModel
                 }
                 // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
                 for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored
+    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(float* input, float* output, float* weights, float* bias)
+    {
+        const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // 2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 6; v0 += 3)
+        {
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1728;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 576;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 192;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+
+        // one channel tile of 2 vectors at vector 6, all lanes stored
+        {
+            const int v0 = 6;
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored
+    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
+        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // 2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 6; v0 += 3)
+        {
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1728;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 576;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 192;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+
+        // one channel tile of 2 vectors at vector 6, all lanes stored
+        {
+            const int v0 = 6;
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
                     float* d = yr + c * OutPlane;
@@ -2525,6 +4740,641 @@ partial class TinyNet : global::Fusion.IFusedModel
     }
 
     /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 64×8×8 → 64×8×8, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored
+    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_4x3_V256(float* input, float* output, float* weights, float* bias, float* residual)
+    {
+        const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* r = residual;
+        float* wg = weights;
+        float* bg = bias;
+
+        // 2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 6; v0 += 3)
+        {
+            float* wt = wg + v0 * 4608;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            float* rt = r + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                float* rr = rt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1728;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 576;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 192;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    float* q = rr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i) + V256.Load(q + i)), d + i);
+                    }
+                }
+            }
+        }
+
+        // one channel tile of 2 vectors at vector 6, all lanes stored
+        {
+            const int v0 = 6;
+            float* wt = wg + v0 * 4608;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            float* rt = r + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                float* rr = rt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    float* q = rr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i) + V256.Load(q + i)), d + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 64×8×8 → 64×8×8, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored
+    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
+        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // 2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 6; v0 += 3)
+        {
+            float* wt = wg + v0 * 4608;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1728;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 576;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 192;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+
+        // one channel tile of 2 vectors at vector 6, all lanes stored
+        {
+            const int v0 = 6;
+            float* wt = wg + v0 * 4608;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Conv 1×1, stride 1, padding 0 over 64×8×8 → 128×8×8, BatchNorm folded into the weights, then ReLU. One image.
     /// </summary>
     /// <remarks>
@@ -2854,6 +5704,618 @@ partial class TinyNet : global::Fusion.IFusedModel
                 }
                 // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
                 for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 1×1, stride 1, padding 0 over 64×8×8 → 128×8×8, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   5 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+    /// channels   one channel tile of 1 vector at vector 15, all lanes stored
+    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(float* input, float* output, float* weights, float* bias)
+    {
+        const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // 5 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 15; v0 += 3)
+        {
+            float* wt = wg + v0 * 512;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 192;
+                        for (int kh = 0; kh < 1; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            float* xp = xk;
+                            float* wp = wk;
+                            {
+                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                Vec8 x0 = V256.Create(xp[0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+
+        // one channel tile of 1 vector at vector 15, all lanes stored
+        {
+            const int v0 = 15;
+            float* wt = wg + v0 * 512;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc1_0 = acc0_0;
+                    Vec8 acc2_0 = acc0_0;
+                    Vec8 acc3_0 = acc0_0;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 64;
+                        for (int kh = 0; kh < 1; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 64;
+                            float* xp = xk;
+                            float* wp = wk;
+                            {
+                                Vec8 w0 = V256.Load(wp + 0);
+                                Vec8 x0 = V256.Create(xp[0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 8);
+                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 16);
+                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 24);
+                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 32);
+                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 40);
+                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 48);
+                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 56);
+                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 1×1, stride 1, padding 0 over 64×8×8 → 128×8×8, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   5 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+    /// channels   one channel tile of 1 vector at vector 15, all lanes stored
+    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
+    /// </code>
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    {
+        const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
+        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
+
+        // 5 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 15; v0 += 3)
+        {
+            float* wt = wg + v0 * 512;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 192;
+                        for (int kh = 0; kh < 1; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            float* xp = xk;
+                            float* wp = wk;
+                            {
+                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                Vec8 x0 = V256.Create(xp[0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(V256.Load(s + i), d + i);
+                    }
+                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
+                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
+                }
+            }
+        }
+
+        // one channel tile of 1 vector at vector 15, all lanes stored
+        {
+            const int v0 = 15;
+            float* wt = wg + v0 * 512;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = 0; oh < 8; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc1_0 = acc0_0;
+                    Vec8 acc2_0 = acc0_0;
+                    Vec8 acc3_0 = acc0_0;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 64;
+                        for (int kh = 0; kh < 1; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 64;
+                            float* xp = xk;
+                            float* wp = wk;
+                            {
+                                Vec8 w0 = V256.Load(wp + 0);
+                                Vec8 x0 = V256.Create(xp[0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 8);
+                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 16);
+                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 24);
+                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 32);
+                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 40);
+                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 48);
+                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                            {
+                                Vec8 w0 = V256.Load(wp + 56);
+                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
                 {
                     float* s = stage + c * OutWidth;
                     float* d = yr + c * OutPlane;
