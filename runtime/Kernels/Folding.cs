@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 
 namespace Fusion.Kernels;
 
@@ -40,7 +41,9 @@ public static class Folding
         CheckLength(packedBias, PackedConvBiasLength(groups, outPerGroup), nameof(packedBias));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tileVectors);
 
-        Span<float> scale = new float[conv.OutChannels], shift = new float[conv.OutChannels];
+        // Folding runs after every optimiser step in training: the scratch comes from the pool, not the heap.
+        float[] scratch = ArrayPool<float>.Shared.Rent(2 * conv.OutChannels);
+        Span<float> scale = scratch.AsSpan(0, conv.OutChannels), shift = scratch.AsSpan(conv.OutChannels, conv.OutChannels);
         GetScaleShift(foldBatchNorm ? block.BatchNorm : null, scale, shift);
         ReadOnlySpan<float> weight = conv.Weight.Data;
         ReadOnlySpan<float> bias = conv.Bias is null ? default : conv.Bias.Data;
@@ -85,6 +88,8 @@ public static class Folding
                 }
             }
         }
+
+        ArrayPool<float>.Shared.Return(scratch);
     }
 
     /// <summary>Folds a fully connected layer's BatchNorm1d: weights stay [out, in], bias [out].</summary>
@@ -95,7 +100,8 @@ public static class Folding
         int outFeatures = linear.OutFeatures, inFeatures = linear.InFeatures;
         CheckLength(weights, outFeatures * inFeatures, nameof(weights));
         CheckLength(bias, outFeatures, nameof(bias));
-        Span<float> scale = new float[outFeatures], shift = new float[outFeatures];
+        float[] scratch = ArrayPool<float>.Shared.Rent(2 * outFeatures);
+        Span<float> scale = scratch.AsSpan(0, outFeatures), shift = scratch.AsSpan(outFeatures, outFeatures);
         GetScaleShift(foldBatchNorm ? block.BatchNorm : null, scale, shift);
         ReadOnlySpan<float> w = linear.Weight.Data;
         ReadOnlySpan<float> b = linear.Bias is null ? default : linear.Bias.Data;
@@ -108,6 +114,8 @@ public static class Folding
 
             bias[o] = (float)((b.IsEmpty ? 0.0 : b[o]) * scale[o] + shift[o]);
         }
+
+        ArrayPool<float>.Shared.Return(scratch);
     }
 
     private static void GetScaleShift(BatchNorm? batchNorm, Span<float> scale, Span<float> shift)

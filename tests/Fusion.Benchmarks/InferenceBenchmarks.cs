@@ -128,5 +128,12 @@ public sealed class GflopsConfig : ManualConfig
 
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    /// <summary>Runs the selected benchmarks; exits with 1 when any of them failed (CI's smoke run relies on it).</summary>
+    public static int Main(string[] args)
+    {
+        Summary[] summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args).ToArray();
+        int failed = summaries.Sum(s => s.Reports.Count(r => !r.Success) + (s.HasCriticalValidationErrors ? 1 : 0));
+        Console.WriteLine(failed == 0 ? $"benchmarks: {summaries.Sum(s => s.Reports.Length)} ran" : $"benchmarks: {failed} FAILED");
+        return failed == 0 && summaries.Length > 0 ? 0 : 1;
+    }
 }

@@ -114,3 +114,32 @@ public sealed class TrainingBehaviourTests
         public void Report(TrainingProgress value) => report(value);
     }
 }
+
+/// <summary>The steady state of training allocates nothing: buffers are kept, scratch is pooled.</summary>
+public sealed class TrainingAllocationTests
+{
+    [Fact]
+    public void A_training_step_allocates_nothing_after_warm_up()
+    {
+        var model = new Fusion.Samples.TinyNetForTests(seed: 1);
+        float[] input = ModelHarness.RandomInput(model, 8, seed: 2);
+        float[] output = new float[8 * 10], gradient = new float[8 * 10];
+        int[] labels = [0, 1, 2, 3, 4, 5, 6, 7];
+        var sgd = new Sgd(model.Parameters(), 0.01f, momentum: 0.9f);
+        model.Train();
+        void Step()
+        {
+            sgd.ZeroGrad();
+            model.Forward(input, output, 8);
+            SoftmaxCrossEntropy.Compute(output, labels, 10, gradient);
+            model.Backward(gradient);
+            sgd.Step();
+        }
+
+        Step();
+        Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
