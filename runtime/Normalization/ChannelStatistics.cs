@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Fusion.Normalization;
 
@@ -52,6 +53,7 @@ public struct ChannelStatistics
     /// Merges a run of values (a staged output row) by first computing its own mean and M2 in two passes over
     /// the run (it is in L1), then combining; this is what the training kernels' epilogues call per row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddRun(ReadOnlySpan<float> values)
     {
         if (values.IsEmpty)

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Fusion.Activations;
 using Fusion.Normalization;
@@ -20,6 +21,7 @@ public static class TrainingKernels
     /// running statistics (eval mode or a frozen layer). Without BatchNorm, <c>y = act(z [+ r])</c> and z is kept as is.
     /// <paramref name="inverseStd"/> receives 1/√(σ² + ε) per channel for the backward pass.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NormalizeAddActivate<TActivation>(
         Span<float> z, Span<float> y, ReadOnlySpan<float> residual, BatchNorm? batchNorm, ReadOnlySpan<ChannelStatistics> statistics,
         Span<float> inverseStd, bool batchStatistics, int batch, int channels, int planeSize, TActivation activation)
@@ -77,6 +79,7 @@ public static class TrainingKernels
     /// adds dγ and dβ to the BatchNorm's parameter gradients. <paramref name="kept"/> is what the forward pass kept:
     /// x̂ with BatchNorm, z without.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NormalizeAddActivateBackward<TActivation>(
         ReadOnlySpan<float> kept, Span<float> gradient, ReadOnlySpan<float> residual, Span<float> residualGradient, BatchNorm? batchNorm,
         ReadOnlySpan<float> inverseStd, bool batchStatistics, int batch, int channels, int planeSize, TActivation activation)
@@ -147,8 +150,7 @@ public static class TrainingKernels
 
     /// <summary>
     /// Gradients of a convolution: adds ∂L/∂W and ∂L/∂b to the layer's parameter gradients and, unless
-    /// <paramref name="inputGradient"/> is empty, ∂L/∂x to it. Inner loops run along output rows with vectors when the
-    /// stride is 1.
+    /// <paramref name="inputGradient"/> is empty, ∂L/∂x to it, as matrix products over the im2col matrix.
     /// </summary>
     public static void ConvolutionBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width)
     {
@@ -163,82 +165,11 @@ public static class TrainingKernels
             throw new ArgumentException("Convolution backward: span lengths do not match the layer's shapes.");
         }
 
-        Span<float> weightGradient = conv.Weight.Gradient;
-        ReadOnlySpan<float> weight = conv.Weight.Data;
-        Span<float> biasGradient = conv.Bias is null ? default : conv.Bias.Gradient;
-        for (int n = 0; n < batch; n++)
-        {
-            for (int oc = 0; oc < conv.OutChannels; oc++)
-            {
-                int group = oc / outPerGroup;
-                ReadOnlySpan<float> dz = outputGradient.Slice((n * conv.OutChannels + oc) * outPlane, outPlane);
-                if (!biasGradient.IsEmpty)
-                {
-                    biasGradient[oc] += Sum(dz);
-                }
-
-                for (int ic = 0; ic < inPerGroup; ic++)
-                {
-                    int plane = (n * conv.InChannels + group * inPerGroup + ic) * inPlane;
-                    ReadOnlySpan<float> x = input.Slice(plane, inPlane);
-                    Span<float> dx = inputGradient.IsEmpty ? default : inputGradient.Slice(plane, inPlane);
-                    for (int i = 0; i < kh; i++)
-                    {
-                        for (int j = 0; j < kw; j++)
-                        {
-                            int tap = ((oc * inPerGroup + ic) * kh + i) * kw + j;
-                            float w = weight[tap];
-                            // output columns whose input column ow·s − pw + j·d lies inside the row
-                            int owLo = Math.Max(0, (pw - j * d + s - 1) / s);
-                            int owHi = Math.Min(outWidth, (width - 1 + pw - j * d) / s + 1);
-                            if (owHi <= owLo)
-                            {
-                                continue;
-                            }
-
-                            double sum = 0;
-                            for (int oh = 0; oh < outHeight; oh++)
-                            {
-                                int ih = oh * s - ph + i * d;
-                                if ((uint)ih >= (uint)height)
-                                {
-                                    continue;
-                                }
-
-                                ReadOnlySpan<float> dzRow = dz.Slice(oh * outWidth + owLo, owHi - owLo);
-                                int iw0 = owLo * s - pw + j * d;
-                                if (s == 1)
-                                {
-                                    ReadOnlySpan<float> xRow = x.Slice(ih * width + iw0, owHi - owLo);
-                                    sum += Dot(dzRow, xRow);
-                                    if (!dx.IsEmpty)
-                                    {
-                                        Axpy(w, dzRow, dx.Slice(ih * width + iw0, owHi - owLo));
-                                    }
-                                }
-                                else
-                                {
-                                    int rowStart = ih * width + iw0;
-                                    for (int o = 0; o < dzRow.Length; o++)
-                                    {
-                                        sum += dzRow[o] * x[rowStart + o * s];
-                                        if (!dx.IsEmpty)
-                                        {
-                                            dx[rowStart + o * s] += w * dzRow[o];
-                                        }
-                                    }
-                                }
-                            }
-
-                            weightGradient[tap] += (float)sum;
-                        }
-                    }
-                }
-            }
-        }
+        ConvolutionGradients.Backward(input, outputGradient, conv, inputGradient, batch, height, width);
     }
 
     /// <summary>Gradients of a fully connected layer: ∂L/∂W += dzᵀx, ∂L/∂b += Σ dz, and (unless empty) ∂L/∂x += dz·W.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LinearBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Linear linear, Span<float> inputGradient, int batch)
     {
         ArgumentNullException.ThrowIfNull(linear);
@@ -268,6 +199,7 @@ public static class TrainingKernels
     }
 
     /// <summary>Gradient of max, average or global-average pooling, added to <paramref name="inputGradient"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PoolBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, PoolLayer pool, Span<float> inputGradient, int batch, int channels, int height, int width)
     {
         ArgumentNullException.ThrowIfNull(pool);
@@ -339,35 +271,6 @@ public static class TrainingKernels
                 }
             }
         }
-    }
-
-    private static float Sum(ReadOnlySpan<float> values)
-    {
-        double sum = 0;
-        foreach (float value in values)
-        {
-            sum += value;
-        }
-
-        return (float)sum;
-    }
-
-    private static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        ReadOnlySpan<Vector<float>> va = MemoryMarshal.Cast<float, Vector<float>>(a), vb = MemoryMarshal.Cast<float, Vector<float>>(b);
-        Vector<float> acc = Vector<float>.Zero;
-        for (int i = 0; i < va.Length; i++)
-        {
-            acc = Vector.FusedMultiplyAdd(va[i], vb[i], acc);
-        }
-
-        double sum = Vector.Sum(acc);
-        for (int i = va.Length * Vector<float>.Count; i < a.Length; i++)
-        {
-            sum += a[i] * b[i];
-        }
-
-        return sum;
     }
 
     private static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
