@@ -32,6 +32,9 @@ public interface IFusedModel
     /// <summary>The register tiles the convolutions use (see <see cref="Kernels.KernelVariant"/>); defaults to what the machine has.</summary>
     Kernels.KernelVariant KernelVariant { get; set; }
 
+    /// <summary>How many threads inference may split a batch across (default 1).</summary>
+    int Threads { get; set; }
+
     /// <summary>Whether <see cref="Forward"/> runs in training mode (batch statistics, running-statistic updates, kept activations).</summary>
     bool IsTraining { get; }
 

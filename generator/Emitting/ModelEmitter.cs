@@ -141,6 +141,7 @@ internal static class ModelEmitter
         w.Line("private readonly object _foldLock = new();");
         w.Line("private long _foldedAt = -1;");
         w.Line("private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;");
+        w.Line("private int _threads = 1;");
         w.Line();
         w.Line($"// Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.");
         w.Line($"private readonly float[] _packed = global::System.GC.AllocateArray<float>({System.Math.Max(model.PackedLength, 1)}, pinned: true);");
@@ -240,6 +241,16 @@ internal static class ModelEmitter
         w.Line("    }");
         w.Line("}");
         w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// How many threads an inference <see cref=\"Forward\"/> may split a batch across (default 1: the calling thread");
+        w.Line("/// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.");
+        w.Line("/// </summary>");
+        w.Line("public int Threads");
+        w.Line("{");
+        w.Line("    get => _threads;");
+        w.Line("    set => _threads = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"Threads must be at least 1.\");");
+        w.Line("}");
+        w.Line();
         w.Line("/// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>");
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;");
     }
@@ -286,6 +297,7 @@ internal static class ModelEmitter
 
     private static void EmitForward(SourceWriter w, ModelPlan model)
     {
+        bool batchStatistics = model.Layers.Any(l => l.BatchStatistics);
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// Inference with the fused, shape-specialised kernels: <paramref name=\"batch\"/> samples of");
@@ -306,7 +318,10 @@ internal static class ModelEmitter
             w.Line("}");
             w.Line();
             w.Line("EnsureFolded();");
-            w.Line("float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);");
+            w.Line(batchStatistics
+                ? "const int parts = 1; // a layer normalises with the whole batch's statistics: the batch is not split"
+                : "int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;");
+            w.Line("float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch);");
             using (w.Block("try"))
             {
                 w.Line("fixed (float* x = input)");
@@ -315,15 +330,16 @@ internal static class ModelEmitter
                 w.Line("fixed (float* packed = _packed)");
                 using (w.Open())
                 {
-                    if (model.ScratchLength > 0)
+                    w.Line("if (parts == 1)");
+                    w.Line("{");
+                    w.Line("    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);");
+                    w.Line("}");
+                    if (!batchStatistics)
                     {
-                        w.Line("float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv");
-                        w.Line();
-                    }
-
-                    for (int i = 0; i < model.Layers.Count; i++)
-                    {
-                        EmitFusedLayer(w, model, i);
+                        w.Line("else");
+                        w.Line("{");
+                        w.Line("    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts);");
+                        w.Line("}");
                     }
                 }
             }
@@ -331,6 +347,33 @@ internal static class ModelEmitter
             using (w.Block("finally"))
             {
                 w.Line("_workspaces.Return(workspace);");
+            }
+        }
+
+        if (!batchStatistics)
+        {
+            w.Line();
+            w.Line("// Images are independent: each part runs every layer on its share of the batch, with its own padded scratch.");
+            w.Line("// Its own method, so that the closure is allocated only when threads are used.");
+            using (w.Block("private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)"))
+            {
+                w.Line("global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>");
+                w.Line("{");
+                w.Line("    int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);");
+                w.Line("    ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);");
+                w.Line("});");
+            }
+        }
+
+        w.Line();
+        w.Line("// Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        using (w.Block("private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)"))
+        {
+            w.Line("int count = last - first;");
+            for (int i = 0; i < model.Layers.Count; i++)
+            {
+                EmitFusedLayer(w, model, i);
             }
         }
     }
@@ -399,7 +442,7 @@ internal static class ModelEmitter
             case LayerKind.Conv2d:
                 string residual = layer.ResidualSource >= 0 && !layer.BatchStatistics ? $", {Buffer(model.Layers[layer.ResidualSource].Spec)} + n * {outLength}" : "";
                 bool pad = layer.Spec.PaddingHeight > 0 || layer.Spec.PaddingWidth > 0;
-                using (w.Block("for (int n = 0; n < batch; n++)"))
+                using (w.Block("for (int n = first; n < last; n++)"))
                 {
                     if (pad)
                     {
@@ -412,25 +455,25 @@ internal static class ModelEmitter
 
                 break;
             case LayerKind.Linear:
-                using (w.Block("for (int n = 0; n < batch; n++)"))
+                using (w.Block("for (int n = first; n < last; n++)"))
                 {
                     w.Line($"{layer.KernelName}({input} + n * {inLength}, {output} + n * {outLength}, packed + {layer.PackedWeightOffset}, packed + {layer.PackedBiasOffset});");
                 }
 
                 break;
             case LayerKind.GlobalAvgPool:
-                using (w.Block("for (int n = 0; n < batch; n++)"))
+                using (w.Block("for (int n = first; n < last; n++)"))
                 {
                     w.Line($"{GlobalAveragePoolName(layer.Input)}({input} + n * {inLength}, {output} + n * {outLength});");
                 }
 
                 break;
             case LayerKind.Flatten:
-                w.Line($"global::System.Buffer.MemoryCopy({input}, {output}, (long)batch * {outLength} * sizeof(float), (long)batch * {outLength} * sizeof(float));");
+                w.Line($"global::System.Buffer.MemoryCopy({input} + first * {outLength}, {output} + first * {outLength}, (long)count * {outLength} * sizeof(float), (long)count * {outLength} * sizeof(float));");
                 break;
             default:
                 w.Line("// Windowed pooling runs the shape-agnostic runtime kernel: it moves little data and has no weights to specialise on.");
-                w.Line($"global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>({input}, batch * {inLength}), {Field(layer.Spec)}, new global::System.Span<float>({output}, batch * {outLength}), batch, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width});");
+                w.Line($"global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>({input} + first * {inLength}, count * {inLength}), {Field(layer.Spec)}, new global::System.Span<float>({output} + first * {outLength}, count * {outLength}), count, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width});");
                 break;
         }
 

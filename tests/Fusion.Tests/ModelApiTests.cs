@@ -191,3 +191,31 @@ public sealed class ModelApiTests
         Assert.Equal(37, model.Hidden.BatchNorm!.Features);
     }
 }
+
+/// <summary>Splitting a batch across threads changes the speed, never the result.</summary>
+public sealed class ThreadingTests
+{
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(2, 5)]
+    [InlineData(3, 7)]
+    [InlineData(4, 2)]
+    public void Threads_give_bit_identical_outputs(int threads, int batch)
+    {
+        foreach (Type type in new[] { typeof(TinyNetForTests), typeof(PoolingHead), typeof(ProjectionShortcut) })
+        {
+            IFusedModel model = ModelHarness.Create(type);
+            float[] input = ModelHarness.RandomInput(model, batch, seed: 3);
+            float[] single = new float[batch * model.OutputLength], parallel = new float[batch * model.OutputLength];
+            model.Forward(input, single, batch);
+            model.Threads = threads;
+            parallel.AsSpan().Fill(float.NaN);
+            model.Forward(input, parallel, batch);
+            Assert.Equal(single, parallel);
+        }
+    }
+
+    [Fact]
+    public void Threads_must_be_positive()
+        => Assert.Throws<ArgumentOutOfRangeException>(() => new TinyNetForTests().Threads = 0);
+}

@@ -35,6 +35,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly object _foldLock = new();
     private long _foldedAt = -1;
     private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;
+    private int _threads = 1;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
     private readonly float[] _packed = global::System.GC.AllocateArray<float>(48, pinned: true);
@@ -93,6 +94,16 @@ partial class Net : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "Threads must be at least 1.");
+    }
+
     /// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;
 
@@ -137,7 +148,8 @@ partial class Net : global::Fusion.IFusedModel
         }
 
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
+        const int parts = 1; // a layer normalises with the whole batch's statistics: the batch is not split
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -145,23 +157,34 @@ partial class Net : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
-                // 1. A: Conv 1×1 s1 p0 of input: 4×4×4 → 8×4×4, BatchNorm (batch statistics, unfused), ReLU
-                float* aOut = y;
-                for (int n = 0; n < batch; n++)
+                if (parts == 1)
                 {
-                    Conv1x1s1p0_4x4x4to8_Identity_4x1_V256(x + n * 64, aOut + n * 128, packed + 0, packed + 32);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
                 }
-
-                // BatchNorm keeps no running statistics, so it uses this batch's own (FUS3001): the rest runs as separate passes.
-                global::System.Span<float> aOutSpan = new global::System.Span<float>(aOut, batch * 128);
-                global::Fusion.Kernels.UnfusedKernels.BatchNormInference(aOutSpan, _a.BatchNorm!, batch, 16);
-                global::Fusion.Kernels.UnfusedKernels.Activate(aOutSpan, default(global::Fusion.Activations.Relu));
             }
         }
         finally
         {
             _workspaces.Return(workspace);
         }
+    }
+
+    // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    {
+        int count = last - first;
+        // 1. A: Conv 1×1 s1 p0 of input: 4×4×4 → 8×4×4, BatchNorm (batch statistics, unfused), ReLU
+        float* aOut = y;
+        for (int n = first; n < last; n++)
+        {
+            Conv1x1s1p0_4x4x4to8_Identity_4x1_V256(x + n * 64, aOut + n * 128, packed + 0, packed + 32);
+        }
+
+        // BatchNorm keeps no running statistics, so it uses this batch's own (FUS3001): the rest runs as separate passes.
+        global::System.Span<float> aOutSpan = new global::System.Span<float>(aOut, batch * 128);
+        global::Fusion.Kernels.UnfusedKernels.BatchNormInference(aOutSpan, _a.BatchNorm!, batch, 16);
+        global::Fusion.Kernels.UnfusedKernels.Activate(aOutSpan, default(global::Fusion.Activations.Relu));
     }
 
     /// <summary>

@@ -35,6 +35,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly object _foldLock = new();
     private long _foldedAt = -1;
     private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;
+    private int _threads = 1;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
     private readonly float[] _packed = global::System.GC.AllocateArray<float>(304, pinned: true);
@@ -93,6 +94,16 @@ partial class Net : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "Threads must be at least 1.");
+    }
+
     /// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;
 
@@ -137,7 +148,8 @@ partial class Net : global::Fusion.IFusedModel
         }
 
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
+        int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -145,20 +157,44 @@ partial class Net : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
-                float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv
-
-                // 1. Atrous: Conv 3×3 s1 p2 of input: 4×9×9 → 8×9×9, BatchNorm (folded), GELU (erf)
-                float* atrousOut = y;
-                for (int n = 0; n < batch; n++)
+                if (parts == 1)
                 {
-                    global::Fusion.Kernels.Padding.Copy(x + n * 324, padded, 4, 9, 9, 2, 2);
-                    Conv3x3s1p2d2_4x9x9to8_Gelu_9x1_V256(padded, atrousOut + n * 648, packed + 0, packed + 288);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                }
+                else
+                {
+                    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts);
                 }
             }
         }
         finally
         {
             _workspaces.Return(workspace);
+        }
+    }
+
+    // Images are independent: each part runs every layer on its share of the batch, with its own padded scratch.
+    // Its own method, so that the closure is allocated only when threads are used.
+    private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)
+    {
+        global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+        });
+    }
+
+    // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    {
+        int count = last - first;
+        // 1. Atrous: Conv 3×3 s1 p2 of input: 4×9×9 → 8×9×9, BatchNorm (folded), GELU (erf)
+        float* atrousOut = y;
+        for (int n = first; n < last; n++)
+        {
+            global::Fusion.Kernels.Padding.Copy(x + n * 324, padded, 4, 9, 9, 2, 2);
+            Conv3x3s1p2d2_4x9x9to8_Gelu_9x1_V256(padded, atrousOut + n * 648, packed + 0, packed + 288);
         }
     }
 

@@ -37,6 +37,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly object _foldLock = new();
     private long _foldedAt = -1;
     private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;
+    private int _threads = 1;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
     private readonly float[] _packed = global::System.GC.AllocateArray<float>(832, pinned: true);
@@ -108,6 +109,16 @@ partial class Net : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "Threads must be at least 1.");
+    }
+
     /// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;
 
@@ -153,7 +164,8 @@ partial class Net : global::Fusion.IFusedModel
         }
 
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
+        int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -161,28 +173,54 @@ partial class Net : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
-                // 1. Flat: Flatten of input: 4×3×3 → 36
-                float* flatOut = ws + batch * 0;
-                global::System.Buffer.MemoryCopy(x, flatOut, (long)batch * 36 * sizeof(float), (long)batch * 36 * sizeof(float));
-
-                // 2. Hidden: Linear of Flat: 36 → 20, BatchNorm (folded), GELU (tanh approximation)
-                float* hiddenOut = ws + batch * 48;
-                for (int n = 0; n < batch; n++)
+                if (parts == 1)
                 {
-                    Linear_36to20_GeluTanh_V256(flatOut + n * 36, hiddenOut + n * 20, packed + 0, packed + 720);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
                 }
-
-                // 3. Logits: Linear of Hidden: 20 → 3
-                float* logitsOut = y;
-                for (int n = 0; n < batch; n++)
+                else
                 {
-                    Linear_20to3_Identity_V256(hiddenOut + n * 20, logitsOut + n * 3, packed + 752, packed + 816);
+                    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts);
                 }
             }
         }
         finally
         {
             _workspaces.Return(workspace);
+        }
+    }
+
+    // Images are independent: each part runs every layer on its share of the batch, with its own padded scratch.
+    // Its own method, so that the closure is allocated only when threads are used.
+    private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)
+    {
+        global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+        });
+    }
+
+    // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    {
+        int count = last - first;
+        // 1. Flat: Flatten of input: 4×3×3 → 36
+        float* flatOut = ws + batch * 0;
+        global::System.Buffer.MemoryCopy(x + first * 36, flatOut + first * 36, (long)count * 36 * sizeof(float), (long)count * 36 * sizeof(float));
+
+        // 2. Hidden: Linear of Flat: 36 → 20, BatchNorm (folded), GELU (tanh approximation)
+        float* hiddenOut = ws + batch * 48;
+        for (int n = first; n < last; n++)
+        {
+            Linear_36to20_GeluTanh_V256(flatOut + n * 36, hiddenOut + n * 20, packed + 0, packed + 720);
+        }
+
+        // 3. Logits: Linear of Hidden: 20 → 3
+        float* logitsOut = y;
+        for (int n = first; n < last; n++)
+        {
+            Linear_20to3_Identity_V256(hiddenOut + n * 20, logitsOut + n * 3, packed + 752, packed + 816);
         }
     }
 

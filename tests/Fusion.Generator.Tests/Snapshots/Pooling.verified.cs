@@ -37,6 +37,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly object _foldLock = new();
     private long _foldedAt = -1;
     private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;
+    private int _threads = 1;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
     private readonly float[] _packed = global::System.GC.AllocateArray<float>(1, pinned: true);
@@ -99,6 +100,16 @@ partial class Net : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "Threads must be at least 1.");
+    }
+
     /// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;
 
@@ -142,7 +153,8 @@ partial class Net : global::Fusion.IFusedModel
         }
 
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
+        int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -150,27 +162,53 @@ partial class Net : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
-                // 1. Max: MaxPool 3 s2 p1 of input: 2×8×8 → 2×4×4
-                float* maxOut = ws + batch * 0;
-                // Windowed pooling runs the shape-agnostic runtime kernel: it moves little data and has no weights to specialise on.
-                global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(x, batch * 128), _max, new global::System.Span<float>(maxOut, batch * 32), batch, 2, 8, 8);
-
-                // 2. Average: AvgPool 2 s2 p0 of Max: 2×4×4 → 2×2×2
-                float* averageOut = ws + batch * 32;
-                // Windowed pooling runs the shape-agnostic runtime kernel: it moves little data and has no weights to specialise on.
-                global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(maxOut, batch * 32), _average, new global::System.Span<float>(averageOut, batch * 8), batch, 2, 4, 4);
-
-                // 3. Global: GlobalAvgPool of Average: 2×2×2 → 2×1×1
-                float* globalOut = y;
-                for (int n = 0; n < batch; n++)
+                if (parts == 1)
                 {
-                    GlobalAvgPool_2x2x2_V256(averageOut + n * 8, globalOut + n * 2);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                }
+                else
+                {
+                    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts);
                 }
             }
         }
         finally
         {
             _workspaces.Return(workspace);
+        }
+    }
+
+    // Images are independent: each part runs every layer on its share of the batch, with its own padded scratch.
+    // Its own method, so that the closure is allocated only when threads are used.
+    private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)
+    {
+        global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+        });
+    }
+
+    // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    {
+        int count = last - first;
+        // 1. Max: MaxPool 3 s2 p1 of input: 2×8×8 → 2×4×4
+        float* maxOut = ws + batch * 0;
+        // Windowed pooling runs the shape-agnostic runtime kernel: it moves little data and has no weights to specialise on.
+        global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(x + first * 128, count * 128), _max, new global::System.Span<float>(maxOut + first * 32, count * 32), count, 2, 8, 8);
+
+        // 2. Average: AvgPool 2 s2 p0 of Max: 2×4×4 → 2×2×2
+        float* averageOut = ws + batch * 32;
+        // Windowed pooling runs the shape-agnostic runtime kernel: it moves little data and has no weights to specialise on.
+        global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(maxOut + first * 32, count * 32), _average, new global::System.Span<float>(averageOut + first * 8, count * 8), count, 2, 4, 4);
+
+        // 3. Global: GlobalAvgPool of Average: 2×2×2 → 2×1×1
+        float* globalOut = y;
+        for (int n = first; n < last; n++)
+        {
+            GlobalAvgPool_2x2x2_V256(averageOut + n * 8, globalOut + n * 2);
         }
     }
 

@@ -38,6 +38,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly object _foldLock = new();
     private long _foldedAt = -1;
     private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;
+    private int _threads = 1;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
     private readonly float[] _packed = global::System.GC.AllocateArray<float>(3904, pinned: true);
@@ -129,6 +130,16 @@ partial class Net : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "Threads must be at least 1.");
+    }
+
     /// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;
 
@@ -176,7 +187,8 @@ partial class Net : global::Fusion.IFusedModel
         }
 
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
+        int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -184,42 +196,66 @@ partial class Net : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
-                float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv
-
-                // 1. Conv1: Conv 3×3 s2 p1 of input: 8×6×6 → 16×3×3, BatchNorm (folded), ReLU
-                float* conv1Out = ws + batch * 0;
-                for (int n = 0; n < batch; n++)
+                if (parts == 1)
                 {
-                    global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-                    Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(padded, conv1Out + n * 144, packed + 0, packed + 1152);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
                 }
-
-                // 2. Conv2: Conv 3×3 s1 p1 of Conv1: 16×3×3 → 16×3×3, BatchNorm (folded)
-                float* conv2Out = ws + batch * 144;
-                for (int n = 0; n < batch; n++)
+                else
                 {
-                    global::Fusion.Kernels.Padding.Copy(conv1Out + n * 144, padded, 16, 3, 3, 1, 1);
-                    Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(padded, conv2Out + n * 144, packed + 1168, packed + 3472);
-                }
-
-                // 3. Shortcut: Conv 1×1 s2 p0 of input: 8×6×6 → 16×3×3, BatchNorm (folded)
-                float* shortcutOut = ws + batch * 288;
-                for (int n = 0; n < batch; n++)
-                {
-                    Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(x + n * 288, shortcutOut + n * 144, packed + 3488, packed + 3616);
-                }
-
-                // 4. Out: Conv 1×1 s1 p0 of Conv2: 16×3×3 → 16×3×3, BatchNorm (folded), + Shortcut, ReLU
-                float* outOut = y;
-                for (int n = 0; n < batch; n++)
-                {
-                    Conv1x1s1p0_16x3x3to16_AddRelu_3x2_V256(conv2Out + n * 144, outOut + n * 144, packed + 3632, packed + 3888, shortcutOut + n * 144);
+                    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts);
                 }
             }
         }
         finally
         {
             _workspaces.Return(workspace);
+        }
+    }
+
+    // Images are independent: each part runs every layer on its share of the batch, with its own padded scratch.
+    // Its own method, so that the closure is allocated only when threads are used.
+    private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)
+    {
+        global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+        });
+    }
+
+    // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    {
+        int count = last - first;
+        // 1. Conv1: Conv 3×3 s2 p1 of input: 8×6×6 → 16×3×3, BatchNorm (folded), ReLU
+        float* conv1Out = ws + batch * 0;
+        for (int n = first; n < last; n++)
+        {
+            global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
+            Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(padded, conv1Out + n * 144, packed + 0, packed + 1152);
+        }
+
+        // 2. Conv2: Conv 3×3 s1 p1 of Conv1: 16×3×3 → 16×3×3, BatchNorm (folded)
+        float* conv2Out = ws + batch * 144;
+        for (int n = first; n < last; n++)
+        {
+            global::Fusion.Kernels.Padding.Copy(conv1Out + n * 144, padded, 16, 3, 3, 1, 1);
+            Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(padded, conv2Out + n * 144, packed + 1168, packed + 3472);
+        }
+
+        // 3. Shortcut: Conv 1×1 s2 p0 of input: 8×6×6 → 16×3×3, BatchNorm (folded)
+        float* shortcutOut = ws + batch * 288;
+        for (int n = first; n < last; n++)
+        {
+            Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(x + n * 288, shortcutOut + n * 144, packed + 3488, packed + 3616);
+        }
+
+        // 4. Out: Conv 1×1 s1 p0 of Conv2: 16×3×3 → 16×3×3, BatchNorm (folded), + Shortcut, ReLU
+        float* outOut = y;
+        for (int n = first; n < last; n++)
+        {
+            Conv1x1s1p0_16x3x3to16_AddRelu_3x2_V256(conv2Out + n * 144, outOut + n * 144, packed + 3632, packed + 3888, shortcutOut + n * 144);
         }
     }
 

@@ -42,6 +42,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     private readonly object _foldLock = new();
     private long _foldedAt = -1;
     private global::Fusion.Kernels.KernelVariant _variant = global::Fusion.Kernels.KernelVariants.Default;
+    private int _threads = 1;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
     private readonly float[] _packed = global::System.GC.AllocateArray<float>(79376, pinned: true);
@@ -168,6 +169,16 @@ partial class TinyNet : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// </summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = value >= 1 ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "Threads must be at least 1.");
+    }
+
     /// <summary>The layers in execution order; their tensors carry PyTorch <c>state_dict</c> names.</summary>
     public global::System.Collections.Generic.IReadOnlyList<global::Fusion.Layer> Layers => _layers;
 
@@ -218,7 +229,8 @@ partial class TinyNet : global::Fusion.IFusedModel
         }
 
         EnsureFolded();
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + PaddedScratch);
+        int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch);
         try
         {
             fixed (float* x = input)
@@ -226,115 +238,139 @@ partial class TinyNet : global::Fusion.IFusedModel
             fixed (float* ws = workspace)
             fixed (float* packed = _packed)
             {
-                float* padded = ws + batch * WorkspacePerSample; // one image's zero-padded input, reused by every padded conv
-
-                // 1. Stem: Conv 3×3 s1 p1 of input: 3×32×32 → 16×32×32, BatchNorm (folded), ReLU
-                float* stemOut = ws + batch * 0;
-                for (int n = 0; n < batch; n++)
+                if (parts == 1)
                 {
-                    global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
-                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                    {
-                        Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432);
-                    }
-                    else
-                    {
-                        Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432);
-                    }
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
                 }
-
-                // 2. Down1: Conv 3×3 s2 p1 of Stem: 16×32×32 → 32×16×16, BatchNorm (folded), ReLU
-                float* down1Out = ws + batch * 16384;
-                for (int n = 0; n < batch; n++)
+                else
                 {
-                    global::Fusion.Kernels.Padding.Copy(stemOut + n * 16384, padded, 16, 32, 32, 1, 1);
-                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                    {
-                        Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056);
-                    }
-                    else
-                    {
-                        Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056);
-                    }
-                }
-
-                // 3. Block1: Conv 3×3 s1 p1 of Down1: 32×16×16 → 32×16×16, BatchNorm (folded), + Down1, ReLU
-                float* block1Out = ws + batch * 24576;
-                for (int n = 0; n < batch; n++)
-                {
-                    global::Fusion.Kernels.Padding.Copy(down1Out + n * 8192, padded, 32, 16, 16, 1, 1);
-                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                    {
-                        Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192);
-                    }
-                    else
-                    {
-                        Conv3x3s1p1_32x16x16to32_AddRelu_4x3_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192);
-                    }
-                }
-
-                // 4. Down2: Conv 3×3 s2 p1 of Block1: 32×16×16 → 64×8×8, BatchNorm (folded), ReLU
-                float* down2Out = ws + batch * 32768;
-                for (int n = 0; n < batch; n++)
-                {
-                    global::Fusion.Kernels.Padding.Copy(block1Out + n * 8192, padded, 32, 16, 16, 1, 1);
-                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                    {
-                        Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768);
-                    }
-                    else
-                    {
-                        Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768);
-                    }
-                }
-
-                // 5. Block2: Conv 3×3 s1 p1 of Down2: 64×8×8 → 64×8×8, BatchNorm (folded), + Down2, ReLU
-                float* block2Out = ws + batch * 36864;
-                for (int n = 0; n < batch; n++)
-                {
-                    global::Fusion.Kernels.Padding.Copy(down2Out + n * 4096, padded, 64, 8, 8, 1, 1);
-                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                    {
-                        Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096);
-                    }
-                    else
-                    {
-                        Conv3x3s1p1_64x8x8to64_AddRelu_4x3_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096);
-                    }
-                }
-
-                // 6. Expand: Conv 1×1 s1 p0 of Block2: 64×8×8 → 128×8×8, BatchNorm (folded), ReLU
-                float* expandOut = ws + batch * 40960;
-                for (int n = 0; n < batch; n++)
-                {
-                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                    {
-                        Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952);
-                    }
-                    else
-                    {
-                        Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952);
-                    }
-                }
-
-                // 7. Pool: GlobalAvgPool of Expand: 128×8×8 → 128×1×1
-                float* poolOut = ws + batch * 49152;
-                for (int n = 0; n < batch; n++)
-                {
-                    GlobalAvgPool_128x8x8_V256(expandOut + n * 8192, poolOut + n * 128);
-                }
-
-                // 8. Head: Linear of Pool: 128×1×1 → 10
-                float* headOut = y;
-                for (int n = 0; n < batch; n++)
-                {
-                    Linear_128to10_Identity_V256(poolOut + n * 128, headOut + n * 10, packed + 78080, packed + 79360);
+                    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts);
                 }
             }
         }
         finally
         {
             _workspaces.Return(workspace);
+        }
+    }
+
+    // Images are independent: each part runs every layer on its share of the batch, with its own padded scratch.
+    // Its own method, so that the closure is allocated only when threads are used.
+    private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)
+    {
+        global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+        });
+    }
+
+    // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    {
+        int count = last - first;
+        // 1. Stem: Conv 3×3 s1 p1 of input: 3×32×32 → 16×32×32, BatchNorm (folded), ReLU
+        float* stemOut = ws + batch * 0;
+        for (int n = first; n < last; n++)
+        {
+            global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
+            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+            {
+                Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432);
+            }
+            else
+            {
+                Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432);
+            }
+        }
+
+        // 2. Down1: Conv 3×3 s2 p1 of Stem: 16×32×32 → 32×16×16, BatchNorm (folded), ReLU
+        float* down1Out = ws + batch * 16384;
+        for (int n = first; n < last; n++)
+        {
+            global::Fusion.Kernels.Padding.Copy(stemOut + n * 16384, padded, 16, 32, 32, 1, 1);
+            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+            {
+                Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056);
+            }
+            else
+            {
+                Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056);
+            }
+        }
+
+        // 3. Block1: Conv 3×3 s1 p1 of Down1: 32×16×16 → 32×16×16, BatchNorm (folded), + Down1, ReLU
+        float* block1Out = ws + batch * 24576;
+        for (int n = first; n < last; n++)
+        {
+            global::Fusion.Kernels.Padding.Copy(down1Out + n * 8192, padded, 32, 16, 16, 1, 1);
+            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+            {
+                Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192);
+            }
+            else
+            {
+                Conv3x3s1p1_32x16x16to32_AddRelu_4x3_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192);
+            }
+        }
+
+        // 4. Down2: Conv 3×3 s2 p1 of Block1: 32×16×16 → 64×8×8, BatchNorm (folded), ReLU
+        float* down2Out = ws + batch * 32768;
+        for (int n = first; n < last; n++)
+        {
+            global::Fusion.Kernels.Padding.Copy(block1Out + n * 8192, padded, 32, 16, 16, 1, 1);
+            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+            {
+                Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768);
+            }
+            else
+            {
+                Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768);
+            }
+        }
+
+        // 5. Block2: Conv 3×3 s1 p1 of Down2: 64×8×8 → 64×8×8, BatchNorm (folded), + Down2, ReLU
+        float* block2Out = ws + batch * 36864;
+        for (int n = first; n < last; n++)
+        {
+            global::Fusion.Kernels.Padding.Copy(down2Out + n * 4096, padded, 64, 8, 8, 1, 1);
+            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+            {
+                Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096);
+            }
+            else
+            {
+                Conv3x3s1p1_64x8x8to64_AddRelu_4x3_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096);
+            }
+        }
+
+        // 6. Expand: Conv 1×1 s1 p0 of Block2: 64×8×8 → 128×8×8, BatchNorm (folded), ReLU
+        float* expandOut = ws + batch * 40960;
+        for (int n = first; n < last; n++)
+        {
+            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+            {
+                Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952);
+            }
+            else
+            {
+                Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952);
+            }
+        }
+
+        // 7. Pool: GlobalAvgPool of Expand: 128×8×8 → 128×1×1
+        float* poolOut = ws + batch * 49152;
+        for (int n = first; n < last; n++)
+        {
+            GlobalAvgPool_128x8x8_V256(expandOut + n * 8192, poolOut + n * 128);
+        }
+
+        // 8. Head: Linear of Pool: 128×1×1 → 10
+        float* headOut = y;
+        for (int n = first; n < last; n++)
+        {
+            Linear_128to10_Identity_V256(poolOut + n * 128, headOut + n * 10, packed + 78080, packed + 79360);
         }
     }
 
