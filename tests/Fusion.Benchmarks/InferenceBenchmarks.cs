@@ -132,6 +132,13 @@ public static class Program
     /// <summary>Runs the selected benchmarks; exits with 1 when any of them failed (CI's smoke run relies on it).</summary>
     public static int Main(string[] args)
     {
+        if (args.Length == 2 && args[0] == "--export-tinynet")
+        {
+            // For tests/ColdStart/run.sh: the TinyNet ONNX Runtime loads, with the weights the Fusion program seeds.
+            System.IO.File.WriteAllBytes(args[1], OnnxExport.Export(new TinyNet(seed: 1)));
+            return 0;
+        }
+
         Summary[] summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args).ToArray();
         int failed = summaries.Sum(s => s.Reports.Count(r => !r.Success) + (s.HasCriticalValidationErrors ? 1 : 0));
         Console.WriteLine(failed == 0 ? $"benchmarks: {summaries.Sum(s => s.Reports.Length)} ran" : $"benchmarks: {failed} FAILED");
