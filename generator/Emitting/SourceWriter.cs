@@ -21,14 +21,6 @@ internal sealed class SourceWriter
         _builder.Append('\n');
     }
 
-    public void Lines(string text)
-    {
-        foreach (string line in text.Split('\n'))
-        {
-            Line(line.TrimEnd('\r'));
-        }
-    }
-
     /// <summary>Writes <paramref name="header"/>, an opening brace, and indents until the returned scope is disposed.</summary>
     public Scope Block(string header)
     {
@@ -78,8 +70,6 @@ internal static class Literals
         string text = value.ToString("R", CultureInfo.InvariantCulture);
         return text + "f";
     }
-
-    public static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     public static string Thousands(long value) => value.ToString("#,0", CultureInfo.InvariantCulture);
 
