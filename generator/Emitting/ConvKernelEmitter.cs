@@ -18,7 +18,7 @@ internal static class ConvKernelEmitter
         EmitDocumentation(w, k);
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         string residualParameter = (k.Residual ? ", float* residual" : "") + (k.Statistics ? ", global::Fusion.Normalization.ChannelStatistics* statistics" : "");
-        using (w.Block($"private static unsafe void {k.Name}(float* input, float* output, float* weights, float* bias{residualParameter})"))
+        using (w.Block($"private static unsafe void {k.Name}(float* input, float* output, float* weights, float* bias{residualParameter}, int rowStart, int rowEnd)"))
         {
             w.Line($"const int InPlane = {k.PaddedHeight * k.PaddedWidth}, InWidth = {k.PaddedWidth}, OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};");
             if (k.Activation.Kind != ActivationKind.Identity)
@@ -72,6 +72,7 @@ internal static class ConvKernelEmitter
         w.Line($"/// epilogue   {Describe.Epilogue(k)}");
         w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup}·{k.Taps} = {Literals.Thousands(k.Flops)} per image");
         w.Line("/// </code>");
+        w.Line($"/// Computes output rows rowStart..rowEnd − 1 of the {k.OutHeight} (all of them, or one thread's band).");
         w.Line("/// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast");
         w.Line("/// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.");
         w.Line("/// </remarks>");
@@ -127,7 +128,7 @@ internal static class ConvKernelEmitter
             w.Line($"float* rt = r + {v0} * 8 * OutPlane;");
         }
 
-        using (w.Block($"for (int oh = 0; oh < {k.OutHeight}; oh++)"))
+        using (w.Block("for (int oh = rowStart; oh < rowEnd; oh++)"))
         {
             w.Line($"float* xr = x + oh * {k.Stride} * InWidth;");
             w.Line("float* yr = yt + oh * OutWidth;");

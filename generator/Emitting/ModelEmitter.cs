@@ -243,7 +243,8 @@ internal static class ModelEmitter
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// How many threads an inference <see cref=\"Forward\"/> may split a batch across (default 1: the calling thread");
-        w.Line("/// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.");
+        w.Line("/// alone, allocation-free). Batches of 2 or more images are divided between threads; a single image's large");
+        w.Line("/// convolutions are divided by output rows.");
         w.Line("/// </summary>");
         w.Line("public int Threads");
         w.Line("{");
@@ -332,7 +333,7 @@ internal static class ModelEmitter
                 {
                     w.Line("if (parts == 1)");
                     w.Line("{");
-                    w.Line("    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);");
+                    w.Line("    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);");
                     w.Line("}");
                     if (!batchStatistics)
                     {
@@ -360,15 +361,16 @@ internal static class ModelEmitter
                 w.Line("global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>");
                 w.Line("{");
                 w.Line("    int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);");
-                w.Line("    ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);");
+                w.Line("    ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);");
                 w.Line("});");
             }
         }
 
         w.Line();
         w.Line("// Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.");
+        w.Line("// With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block("private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)"))
+        using (w.Block("private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)"))
         {
             w.Line("int count = last - first;");
             for (int i = 0; i < model.Layers.Count; i++)
@@ -377,6 +379,14 @@ internal static class ModelEmitter
             }
         }
     }
+
+    /// <summary>
+    /// Whether a convolution is worth splitting by rows across threads when a single image runs: at least 4 MFLOP
+    /// (≈ 40 µs on one core), so that handing work to a second thread costs less than it saves.
+    /// </summary>
+    public static bool SplitsRows(LayerPlan layer)
+        => layer.Spec.Kind == LayerKind.Conv2d && layer.Output.Height >= 4
+            && 2L * layer.Output.Length * (layer.Input.Channels / layer.Spec.Groups) * layer.Spec.KernelHeight * layer.Spec.KernelWidth >= 4_000_000;
 
     /// <summary>The tile width the packed weights must have: the variant's, chosen at run time when the two differ.</summary>
     public static string TileVectors(LayerPlan layer)
@@ -449,8 +459,22 @@ internal static class ModelEmitter
                         w.Line($"global::Fusion.Kernels.Padding.Copy({input} + n * {inLength}, padded, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {layer.Spec.PaddingHeight}, {layer.Spec.PaddingWidth});");
                     }
 
-                    string arguments = $"({(pad ? "padded" : $"{input} + n * {inLength}")}, {output} + n * {outLength}, packed + {layer.PackedWeightOffset}, packed + {layer.PackedBiasOffset}{residual});";
-                    VariantCall(w, layer.KernelName + arguments, layer.Narrow is null ? null : layer.Narrow.KernelName + arguments);
+                    string inputPointer = pad ? "padded" : $"{input} + n * {inLength}", outputPointer = $"{output} + n * {outLength}";
+                    string weights = $"packed + {layer.PackedWeightOffset}", bias = $"packed + {layer.PackedBiasOffset}";
+                    string residualPointer = residual.Length > 0 ? residual.Substring(2) : "null";
+                    string Call(string kernel)
+                    {
+                        string plain = $"{kernel}({inputPointer}, {outputPointer}, {weights}, {bias}{residual}, 0, {layer.Output.Height});";
+                        if (!SplitsRows(layer))
+                        {
+                            return plain;
+                        }
+
+                        string cast = residual.Length > 0 ? ", (float*)r" : "";
+                        return $"if (rowThreads > 1) {{ global::Fusion.Kernels.RowParallel.Run(rowThreads, {layer.Output.Height}, static (i, o, w, b, r, r0, r1) => {kernel}((float*)i, (float*)o, (float*)w, (float*)b{cast}, r0, r1), (nint)({inputPointer}), (nint)({outputPointer}), (nint)({weights}), (nint)({bias}), (nint)({residualPointer})); }} else {{ {plain} }}";
+                    }
+
+                    VariantCall(w, Call(layer.KernelName!), layer.Narrow is null ? null : Call(layer.Narrow.KernelName));
                 }
 
                 break;

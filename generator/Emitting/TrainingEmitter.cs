@@ -149,9 +149,10 @@ internal static class TrainingEmitter
                             }
 
                             string arguments = $"({(pad ? "padded" : $"{source} + n * {inLength}")}, kept + n * {outLength}, tp + {layer.TrainPackedWeightOffset}, tp + {layer.TrainPackedBiasOffset}";
+                            string rows = $", 0, {layer.Output.Height});";
                             ModelEmitter.VariantCall(w,
-                                layer.TrainKernelName + arguments + (layer.TrainKernelStatistics ? ", st);" : ");"),
-                                layer.Narrow is null ? null : layer.Narrow.TrainKernelName + arguments + (narrowStatistics ? ", st);" : ");"));
+                                layer.TrainKernelName + arguments + (layer.TrainKernelStatistics ? ", st" : "") + rows,
+                                layer.Narrow is null ? null : layer.Narrow.TrainKernelName + arguments + (narrowStatistics ? ", st" : "") + rows);
                         }
 
                         if (hasBatchNorm && layer.TrainKernelStatistics != narrowStatistics)

@@ -5,7 +5,7 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Fusion.Benchmarks;
 
-/// <summary>Batches split across the machine's two cores: Fusion with one and two threads, ONNX Runtime with two.</summary>
+/// <summary>The machine's two cores: Fusion with one and two threads (batches split by image, one image by rows), ONNX Runtime with two.</summary>
 [MemoryDiagnoser]
 [Config(typeof(GflopsConfig))]
 public class ThreadingBenchmarks
@@ -18,7 +18,7 @@ public class ThreadingBenchmarks
     private readonly string[] _inputNames = ["input"], _outputNames = ["output"];
     private RunOptions _runOptions = null!;
 
-    [Params("S3", "TinyNet-b8")]
+    [Params("S3", "S4", "TinyNet-b8", "ResNet18-b1")]
     public string Case { get; set; } = "S3";
 
     [GlobalSetup]

@@ -196,13 +196,16 @@ public sealed class ModelApiTests
 public sealed class ThreadingTests
 {
     [Theory]
+    [InlineData(2, 1)]
+    [InlineData(3, 1)]
     [InlineData(2, 2)]
     [InlineData(2, 5)]
     [InlineData(3, 7)]
     [InlineData(4, 2)]
     public void Threads_give_bit_identical_outputs(int threads, int batch)
     {
-        foreach (Type type in new[] { typeof(TinyNetForTests), typeof(PoolingHead), typeof(ProjectionShortcut) })
+        // One image splits its large convolutions by rows (TinyNet's Block1/Block2, C64to64's only layer); batches split by image.
+        foreach (Type type in new[] { typeof(TinyNetForTests), typeof(PoolingHead), typeof(ProjectionShortcut), typeof(C64to64K3S1P1) })
         {
             IFusedModel model = ModelHarness.Create(type);
             float[] input = ModelHarness.RandomInput(model, batch, seed: 3);

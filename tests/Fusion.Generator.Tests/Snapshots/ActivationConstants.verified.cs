@@ -111,7 +111,8 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <summary>
     /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
-    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; a single image's large
+    /// convolutions are divided by output rows.
     /// </summary>
     public int Threads
     {
@@ -176,7 +177,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
                 }
                 else
                 {
@@ -197,34 +198,35 @@ partial class Net : global::Fusion.IFusedModel
         global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
         });
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
     {
         int count = last - first;
         // 1. A: Conv 1×1 s1 p0 of input: 1×4×4 → 8×4×4, Clamp to [-1.5f, 2f]
         float* aOut = ws + batch * 0;
         for (int n = first; n < last; n++)
         {
-            Conv1x1s1p0_1x4x4to8_ClampM1p5to2_4x1_V256(x + n * 16, aOut + n * 128, packed + 0, packed + 16);
+            Conv1x1s1p0_1x4x4to8_ClampM1p5to2_4x1_V256(x + n * 16, aOut + n * 128, packed + 0, packed + 16, 0, 4);
         }
 
         // 2. B: Conv 1×1 s1 p0 of A: 8×4×4 → 8×4×4, ELU (alpha 0.5f)
         float* bOut = ws + batch * 128;
         for (int n = first; n < last; n++)
         {
-            Conv1x1s1p0_8x4x4to8_Elu0p5_4x1_V256(aOut + n * 128, bOut + n * 128, packed + 32, packed + 96);
+            Conv1x1s1p0_8x4x4to8_Elu0p5_4x1_V256(aOut + n * 128, bOut + n * 128, packed + 32, packed + 96, 0, 4);
         }
 
         // 3. C: Conv 1×1 s1 p0 of B: 8×4×4 → 8×4×4, Mish
         float* cOut = y;
         for (int n = first; n < last; n++)
         {
-            Conv1x1s1p0_8x4x4to8_Mish_4x1_V256(bOut + n * 128, cOut + n * 128, packed + 112, packed + 176);
+            Conv1x1s1p0_8x4x4to8_Mish_4x1_V256(bOut + n * 128, cOut + n * 128, packed + 112, packed + 176, 0, 4);
         }
     }
 
@@ -299,7 +301,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* kept = ts + batch * 144;
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s1p0_1x4x4to8_Identity_4x1_V256(x + n * 16, kept + n * 128, tp + 0, tp + 16);
+                        Conv1x1s1p0_1x4x4to8_Identity_4x1_V256(x + n * 16, kept + n * 128, tp + 0, tp + 16, 0, 4);
                     }
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, false, batch, 8, 16, new global::Fusion.Activations.Clamp(-1.5f, 2f));
                 }
@@ -310,7 +312,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* kept = ts + batch * 528;
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s1p0_8x4x4to8_Identity_4x1_V256(ts + batch * 16 + n * 128, kept + n * 128, tp + 32, tp + 96);
+                        Conv1x1s1p0_8x4x4to8_Identity_4x1_V256(ts + batch * 16 + n * 128, kept + n * 128, tp + 32, tp + 96, 0, 4);
                     }
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, false, batch, 8, 16, new global::Fusion.Activations.Elu(0.5f));
                 }
@@ -321,7 +323,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* kept = ts + batch * 912;
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s1p0_8x4x4to8_Identity_4x1_V256(ts + batch * 400 + n * 128, kept + n * 128, tp + 112, tp + 176);
+                        Conv1x1s1p0_8x4x4to8_Identity_4x1_V256(ts + batch * 400 + n * 128, kept + n * 128, tp + 112, tp + 176, 0, 4);
                     }
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, false, batch, 8, 16, default(global::Fusion.Activations.Mish));
                 }
@@ -393,11 +395,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: Clamp to [-1.5f, 2f], store, so each output line is written whole, once
     /// FLOPs      2·8·4·4·1·1 = 256 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_1x4x4to8_ClampM1p5to2_4x1_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x1s1p0_1x4x4to8_ClampM1p5to2_4x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 16, InWidth = 4, OutPlane = 16, OutWidth = 4;
         var activation = new global::Fusion.Activations.Clamp(-1.5f, 2f);
@@ -413,7 +416,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 8;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 4; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -482,11 +485,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·8·4·4·1·1 = 256 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_1x4x4to8_Identity_4x1_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x1s1p0_1x4x4to8_Identity_4x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 16, InWidth = 4, OutPlane = 16, OutWidth = 4;
         float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
@@ -501,7 +505,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 8;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 4; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -570,11 +574,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: ELU (alpha 0.5f), store, so each output line is written whole, once
     /// FLOPs      2·8·4·4·8·1 = 2,048 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_8x4x4to8_Elu0p5_4x1_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x1s1p0_8x4x4to8_Elu0p5_4x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 16, InWidth = 4, OutPlane = 16, OutWidth = 4;
         var activation = new global::Fusion.Activations.Elu(0.5f);
@@ -590,7 +595,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 64;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 4; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -735,11 +740,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·8·4·4·8·1 = 2,048 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_8x4x4to8_Identity_4x1_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x1s1p0_8x4x4to8_Identity_4x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 16, InWidth = 4, OutPlane = 16, OutWidth = 4;
         float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
@@ -754,7 +760,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 64;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 4; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -899,11 +905,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: Mish, store, so each output line is written whole, once
     /// FLOPs      2·8·4·4·8·1 = 2,048 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_8x4x4to8_Mish_4x1_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x1s1p0_8x4x4to8_Mish_4x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 16, InWidth = 4, OutPlane = 16, OutWidth = 4;
         var activation = default(global::Fusion.Activations.Mish);
@@ -919,7 +926,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 64;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 4; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;

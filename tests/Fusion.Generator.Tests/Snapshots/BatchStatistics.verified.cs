@@ -96,7 +96,8 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <summary>
     /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
-    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; a single image's large
+    /// convolutions are divided by output rows.
     /// </summary>
     public int Threads
     {
@@ -159,7 +160,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
                 }
             }
         }
@@ -170,15 +171,16 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
     {
         int count = last - first;
         // 1. A: Conv 1×1 s1 p0 of input: 4×4×4 → 8×4×4, BatchNorm (batch statistics, unfused), ReLU
         float* aOut = y;
         for (int n = first; n < last; n++)
         {
-            Conv1x1s1p0_4x4x4to8_Identity_4x1_V256(x + n * 64, aOut + n * 128, packed + 0, packed + 32);
+            Conv1x1s1p0_4x4x4to8_Identity_4x1_V256(x + n * 64, aOut + n * 128, packed + 0, packed + 32, 0, 4);
         }
 
         // BatchNorm keeps no running statistics, so it uses this batch's own (FUS3001): the rest runs as separate passes.
@@ -251,7 +253,7 @@ partial class Net : global::Fusion.IFusedModel
                     fixed (global::Fusion.Normalization.ChannelStatistics* st = _aStatistics)
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s1p0_4x4x4to8_Stats_4x1_V256(x + n * 64, kept + n * 128, tp + 0, tp + 32, st);
+                        Conv1x1s1p0_4x4x4to8_Stats_4x1_V256(x + n * 64, kept + n * 128, tp + 0, tp + 32, st, 0, 4);
                     }
                     _aBatchStatistics = !_a.BatchNorm!.TrackRunningStats || !_a.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, _a.BatchNorm, _aStatistics, _aInverseStd, _aBatchStatistics, batch, 8, 16, default(global::Fusion.Activations.Relu));
@@ -314,11 +316,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·8·4·4·4·1 = 1,024 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_4x4x4to8_Identity_4x1_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x1s1p0_4x4x4to8_Identity_4x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 16, InWidth = 4, OutPlane = 16, OutWidth = 4;
         float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
@@ -333,7 +336,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 32;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 4; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -435,11 +438,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·8·4·4·4·1 = 1,024 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_4x4x4to8_Stats_4x1_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv1x1s1p0_4x4x4to8_Stats_4x1_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 16, InWidth = 4, OutPlane = 16, OutWidth = 4;
         float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
@@ -455,7 +459,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 32;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 4; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;

@@ -96,7 +96,8 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <summary>
     /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
-    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; a single image's large
+    /// convolutions are divided by output rows.
     /// </summary>
     public int Threads
     {
@@ -159,7 +160,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
                 }
                 else
                 {
@@ -180,20 +181,21 @@ partial class Net : global::Fusion.IFusedModel
         global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
         });
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
     {
         int count = last - first;
         // 1. Project: Conv 1×1 s2 p0 of input: 16×8×8 → 16×4×4, BatchNorm (folded)
         float* projectOut = y;
         for (int n = first; n < last; n++)
         {
-            Conv1x1s2p0_16x8x8to16_Identity_4x2_V256(x + n * 1024, projectOut + n * 256, packed + 0, packed + 256);
+            Conv1x1s2p0_16x8x8to16_Identity_4x2_V256(x + n * 1024, projectOut + n * 256, packed + 0, packed + 256, 0, 4);
         }
     }
 
@@ -260,7 +262,7 @@ partial class Net : global::Fusion.IFusedModel
                     fixed (global::Fusion.Normalization.ChannelStatistics* st = _projectStatistics)
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s2p0_16x8x8to16_Stats_4x2_V256(x + n * 1024, kept + n * 256, tp + 0, tp + 256, st);
+                        Conv1x1s2p0_16x8x8to16_Stats_4x2_V256(x + n * 1024, kept + n * 256, tp + 0, tp + 256, st, 0, 4);
                     }
                     _projectBatchStatistics = !_project.BatchNorm!.TrackRunningStats || !_project.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 256), new global::System.Span<float>(y, batch * 256), default, _project.BatchNorm, _projectStatistics, _projectInverseStd, _projectBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.Identity));
@@ -327,11 +329,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·4·4·16·1 = 8,192 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s2p0_16x8x8to16_Identity_4x2_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x1s2p0_16x8x8to16_Identity_4x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 16, OutWidth = 4;
         float* stage = stackalloc float[64]; // one output row of one channel tile: [channel][pixel]
@@ -346,7 +349,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 128;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 4; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -494,11 +497,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·16·4·4·16·1 = 8,192 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s2p0_16x8x8to16_Stats_4x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv1x1s2p0_16x8x8to16_Stats_4x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 16, OutWidth = 4;
         float* stage = stackalloc float[64]; // one output row of one channel tile: [channel][pixel]
@@ -514,7 +518,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 128;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 4; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;

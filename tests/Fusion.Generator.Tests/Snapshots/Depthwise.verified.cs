@@ -96,7 +96,8 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <summary>
     /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
-    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; a single image's large
+    /// convolutions are divided by output rows.
     /// </summary>
     public int Threads
     {
@@ -159,7 +160,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
                 }
                 else
                 {
@@ -180,13 +181,14 @@ partial class Net : global::Fusion.IFusedModel
         global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
         });
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
     {
         int count = last - first;
         // 1. Depthwise: Conv 3×3 s1 p1 g8 of input: 8×6×6 → 8×6×6, BatchNorm (folded), ReLU6
@@ -194,7 +196,7 @@ partial class Net : global::Fusion.IFusedModel
         for (int n = first; n < last; n++)
         {
             global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-            Conv3x3s1p1dw_8x6x6to8_Relu6_6x1_V256(padded, depthwiseOut + n * 288, packed + 0, packed + 576);
+            Conv3x3s1p1dw_8x6x6to8_Relu6_6x1_V256(padded, depthwiseOut + n * 288, packed + 0, packed + 576, 0, 6);
         }
     }
 
@@ -263,7 +265,7 @@ partial class Net : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-                        Conv3x3s1p1dw_8x6x6to8_Stats_6x1_V256(padded, kept + n * 288, tp + 0, tp + 576, st);
+                        Conv3x3s1p1dw_8x6x6to8_Stats_6x1_V256(padded, kept + n * 288, tp + 0, tp + 576, st, 0, 6);
                     }
                     _depthwiseBatchStatistics = !_depthwise.BatchNorm!.TrackRunningStats || !_depthwise.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _depthwise.BatchNorm, _depthwiseStatistics, _depthwiseInverseStd, _depthwiseBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu6));
@@ -330,11 +332,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU6, store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·1·9 = 5,184 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 6 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1dw_8x6x6to8_Relu6_6x1_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s1p1dw_8x6x6to8_Relu6_6x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         var activation = default(global::Fusion.Activations.Relu6);
@@ -353,7 +356,7 @@ partial class Net : global::Fusion.IFusedModel
                 float* wt = wg + v0 * 72;
                 float* bt = bg + v0 * 8;
                 float* yt = y + v0 * 8 * OutPlane;
-                for (int oh = 0; oh < 6; oh++)
+                for (int oh = rowStart; oh < rowEnd; oh++)
                 {
                     float* xr = x + oh * 1 * InWidth;
                     float* yr = yt + oh * OutWidth;
@@ -434,11 +437,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·8·6·6·1·9 = 5,184 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 6 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1dw_8x6x6to8_Stats_6x1_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s1p1dw_8x6x6to8_Stats_6x1_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -457,7 +461,7 @@ partial class Net : global::Fusion.IFusedModel
                 float* wt = wg + v0 * 72;
                 float* bt = bg + v0 * 8;
                 float* yt = y + v0 * 8 * OutPlane;
-                for (int oh = 0; oh < 6; oh++)
+                for (int oh = rowStart; oh < rowEnd; oh++)
                 {
                     float* xr = x + oh * 1 * InWidth;
                     float* yr = yt + oh * OutWidth;

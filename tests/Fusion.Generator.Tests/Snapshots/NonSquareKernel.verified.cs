@@ -93,7 +93,8 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <summary>
     /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
-    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; a single image's large
+    /// convolutions are divided by output rows.
     /// </summary>
     public int Threads
     {
@@ -156,7 +157,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
                 }
                 else
                 {
@@ -177,13 +178,14 @@ partial class Net : global::Fusion.IFusedModel
         global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
         });
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
     {
         int count = last - first;
         // 1. Row: Conv 1×3 s1 p0 of input: 2×4×12 → 8×4×12, LeakyReLU (slope 0.2f)
@@ -191,7 +193,7 @@ partial class Net : global::Fusion.IFusedModel
         for (int n = first; n < last; n++)
         {
             global::Fusion.Kernels.Padding.Copy(x + n * 96, padded, 2, 4, 12, 0, 1);
-            Conv1x3s1p0x1_2x4x12to8_LeakyRelu0p2_12x1_V256(padded, rowOut + n * 384, packed + 0, packed + 48);
+            Conv1x3s1p0x1_2x4x12to8_LeakyRelu0p2_12x1_V256(padded, rowOut + n * 384, packed + 0, packed + 48, 0, 4);
         }
     }
 
@@ -257,7 +259,7 @@ partial class Net : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(x + n * 96, padded, 2, 4, 12, 0, 1);
-                        Conv1x3s1p0x1_2x4x12to8_Identity_12x1_V256(padded, kept + n * 384, tp + 0, tp + 48);
+                        Conv1x3s1p0x1_2x4x12to8_Identity_12x1_V256(padded, kept + n * 384, tp + 0, tp + 48, 0, 4);
                     }
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 384), new global::System.Span<float>(y, batch * 384), default, null, default, default, false, batch, 8, 48, new global::Fusion.Activations.LeakyRelu(0.2f));
                 }
@@ -319,11 +321,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 12 pixels; then per channel, 8 pixels at a time in registers: LeakyReLU (slope 0.2f), store, so each output line is written whole, once
     /// FLOPs      2·8·4·12·2·3 = 4,608 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x3s1p0x1_2x4x12to8_LeakyRelu0p2_12x1_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x3s1p0x1_2x4x12to8_LeakyRelu0p2_12x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 56, InWidth = 14, OutPlane = 48, OutWidth = 12;
         var activation = new global::Fusion.Activations.LeakyRelu(0.2f);
@@ -339,7 +342,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 48;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 4; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -468,11 +471,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 12 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·8·4·12·2·3 = 4,608 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x3s1p0x1_2x4x12to8_Identity_12x1_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x3s1p0x1_2x4x12to8_Identity_12x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 56, InWidth = 14, OutPlane = 48, OutWidth = 12;
         float* stage = stackalloc float[96]; // one output row of one channel tile: [channel][pixel]
@@ -487,7 +491,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 48;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 4; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;

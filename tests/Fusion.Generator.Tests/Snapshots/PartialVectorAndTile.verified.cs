@@ -93,7 +93,8 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <summary>
     /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
-    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; a single image's large
+    /// convolutions are divided by output rows.
     /// </summary>
     public int Threads
     {
@@ -156,7 +157,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
                 }
                 else
                 {
@@ -177,13 +178,14 @@ partial class Net : global::Fusion.IFusedModel
         global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
         });
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
     {
         int count = last - first;
         // 1. Conv: Conv 3×3 s1 p1 of input: 4×5×11 → 10×5×11, SiLU
@@ -193,11 +195,11 @@ partial class Net : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.Copy(x + n * 220, padded, 4, 5, 11, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s1p1_4x5x11to10_Silu_11x2_V256(padded, convOut + n * 550, packed + 0, packed + 576);
+                Conv3x3s1p1_4x5x11to10_Silu_11x2_V256(padded, convOut + n * 550, packed + 0, packed + 576, 0, 5);
             }
             else
             {
-                Conv3x3s1p1_4x5x11to10_Silu_6x2_V256(padded, convOut + n * 550, packed + 0, packed + 576);
+                Conv3x3s1p1_4x5x11to10_Silu_6x2_V256(padded, convOut + n * 550, packed + 0, packed + 576, 0, 5);
             }
         }
     }
@@ -266,11 +268,11 @@ partial class Net : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(x + n * 220, padded, 4, 5, 11, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_4x5x11to10_Identity_11x2_V256(padded, kept + n * 550, tp + 0, tp + 576);
+                            Conv3x3s1p1_4x5x11to10_Identity_11x2_V256(padded, kept + n * 550, tp + 0, tp + 576, 0, 5);
                         }
                         else
                         {
-                            Conv3x3s1p1_4x5x11to10_Identity_6x2_V256(padded, kept + n * 550, tp + 0, tp + 576);
+                            Conv3x3s1p1_4x5x11to10_Identity_6x2_V256(padded, kept + n * 550, tp + 0, tp + 576, 0, 5);
                         }
                     }
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 550), new global::System.Span<float>(y, batch * 550), default, null, default, default, false, batch, 10, 55, default(global::Fusion.Activations.Silu));
@@ -333,11 +335,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: SiLU, store, so each output line is written whole, once
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 5 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_4x5x11to10_Silu_11x2_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s1p1_4x5x11to10_Silu_11x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 91, InWidth = 13, OutPlane = 55, OutWidth = 11;
         var activation = default(global::Fusion.Activations.Silu);
@@ -353,7 +356,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 288;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 5; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -532,11 +535,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 5 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_4x5x11to10_Identity_11x2_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s1p1_4x5x11to10_Identity_11x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 91, InWidth = 13, OutPlane = 55, OutWidth = 11;
         float* stage = stackalloc float[176]; // one output row of one channel tile: [channel][pixel]
@@ -551,7 +555,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 288;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 5; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -731,11 +735,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: SiLU, store, so each output line is written whole, once
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 5 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_4x5x11to10_Silu_6x2_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s1p1_4x5x11to10_Silu_6x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 91, InWidth = 13, OutPlane = 55, OutWidth = 11;
         var activation = default(global::Fusion.Activations.Silu);
@@ -751,7 +756,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 288;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 5; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -965,11 +970,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 5 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_4x5x11to10_Identity_6x2_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s1p1_4x5x11to10_Identity_6x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 91, InWidth = 13, OutPlane = 55, OutWidth = 11;
         float* stage = stackalloc float[176]; // one output row of one channel tile: [channel][pixel]
@@ -984,7 +990,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 288;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 5; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;

@@ -102,7 +102,8 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <summary>
     /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
-    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; a single image's large
+    /// convolutions are divided by output rows.
     /// </summary>
     public int Threads
     {
@@ -164,7 +165,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
                 }
                 else
                 {
@@ -185,13 +186,14 @@ partial class Net : global::Fusion.IFusedModel
         global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
         });
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
     {
         int count = last - first;
         // 1. Max: MaxPool 3 s2 p1 of input: 2×8×8 → 2×4×4

@@ -132,7 +132,8 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <summary>
     /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
-    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; a single image's large
+    /// convolutions are divided by output rows.
     /// </summary>
     public int Threads
     {
@@ -198,7 +199,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
                 }
                 else
                 {
@@ -219,13 +220,14 @@ partial class Net : global::Fusion.IFusedModel
         global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
         });
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
     {
         int count = last - first;
         // 1. Conv1: Conv 3×3 s2 p1 of input: 8×6×6 → 16×3×3, BatchNorm (folded), ReLU
@@ -233,7 +235,7 @@ partial class Net : global::Fusion.IFusedModel
         for (int n = first; n < last; n++)
         {
             global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-            Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(padded, conv1Out + n * 144, packed + 0, packed + 1152);
+            Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(padded, conv1Out + n * 144, packed + 0, packed + 1152, 0, 3);
         }
 
         // 2. Conv2: Conv 3×3 s1 p1 of Conv1: 16×3×3 → 16×3×3, BatchNorm (folded)
@@ -241,21 +243,21 @@ partial class Net : global::Fusion.IFusedModel
         for (int n = first; n < last; n++)
         {
             global::Fusion.Kernels.Padding.Copy(conv1Out + n * 144, padded, 16, 3, 3, 1, 1);
-            Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(padded, conv2Out + n * 144, packed + 1168, packed + 3472);
+            Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(padded, conv2Out + n * 144, packed + 1168, packed + 3472, 0, 3);
         }
 
         // 3. Shortcut: Conv 1×1 s2 p0 of input: 8×6×6 → 16×3×3, BatchNorm (folded)
         float* shortcutOut = ws + batch * 288;
         for (int n = first; n < last; n++)
         {
-            Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(x + n * 288, shortcutOut + n * 144, packed + 3488, packed + 3616);
+            Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(x + n * 288, shortcutOut + n * 144, packed + 3488, packed + 3616, 0, 3);
         }
 
         // 4. Out: Conv 1×1 s1 p0 of Conv2: 16×3×3 → 16×3×3, BatchNorm (folded), + Shortcut, ReLU
         float* outOut = y;
         for (int n = first; n < last; n++)
         {
-            Conv1x1s1p0_16x3x3to16_AddRelu_3x2_V256(conv2Out + n * 144, outOut + n * 144, packed + 3632, packed + 3888, shortcutOut + n * 144);
+            Conv1x1s1p0_16x3x3to16_AddRelu_3x2_V256(conv2Out + n * 144, outOut + n * 144, packed + 3632, packed + 3888, shortcutOut + n * 144, 0, 3);
         }
     }
 
@@ -341,7 +343,7 @@ partial class Net : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-                        Conv3x3s2p1_8x6x6to16_Stats_3x2_V256(padded, kept + n * 144, tp + 0, tp + 1152, st);
+                        Conv3x3s2p1_8x6x6to16_Stats_3x2_V256(padded, kept + n * 144, tp + 0, tp + 1152, st, 0, 3);
                     }
                     _conv1BatchStatistics = !_conv1.BatchNorm!.TrackRunningStats || !_conv1.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv1.BatchNorm, _conv1Statistics, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
@@ -360,7 +362,7 @@ partial class Net : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 288 + n * 144, padded, 16, 3, 3, 1, 1);
-                        Conv3x3s1p1_16x3x3to16_Stats_3x2_V256(padded, kept + n * 144, tp + 1168, tp + 3472, st);
+                        Conv3x3s1p1_16x3x3to16_Stats_3x2_V256(padded, kept + n * 144, tp + 1168, tp + 3472, st, 0, 3);
                     }
                     _conv2BatchStatistics = !_conv2.BatchNorm!.TrackRunningStats || !_conv2.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv2.BatchNorm, _conv2Statistics, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
@@ -378,7 +380,7 @@ partial class Net : global::Fusion.IFusedModel
                     fixed (global::Fusion.Normalization.ChannelStatistics* st = _shortcutStatistics)
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s2p0_8x6x6to16_Stats_3x2_V256(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, st);
+                        Conv1x1s2p0_8x6x6to16_Stats_3x2_V256(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, st, 0, 3);
                     }
                     _shortcutBatchStatistics = !_shortcut.BatchNorm!.TrackRunningStats || !_shortcut.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _shortcut.BatchNorm, _shortcutStatistics, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
@@ -396,7 +398,7 @@ partial class Net : global::Fusion.IFusedModel
                     fixed (global::Fusion.Normalization.ChannelStatistics* st = _outStatistics)
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s1p0_16x3x3to16_Stats_3x2_V256(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, st);
+                        Conv1x1s1p0_16x3x3to16_Stats_3x2_V256(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, st, 0, 3);
                     }
                     _outBatchStatistics = !_out.BatchNorm!.TrackRunningStats || !_out.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), _out.BatchNorm, _outStatistics, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
@@ -478,11 +480,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·9 = 20,736 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 9, OutWidth = 3;
         var activation = default(global::Fusion.Activations.Relu);
@@ -498,7 +501,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 576;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 3; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -632,11 +635,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·9 = 20,736 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_8x6x6to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s2p1_8x6x6to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 9, OutWidth = 3;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -652,7 +656,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 576;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 3; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -788,11 +792,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·16·9 = 41,472 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -807,7 +812,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 3; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -942,11 +947,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·16·3·3·16·9 = 41,472 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_16x3x3to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s1p1_16x3x3to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -962,7 +968,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 3; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -1099,11 +1105,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·1 = 2,304 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 36, InWidth = 6, OutPlane = 9, OutWidth = 3;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -1118,7 +1125,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 64;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 3; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -1249,11 +1256,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·1 = 2,304 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s2p0_8x6x6to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv1x1s2p0_8x6x6to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 36, InWidth = 6, OutPlane = 9, OutWidth = 3;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -1269,7 +1277,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 64;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 3; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -1402,11 +1410,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·16·1 = 4,608 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_16x3x3to16_AddRelu_3x2_V256(float* input, float* output, float* weights, float* bias, float* residual)
+    private static unsafe void Conv1x1s1p0_16x3x3to16_AddRelu_3x2_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
     {
         const int InPlane = 9, InWidth = 3, OutPlane = 9, OutWidth = 3;
         var activation = default(global::Fusion.Activations.Relu);
@@ -1424,7 +1433,7 @@ partial class Net : global::Fusion.IFusedModel
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
             float* rt = r + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 3; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -1558,11 +1567,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·16·3·3·16·1 = 4,608 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_16x3x3to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv1x1s1p0_16x3x3to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 9, InWidth = 3, OutPlane = 9, OutWidth = 3;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -1578,7 +1588,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 128;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 3; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;

@@ -108,7 +108,8 @@ partial class Net : global::Fusion.IFusedModel
 
     /// <summary>
     /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
-    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; a single image's large
+    /// convolutions are divided by output rows.
     /// </summary>
     public int Threads
     {
@@ -172,7 +173,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
                 }
                 else
                 {
@@ -193,13 +194,14 @@ partial class Net : global::Fusion.IFusedModel
         global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
         });
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
     {
         int count = last - first;
         // 1. A: Conv 3×3 s1 p1 of input: 8×6×6 → 8×6×6, BatchNorm (folded), ReLU
@@ -207,7 +209,7 @@ partial class Net : global::Fusion.IFusedModel
         for (int n = first; n < last; n++)
         {
             global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-            Conv3x3s1p1_8x6x6to8_Relu_6x1_V256(padded, aOut + n * 288, packed + 0, packed + 576);
+            Conv3x3s1p1_8x6x6to8_Relu_6x1_V256(padded, aOut + n * 288, packed + 0, packed + 576, 0, 6);
         }
 
         // 2. B: Conv 3×3 s1 p1 of A: 8×6×6 → 8×6×6, BatchNorm (folded), + A, ReLU
@@ -215,7 +217,7 @@ partial class Net : global::Fusion.IFusedModel
         for (int n = first; n < last; n++)
         {
             global::Fusion.Kernels.Padding.Copy(aOut + n * 288, padded, 8, 6, 6, 1, 1);
-            Conv3x3s1p1_8x6x6to8_AddRelu_6x1_V256(padded, bOut + n * 288, packed + 592, packed + 1168, aOut + n * 288);
+            Conv3x3s1p1_8x6x6to8_AddRelu_6x1_V256(padded, bOut + n * 288, packed + 592, packed + 1168, aOut + n * 288, 0, 6);
         }
     }
 
@@ -291,7 +293,7 @@ partial class Net : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-                        Conv3x3s1p1_8x6x6to8_Stats_6x1_V256(padded, kept + n * 288, tp + 0, tp + 576, st);
+                        Conv3x3s1p1_8x6x6to8_Stats_6x1_V256(padded, kept + n * 288, tp + 0, tp + 576, st, 0, 6);
                     }
                     _aBatchStatistics = !_a.BatchNorm!.TrackRunningStats || !_a.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _a.BatchNorm, _aStatistics, _aInverseStd, _aBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
@@ -310,7 +312,7 @@ partial class Net : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 288 + n * 288, padded, 8, 6, 6, 1, 1);
-                        Conv3x3s1p1_8x6x6to8_Stats_6x1_V256(padded, kept + n * 288, tp + 592, tp + 1168, st);
+                        Conv3x3s1p1_8x6x6to8_Stats_6x1_V256(padded, kept + n * 288, tp + 592, tp + 1168, st, 0, 6);
                     }
                     _bBatchStatistics = !_b.BatchNorm!.TrackRunningStats || !_b.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), _b.BatchNorm, _bStatistics, _bInverseStd, _bBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
@@ -382,11 +384,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·8·9 = 41,472 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 6 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_8x6x6to8_Relu_6x1_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s1p1_8x6x6to8_Relu_6x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         var activation = default(global::Fusion.Activations.Relu);
@@ -402,7 +405,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 576;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 6; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -586,11 +589,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·8·6·6·8·9 = 41,472 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 6 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_8x6x6to8_Stats_6x1_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s1p1_8x6x6to8_Stats_6x1_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -606,7 +610,7 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 576;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 6; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -792,11 +796,12 @@ partial class Net : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·8·9 = 41,472 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 6 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_8x6x6to8_AddRelu_6x1_V256(float* input, float* output, float* weights, float* bias, float* residual)
+    private static unsafe void Conv3x3s1p1_8x6x6to8_AddRelu_6x1_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         var activation = default(global::Fusion.Activations.Relu);
@@ -814,7 +819,7 @@ partial class Net : global::Fusion.IFusedModel
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
             float* rt = r + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 6; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;

@@ -171,7 +171,8 @@ partial class TinyNet : global::Fusion.IFusedModel
 
     /// <summary>
     /// How many threads an inference <see cref="Forward"/> may split a batch across (default 1: the calling thread
-    /// alone, allocation-free). Batches of 2 or more images are divided between threads; one image is not split.
+    /// alone, allocation-free). Batches of 2 or more images are divided between threads; a single image's large
+    /// convolutions are divided by output rows.
     /// </summary>
     public int Threads
     {
@@ -240,7 +241,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
                 }
                 else
                 {
@@ -261,13 +262,14 @@ partial class TinyNet : global::Fusion.IFusedModel
         global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last);
+            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
         });
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
     {
         int count = last - first;
         // 1. Stem: Conv 3×3 s1 p1 of input: 3×32×32 → 16×32×32, BatchNorm (folded), ReLU
@@ -277,11 +279,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432);
+                Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32);
             }
             else
             {
-                Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432);
+                Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32);
             }
         }
 
@@ -292,11 +294,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.Copy(stemOut + n * 16384, padded, 16, 32, 32, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056);
+                Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056, 0, 16);
             }
             else
             {
-                Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056);
+                Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056, 0, 16);
             }
         }
 
@@ -307,11 +309,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.Copy(down1Out + n * 8192, padded, 32, 16, 16, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block1Out + n * 8192), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 8192)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192, 0, 16); }
             }
             else
             {
-                Conv3x3s1p1_32x16x16to32_AddRelu_4x3_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_4x3_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block1Out + n * 8192), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 8192)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_4x3_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192, 0, 16); }
             }
         }
 
@@ -322,11 +324,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.Copy(block1Out + n * 8192, padded, 32, 16, 16, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768);
+                Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768, 0, 8);
             }
             else
             {
-                Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768);
+                Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768, 0, 8);
             }
         }
 
@@ -337,11 +339,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.Copy(down2Out + n * 4096, padded, 64, 8, 8, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 4096)); } else { Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096, 0, 8); }
             }
             else
             {
-                Conv3x3s1p1_64x8x8to64_AddRelu_4x3_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_4x3_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 4096)); } else { Conv3x3s1p1_64x8x8to64_AddRelu_4x3_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096, 0, 8); }
             }
         }
 
@@ -351,11 +353,11 @@ partial class TinyNet : global::Fusion.IFusedModel
         {
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952);
+                Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8);
             }
             else
             {
-                Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952);
+                Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8);
             }
         }
 
@@ -480,11 +482,11 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_3x32x32to16_Stats_12x2_V256(padded, kept + n * 16384, tp + 0, tp + 432, st);
+                            Conv3x3s1p1_3x32x32to16_Stats_12x2_V256(padded, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
                         }
                         else
                         {
-                            Conv3x3s1p1_3x32x32to16_Stats_4x2_V256(padded, kept + n * 16384, tp + 0, tp + 432, st);
+                            Conv3x3s1p1_3x32x32to16_Stats_4x2_V256(padded, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
                         }
                     }
                     _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
@@ -506,11 +508,11 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 3072 + n * 16384, padded, 16, 32, 32, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s2p1_16x32x32to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 448, tp + 5056, st);
+                            Conv3x3s2p1_16x32x32to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 448, tp + 5056, st, 0, 16);
                         }
                         else
                         {
-                            Conv3x3s2p1_16x32x32to32_Stats_4x3_V256(padded, kept + n * 8192, tp + 448, tp + 5056, st);
+                            Conv3x3s2p1_16x32x32to32_Stats_4x3_V256(padded, kept + n * 8192, tp + 448, tp + 5056, st, 0, 16);
                         }
                     }
                     _down1BatchStatistics = !_down1.BatchNorm!.TrackRunningStats || !_down1.BatchNorm!.Frozen;
@@ -532,11 +534,11 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 52224 + n * 8192, padded, 32, 16, 16, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_32x16x16to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st);
+                            Conv3x3s1p1_32x16x16to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st, 0, 16);
                         }
                         else
                         {
-                            Conv3x3s1p1_32x16x16to32_Stats_4x3_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st);
+                            Conv3x3s1p1_32x16x16to32_Stats_4x3_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st, 0, 16);
                         }
                     }
                     _block1BatchStatistics = !_block1.BatchNorm!.TrackRunningStats || !_block1.BatchNorm!.Frozen;
@@ -558,11 +560,11 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 76800 + n * 8192, padded, 32, 16, 16, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s2p1_32x16x16to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, st);
+                            Conv3x3s2p1_32x16x16to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, st, 0, 8);
                         }
                         else
                         {
-                            Conv3x3s2p1_32x16x16to64_Stats_4x3_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, st);
+                            Conv3x3s2p1_32x16x16to64_Stats_4x3_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, st, 0, 8);
                         }
                     }
                     _down2BatchStatistics = !_down2.BatchNorm!.TrackRunningStats || !_down2.BatchNorm!.Frozen;
@@ -584,11 +586,11 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 101376 + n * 4096, padded, 64, 8, 8, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_64x8x8to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st);
+                            Conv3x3s1p1_64x8x8to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st, 0, 8);
                         }
                         else
                         {
-                            Conv3x3s1p1_64x8x8to64_Stats_4x3_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st);
+                            Conv3x3s1p1_64x8x8to64_Stats_4x3_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st, 0, 8);
                         }
                     }
                     _block2BatchStatistics = !_block2.BatchNorm!.TrackRunningStats || !_block2.BatchNorm!.Frozen;
@@ -609,11 +611,11 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv1x1s1p0_64x8x8to128_Stats_4x4_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st);
+                            Conv1x1s1p0_64x8x8to128_Stats_4x4_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st, 0, 8);
                         }
                         else
                         {
-                            Conv1x1s1p0_64x8x8to128_Stats_4x3_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st);
+                            Conv1x1s1p0_64x8x8to128_Stats_4x3_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st, 0, 8);
                         }
                     }
                     _expandBatchStatistics = !_expand.BatchNorm!.TrackRunningStats || !_expand.BatchNorm!.Frozen;
@@ -733,11 +735,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
         var activation = default(global::Fusion.Activations.Relu);
@@ -753,7 +756,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 216;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 32; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -1000,11 +1003,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_12x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_12x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
         float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
@@ -1020,7 +1024,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 216;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 32; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -1268,11 +1272,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
         var activation = default(global::Fusion.Activations.Relu);
@@ -1288,7 +1293,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 216;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 32; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -1383,11 +1388,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_4x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_4x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
         float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
@@ -1403,7 +1409,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 216;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 32; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -1500,11 +1506,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
         var activation = default(global::Fusion.Activations.Relu);
@@ -1520,7 +1527,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -1674,11 +1681,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
         float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
@@ -1694,7 +1702,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -1851,11 +1859,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
         var activation = default(global::Fusion.Activations.Relu);
@@ -1871,7 +1880,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -2012,7 +2021,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -2161,11 +2170,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
         float* stage = stackalloc float[384]; // one output row of one channel tile: [channel][pixel]
@@ -2181,7 +2191,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -2324,7 +2334,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -2474,11 +2484,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256(float* input, float* output, float* weights, float* bias, float* residual)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
         var activation = default(global::Fusion.Activations.Relu);
@@ -2496,7 +2507,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
             float* rt = r + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -2652,11 +2663,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
         float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
@@ -2672,7 +2684,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -2829,11 +2841,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_4x3_V256(float* input, float* output, float* weights, float* bias, float* residual)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_4x3_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
         var activation = default(global::Fusion.Activations.Relu);
@@ -2851,7 +2864,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
             float* rt = r + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -2995,7 +3008,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
             float* rt = r + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -3146,11 +3159,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
         float* stage = stackalloc float[384]; // one output row of one channel tile: [channel][pixel]
@@ -3166,7 +3180,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -3309,7 +3323,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 16; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -3459,11 +3473,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
@@ -3479,7 +3494,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -3633,11 +3648,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
         float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
@@ -3653,7 +3669,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -3810,11 +3826,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
@@ -3830,7 +3847,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -3971,7 +3988,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -4122,11 +4139,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
         float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
@@ -4142,7 +4160,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -4285,7 +4303,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -4437,11 +4455,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256(float* input, float* output, float* weights, float* bias, float* residual)
+    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
     {
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
@@ -4459,7 +4478,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
             float* rt = r + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -4615,11 +4634,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
         float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
@@ -4635,7 +4655,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 4608;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -4792,11 +4812,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_4x3_V256(float* input, float* output, float* weights, float* bias, float* residual)
+    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_4x3_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
     {
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
@@ -4814,7 +4835,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
             float* rt = r + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -4958,7 +4979,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
             float* rt = r + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -5111,11 +5132,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
         float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
@@ -5131,7 +5153,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 4608;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -5274,7 +5296,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 4608;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -5426,11 +5448,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
@@ -5446,7 +5469,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 512;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -5597,11 +5620,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
         float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
@@ -5617,7 +5641,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 512;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -5771,11 +5795,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(float* input, float* output, float* weights, float* bias)
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
@@ -5791,7 +5816,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 512;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -5929,7 +5954,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 512;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -6075,11 +6100,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
     /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
     /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics)
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
         float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
@@ -6095,7 +6121,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 512;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
@@ -6235,7 +6261,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 512;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = 0; oh < 8; oh++)
+            for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
