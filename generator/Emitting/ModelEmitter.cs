@@ -261,6 +261,7 @@ internal static class ModelEmitter
         w.Line();
         w.Line("// Folds BatchNorm into the weights and packs them, whenever a parameter changed since the last fold.");
         w.Line("// The version is read before folding: an edit racing with the fold leaves the fold stale, so the next call folds again.");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         using (w.Block("private void EnsureFolded()"))
         {
             w.Line("long version = _changes.Value;");

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Fusion.Kernels;
 
@@ -8,6 +9,7 @@ public static class ModelArguments
     /// <summary>Throws unless <paramref name="batch"/> is positive and both spans hold exactly <paramref name="batch"/> samples.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> ≤ 0.</exception>
     /// <exception cref="ArgumentException">A span of the wrong length.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on every Forward: no tier-0 code, no call counting
     public static void Check(string model, int inputLength, int outputLength, int batch, int inputPerSample, int outputPerSample)
     {
         if (batch <= 0)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Fusion.Kernels;
@@ -13,6 +14,7 @@ public sealed class WorkspacePool
     private readonly float[]?[] _slots = new float[]?[Math.Max(4, 2 * Environment.ProcessorCount)];
 
     /// <summary>An array of at least <paramref name="length"/> floats that no other caller holds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float[] Rent(int length)
     {
         for (int i = 0; i < _slots.Length; i++)
@@ -29,6 +31,7 @@ public sealed class WorkspacePool
     }
 
     /// <summary>Gives an array back for later calls.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Return(float[] array)
     {
         for (int i = 0; i < _slots.Length; i++)

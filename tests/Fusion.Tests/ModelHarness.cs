@@ -6,6 +6,23 @@ namespace Fusion.Tests;
 /// <summary>Builds declared test models with non-trivial BatchNorm state and compares their outputs with <see cref="Reference"/>.</summary>
 internal static class ModelHarness
 {
+    /// <summary>
+    /// Runs <paramref name="action"/> until tiered compilation has settled (call counting and tier-1 promotions
+    /// allocate on the calling thread), so that allocation tests measure the code, not the JIT.
+    /// </summary>
+    public static void WarmUp(Action action)
+    {
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                action();
+            }
+
+            System.Threading.Thread.Sleep(150); // past the runtime's 100 ms call-counting delay
+        }
+    }
+
     public static IFusedModel Create(Type type, ulong seed = 1)
     {
         var model = (IFusedModel)Activator.CreateInstance(type, seed)!;

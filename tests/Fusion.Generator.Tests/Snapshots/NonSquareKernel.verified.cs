@@ -107,6 +107,7 @@ partial class Net : global::Fusion.IFusedModel
 
     // Folds BatchNorm into the weights and packs them, whenever a parameter changed since the last fold.
     // The version is read before folding: an edit racing with the fold leaves the fold stale, so the next call folds again.
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void EnsureFolded()
     {
         long version = _changes.Value;
