@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using Fusion.Activations;
 using Fusion.Normalization;
@@ -45,30 +46,56 @@ public static class TrainingKernels
             for (int n = 0; n < batch; n++)
             {
                 int start = (n * channels + c) * planeSize;
-                Span<float> zPlane = z.Slice(start, planeSize), yPlane = y.Slice(start, planeSize);
-                ReadOnlySpan<float> rPlane = residual.IsEmpty ? default : residual.Slice(start, planeSize);
-                for (int i = 0; i < planeSize; i++)
-                {
-                    float u;
-                    if (batchNorm is not null)
-                    {
-                        float xHat = (float)((zPlane[i] - mean) * invStd);
-                        zPlane[i] = xHat;
-                        u = (float)(gamma * xHat + beta);
-                    }
-                    else
-                    {
-                        u = zPlane[i];
-                    }
-
-                    if (!rPlane.IsEmpty)
-                    {
-                        u += rPlane[i];
-                    }
-
-                    yPlane[i] = activation.Invoke(u);
-                }
+                NormalizePlane(z.Slice(start, planeSize), y.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
+                    batchNorm is not null, (float)mean, (float)invStd, (float)gamma, (float)beta, activation);
             }
+        }
+    }
+
+    /// <summary>One plane: x̂ = (z − μ)·invstd over z, y = act(γ·x̂ + β [+ r]); eight at a time, then the tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void NormalizePlane<TActivation>(Span<float> z, Span<float> y, ReadOnlySpan<float> r, bool normalize, float mean, float invStd, float gamma, float beta, TActivation activation)
+        where TActivation : struct, IActivation
+    {
+        int vectorEnd = z.Length - z.Length % 8;
+        ref float zs = ref MemoryMarshal.GetReference(z);
+        ref float ys = ref MemoryMarshal.GetReference(y);
+        ref float rs = ref MemoryMarshal.GetReference(r);
+        Vector256<float> vMean = Vector256.Create(mean), vInvStd = Vector256.Create(invStd), vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
+        for (int i = 0; i < vectorEnd; i += 8)
+        {
+            Vector256<float> u = Vector256.LoadUnsafe(ref zs, (nuint)i);
+            if (normalize)
+            {
+                Vector256<float> xHat = (u - vMean) * vInvStd;
+                xHat.StoreUnsafe(ref zs, (nuint)i);
+                u = Vector256.FusedMultiplyAdd(vGamma, xHat, vBeta);
+            }
+
+            if (!r.IsEmpty)
+            {
+                u += Vector256.LoadUnsafe(ref rs, (nuint)i);
+            }
+
+            activation.Invoke(u).StoreUnsafe(ref ys, (nuint)i);
+        }
+
+        for (int i = vectorEnd; i < z.Length; i++)
+        {
+            float u = z[i];
+            if (normalize)
+            {
+                float xHat = (u - mean) * invStd;
+                z[i] = xHat;
+                u = MathF.FusedMultiplyAdd(gamma, xHat, beta);
+            }
+
+            if (!r.IsEmpty)
+            {
+                u += r[i];
+            }
+
+            y[i] = activation.Invoke(u);
         }
     }
 
@@ -91,33 +118,20 @@ public static class TrainingKernels
         long m = (long)batch * planeSize;
         for (int c = 0; c < channels; c++)
         {
-            double gamma = batchNorm?.Weight?.Data[c] ?? 1f, beta = batchNorm?.Bias?.Data[c] ?? 0f;
+            float gamma = batchNorm?.Weight?.Data[c] ?? 1f, beta = batchNorm?.Bias?.Data[c] ?? 0f;
             double sumDu = 0, sumDuXHat = 0;
 
-            // du = g·act′(u), u recomputed from what the forward pass kept
+            // du = g·act′(u), u recomputed from what the forward pass kept; the residual's gradient is du
             for (int n = 0; n < batch; n++)
             {
                 int start = (n * channels + c) * planeSize;
-                Span<float> g = gradient.Slice(start, planeSize);
-                ReadOnlySpan<float> k = kept.Slice(start, planeSize);
-                for (int i = 0; i < planeSize; i++)
-                {
-                    double u = batchNorm is null ? k[i] : gamma * k[i] + beta;
-                    if (!residual.IsEmpty)
-                    {
-                        u += residual[start + i];
-                    }
-
-                    float du = g[i] * activation.Derivative((float)u);
-                    g[i] = du;
-                    if (!residualGradient.IsEmpty)
-                    {
-                        residualGradient[start + i] += du;
-                    }
-
-                    sumDu += du;
-                    sumDuXHat += du * (double)k[i];
-                }
+                (double planeDu, double planeDuXHat) = ActivationBackwardPlane(
+                    kept.Slice(start, planeSize), gradient.Slice(start, planeSize),
+                    residual.IsEmpty ? default : residual.Slice(start, planeSize),
+                    residualGradient.IsEmpty ? default : residualGradient.Slice(start, planeSize),
+                    batchNorm is not null, gamma, beta, activation);
+                sumDu += planeDu;
+                sumDuXHat += planeDuXHat;
             }
 
             if (batchNorm is null)
@@ -131,20 +145,105 @@ public static class TrainingKernels
                 betaGradient[c] += (float)sumDu;
             }
 
-            double scale = gamma * inverseStd[c];
-            double meanDu = sumDu / m, meanDuXHat = sumDuXHat / m;
+            // dz = γ·invstd·(du − mean(du) − x̂·mean(du·x̂)) with batch statistics, γ·invstd·du with running ones
+            float scale = gamma * inverseStd[c];
+            float meanDu = batchStatistics ? (float)(sumDu / m) : 0f, meanDuXHat = batchStatistics ? (float)(sumDuXHat / m) : 0f;
             for (int n = 0; n < batch; n++)
             {
                 int start = (n * channels + c) * planeSize;
-                Span<float> g = gradient.Slice(start, planeSize);
-                ReadOnlySpan<float> k = kept.Slice(start, planeSize);
-                for (int i = 0; i < planeSize; i++)
-                {
-                    g[i] = batchStatistics
-                        ? (float)(scale * (g[i] - meanDu - k[i] * meanDuXHat))
-                        : (float)(scale * g[i]);
-                }
+                BatchNormBackwardPlane(kept.Slice(start, planeSize), gradient.Slice(start, planeSize), scale, meanDu, meanDuXHat);
             }
+        }
+    }
+
+    /// <summary>
+    /// One plane of du = g·act′(u): in place over <paramref name="g"/>, added to <paramref name="dr"/>; returns Σdu and
+    /// Σdu·x̂. ReLU and identity run eight at a time; other activations call their scalar derivative.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (double SumDu, double SumDuXHat) ActivationBackwardPlane<TActivation>(
+        ReadOnlySpan<float> kept, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, bool normalized, float gamma, float beta, TActivation activation)
+        where TActivation : struct, IActivation
+    {
+        int start = 0;
+        Vector256<float> sumDu = Vector256<float>.Zero, sumDuXHat = Vector256<float>.Zero;
+        if (typeof(TActivation) == typeof(Relu) || typeof(TActivation) == typeof(Identity))
+        {
+            int vectorEnd = g.Length - g.Length % 8;
+            ref float ks = ref MemoryMarshal.GetReference(kept);
+            ref float gs = ref MemoryMarshal.GetReference(g);
+            ref float rs = ref MemoryMarshal.GetReference(r);
+            ref float drs = ref MemoryMarshal.GetReference(dr);
+            Vector256<float> vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
+            for (int i = 0; i < vectorEnd; i += 8)
+            {
+                Vector256<float> k = Vector256.LoadUnsafe(ref ks, (nuint)i);
+                Vector256<float> du = Vector256.LoadUnsafe(ref gs, (nuint)i);
+                if (typeof(TActivation) == typeof(Relu))
+                {
+                    Vector256<float> u = normalized ? Vector256.FusedMultiplyAdd(vGamma, k, vBeta) : k;
+                    if (!r.IsEmpty)
+                    {
+                        u += Vector256.LoadUnsafe(ref rs, (nuint)i);
+                    }
+
+                    du = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), du, Vector256<float>.Zero);
+                }
+
+                du.StoreUnsafe(ref gs, (nuint)i);
+                if (!dr.IsEmpty)
+                {
+                    (Vector256.LoadUnsafe(ref drs, (nuint)i) + du).StoreUnsafe(ref drs, (nuint)i);
+                }
+
+                sumDu += du;
+                sumDuXHat = Vector256.FusedMultiplyAdd(du, k, sumDuXHat);
+            }
+
+            start = vectorEnd;
+        }
+
+        double totalDu = Vector256.Sum(sumDu), totalDuXHat = Vector256.Sum(sumDuXHat);
+        for (int i = start; i < g.Length; i++)
+        {
+            float u = normalized ? MathF.FusedMultiplyAdd(gamma, kept[i], beta) : kept[i];
+            if (!r.IsEmpty)
+            {
+                u += r[i];
+            }
+
+            float du = g[i] * activation.Derivative(u);
+            g[i] = du;
+            if (!dr.IsEmpty)
+            {
+                dr[i] += du;
+            }
+
+            totalDu += du;
+            totalDuXHat += (double)du * kept[i];
+        }
+
+        return (totalDu, totalDuXHat);
+    }
+
+    /// <summary>One plane of dz = scale·(du − meanDu − x̂·meanDuXHat), in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BatchNormBackwardPlane(ReadOnlySpan<float> kept, Span<float> g, float scale, float meanDu, float meanDuXHat)
+    {
+        int vectorEnd = g.Length - g.Length % 8;
+        ref float ks = ref MemoryMarshal.GetReference(kept);
+        ref float gs = ref MemoryMarshal.GetReference(g);
+        Vector256<float> vScale = Vector256.Create(scale), vMeanDu = Vector256.Create(meanDu), vMeanDuXHat = Vector256.Create(meanDuXHat);
+        for (int i = 0; i < vectorEnd; i += 8)
+        {
+            Vector256<float> du = Vector256.LoadUnsafe(ref gs, (nuint)i);
+            Vector256<float> k = Vector256.LoadUnsafe(ref ks, (nuint)i);
+            (vScale * (du - vMeanDu - k * vMeanDuXHat)).StoreUnsafe(ref gs, (nuint)i);
+        }
+
+        for (int i = vectorEnd; i < g.Length; i++)
+        {
+            g[i] = scale * (g[i] - meanDu - kept[i] * meanDuXHat);
         }
     }
 
