@@ -462,7 +462,7 @@ internal static class ModelEmitter
 
                     string inputPointer = pad ? "padded" : $"{input} + n * {inLength}", outputPointer = $"{output} + n * {outLength}";
                     string weights = $"packed + {layer.PackedWeightOffset}", bias = $"packed + {layer.PackedBiasOffset}";
-                    string residualPointer = residual.Length > 0 ? residual.Substring(2) : "null";
+                    string residualPointer = residual.Length > 0 ? residual.Substring(2) : "0";
                     string Call(string kernel)
                     {
                         string plain = $"{kernel}({inputPointer}, {outputPointer}, {weights}, {bias}{residual}, 0, {layer.Output.Height});";
