@@ -59,7 +59,10 @@ public sealed record EpochResult(int Epoch, float Loss, float Accuracy, double S
 /// </summary>
 public static class Trainer
 {
-    /// <summary>Trains <paramref name="model"/> on <paramref name="data"/>; the model's output is taken as class logits.</summary>
+    /// <summary>
+    /// Trains <paramref name="model"/> on <paramref name="data"/>; the model's output is taken as class logits. A last
+    /// batch of a single sample is skipped (BatchNorm cannot normalise one value per channel); any other partial batch runs.
+    /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (between batches).</exception>
     public static IReadOnlyList<EpochResult> Fit(
         IFusedModel model, LabeledData data, IOptimizer optimizer, int epochs, int batchSize, ulong seed,
