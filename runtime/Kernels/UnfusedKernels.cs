@@ -1,4 +1,6 @@
 using System;
+using System.Buffers;
+using Fusion.Normalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Fusion.Activations;
@@ -73,24 +75,28 @@ public static class UnfusedKernels
         ArgumentNullException.ThrowIfNull(batchNorm);
         int channels = batchNorm.Features;
         CheckLength(data, batch * channels * planeSize, nameof(data));
-        Span<float> scale = new float[channels];
-        Span<float> shift = new float[channels];
+        // Pooled scratch: this also runs inside the fused Forward of layers with batch statistics (FUS3001).
+        float[] scratch = ArrayPool<float>.Shared.Rent(2 * channels);
+        Span<float> scale = scratch.AsSpan(0, channels), shift = scratch.AsSpan(channels, channels);
         if (batchNorm.TrackRunningStats)
         {
             batchNorm.GetEvalScaleShift(scale, shift);
         }
         else
         {
-            Span<double> mean = new double[channels], variance = new double[channels];
-            BatchStatistics.MeanAndBiasedVariance(data, batch, channels, planeSize, mean, variance);
-            for (int c = 0; c < channels; c++)
+            if ((long)batch * planeSize < 2)
             {
-                double gamma = batchNorm.Weight is null ? 1.0 : batchNorm.Weight.Data[c];
-                double beta = batchNorm.Bias is null ? 0.0 : batchNorm.Bias.Data[c];
-                double s = gamma / Math.Sqrt(variance[c] + batchNorm.Epsilon);
-                scale[c] = (float)s;
-                shift[c] = (float)(beta - mean[c] * s);
+                ArrayPool<float>.Shared.Return(scratch);
+                throw new ArgumentOutOfRangeException(nameof(batch), batch,
+                    $"BatchNorm with batch statistics needs more than 1 value per channel, but batch {batch} × {planeSize} values per plane gives {(long)batch * planeSize}.");
             }
+
+            ChannelStatistics[] statistics = ArrayPool<ChannelStatistics>.Shared.Rent(channels);
+            Span<ChannelStatistics> batchStatistics = statistics.AsSpan(0, channels);
+            batchStatistics.Clear();
+            BatchStatistics.Accumulate(data, batch, channels, planeSize, batchStatistics);
+            batchNorm.GetBatchScaleShift(batchStatistics, scale, shift);
+            ArrayPool<ChannelStatistics>.Shared.Return(statistics);
         }
 
         for (int n = 0; n < batch; n++)
@@ -104,6 +110,8 @@ public static class UnfusedKernels
                 }
             }
         }
+
+        ArrayPool<float>.Shared.Return(scratch);
     }
 
     /// <summary><c>data += addend</c>, element-wise.</summary>
@@ -181,10 +189,7 @@ public static class UnfusedKernels
                         }
                     }
 
-                    float divisor = pool.CountIncludePad
-                        ? (Math.Min(oh * s - p + k, height + p) - (oh * s - p)) * (Math.Min(ow * s - p + k, width + p) - (ow * s - p))
-                        : count;
-                    output[(plane * outHeight + oh) * outWidth + ow] = pool.Kind == PoolKind.Max ? max : sum / divisor;
+                    output[(plane * outHeight + oh) * outWidth + ow] = pool.Kind == PoolKind.Max ? max : sum / AverageDivisor(pool, oh, ow, height, width, count);
                 }
             }
         }
@@ -211,6 +216,18 @@ public static class UnfusedKernels
                 output[n * outFeatures + o] = sum;
             }
         }
+    }
+
+    /// <summary>
+    /// PyTorch's divisor for one average-pooling window: with <c>count_include_pad</c> the window clipped to the padded
+    /// image (padding counts, positions beyond it do not), otherwise the <paramref name="inside"/> positions in the image.
+    /// </summary>
+    internal static float AverageDivisor(PoolLayer pool, int oh, int ow, int height, int width, int inside)
+    {
+        int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
+        return pool.CountIncludePad
+            ? (Math.Min(oh * s - p + k, height + p) - (oh * s - p)) * (Math.Min(ow * s - p + k, width + p) - (ow * s - p))
+            : inside;
     }
 
     private static void CheckLength(ReadOnlySpan<float> span, int expected, string name)

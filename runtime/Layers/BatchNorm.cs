@@ -126,12 +126,34 @@ public sealed class BatchNorm
         ReadOnlySpan<float> mean = RunningMean.Data, variance = RunningVar.Data;
         for (int c = 0; c < Features; c++)
         {
-            double gamma = Weight is null ? 1.0 : Weight.Data[c];
-            double beta = Bias is null ? 0.0 : Bias.Data[c];
-            double s = gamma / Math.Sqrt(variance[c] + (double)Epsilon);
-            scale[c] = (float)s;
-            shift[c] = (float)(beta - mean[c] * s);
+            (scale[c], shift[c]) = ScaleShift(c, mean[c], variance[c]);
         }
+    }
+
+    /// <summary>
+    /// The affine map <c>y = s·x + t</c> that normalises with a batch's own statistics (training, or inference
+    /// without running statistics): <c>s = γ/√(σ²_B + ε)</c> with the biased batch variance, <c>t = β − μ_B·s</c>.
+    /// </summary>
+    public void GetBatchScaleShift(ReadOnlySpan<ChannelStatistics> batch, Span<float> scale, Span<float> shift)
+    {
+        if (batch.Length != Features || scale.Length != Features || shift.Length != Features)
+        {
+            throw new ArgumentException($"Expected {Features} statistics, scales and shifts; got {batch.Length}, {scale.Length} and {shift.Length}.");
+        }
+
+        for (int c = 0; c < Features; c++)
+        {
+            (scale[c], shift[c]) = ScaleShift(c, batch[c].Mean, batch[c].BiasedVariance);
+        }
+    }
+
+    /// <summary>s = γ/√(σ² + ε), t = β − μ·s for one channel, in double and rounded once.</summary>
+    private (float Scale, float Shift) ScaleShift(int channel, double mean, double variance)
+    {
+        double gamma = Weight is null ? 1.0 : Weight.Data[channel];
+        double beta = Bias is null ? 0.0 : Bias.Data[channel];
+        double s = gamma / Math.Sqrt(variance + Epsilon);
+        return ((float)s, (float)(beta - mean * s));
     }
 
     /// <summary>

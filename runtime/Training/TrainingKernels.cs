@@ -353,9 +353,7 @@ public static class TrainingKernels
                         continue;
                     }
 
-                    float divisor = pool.CountIncludePad
-                        ? (Math.Min(oh * s - pad + k, height + pad) - (oh * s - pad)) * (Math.Min(ow * s - pad + k, width + pad) - (ow * s - pad))
-                        : count;
+                    float divisor = Kernels.UnfusedKernels.AverageDivisor(pool, oh, ow, height, width, count);
                     for (int i = 0; i < k; i++)
                     {
                         for (int j = 0; j < k; j++)
