@@ -13,7 +13,7 @@ namespace Fusion.Training;
 /// </summary>
 internal static class ConvolutionGradients
 {
-    public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width)
+    public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, Kernels.KernelVariant variant)
     {
         int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, d = conv.Dilation, ph = conv.PaddingHeight, pw = conv.PaddingWidth;
         int outHeight = (height + 2 * ph - d * (kh - 1) - 1) / s + 1, outWidth = (width + 2 * pw - d * (kw - 1) - 1) / s + 1;
@@ -22,6 +22,12 @@ internal static class ConvolutionGradients
         Span<float> weightGradient = conv.Weight.Gradient;
         ReadOnlySpan<float> weight = conv.Weight.Data;
         Span<float> biasGradient = conv.Bias is null ? default : conv.Bias.Gradient;
+        if (groups == 1)
+        {
+            DirectBackward(input, outputGradient, conv, inputGradient, batch, height, width, outHeight, outWidth, variant == Kernels.KernelVariant.Wide);
+            return;
+        }
+
         float[] columns = ArrayPool<float>.Shared.Rent(taps * pixels);
         float[] columnGradient = ArrayPool<float>.Shared.Rent(taps * pixels);
         try
@@ -56,6 +62,282 @@ internal static class ConvolutionGradients
         {
             ArrayPool<float>.Shared.Return(columns);
             ArrayPool<float>.Shared.Return(columnGradient);
+        }
+    }
+
+    /// <summary>
+    /// The gradients of an ungrouped convolution without im2col, one image at a time, from three per-image scratch
+    /// buffers: the input zero-padded (NCHW, so a tap is a fixed offset from the pixel's corner), the output gradient
+    /// pixel-major with the channels padded to 8 (one vector load per 8 output channels), and the input gradient
+    /// pixel-major and padded (each tap adds into it at a fixed offset).
+    /// <list type="bullet">
+    /// <item>∂W: tiles of T taps × V vectors of output channels (<see cref="ConvolutionGradientTiles.WeightGradient"/>)
+    /// accumulate into a tap-major scratch over every pixel of the batch, added to ∂W once at the end.</item>
+    /// <item>∂X: per output row, tap and run of P pixels, tiles of P pixels × V vectors of input channels reduce over the
+    /// output channels (<see cref="ConvolutionGradientTiles.InputGradient"/>) against the weights arranged [tap][o][c].</item>
+    /// </list>
+    /// Tile sizes follow the register file: 6 × 4 with AVX-512's 32 vector registers, 3 × 3 with 16.
+    /// </summary>
+    private static unsafe void DirectBackward(
+        ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient,
+        int batch, int height, int width, int outHeight, int outWidth, bool wide)
+    {
+        int tile = wide ? 6 : 3, maxVectors = wide ? 4 : 3;
+        int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, d = conv.Dilation, ph = conv.PaddingHeight, pw = conv.PaddingWidth;
+        int inChannels = conv.InChannels, outChannels = conv.OutChannels;
+        int inPadded = (inChannels + 7) / 8 * 8, outPadded = (outChannels + 7) / 8 * 8;
+        int outWidthPadded = (outWidth + tile - 1) / tile * tile;
+        int paddedHeight = Math.Max((outHeight - 1) * s + (kh - 1) * d + 1, ph + height);
+        int paddedWidth = Math.Max((outWidthPadded - 1) * s + (kw - 1) * d + 1, pw + width);
+        int paddedPlane = paddedHeight * paddedWidth, outPlane = outHeight * outWidth, plane = height * width;
+        int taps = inChannels * kh * kw, tapsPadded = (taps + tile - 1) / tile * tile;
+        bool wantInput = !inputGradient.IsEmpty;
+
+        int xLength = inChannels * paddedPlane, zLength = outHeight * outWidthPadded * outPadded;
+        int gLength = tapsPadded * outPadded, dxLength = wantInput ? paddedPlane * inPadded : 0, wtLength = wantInput ? kh * kw * outChannels * inPadded : 0;
+        float[] scratch = ArrayPool<float>.Shared.Rent(xLength + zLength + gLength + dxLength + wtLength + 16);
+        int[] offsetArray = ArrayPool<int>.Shared.Rent(tapsPadded);
+        try
+        {
+            fixed (float* pScratch = scratch, pIn = input, pOut = outputGradient, pWeight = conv.Weight.Data, pWeightGradient = conv.Weight.Gradient, pInputGradient = inputGradient)
+            fixed (int* offsets = offsetArray)
+            {
+                float* xP = pScratch, zT = xP + xLength, g = zT + zLength, dxT = g + gLength, wt = dxT + dxLength;
+                new Span<float>(g, gLength).Clear();
+                new Span<float>(zT, zLength).Clear();
+                for (int c = 0, t = 0; c < inChannels; c++)
+                {
+                    for (int i = 0; i < kh; i++)
+                    {
+                        for (int j = 0; j < kw; j++, t++)
+                        {
+                            offsets[t] = c * paddedPlane + i * d * paddedWidth + j * d;
+                        }
+                    }
+                }
+
+                for (int t = taps; t < tapsPadded; t++)
+                {
+                    offsets[t] = offsets[0];
+                }
+
+                if (wantInput)
+                {
+                    // wt[(i·kw + j)·Cout + o][c] = W[o, c, i, j], channels padded with zeros.
+                    new Span<float>(wt, wtLength).Clear();
+                    for (int o = 0; o < outChannels; o++)
+                    {
+                        for (int c = 0; c < inChannels; c++)
+                        {
+                            for (int ij = 0; ij < kh * kw; ij++)
+                            {
+                                wt[(ij * outChannels + o) * inPadded + c] = pWeight[(o * inChannels + c) * kh * kw + ij];
+                            }
+                        }
+                    }
+                }
+
+                for (int n = 0; n < batch; n++)
+                {
+                    // The image, zero-padded.
+                    new Span<float>(xP, xLength).Clear();
+                    float* x = pIn + (nint)n * inChannels * plane;
+                    for (int c = 0; c < inChannels; c++)
+                    {
+                        for (int ih = 0; ih < height; ih++)
+                        {
+                            new ReadOnlySpan<float>(x + (c * height + ih) * width, width).CopyTo(new Span<float>(xP + c * paddedPlane + (ph + ih) * paddedWidth + pw, width));
+                        }
+                    }
+
+                    // Its output gradient, pixel-major (padding lanes and pixels stay zero).
+                    float* dz = pOut + (nint)n * outChannels * outPlane;
+                    for (int oh = 0; oh < outHeight; oh++)
+                    {
+                        ToPixelMajor(dz + oh * outWidth, outPlane, zT + oh * outWidthPadded * outPadded, outPadded, outChannels, outWidth);
+                    }
+
+                    WeightGradientImage(wide, g, outPadded, zT, outWidthPadded, xP, offsets, paddedWidth, s, outHeight, outWidth, tapsPadded, maxVectors);
+                    if (wantInput)
+                    {
+                        new Span<float>(dxT, dxLength).Clear();
+                        InputGradientImage(wide, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, maxVectors);
+                        float* dx = pInputGradient + (nint)n * inChannels * plane;
+                        for (int ih = 0; ih < height; ih++)
+                        {
+                            AddFromPixelMajor(dxT + ((ph + ih) * paddedWidth + pw) * inPadded, inPadded, dx + ih * width, plane, inChannels, width);
+                        }
+                    }
+                }
+
+                for (int o = 0; o < outChannels; o++)
+                {
+                    float* target = pWeightGradient + o * taps;
+                    for (int t = 0; t < taps; t++)
+                    {
+                        target[t] += g[t * outPadded + o];
+                    }
+                }
+            }
+
+            if (conv.Bias is not null)
+            {
+                Span<float> biasGradient = conv.Bias.Gradient;
+                for (int n = 0; n < batch; n++)
+                {
+                    for (int o = 0; o < outChannels; o++)
+                    {
+                        biasGradient[o] += Sum(outputGradient.Slice((n * outChannels + o) * outPlane, outPlane));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+            ArrayPool<int>.Shared.Return(offsetArray);
+        }
+    }
+
+    /// <summary>target[p·targetPixel + c] = source[c·sourcePlane + p] for one row of <paramref name="pixels"/> pixels, by 8×8 blocks.</summary>
+    private static unsafe void ToPixelMajor(float* source, nint sourcePlane, float* target, nint targetPixel, int channels, int pixels)
+    {
+        int c = 0;
+        for (; c + 8 <= channels; c += 8)
+        {
+            int p = 0;
+            for (; p + 8 <= pixels; p += 8)
+            {
+                Kernels.Nchw.Transpose8x8(source + c * sourcePlane + p, sourcePlane, target + p * targetPixel + c, targetPixel, accumulate: false);
+            }
+
+            for (; p < pixels; p++)
+            {
+                for (int k = c; k < c + 8; k++)
+                {
+                    target[p * targetPixel + k] = source[k * sourcePlane + p];
+                }
+            }
+        }
+
+        for (; c < channels; c++)
+        {
+            for (int p = 0; p < pixels; p++)
+            {
+                target[p * targetPixel + c] = source[c * sourcePlane + p];
+            }
+        }
+    }
+
+    /// <summary>target[c·targetPlane + p] += source[p·sourcePixel + c] for one row of <paramref name="pixels"/> pixels, by 8×8 blocks.</summary>
+    private static unsafe void AddFromPixelMajor(float* source, nint sourcePixel, float* target, nint targetPlane, int channels, int pixels)
+    {
+        int c = 0;
+        for (; c + 8 <= channels; c += 8)
+        {
+            int p = 0;
+            for (; p + 8 <= pixels; p += 8)
+            {
+                Kernels.Nchw.Transpose8x8(source + p * sourcePixel + c, sourcePixel, target + c * targetPlane + p, targetPlane, accumulate: true);
+            }
+
+            for (; p < pixels; p++)
+            {
+                for (int k = c; k < c + 8; k++)
+                {
+                    target[k * targetPlane + p] += source[p * sourcePixel + k];
+                }
+            }
+        }
+
+        // The last channels one plane at a time (planes are often 4 KB apart: stores across them would alias).
+        for (; c < channels; c++)
+        {
+            for (int p = 0; p < pixels; p++)
+            {
+                target[c * targetPlane + p] += source[p * sourcePixel + c];
+            }
+        }
+    }
+
+    private static unsafe void WeightGradientImage(bool wide, float* g, int outPadded, float* zT, int outWidthPadded, float* xP, int* offsets, int paddedWidth, int s, int outHeight, int outWidth, int tapsPadded, int maxVectors)
+    {
+        int tile = wide ? 6 : 3, vectors = outPadded / 8;
+        for (int v = 0; v < vectors; v += maxVectors)
+        {
+            int count = Math.Min(maxVectors, vectors - v);
+            for (int t = 0; t < tapsPadded; t += tile)
+            {
+                float* gt = g + t * outPadded + v * 8;
+                float* z = zT + v * 8;
+                int* o = offsets + t;
+                nint zRow = (nint)outWidthPadded * outPadded;
+                if (wide)
+                {
+                    switch (count)
+                    {
+                        case 4: ConvolutionGradientTiles.WeightGradient<Six, Four>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
+                        case 3: ConvolutionGradientTiles.WeightGradient<Six, Three>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
+                        case 2: ConvolutionGradientTiles.WeightGradient<Six, Two>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
+                        default: ConvolutionGradientTiles.WeightGradient<Six, One>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
+                    }
+                }
+                else
+                {
+                    switch (count)
+                    {
+                        case 3: ConvolutionGradientTiles.WeightGradient<Three, Three>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
+                        case 2: ConvolutionGradientTiles.WeightGradient<Three, Two>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
+                        default: ConvolutionGradientTiles.WeightGradient<Three, One>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
+                    }
+                }
+            }
+        }
+    }
+
+    private static unsafe void InputGradientImage(bool wide, float* dxT, int inPadded, float* zT, int outPadded, int outWidthPadded, float* wt, int outChannels, int paddedWidth, int s, int d, int kh, int kw, int outHeight, int maxVectors)
+    {
+        int tile = wide ? 6 : 3, vectors = inPadded / 8;
+        nint targetPixel = (nint)s * inPadded;
+        for (int v = 0; v < vectors; v += maxVectors)
+        {
+            int count = Math.Min(maxVectors, vectors - v);
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                for (int i = 0; i < kh; i++)
+                {
+                    for (int j = 0; j < kw; j++)
+                    {
+                        float* w = wt + (i * kw + j) * outChannels * inPadded + v * 8;
+                        float* rowTarget = dxT + ((oh * s + i * d) * paddedWidth + j * d) * inPadded + v * 8;
+                        float* rowGradient = zT + oh * outWidthPadded * outPadded;
+                        for (int ow = 0; ow < outWidthPadded; ow += tile)
+                        {
+                            float* target = rowTarget + ow * targetPixel;
+                            float* z = rowGradient + ow * outPadded;
+                            if (wide)
+                            {
+                                switch (count)
+                                {
+                                    case 4: ConvolutionGradientTiles.InputGradient<Six, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 3: ConvolutionGradientTiles.InputGradient<Six, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 2: ConvolutionGradientTiles.InputGradient<Six, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    default: ConvolutionGradientTiles.InputGradient<Six, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                }
+                            }
+                            else
+                            {
+                                switch (count)
+                                {
+                                    case 3: ConvolutionGradientTiles.InputGradient<Three, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 2: ConvolutionGradientTiles.InputGradient<Three, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    default: ConvolutionGradientTiles.InputGradient<Three, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using Fusion.Activations;
+using Fusion.Kernels;
 using Fusion.Normalization;
 
 namespace Fusion.Training;
@@ -249,9 +250,18 @@ public static class TrainingKernels
 
     /// <summary>
     /// Gradients of a convolution: adds ∂L/∂W and ∂L/∂b to the layer's parameter gradients and, unless
-    /// <paramref name="inputGradient"/> is empty, ∂L/∂x to it, as matrix products over the im2col matrix.
+    /// <paramref name="inputGradient"/> is empty, ∂L/∂x to it. Ungrouped convolutions run register-tiled direct
+    /// kernels over pixel-major scratch copies; grouped ones, matrix products over the im2col matrix.
     /// </summary>
     public static void ConvolutionBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width)
+        => ConvolutionBackward(input, outputGradient, conv, inputGradient, batch, height, width, KernelVariants.Default);
+
+    /// <summary>
+    /// <see cref="ConvolutionBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Conv2d, Span{float}, int, int, int)"/> with
+    /// the register tiles of <paramref name="variant"/> (<see cref="KernelVariant.Wide"/> needs 32 vector registers to
+    /// run at full speed; both compute the same gradients).
+    /// </summary>
+    public static void ConvolutionBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, KernelVariant variant)
     {
         ArgumentNullException.ThrowIfNull(conv);
         int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, d = conv.Dilation, ph = conv.PaddingHeight, pw = conv.PaddingWidth;
@@ -264,7 +274,7 @@ public static class TrainingKernels
             throw new ArgumentException("Convolution backward: span lengths do not match the layer's shapes.");
         }
 
-        ConvolutionGradients.Backward(input, outputGradient, conv, inputGradient, batch, height, width);
+        ConvolutionGradients.Backward(input, outputGradient, conv, inputGradient, batch, height, width, variant);
     }
 
     /// <summary>Gradients of a fully connected layer: ∂L/∂W += dzᵀx, ∂L/∂b += Σ dz, and (unless empty) ∂L/∂x += dz·W.</summary>

@@ -1,0 +1,246 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Fusion.Training;
+
+/// <summary>A tile size known to the JIT: each kernel is compiled once per struct argument and <c>Value</c> folds to a constant, so the accumulators a tile does not use are never allocated.</summary>
+internal interface ITileSize
+{
+    static abstract int Value { get; }
+}
+
+internal readonly struct One : ITileSize { public static int Value => 1; }
+internal readonly struct Two : ITileSize { public static int Value => 2; }
+internal readonly struct Three : ITileSize { public static int Value => 3; }
+internal readonly struct Four : ITileSize { public static int Value => 4; }
+internal readonly struct Six : ITileSize { public static int Value => 6; }
+
+/// <summary>
+/// The register tiles of the convolution gradients: up to 6 broadcast scalars × up to 4 vectors of 8 channels, 24
+/// accumulators that stay in registers through the whole reduction (32 ymm registers with AVX-512; the narrow tiles
+/// fit 16). Lines guarded by a tile size are removed by the JIT when the size rules them out.
+/// </summary>
+internal static unsafe class ConvolutionGradientTiles
+{
+    /// <summary>
+    /// <c>g[t, 8v..8v+7] += Σ over pixels x[offsets[t] + pixel] · z[pixel, 8v..8v+7]</c> for <typeparamref name="TT"/> taps and
+    /// <typeparamref name="TV"/> vectors of output channels: the weight gradient of one tile, reduced over one image's
+    /// <paramref name="rows"/>×<paramref name="columns"/> output pixels. <paramref name="x"/> is the zero-padded input
+    /// (row stride <paramref name="xRow"/>, stride <paramref name="stride"/>), <paramref name="z"/> the output gradient
+    /// pixel-major (pixel stride <paramref name="zPixel"/>, row stride <paramref name="zRow"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void WeightGradient<TT, TV>(float* g, nint gRow, float* z, nint zPixel, nint zRow, float* x, int* offsets, nint xRow, nint stride, int rows, int columns)
+        where TT : struct, ITileSize
+        where TV : struct, ITileSize
+    {
+        nint o0 = TT.Value > 0 ? offsets[0] : 0;
+        nint o1 = TT.Value > 1 ? offsets[1] : 0;
+        nint o2 = TT.Value > 2 ? offsets[2] : 0;
+        nint o3 = TT.Value > 3 ? offsets[3] : 0;
+        nint o4 = TT.Value > 4 ? offsets[4] : 0;
+        nint o5 = TT.Value > 5 ? offsets[5] : 0;
+        Vector256<float> a00 = TT.Value > 0 && TV.Value > 0 ? Vector256.Load(g + 0 * gRow + 0) : default;
+        Vector256<float> a01 = TT.Value > 0 && TV.Value > 1 ? Vector256.Load(g + 0 * gRow + 8) : default;
+        Vector256<float> a02 = TT.Value > 0 && TV.Value > 2 ? Vector256.Load(g + 0 * gRow + 16) : default;
+        Vector256<float> a03 = TT.Value > 0 && TV.Value > 3 ? Vector256.Load(g + 0 * gRow + 24) : default;
+        Vector256<float> a10 = TT.Value > 1 && TV.Value > 0 ? Vector256.Load(g + 1 * gRow + 0) : default;
+        Vector256<float> a11 = TT.Value > 1 && TV.Value > 1 ? Vector256.Load(g + 1 * gRow + 8) : default;
+        Vector256<float> a12 = TT.Value > 1 && TV.Value > 2 ? Vector256.Load(g + 1 * gRow + 16) : default;
+        Vector256<float> a13 = TT.Value > 1 && TV.Value > 3 ? Vector256.Load(g + 1 * gRow + 24) : default;
+        Vector256<float> a20 = TT.Value > 2 && TV.Value > 0 ? Vector256.Load(g + 2 * gRow + 0) : default;
+        Vector256<float> a21 = TT.Value > 2 && TV.Value > 1 ? Vector256.Load(g + 2 * gRow + 8) : default;
+        Vector256<float> a22 = TT.Value > 2 && TV.Value > 2 ? Vector256.Load(g + 2 * gRow + 16) : default;
+        Vector256<float> a23 = TT.Value > 2 && TV.Value > 3 ? Vector256.Load(g + 2 * gRow + 24) : default;
+        Vector256<float> a30 = TT.Value > 3 && TV.Value > 0 ? Vector256.Load(g + 3 * gRow + 0) : default;
+        Vector256<float> a31 = TT.Value > 3 && TV.Value > 1 ? Vector256.Load(g + 3 * gRow + 8) : default;
+        Vector256<float> a32 = TT.Value > 3 && TV.Value > 2 ? Vector256.Load(g + 3 * gRow + 16) : default;
+        Vector256<float> a33 = TT.Value > 3 && TV.Value > 3 ? Vector256.Load(g + 3 * gRow + 24) : default;
+        Vector256<float> a40 = TT.Value > 4 && TV.Value > 0 ? Vector256.Load(g + 4 * gRow + 0) : default;
+        Vector256<float> a41 = TT.Value > 4 && TV.Value > 1 ? Vector256.Load(g + 4 * gRow + 8) : default;
+        Vector256<float> a42 = TT.Value > 4 && TV.Value > 2 ? Vector256.Load(g + 4 * gRow + 16) : default;
+        Vector256<float> a43 = TT.Value > 4 && TV.Value > 3 ? Vector256.Load(g + 4 * gRow + 24) : default;
+        Vector256<float> a50 = TT.Value > 5 && TV.Value > 0 ? Vector256.Load(g + 5 * gRow + 0) : default;
+        Vector256<float> a51 = TT.Value > 5 && TV.Value > 1 ? Vector256.Load(g + 5 * gRow + 8) : default;
+        Vector256<float> a52 = TT.Value > 5 && TV.Value > 2 ? Vector256.Load(g + 5 * gRow + 16) : default;
+        Vector256<float> a53 = TT.Value > 5 && TV.Value > 3 ? Vector256.Load(g + 5 * gRow + 24) : default;
+        for (int row = 0; row < rows; row++)
+        {
+            float* xp = x + row * stride * xRow;
+            float* zp = z + row * zRow;
+            for (int column = 0; column < columns; column++, xp += stride, zp += zPixel)
+            {
+                Vector256<float> z0 = TV.Value > 0 ? Vector256.Load(zp + 0) : default;
+                Vector256<float> z1 = TV.Value > 1 ? Vector256.Load(zp + 8) : default;
+                Vector256<float> z2 = TV.Value > 2 ? Vector256.Load(zp + 16) : default;
+                Vector256<float> z3 = TV.Value > 3 ? Vector256.Load(zp + 24) : default;
+                Vector256<float> b = Vector256.Create(xp[o0]);
+                a00 = Vector256.FusedMultiplyAdd(b, z0, a00);
+                if (TV.Value > 1) { a01 = Vector256.FusedMultiplyAdd(b, z1, a01); }
+                if (TV.Value > 2) { a02 = Vector256.FusedMultiplyAdd(b, z2, a02); }
+                if (TV.Value > 3) { a03 = Vector256.FusedMultiplyAdd(b, z3, a03); }
+                if (TT.Value > 1)
+                {
+                    b = Vector256.Create(xp[o1]);
+                    a10 = Vector256.FusedMultiplyAdd(b, z0, a10);
+                    if (TV.Value > 1) { a11 = Vector256.FusedMultiplyAdd(b, z1, a11); }
+                    if (TV.Value > 2) { a12 = Vector256.FusedMultiplyAdd(b, z2, a12); }
+                    if (TV.Value > 3) { a13 = Vector256.FusedMultiplyAdd(b, z3, a13); }
+                }
+                if (TT.Value > 2)
+                {
+                    b = Vector256.Create(xp[o2]);
+                    a20 = Vector256.FusedMultiplyAdd(b, z0, a20);
+                    if (TV.Value > 1) { a21 = Vector256.FusedMultiplyAdd(b, z1, a21); }
+                    if (TV.Value > 2) { a22 = Vector256.FusedMultiplyAdd(b, z2, a22); }
+                    if (TV.Value > 3) { a23 = Vector256.FusedMultiplyAdd(b, z3, a23); }
+                }
+                if (TT.Value > 3)
+                {
+                    b = Vector256.Create(xp[o3]);
+                    a30 = Vector256.FusedMultiplyAdd(b, z0, a30);
+                    if (TV.Value > 1) { a31 = Vector256.FusedMultiplyAdd(b, z1, a31); }
+                    if (TV.Value > 2) { a32 = Vector256.FusedMultiplyAdd(b, z2, a32); }
+                    if (TV.Value > 3) { a33 = Vector256.FusedMultiplyAdd(b, z3, a33); }
+                }
+                if (TT.Value > 4)
+                {
+                    b = Vector256.Create(xp[o4]);
+                    a40 = Vector256.FusedMultiplyAdd(b, z0, a40);
+                    if (TV.Value > 1) { a41 = Vector256.FusedMultiplyAdd(b, z1, a41); }
+                    if (TV.Value > 2) { a42 = Vector256.FusedMultiplyAdd(b, z2, a42); }
+                    if (TV.Value > 3) { a43 = Vector256.FusedMultiplyAdd(b, z3, a43); }
+                }
+                if (TT.Value > 5)
+                {
+                    b = Vector256.Create(xp[o5]);
+                    a50 = Vector256.FusedMultiplyAdd(b, z0, a50);
+                    if (TV.Value > 1) { a51 = Vector256.FusedMultiplyAdd(b, z1, a51); }
+                    if (TV.Value > 2) { a52 = Vector256.FusedMultiplyAdd(b, z2, a52); }
+                    if (TV.Value > 3) { a53 = Vector256.FusedMultiplyAdd(b, z3, a53); }
+                }
+            }
+        }
+
+        if (TT.Value > 0 && TV.Value > 0) { a00.Store(g + 0 * gRow + 0); }
+        if (TT.Value > 0 && TV.Value > 1) { a01.Store(g + 0 * gRow + 8); }
+        if (TT.Value > 0 && TV.Value > 2) { a02.Store(g + 0 * gRow + 16); }
+        if (TT.Value > 0 && TV.Value > 3) { a03.Store(g + 0 * gRow + 24); }
+        if (TT.Value > 1 && TV.Value > 0) { a10.Store(g + 1 * gRow + 0); }
+        if (TT.Value > 1 && TV.Value > 1) { a11.Store(g + 1 * gRow + 8); }
+        if (TT.Value > 1 && TV.Value > 2) { a12.Store(g + 1 * gRow + 16); }
+        if (TT.Value > 1 && TV.Value > 3) { a13.Store(g + 1 * gRow + 24); }
+        if (TT.Value > 2 && TV.Value > 0) { a20.Store(g + 2 * gRow + 0); }
+        if (TT.Value > 2 && TV.Value > 1) { a21.Store(g + 2 * gRow + 8); }
+        if (TT.Value > 2 && TV.Value > 2) { a22.Store(g + 2 * gRow + 16); }
+        if (TT.Value > 2 && TV.Value > 3) { a23.Store(g + 2 * gRow + 24); }
+        if (TT.Value > 3 && TV.Value > 0) { a30.Store(g + 3 * gRow + 0); }
+        if (TT.Value > 3 && TV.Value > 1) { a31.Store(g + 3 * gRow + 8); }
+        if (TT.Value > 3 && TV.Value > 2) { a32.Store(g + 3 * gRow + 16); }
+        if (TT.Value > 3 && TV.Value > 3) { a33.Store(g + 3 * gRow + 24); }
+        if (TT.Value > 4 && TV.Value > 0) { a40.Store(g + 4 * gRow + 0); }
+        if (TT.Value > 4 && TV.Value > 1) { a41.Store(g + 4 * gRow + 8); }
+        if (TT.Value > 4 && TV.Value > 2) { a42.Store(g + 4 * gRow + 16); }
+        if (TT.Value > 4 && TV.Value > 3) { a43.Store(g + 4 * gRow + 24); }
+        if (TT.Value > 5 && TV.Value > 0) { a50.Store(g + 5 * gRow + 0); }
+        if (TT.Value > 5 && TV.Value > 1) { a51.Store(g + 5 * gRow + 8); }
+        if (TT.Value > 5 && TV.Value > 2) { a52.Store(g + 5 * gRow + 16); }
+        if (TT.Value > 5 && TV.Value > 3) { a53.Store(g + 5 * gRow + 24); }
+    }
+
+    /// <summary>
+    /// <c>target[p·targetPixel + 8v..] += Σ_o z[p·zPixel + o] · w[o·wRow + 8v..]</c> for <typeparamref name="TP"/> pixels and
+    /// <typeparamref name="TV"/> vectors of input channels: one kernel tap's contribution to the input gradient of a
+    /// run of output pixels, reduced over the <paramref name="outChannels"/> output channels and added into the
+    /// pixel-major, zero-padded input-gradient scratch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void InputGradient<TP, TV>(float* target, nint targetPixel, float* z, nint zPixel, float* w, nint wRow, int outChannels)
+        where TP : struct, ITileSize
+        where TV : struct, ITileSize
+    {
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        Vector256<float> a40 = default, a41 = default, a42 = default, a43 = default;
+        Vector256<float> a50 = default, a51 = default, a52 = default, a53 = default;
+        for (int o = 0; o < outChannels; o++, w += wRow, z++)
+        {
+            Vector256<float> w0 = TV.Value > 0 ? Vector256.Load(w + 0) : default;
+            Vector256<float> w1 = TV.Value > 1 ? Vector256.Load(w + 8) : default;
+            Vector256<float> w2 = TV.Value > 2 ? Vector256.Load(w + 16) : default;
+            Vector256<float> w3 = TV.Value > 3 ? Vector256.Load(w + 24) : default;
+            Vector256<float> b = Vector256.Create(z[0 * zPixel]);
+            a00 = Vector256.FusedMultiplyAdd(b, w0, a00);
+            if (TV.Value > 1) { a01 = Vector256.FusedMultiplyAdd(b, w1, a01); }
+            if (TV.Value > 2) { a02 = Vector256.FusedMultiplyAdd(b, w2, a02); }
+            if (TV.Value > 3) { a03 = Vector256.FusedMultiplyAdd(b, w3, a03); }
+            if (TP.Value > 1)
+            {
+                b = Vector256.Create(z[1 * zPixel]);
+                a10 = Vector256.FusedMultiplyAdd(b, w0, a10);
+                if (TV.Value > 1) { a11 = Vector256.FusedMultiplyAdd(b, w1, a11); }
+                if (TV.Value > 2) { a12 = Vector256.FusedMultiplyAdd(b, w2, a12); }
+                if (TV.Value > 3) { a13 = Vector256.FusedMultiplyAdd(b, w3, a13); }
+            }
+            if (TP.Value > 2)
+            {
+                b = Vector256.Create(z[2 * zPixel]);
+                a20 = Vector256.FusedMultiplyAdd(b, w0, a20);
+                if (TV.Value > 1) { a21 = Vector256.FusedMultiplyAdd(b, w1, a21); }
+                if (TV.Value > 2) { a22 = Vector256.FusedMultiplyAdd(b, w2, a22); }
+                if (TV.Value > 3) { a23 = Vector256.FusedMultiplyAdd(b, w3, a23); }
+            }
+            if (TP.Value > 3)
+            {
+                b = Vector256.Create(z[3 * zPixel]);
+                a30 = Vector256.FusedMultiplyAdd(b, w0, a30);
+                if (TV.Value > 1) { a31 = Vector256.FusedMultiplyAdd(b, w1, a31); }
+                if (TV.Value > 2) { a32 = Vector256.FusedMultiplyAdd(b, w2, a32); }
+                if (TV.Value > 3) { a33 = Vector256.FusedMultiplyAdd(b, w3, a33); }
+            }
+            if (TP.Value > 4)
+            {
+                b = Vector256.Create(z[4 * zPixel]);
+                a40 = Vector256.FusedMultiplyAdd(b, w0, a40);
+                if (TV.Value > 1) { a41 = Vector256.FusedMultiplyAdd(b, w1, a41); }
+                if (TV.Value > 2) { a42 = Vector256.FusedMultiplyAdd(b, w2, a42); }
+                if (TV.Value > 3) { a43 = Vector256.FusedMultiplyAdd(b, w3, a43); }
+            }
+            if (TP.Value > 5)
+            {
+                b = Vector256.Create(z[5 * zPixel]);
+                a50 = Vector256.FusedMultiplyAdd(b, w0, a50);
+                if (TV.Value > 1) { a51 = Vector256.FusedMultiplyAdd(b, w1, a51); }
+                if (TV.Value > 2) { a52 = Vector256.FusedMultiplyAdd(b, w2, a52); }
+                if (TV.Value > 3) { a53 = Vector256.FusedMultiplyAdd(b, w3, a53); }
+            }
+        }
+
+        if (TP.Value > 0 && TV.Value > 0) { float* t = target + 0 * targetPixel + 0; (Vector256.Load(t) + a00).Store(t); }
+        if (TP.Value > 0 && TV.Value > 1) { float* t = target + 0 * targetPixel + 8; (Vector256.Load(t) + a01).Store(t); }
+        if (TP.Value > 0 && TV.Value > 2) { float* t = target + 0 * targetPixel + 16; (Vector256.Load(t) + a02).Store(t); }
+        if (TP.Value > 0 && TV.Value > 3) { float* t = target + 0 * targetPixel + 24; (Vector256.Load(t) + a03).Store(t); }
+        if (TP.Value > 1 && TV.Value > 0) { float* t = target + 1 * targetPixel + 0; (Vector256.Load(t) + a10).Store(t); }
+        if (TP.Value > 1 && TV.Value > 1) { float* t = target + 1 * targetPixel + 8; (Vector256.Load(t) + a11).Store(t); }
+        if (TP.Value > 1 && TV.Value > 2) { float* t = target + 1 * targetPixel + 16; (Vector256.Load(t) + a12).Store(t); }
+        if (TP.Value > 1 && TV.Value > 3) { float* t = target + 1 * targetPixel + 24; (Vector256.Load(t) + a13).Store(t); }
+        if (TP.Value > 2 && TV.Value > 0) { float* t = target + 2 * targetPixel + 0; (Vector256.Load(t) + a20).Store(t); }
+        if (TP.Value > 2 && TV.Value > 1) { float* t = target + 2 * targetPixel + 8; (Vector256.Load(t) + a21).Store(t); }
+        if (TP.Value > 2 && TV.Value > 2) { float* t = target + 2 * targetPixel + 16; (Vector256.Load(t) + a22).Store(t); }
+        if (TP.Value > 2 && TV.Value > 3) { float* t = target + 2 * targetPixel + 24; (Vector256.Load(t) + a23).Store(t); }
+        if (TP.Value > 3 && TV.Value > 0) { float* t = target + 3 * targetPixel + 0; (Vector256.Load(t) + a30).Store(t); }
+        if (TP.Value > 3 && TV.Value > 1) { float* t = target + 3 * targetPixel + 8; (Vector256.Load(t) + a31).Store(t); }
+        if (TP.Value > 3 && TV.Value > 2) { float* t = target + 3 * targetPixel + 16; (Vector256.Load(t) + a32).Store(t); }
+        if (TP.Value > 3 && TV.Value > 3) { float* t = target + 3 * targetPixel + 24; (Vector256.Load(t) + a33).Store(t); }
+        if (TP.Value > 4 && TV.Value > 0) { float* t = target + 4 * targetPixel + 0; (Vector256.Load(t) + a40).Store(t); }
+        if (TP.Value > 4 && TV.Value > 1) { float* t = target + 4 * targetPixel + 8; (Vector256.Load(t) + a41).Store(t); }
+        if (TP.Value > 4 && TV.Value > 2) { float* t = target + 4 * targetPixel + 16; (Vector256.Load(t) + a42).Store(t); }
+        if (TP.Value > 4 && TV.Value > 3) { float* t = target + 4 * targetPixel + 24; (Vector256.Load(t) + a43).Store(t); }
+        if (TP.Value > 5 && TV.Value > 0) { float* t = target + 5 * targetPixel + 0; (Vector256.Load(t) + a50).Store(t); }
+        if (TP.Value > 5 && TV.Value > 1) { float* t = target + 5 * targetPixel + 8; (Vector256.Load(t) + a51).Store(t); }
+        if (TP.Value > 5 && TV.Value > 2) { float* t = target + 5 * targetPixel + 16; (Vector256.Load(t) + a52).Store(t); }
+        if (TP.Value > 5 && TV.Value > 3) { float* t = target + 5 * targetPixel + 24; (Vector256.Load(t) + a53).Store(t); }
+    }
+}

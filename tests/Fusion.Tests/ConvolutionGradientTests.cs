@@ -1,0 +1,136 @@
+using System;
+using Fusion.Kernels;
+using Fusion.Training;
+using Xunit;
+
+namespace Fusion.Tests;
+
+/// <summary>
+/// <see cref="TrainingKernels.ConvolutionBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Conv2d, Span{float}, int, int, int, KernelVariant)"/>
+/// element by element against the definition evaluated in double, for both register-tile variants, over shapes
+/// chosen to hit every remainder: channel counts that are not multiples of 8 or of a tile, tap counts that are not
+/// multiples of the tap tile, widths that are not multiples of the pixel tile, strides, dilation, asymmetric
+/// padding, rows and columns the convolution never reads, and groups (the im2col path).
+/// </summary>
+public sealed class ConvolutionGradientTests
+{
+    public static TheoryData<int[], bool, string> Shapes() => new()
+    {
+        // [cin, cout, kh, kw, stride, padH, padW, dilation, groups, height, width], bias, variant
+        { [3, 16, 3, 3, 1, 1, 1, 1, 1, 11, 13], false, "Wide" },
+        { [3, 16, 3, 3, 1, 1, 1, 1, 1, 11, 13], false, "Narrow" },
+        { [16, 32, 3, 3, 2, 1, 1, 1, 1, 12, 12], false, "Wide" },
+        { [16, 32, 3, 3, 2, 1, 1, 1, 1, 12, 12], false, "Narrow" },
+        { [5, 9, 3, 3, 1, 1, 1, 1, 1, 7, 9], true, "Wide" },
+        { [5, 9, 3, 3, 1, 1, 1, 1, 1, 7, 9], true, "Narrow" },
+        { [17, 40, 1, 1, 1, 0, 0, 1, 1, 8, 8], true, "Wide" },
+        { [17, 40, 1, 1, 1, 0, 0, 1, 1, 8, 8], true, "Narrow" },
+        { [64, 72, 1, 1, 2, 0, 0, 1, 1, 9, 7], false, "Wide" },
+        { [8, 24, 3, 3, 1, 2, 2, 2, 1, 10, 10], false, "Wide" },
+        { [8, 24, 3, 3, 1, 2, 2, 2, 1, 10, 10], false, "Narrow" },
+        { [6, 9, 3, 1, 1, 1, 0, 1, 1, 9, 6], true, "Wide" },
+        { [4, 12, 1, 3, 2, 0, 1, 1, 1, 9, 14], false, "Narrow" },
+        { [3, 8, 7, 7, 2, 3, 3, 1, 1, 17, 15], false, "Wide" },
+        { [2, 33, 5, 5, 3, 0, 0, 1, 1, 12, 13], true, "Wide" },
+        { [2, 33, 5, 5, 3, 0, 0, 1, 1, 12, 13], true, "Narrow" },
+        { [1, 1, 2, 2, 2, 0, 0, 1, 1, 5, 5], true, "Wide" },
+        { [16, 32, 3, 3, 1, 1, 1, 1, 4, 8, 8], true, "Wide" },
+        { [17, 17, 3, 3, 1, 1, 1, 1, 17, 9, 9], false, "Wide" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Gradients_match_the_definition(int[] shape, bool bias, string variant)
+    {
+        (int cin, int cout, int kh, int kw, int stride, int padH, int padW, int dilation, int groups, int height, int width) =
+            (shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7], shape[8], shape[9], shape[10]);
+        const int Batch = 3;
+        var conv = new Conv2d("c", cin, cout, kh, kw, stride, padH, padW, dilation, groups, bias, new ChangeCounter(), new SeededRandom(5));
+        int outHeight = (height + 2 * padH - dilation * (kh - 1) - 1) / stride + 1, outWidth = (width + 2 * padW - dilation * (kw - 1) - 1) / stride + 1;
+        float[] x = new float[Batch * cin * height * width], dz = new float[Batch * cout * outHeight * outWidth];
+        new SeededRandom(6).Fill(x, -1f, 1f);
+        new SeededRandom(7).Fill(dz, -1f, 1f);
+
+        // Gradients accumulate: start from non-zero values and expect them kept.
+        float[] dx = new float[x.Length];
+        new SeededRandom(8).Fill(dx, -1f, 1f);
+        float[] dxBefore = (float[])dx.Clone();
+        new SeededRandom(9).Fill(conv.Weight.Gradient, -1f, 1f);
+        float[] dwBefore = conv.Weight.Gradient.ToArray();
+        float[] dbBefore = new float[cout];
+        if (conv.Bias is not null)
+        {
+            new SeededRandom(10).Fill(conv.Bias.Gradient, -1f, 1f);
+            dbBefore = conv.Bias.Gradient.ToArray();
+        }
+
+        TrainingKernels.ConvolutionBackward(x, dz, conv, dx, Batch, height, width, Enum.Parse<KernelVariant>(variant));
+
+        int inPerGroup = cin / groups, outPerGroup = cout / groups;
+        var dwExact = new double[conv.Weight.Length];
+        var dwMagnitude = new double[conv.Weight.Length];
+        var dxExact = new double[x.Length];
+        var dxMagnitude = new double[x.Length];
+        var dbExact = new double[cout];
+        var dbMagnitude = new double[cout];
+        ReadOnlySpan<float> w = conv.Weight.Data;
+        for (int n = 0; n < Batch; n++)
+        {
+            for (int o = 0; o < cout; o++)
+            {
+                int g = o / outPerGroup;
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    for (int ow = 0; ow < outWidth; ow++)
+                    {
+                        double gradient = dz[((n * cout + o) * outHeight + oh) * outWidth + ow];
+                        dbExact[o] += gradient;
+                        dbMagnitude[o] += Math.Abs(gradient);
+                        for (int c = 0; c < inPerGroup; c++)
+                        {
+                            for (int i = 0; i < kh; i++)
+                            {
+                                for (int j = 0; j < kw; j++)
+                                {
+                                    int ih = oh * stride - padH + i * dilation, iw = ow * stride - padW + j * dilation;
+                                    if (ih < 0 || ih >= height || iw < 0 || iw >= width)
+                                    {
+                                        continue;
+                                    }
+
+                                    int xi = ((n * cin + g * inPerGroup + c) * height + ih) * width + iw;
+                                    int wi = ((o * inPerGroup + c) * kh + i) * kw + j;
+                                    dwExact[wi] += gradient * x[xi];
+                                    dwMagnitude[wi] += Math.Abs(gradient * x[xi]);
+                                    dxExact[xi] += gradient * w[wi];
+                                    dxMagnitude[xi] += Math.Abs(gradient * w[wi]);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // float32 sums of K terms: error ≤ (K + 2)·u·Σ|terms| (u = 2⁻²⁴), plus the rounding of the value added to.
+        const double U = 1.0 / (1 << 24);
+        int termsPerWeight = Batch * outHeight * outWidth + 2, termsPerInput = cout * kh * kw + 2;
+        AssertClose("weight gradient", conv.Weight.Gradient.ToArray(), dwBefore, dwExact, dwMagnitude, termsPerWeight * U);
+        AssertClose("input gradient", dx, dxBefore, dxExact, dxMagnitude, termsPerInput * U);
+        if (conv.Bias is not null)
+        {
+            AssertClose("bias gradient", conv.Bias.Gradient.ToArray(), dbBefore, dbExact, dbMagnitude, termsPerWeight * U);
+        }
+    }
+
+    private static void AssertClose(string what, float[] actual, float[] before, double[] exact, double[] magnitude, double relative)
+    {
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double expected = before[i] + exact[i];
+            double bound = relative * (magnitude[i] + Math.Abs(before[i])) + 2 * Math.Abs(expected) / (1 << 24);
+            Assert.True(Math.Abs(actual[i] - expected) <= bound,
+                $"{what}[{i}] = {actual[i]:R}, expected {expected:R} (bound {bound:G3})");
+        }
+    }
+}
