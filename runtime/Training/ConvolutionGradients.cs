@@ -78,23 +78,29 @@ internal static class ConvolutionGradients
     /// </list>
     /// Tile sizes follow the register file: 6 × 4 with AVX-512's 32 vector registers, 3 × 3 with 16.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void DirectBackward(
         ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient,
         int batch, int height, int width, int outHeight, int outWidth, bool wide)
     {
+        // Tap tile and pixel tile: 6 (wide) or 3 (narrow); a row of output pixels is padded to a whole number of pixel
+        // tiles, so where 4 wastes fewer padded pixels than 6 (8×8 and 16×16 planes) the wide ∂X tile is 4 pixels.
         int tile = wide ? 6 : 3, maxVectors = wide ? 4 : 3;
+        int pixelTile = wide && (outWidth + 3) / 4 * 4 < (outWidth + 5) / 6 * 6 ? 4 : tile;
         int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, d = conv.Dilation, ph = conv.PaddingHeight, pw = conv.PaddingWidth;
         int inChannels = conv.InChannels, outChannels = conv.OutChannels;
         int inPadded = (inChannels + 7) / 8 * 8, outPadded = (outChannels + 7) / 8 * 8;
-        int outWidthPadded = (outWidth + tile - 1) / tile * tile;
+        int outWidthPadded = (outWidth + pixelTile - 1) / pixelTile * pixelTile;
         int paddedHeight = Math.Max((outHeight - 1) * s + (kh - 1) * d + 1, ph + height);
         int paddedWidth = Math.Max((outWidthPadded - 1) * s + (kw - 1) * d + 1, pw + width);
         int paddedPlane = paddedHeight * paddedWidth, outPlane = outHeight * outWidth, plane = height * width;
         int taps = inChannels * kh * kw, tapsPadded = (taps + tile - 1) / tile * tile;
         bool wantInput = !inputGradient.IsEmpty;
 
-        int xLength = inChannels * paddedPlane, zLength = outHeight * outWidthPadded * outPadded;
-        int gLength = tapsPadded * outPadded, dxLength = wantInput ? paddedPlane * inPadded : 0, wtLength = wantInput ? kh * kw * outChannels * inPadded : 0;
+        // Each region starts on a 64-byte line, so the vector loads of pixel-major rows never straddle two lines.
+        int xLength = AlignedLength(inChannels * paddedPlane), zLength = AlignedLength(outHeight * outWidthPadded * outPadded);
+        int gLength = AlignedLength(tapsPadded * outPadded), dxLength = wantInput ? AlignedLength(paddedPlane * inPadded) : 0;
+        int wtLength = wantInput ? AlignedLength(kh * kw * outChannels * inPadded) : 0;
         float[] scratch = ArrayPool<float>.Shared.Rent(xLength + zLength + gLength + dxLength + wtLength + 16);
         int[] offsetArray = ArrayPool<int>.Shared.Rent(tapsPadded);
         try
@@ -102,7 +108,7 @@ internal static class ConvolutionGradients
             fixed (float* pScratch = scratch, pIn = input, pOut = outputGradient, pWeight = conv.Weight.Data, pWeightGradient = conv.Weight.Gradient, pInputGradient = inputGradient)
             fixed (int* offsets = offsetArray)
             {
-                float* xP = pScratch, zT = xP + xLength, g = zT + zLength, dxT = g + gLength, wt = dxT + dxLength;
+                float* xP = (float*)(((nint)pScratch + 63) & ~(nint)63), zT = xP + xLength, g = zT + zLength, dxT = g + gLength, wt = dxT + dxLength;
                 new Span<float>(g, gLength).Clear();
                 new Span<float>(zT, zLength).Clear();
                 for (int c = 0, t = 0; c < inChannels; c++)
@@ -161,7 +167,7 @@ internal static class ConvolutionGradients
                     if (wantInput)
                     {
                         new Span<float>(dxT, dxLength).Clear();
-                        InputGradientImage(wide, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, maxVectors);
+                        InputGradientImage(wide, pixelTile, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, maxVectors);
                         float* dx = pInputGradient + (nint)n * inChannels * plane;
                         for (int ih = 0; ih < height; ih++)
                         {
@@ -199,7 +205,10 @@ internal static class ConvolutionGradients
         }
     }
 
+    private static int AlignedLength(int floats) => (floats + 15) / 16 * 16;
+
     /// <summary>target[p·targetPixel + c] = source[c·sourcePlane + p] for one row of <paramref name="pixels"/> pixels, by 8×8 blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ToPixelMajor(float* source, nint sourcePlane, float* target, nint targetPixel, int channels, int pixels)
     {
         int c = 0;
@@ -230,6 +239,7 @@ internal static class ConvolutionGradients
     }
 
     /// <summary>target[c·targetPlane + p] += source[p·sourcePixel + c] for one row of <paramref name="pixels"/> pixels, by 8×8 blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AddFromPixelMajor(float* source, nint sourcePixel, float* target, nint targetPlane, int channels, int pixels)
     {
         int c = 0;
@@ -260,44 +270,54 @@ internal static class ConvolutionGradients
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void WeightGradientImage(bool wide, float* g, int outPadded, float* zT, int outWidthPadded, float* xP, int* offsets, int paddedWidth, int s, int outHeight, int outWidth, int tapsPadded, int maxVectors)
     {
         int tile = wide ? 6 : 3, vectors = outPadded / 8;
-        for (int v = 0; v < vectors; v += maxVectors)
+        nint zRow = (nint)outWidthPadded * outPadded;
+
+        // Bands of output rows whose output gradient (the operand every tap tile rereads) stays in a 16 KB share of L1.
+        int bandRows = Math.Clamp(16384 / (int)(zRow * sizeof(float)), 1, outHeight);
+        for (int band = 0; band < outHeight; band += bandRows)
         {
-            int count = Math.Min(maxVectors, vectors - v);
-            for (int t = 0; t < tapsPadded; t += tile)
+            int rows = Math.Min(bandRows, outHeight - band);
+            float* x = xP + (nint)band * s * paddedWidth;
+            for (int v = 0; v < vectors; v += maxVectors)
             {
-                float* gt = g + t * outPadded + v * 8;
-                float* z = zT + v * 8;
-                int* o = offsets + t;
-                nint zRow = (nint)outWidthPadded * outPadded;
-                if (wide)
+                int count = Math.Min(maxVectors, vectors - v);
+                float* z = zT + band * zRow + v * 8;
+                for (int t = 0; t < tapsPadded; t += tile)
                 {
-                    switch (count)
+                    float* gt = g + t * outPadded + v * 8;
+                    int* o = offsets + t;
+                    if (wide)
                     {
-                        case 4: ConvolutionGradientTiles.WeightGradient<Six, Four>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
-                        case 3: ConvolutionGradientTiles.WeightGradient<Six, Three>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
-                        case 2: ConvolutionGradientTiles.WeightGradient<Six, Two>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
-                        default: ConvolutionGradientTiles.WeightGradient<Six, One>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
+                        switch (count)
+                        {
+                            case 4: ConvolutionGradientTiles.WeightGradient<Six, Four>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 3: ConvolutionGradientTiles.WeightGradient<Six, Three>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 2: ConvolutionGradientTiles.WeightGradient<Six, Two>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            default: ConvolutionGradientTiles.WeightGradient<Six, One>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                        }
                     }
-                }
-                else
-                {
-                    switch (count)
+                    else
                     {
-                        case 3: ConvolutionGradientTiles.WeightGradient<Three, Three>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
-                        case 2: ConvolutionGradientTiles.WeightGradient<Three, Two>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
-                        default: ConvolutionGradientTiles.WeightGradient<Three, One>(gt, outPadded, z, outPadded, zRow, xP, o, paddedWidth, s, outHeight, outWidth); break;
+                        switch (count)
+                        {
+                            case 3: ConvolutionGradientTiles.WeightGradient<Three, Three>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 2: ConvolutionGradientTiles.WeightGradient<Three, Two>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            default: ConvolutionGradientTiles.WeightGradient<Three, One>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                        }
                     }
                 }
             }
         }
     }
 
-    private static unsafe void InputGradientImage(bool wide, float* dxT, int inPadded, float* zT, int outPadded, int outWidthPadded, float* wt, int outChannels, int paddedWidth, int s, int d, int kh, int kw, int outHeight, int maxVectors)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void InputGradientImage(bool wide, int tile, float* dxT, int inPadded, float* zT, int outPadded, int outWidthPadded, float* wt, int outChannels, int paddedWidth, int s, int d, int kh, int kw, int outHeight, int maxVectors)
     {
-        int tile = wide ? 6 : 3, vectors = inPadded / 8;
+        int vectors = inPadded / 8;
         nint targetPixel = (nint)s * inPadded;
         for (int v = 0; v < vectors; v += maxVectors)
         {
@@ -315,7 +335,17 @@ internal static class ConvolutionGradients
                         {
                             float* target = rowTarget + ow * targetPixel;
                             float* z = rowGradient + ow * outPadded;
-                            if (wide)
+                            if (tile == 4)
+                            {
+                                switch (count)
+                                {
+                                    case 4: ConvolutionGradientTiles.InputGradient<Four, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 3: ConvolutionGradientTiles.InputGradient<Four, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 2: ConvolutionGradientTiles.InputGradient<Four, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    default: ConvolutionGradientTiles.InputGradient<Four, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                }
+                            }
+                            else if (wide)
                             {
                                 switch (count)
                                 {
