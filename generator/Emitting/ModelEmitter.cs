@@ -355,15 +355,20 @@ internal static class ModelEmitter
         if (!batchStatistics)
         {
             w.Line();
-            w.Line("// Images are independent: each part runs every layer on its share of the batch, with its own padded scratch.");
-            w.Line("// Its own method, so that the closure is allocated only when threads are used.");
+            w.Line("// Images are independent: each part runs every layer on its share of the batch, with its own padded scratch,");
+            w.Line("// on Fusion's worker threads (the arguments stay on this stack until every part is done: nothing is allocated).");
             using (w.Block("private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)"))
             {
-                w.Line("global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>");
-                w.Line("{");
-                w.Line("    int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);");
-                w.Line("    ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);");
-                w.Line("});");
+                w.Line("nint* arguments = stackalloc nint[] { x, y, ws, packed, batch };");
+                w.Line("global::Fusion.Kernels.Workers.Run(parts, &ForwardPart, this, (nint)arguments);");
+            }
+
+            w.Line();
+            using (w.Block("private static unsafe void ForwardPart(object? model, nint state, int part, int parts)"))
+            {
+                w.Line("nint* a = (nint*)state;");
+                w.Line("int batch = (int)a[4], first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);");
+                w.Line($"(({model.ClassName})model!).ForwardImages((float*)a[0], (float*)a[1], (float*)a[2], (float*)a[3], (float*)a[2] + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);");
             }
         }
 

@@ -225,4 +225,95 @@ public sealed class ThreadingTests
     [Fact]
     public void Threads_must_be_positive()
         => Assert.Throws<ArgumentOutOfRangeException>(() => new TinyNetForTests().Threads = 0);
+
+    [Fact]
+    public void Forward_with_two_threads_allocates_nothing_on_the_calling_thread()
+    {
+        var model = new TinyNetForTests { Threads = 2 };
+        float[] input = new float[4 * TinyNetForTests.InputLength];
+        float[] output = new float[4 * TinyNetForTests.OutputLength];
+        ModelHarness.WarmUp(() =>
+        {
+            model.Forward(input, output, 4);
+            model.Forward(input.AsSpan(0, TinyNetForTests.InputLength), output.AsSpan(0, 10), 1);
+        });
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            model.Forward(input, output, 4);
+            model.Forward(input.AsSpan(0, TinyNetForTests.InputLength), output.AsSpan(0, 10), 1);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Concurrent_callers_with_threads_each_get_the_one_thread_result()
+    {
+        // More callers than workers: some get a worker, the others run every part themselves.
+        var model = ModelHarness.Create(typeof(TinyNetForTests));
+        const int Callers = 4, Batch = 3;
+        float[][] inputs = Enumerable.Range(0, Callers).Select(i => ModelHarness.RandomInput(model, Batch, seed: (ulong)(20 + i))).ToArray();
+        float[][] expected = inputs.Select(input =>
+        {
+            float[] output = new float[Batch * model.OutputLength];
+            model.Forward(input, output, Batch);
+            return output;
+        }).ToArray();
+
+        model.Threads = 2;
+        Parallel.For(0, Callers, new ParallelOptions { MaxDegreeOfParallelism = Callers }, caller =>
+        {
+            float[] output = new float[Batch * model.OutputLength];
+            for (int round = 0; round < 25; round++)
+            {
+                model.Forward(inputs[caller], output, Batch);
+                Assert.Equal(expected[caller], output);
+                model.Forward(inputs[caller].AsSpan(0, model.InputLength), output.AsSpan(0, model.OutputLength), 1);
+                Assert.Equal(expected[caller].AsSpan(0, model.OutputLength).ToArray(), output.AsSpan(0, model.OutputLength).ToArray());
+            }
+        });
+    }
+
+    [Fact]
+    public unsafe void A_failing_part_on_a_worker_is_rethrown_to_the_caller_and_the_workers_stay_usable()
+    {
+        int[] ran = new int[1];
+        InvalidOperationException? error = null;
+        fixed (int* p = ran)
+        {
+            try
+            {
+                Fusion.Kernels.Workers.Run(2, &FailOnPartOne, null, (nint)p);
+            }
+            catch (InvalidOperationException exception)
+            {
+                error = exception;
+            }
+        }
+
+        Assert.Equal("part 1 of 2", error?.Message);
+        Assert.Equal(2, ran[0]); // the caller's part ran to the end too
+
+        int[] seen = new int[3];
+        fixed (int* p = seen)
+        {
+            Fusion.Kernels.Workers.Run(3, &Record, null, (nint)p);
+        }
+
+        Assert.Equal([1, 1, 1], seen);
+    }
+
+    private static unsafe void FailOnPartOne(object? target, nint state, int part, int parts)
+    {
+        System.Threading.Interlocked.Increment(ref *(int*)state);
+        if (part == 1)
+        {
+            throw new InvalidOperationException($"part {part} of {parts}");
+        }
+    }
+
+    private static unsafe void Record(object? target, nint state, int part, int parts)
+        => System.Threading.Interlocked.Increment(ref ((int*)state)[part]);
 }

@@ -172,15 +172,19 @@ partial class Net : global::Fusion.IFusedModel
         }
     }
 
-    // Images are independent: each part runs every layer on its share of the batch, with its own padded scratch.
-    // Its own method, so that the closure is allocated only when threads are used.
+    // Images are independent: each part runs every layer on its share of the batch, with its own padded scratch,
+    // on Fusion's worker threads (the arguments stay on this stack until every part is done: nothing is allocated).
     private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)
     {
-        global::System.Threading.Tasks.Parallel.For(0, parts, new global::System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-        {
-            int first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-            ForwardImages((float*)x, (float*)y, (float*)ws, (float*)packed, (float*)ws + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
-        });
+        nint* arguments = stackalloc nint[] { x, y, ws, packed, batch };
+        global::Fusion.Kernels.Workers.Run(parts, &ForwardPart, this, (nint)arguments);
+    }
+
+    private static unsafe void ForwardPart(object? model, nint state, int part, int parts)
+    {
+        nint* a = (nint*)state;
+        int batch = (int)a[4], first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
+        ((Net)model!).ForwardImages((float*)a[0], (float*)a[1], (float*)a[2], (float*)a[3], (float*)a[2] + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
