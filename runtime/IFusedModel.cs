@@ -29,6 +29,13 @@ public interface IFusedModel
     /// </summary>
     void ForwardUnfused(ReadOnlySpan<float> input, Span<float> output, int batch);
 
+    /// <summary>
+    /// The same inference, fused but not specialised: each convolution with its BatchNorm folded, residual and
+    /// activation in one pass, through Fusion's register-tiled runtime kernel with every shape a runtime argument.
+    /// A baseline that shows what generating kernels for this model's shapes saves.
+    /// </summary>
+    void ForwardGeneric(ReadOnlySpan<float> input, Span<float> output, int batch);
+
     /// <summary>The register tiles the convolutions use (see <see cref="Kernels.KernelVariant"/>); defaults to what the machine has.</summary>
     Kernels.KernelVariant KernelVariant { get; set; }
 

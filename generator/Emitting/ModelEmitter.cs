@@ -43,7 +43,8 @@ internal static class ModelEmitter
             EmitProperties(w, model);
             EmitFold(w, model);
             EmitForward(w, model);
-            EmitForwardUnfused(w, model);
+            EmitForwardUnfused(w, model, generic: false);
+            EmitForwardUnfused(w, model, generic: true);
             TrainingEmitter.EmitModes(w);
             TrainingEmitter.EmitForwardTraining(w, model);
             TrainingEmitter.EmitBackward(w, model);
@@ -517,14 +518,24 @@ internal static class ModelEmitter
         }
     }
 
-    private static void EmitForwardUnfused(SourceWriter w, ModelPlan model)
+    private static void EmitForwardUnfused(SourceWriter w, ModelPlan model, bool generic)
     {
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// The same inference without fusion or specialisation: each convolution, BatchNorm, residual add and activation");
-        w.Line("/// is its own pass through a shape-agnostic runtime kernel. A baseline for tests and benchmarks.");
+        if (generic)
+        {
+            w.Line("/// The same inference through Fusion's shape-agnostic runtime kernels, still fused: each convolution runs with its");
+            w.Line("/// BatchNorm folded, residual and activation in one pass, but with every shape a runtime argument. The difference");
+            w.Line("/// to <see cref=\"Forward\"/> is what specialising the kernels to this model's shapes buys. A baseline for benchmarks.");
+        }
+        else
+        {
+            w.Line("/// The same inference without fusion or specialisation: each convolution, BatchNorm, residual add and activation");
+            w.Line("/// is its own pass through a shape-agnostic runtime kernel. A baseline for tests and benchmarks.");
+        }
+
         w.Line("/// </summary>");
-        using (w.Block("public void ForwardUnfused(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)"))
+        using (w.Block($"public void {(generic ? "ForwardGeneric" : "ForwardUnfused")}(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)"))
         {
             w.Line($"global::Fusion.Kernels.ModelArguments.Check({Literals.String(model.ClassName)}, input.Length, output.Length, batch, InputLength, OutputLength);");
             EmitBatchStatisticsCheck(w, model);
@@ -548,6 +559,10 @@ internal static class ModelEmitter
                     w.Line($"global::System.Span<float> {output} = {(last ? "output" : $"new global::System.Span<float>(workspace, batch * {layer.WorkspaceOffset}, batch * {layer.Output.Length})")};");
                     switch (s.Kind)
                     {
+                        case LayerKind.Conv2d when generic && !layer.BatchStatistics:
+                            string residualSpan = layer.ResidualSource >= 0 ? Buffer(model.Layers[layer.ResidualSource].Spec) : "default";
+                            w.Line($"global::Fusion.Kernels.GenericKernels.ConvBlock({input}, {Field(s)}, {output}, batch, {layer.Input.Height}, {layer.Input.Width}, {residualSpan}, {Describe.ActivationOperator(layer.Activation)}, _variant);");
+                            break;
                         case LayerKind.Conv2d:
                             w.Line($"global::Fusion.Kernels.UnfusedKernels.Conv2d({input}, {Field(s)}.Conv, {output}, batch, {layer.Input.Height}, {layer.Input.Width});");
                             EmitUnfusedPostOps(w, model, layer, output, layer.Output.Height * layer.Output.Width, layer.ResidualSource >= 0 ? Buffer(model.Layers[layer.ResidualSource].Spec) : null);

@@ -118,7 +118,7 @@ public static class Folding
         ArrayPool<float>.Shared.Return(scratch);
     }
 
-    private static void GetScaleShift(BatchNorm? batchNorm, Span<float> scale, Span<float> shift)
+    internal static void GetScaleShift(BatchNorm? batchNorm, Span<float> scale, Span<float> shift)
     {
         // Without running statistics BatchNorm uses the batch's own at inference: nothing to fold, it runs after the kernel.
         if (batchNorm is null || !batchNorm.TrackRunningStats)

@@ -10,59 +10,14 @@ namespace Fusion.Kernels;
 /// <summary>
 /// Shape-agnostic kernels, one operation per pass over memory, with every shape a runtime argument. They back
 /// the generated <c>ForwardUnfused</c>: the three-pass baseline (conv, then BatchNorm, then activation) that shows
-/// what fusion and specialisation save. Written to be read, not to be fast.
+/// what fusion saves. The convolution is <see cref="GenericKernels"/>' register-tiled one; the other passes are
+/// plain loops over memory.
 /// </summary>
 public static class UnfusedKernels
 {
-    /// <summary>Direct convolution with the layer's own (unfolded) weights and bias, NCHW in and out.</summary>
+    /// <summary>The convolution with the layer's own (unfolded) weights and bias, NCHW in and out (<see cref="GenericKernels.Convolution"/>).</summary>
     public static void Conv2d(ReadOnlySpan<float> input, Conv2d conv, Span<float> output, int batch, int height, int width)
-    {
-        ArgumentNullException.ThrowIfNull(conv);
-        int outHeight = (height + 2 * conv.PaddingHeight - conv.Dilation * (conv.KernelHeight - 1) - 1) / conv.Stride + 1;
-        int outWidth = (width + 2 * conv.PaddingWidth - conv.Dilation * (conv.KernelWidth - 1) - 1) / conv.Stride + 1;
-        int inPerGroup = conv.InChannels / conv.Groups, outPerGroup = conv.OutChannels / conv.Groups;
-        CheckLength(input, batch * conv.InChannels * height * width, nameof(input));
-        CheckLength(output, batch * conv.OutChannels * outHeight * outWidth, nameof(output));
-        ReadOnlySpan<float> weight = conv.Weight.Data;
-        ReadOnlySpan<float> bias = conv.Bias is null ? default : conv.Bias.Data;
-        for (int n = 0; n < batch; n++)
-        {
-            for (int oc = 0; oc < conv.OutChannels; oc++)
-            {
-                int g = oc / outPerGroup;
-                for (int oh = 0; oh < outHeight; oh++)
-                {
-                    for (int ow = 0; ow < outWidth; ow++)
-                    {
-                        float sum = bias.IsEmpty ? 0f : bias[oc];
-                        for (int ic = 0; ic < inPerGroup; ic++)
-                        {
-                            int plane = (n * conv.InChannels + g * inPerGroup + ic) * height;
-                            for (int kh = 0; kh < conv.KernelHeight; kh++)
-                            {
-                                int ih = oh * conv.Stride - conv.PaddingHeight + kh * conv.Dilation;
-                                if ((uint)ih >= (uint)height)
-                                {
-                                    continue;
-                                }
-
-                                for (int kw = 0; kw < conv.KernelWidth; kw++)
-                                {
-                                    int iw = ow * conv.Stride - conv.PaddingWidth + kw * conv.Dilation;
-                                    if ((uint)iw < (uint)width)
-                                    {
-                                        sum += weight[((oc * inPerGroup + ic) * conv.KernelHeight + kh) * conv.KernelWidth + kw] * input[(plane + ih) * width + iw];
-                                    }
-                                }
-                            }
-                        }
-
-                        output[((n * conv.OutChannels + oc) * outHeight + oh) * outWidth + ow] = sum;
-                    }
-                }
-            }
-        }
-    }
+        => GenericKernels.Convolution(input, conv, output, batch, height, width);
 
     /// <summary>
     /// Inference-mode BatchNorm in place over <c>batch × channels × planeSize</c> floats, PyTorch semantics: with

@@ -84,6 +84,9 @@ public sealed class Parameter
     /// <summary>For optimisers: records that <see cref="Values"/> were changed.</summary>
     internal void MarkChanged() => _changes.Increment();
 
+    /// <summary>The model-wide counter this parameter bumps on every change: caches of derived data compare against it.</summary>
+    internal ChangeCounter Changes => _changes;
+
     /// <summary>The PyTorch <c>state_dict</c> name.</summary>
     public string Name { get; }
 

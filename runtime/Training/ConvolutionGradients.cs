@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Fusion.Kernels;
 
 namespace Fusion.Training;
 
@@ -71,10 +72,10 @@ internal static class ConvolutionGradients
     /// pixel-major with the channels padded to 8 (one vector load per 8 output channels), and the input gradient
     /// pixel-major and padded (each tap adds into it at a fixed offset).
     /// <list type="bullet">
-    /// <item>∂W: tiles of T taps × V vectors of output channels (<see cref="ConvolutionGradientTiles.WeightGradient"/>)
+    /// <item>∂W: tiles of T taps × V vectors of output channels (<see cref="ConvolutionTiles.WeightGradient"/>)
     /// accumulate into a tap-major scratch over every pixel of the batch, added to ∂W once at the end.</item>
     /// <item>∂X: per output row, tap and run of P pixels, tiles of P pixels × V vectors of input channels reduce over the
-    /// output channels (<see cref="ConvolutionGradientTiles.InputGradient"/>) against the weights arranged [tap][o][c].</item>
+    /// output channels (<see cref="ConvolutionTiles.InputGradient"/>) against the weights arranged [tap][o][c].</item>
     /// </list>
     /// Tile sizes follow the register file: 6 × 4 with AVX-512's 32 vector registers, 3 × 3 with 16.
     /// </summary>
@@ -294,19 +295,19 @@ internal static class ConvolutionGradients
                     {
                         switch (count)
                         {
-                            case 4: ConvolutionGradientTiles.WeightGradient<Six, Four>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            case 3: ConvolutionGradientTiles.WeightGradient<Six, Three>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            case 2: ConvolutionGradientTiles.WeightGradient<Six, Two>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            default: ConvolutionGradientTiles.WeightGradient<Six, One>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 4: ConvolutionTiles.WeightGradient<Six, Four>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 3: ConvolutionTiles.WeightGradient<Six, Three>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 2: ConvolutionTiles.WeightGradient<Six, Two>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            default: ConvolutionTiles.WeightGradient<Six, One>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
                         }
                     }
                     else
                     {
                         switch (count)
                         {
-                            case 3: ConvolutionGradientTiles.WeightGradient<Three, Three>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            case 2: ConvolutionGradientTiles.WeightGradient<Three, Two>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            default: ConvolutionGradientTiles.WeightGradient<Three, One>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 3: ConvolutionTiles.WeightGradient<Three, Three>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 2: ConvolutionTiles.WeightGradient<Three, Two>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            default: ConvolutionTiles.WeightGradient<Three, One>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
                         }
                     }
                 }
@@ -339,29 +340,29 @@ internal static class ConvolutionGradients
                             {
                                 switch (count)
                                 {
-                                    case 4: ConvolutionGradientTiles.InputGradient<Four, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    case 3: ConvolutionGradientTiles.InputGradient<Four, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    case 2: ConvolutionGradientTiles.InputGradient<Four, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    default: ConvolutionGradientTiles.InputGradient<Four, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 4: ConvolutionTiles.InputGradient<Four, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 3: ConvolutionTiles.InputGradient<Four, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 2: ConvolutionTiles.InputGradient<Four, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    default: ConvolutionTiles.InputGradient<Four, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
                                 }
                             }
                             else if (wide)
                             {
                                 switch (count)
                                 {
-                                    case 4: ConvolutionGradientTiles.InputGradient<Six, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    case 3: ConvolutionGradientTiles.InputGradient<Six, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    case 2: ConvolutionGradientTiles.InputGradient<Six, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    default: ConvolutionGradientTiles.InputGradient<Six, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 4: ConvolutionTiles.InputGradient<Six, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 3: ConvolutionTiles.InputGradient<Six, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 2: ConvolutionTiles.InputGradient<Six, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    default: ConvolutionTiles.InputGradient<Six, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
                                 }
                             }
                             else
                             {
                                 switch (count)
                                 {
-                                    case 3: ConvolutionGradientTiles.InputGradient<Three, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    case 2: ConvolutionGradientTiles.InputGradient<Three, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    default: ConvolutionGradientTiles.InputGradient<Three, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 3: ConvolutionTiles.InputGradient<Three, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    case 2: ConvolutionTiles.InputGradient<Three, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    default: ConvolutionTiles.InputGradient<Three, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
                                 }
                             }
                         }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -73,10 +74,20 @@ public class InferenceBenchmarks
         _inputValues = [_onnxInput];
         _outputValues = [_onnxOutputValue];
         OnnxRuntime();
-        double difference = _output.Zip(_onnxOutput, (a, b) => Math.Abs(a - b)).Max();
-        if (difference > 1e-3)
+        Agree("ONNX Runtime", _onnxOutput);
+        float[] baseline = new float[_output.Length];
+        _model.ForwardGeneric(_input, baseline, _batch);
+        Agree("the generic path", baseline);
+        _model.ForwardUnfused(_input, baseline, _batch);
+        Agree("the unfused path", baseline);
+    }
+
+    private void Agree(string what, float[] other)
+    {
+        double difference = _output.Zip(other, (a, b) => Math.Abs(a - b)).Max();
+        if (!(difference <= 1e-3))
         {
-            throw new InvalidOperationException($"{Case}: Fusion and ONNX Runtime disagree by {difference}");
+            throw new InvalidOperationException($"{Case}: Fusion and {what} disagree by {difference}");
         }
     }
 
@@ -92,6 +103,11 @@ public class InferenceBenchmarks
     [Benchmark(Baseline = true)]
     public void Fused() => _model.Forward(_input, _output, _batch);
 
+    /// <summary>Fused, but through the runtime kernel with every shape an argument: what specialisation saves.</summary>
+    [Benchmark]
+    public void Generic() => _model.ForwardGeneric(_input, _output, _batch);
+
+    /// <summary>Conv, BatchNorm, residual and activation as separate passes (the conv is the generic one): what fusion saves.</summary>
     [Benchmark]
     public void Unfused() => _model.ForwardUnfused(_input, _output, _batch);
 
@@ -99,10 +115,42 @@ public class InferenceBenchmarks
     public void OnnxRuntime() => _session.Run(_runOptions, _inputNames, _inputValues, _outputNames, _outputValues);
 }
 
-/// <summary>Adds a GFLOP/s column computed from each case's FLOPs and the measured median.</summary>
+/// <summary>
+/// Adds a GFLOP/s column computed from each case's FLOPs and the measured median, and a "% peak" column against the
+/// one-core FMA peak this process measures itself before the summary is printed (<see cref="Peak"/>).
+/// </summary>
 public sealed class GflopsConfig : ManualConfig
 {
-    public GflopsConfig() => AddColumn(new GflopsColumn());
+    public GflopsConfig()
+    {
+        AddColumn(new GflopsColumn());
+        AddColumn(new PeakColumn());
+    }
+
+    internal static double? Gflops(Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase)
+    {
+        string name = (string)benchmarkCase.Parameters["Case"];
+        double? median = summary[benchmarkCase]?.ResultStatistics?.Median;
+        return median is double ns && ns > 0 ? InferenceBenchmarks.Cases[name].Flops / ns : null;
+    }
+
+    private sealed class PeakColumn : IColumn
+    {
+        public string Id => "PercentPeak";
+        public string ColumnName => "% peak";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => 1;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => "GFLOP/s over the peak of a 12-chain Vector256 FMA loop measured on one core in this run (threaded cases: over one core's peak)";
+        public bool IsAvailable(Summary summary) => true;
+        public bool IsDefault(Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase) => false;
+        public string GetValue(Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase, SummaryStyle style)
+            => Gflops(summary, benchmarkCase) is double gflops ? (100 * gflops / Peak.GflopsPerCore).ToString("F0", System.Globalization.CultureInfo.InvariantCulture) + " %" : "-";
+    }
 
     private sealed class GflopsColumn : IColumn
     {
@@ -119,11 +167,53 @@ public sealed class GflopsConfig : ManualConfig
         public string GetValue(Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
 
         public string GetValue(Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase, SummaryStyle style)
+            => Gflops(summary, benchmarkCase) is double gflops ? gflops.ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "-";
+    }
+}
+
+/// <summary>
+/// The machine's single-core FMA peak, measured once per process the way ANCHORS.md measured it: 12 independent
+/// <c>Vector256</c> FMA chains (enough to cover the latency of both FMA pipes), best of several 50 ms runs.
+/// </summary>
+public static class Peak
+{
+    private static readonly Lazy<double> Measured = new(Measure);
+
+    public static double GflopsPerCore => Measured.Value;
+
+    private static double Measure()
+    {
+        double best = 0;
+        for (int run = 0; run < 7; run++)
         {
-            string name = (string)benchmarkCase.Parameters["Case"];
-            double? median = summary[benchmarkCase]?.ResultStatistics?.Median;
-            return median is double ns && ns > 0 ? (InferenceBenchmarks.Cases[name].Flops / ns).ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "-";
+            const long Iterations = 2_000_000;
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            float sink = Chains(Iterations);
+            double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+            best = Math.Max(best, Iterations * 12 * 8 * 2 / seconds / 1e9);
+            GC.KeepAlive(sink);
         }
+
+        return best;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization | System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static float Chains(long iterations)
+    {
+        var m = Vector256.Create(0.999f);
+        var a = Vector256.Create(1e-3f);
+        Vector256<float> c0 = m, c1 = m, c2 = m, c3 = m, c4 = m, c5 = m, c6 = m, c7 = m, c8 = m, c9 = m, c10 = m, c11 = m;
+        for (long i = 0; i < iterations; i++)
+        {
+            c0 = Vector256.FusedMultiplyAdd(c0, m, a); c1 = Vector256.FusedMultiplyAdd(c1, m, a);
+            c2 = Vector256.FusedMultiplyAdd(c2, m, a); c3 = Vector256.FusedMultiplyAdd(c3, m, a);
+            c4 = Vector256.FusedMultiplyAdd(c4, m, a); c5 = Vector256.FusedMultiplyAdd(c5, m, a);
+            c6 = Vector256.FusedMultiplyAdd(c6, m, a); c7 = Vector256.FusedMultiplyAdd(c7, m, a);
+            c8 = Vector256.FusedMultiplyAdd(c8, m, a); c9 = Vector256.FusedMultiplyAdd(c9, m, a);
+            c10 = Vector256.FusedMultiplyAdd(c10, m, a); c11 = Vector256.FusedMultiplyAdd(c11, m, a);
+        }
+
+        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
     }
 }
 

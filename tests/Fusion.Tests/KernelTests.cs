@@ -86,6 +86,21 @@ public sealed class KernelTests
     }
 
     [Theory]
+    [MemberData(nameof(Cases))]
+    public void Generic_forward_matches_the_reference(string name, int batch, KernelVariant variant)
+    {
+        IFusedModel model = ModelHarness.Create(Find(name));
+        model.KernelVariant = variant;
+        float[] input = ModelHarness.RandomInput(model, batch, seed: 7);
+        float[] output = new float[batch * model.OutputLength];
+        output.AsSpan().Fill(float.NaN);
+
+        model.ForwardGeneric(input, output, batch);
+
+        ModelHarness.AssertMatchesReference(model, input, output, batch, "generic");
+    }
+
+    [Theory]
     [InlineData(2)]
     [InlineData(5)]
     public void BatchNorm1d_with_batch_statistics_matches_the_reference(int batch)

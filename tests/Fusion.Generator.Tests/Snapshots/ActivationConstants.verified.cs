@@ -264,6 +264,33 @@ partial class Net : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// The same inference through Fusion's shape-agnostic runtime kernels, still fused: each convolution runs with its
+    /// BatchNorm folded, residual and activation in one pass, but with every shape a runtime argument. The difference
+    /// to <see cref="Forward"/> is what specialising the kernels to this model's shapes buys. A baseline for benchmarks.
+    /// </summary>
+    public void ForwardGeneric(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    {
+        global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        try
+        {
+            // 1. A
+            global::System.Span<float> aOut = new global::System.Span<float>(workspace, batch * 0, batch * 128);
+            global::Fusion.Kernels.GenericKernels.ConvBlock(input, _a, aOut, batch, 4, 4, default, new global::Fusion.Activations.Clamp(-1.5f, 2f), _variant);
+            // 2. B
+            global::System.Span<float> bOut = new global::System.Span<float>(workspace, batch * 128, batch * 128);
+            global::Fusion.Kernels.GenericKernels.ConvBlock(aOut, _b, bOut, batch, 4, 4, default, new global::Fusion.Activations.Elu(0.5f), _variant);
+            // 3. C
+            global::System.Span<float> cOut = output;
+            global::Fusion.Kernels.GenericKernels.ConvBlock(bOut, _c, cOut, batch, 4, 4, default, default(global::Fusion.Activations.Mish), _variant);
+        }
+        finally
+        {
+            _workspaces.Return(workspace);
+        }
+    }
+
     /// <inheritdoc/>
     public bool IsTraining => _training;
 

@@ -227,6 +227,27 @@ partial class Net : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// The same inference through Fusion's shape-agnostic runtime kernels, still fused: each convolution runs with its
+    /// BatchNorm folded, residual and activation in one pass, but with every shape a runtime argument. The difference
+    /// to <see cref="Forward"/> is what specialising the kernels to this model's shapes buys. A baseline for benchmarks.
+    /// </summary>
+    public void ForwardGeneric(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    {
+        global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        try
+        {
+            // 1. Depthwise
+            global::System.Span<float> depthwiseOut = output;
+            global::Fusion.Kernels.GenericKernels.ConvBlock(input, _depthwise, depthwiseOut, batch, 6, 6, default, default(global::Fusion.Activations.Relu6), _variant);
+        }
+        finally
+        {
+            _workspaces.Return(workspace);
+        }
+    }
+
     /// <inheritdoc/>
     public bool IsTraining => _training;
 

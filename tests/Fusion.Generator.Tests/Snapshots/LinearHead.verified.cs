@@ -259,6 +259,35 @@ partial class Net : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// The same inference through Fusion's shape-agnostic runtime kernels, still fused: each convolution runs with its
+    /// BatchNorm folded, residual and activation in one pass, but with every shape a runtime argument. The difference
+    /// to <see cref="Forward"/> is what specialising the kernels to this model's shapes buys. A baseline for benchmarks.
+    /// </summary>
+    public void ForwardGeneric(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    {
+        global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        try
+        {
+            // 1. Flat
+            global::System.Span<float> flatOut = new global::System.Span<float>(workspace, batch * 0, batch * 36);
+            input.CopyTo(flatOut);
+            // 2. Hidden
+            global::System.Span<float> hiddenOut = new global::System.Span<float>(workspace, batch * 48, batch * 20);
+            global::Fusion.Kernels.UnfusedKernels.Linear(flatOut, _hidden.Linear, hiddenOut, batch);
+            global::Fusion.Kernels.UnfusedKernels.BatchNormInference(hiddenOut, _hidden.BatchNorm!, batch, 1);
+            global::Fusion.Kernels.UnfusedKernels.Activate(hiddenOut, default(global::Fusion.Activations.GeluTanh));
+            // 3. Logits
+            global::System.Span<float> logitsOut = output;
+            global::Fusion.Kernels.UnfusedKernels.Linear(hiddenOut, _logits.Linear, logitsOut, batch);
+        }
+        finally
+        {
+            _workspaces.Return(workspace);
+        }
+    }
+
     /// <inheritdoc/>
     public bool IsTraining => _training;
 

@@ -245,6 +245,33 @@ partial class Net : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// The same inference through Fusion's shape-agnostic runtime kernels, still fused: each convolution runs with its
+    /// BatchNorm folded, residual and activation in one pass, but with every shape a runtime argument. The difference
+    /// to <see cref="Forward"/> is what specialising the kernels to this model's shapes buys. A baseline for benchmarks.
+    /// </summary>
+    public void ForwardGeneric(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    {
+        global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        try
+        {
+            // 1. Max
+            global::System.Span<float> maxOut = new global::System.Span<float>(workspace, batch * 0, batch * 32);
+            global::Fusion.Kernels.UnfusedKernels.Pool(input, _max, maxOut, batch, 2, 8, 8);
+            // 2. Average
+            global::System.Span<float> averageOut = new global::System.Span<float>(workspace, batch * 32, batch * 8);
+            global::Fusion.Kernels.UnfusedKernels.Pool(maxOut, _average, averageOut, batch, 2, 4, 4);
+            // 3. Global
+            global::System.Span<float> globalOut = output;
+            global::Fusion.Kernels.UnfusedKernels.Pool(averageOut, _global, globalOut, batch, 2, 2, 2);
+        }
+        finally
+        {
+            _workspaces.Return(workspace);
+        }
+    }
+
     /// <inheritdoc/>
     public bool IsTraining => _training;
 

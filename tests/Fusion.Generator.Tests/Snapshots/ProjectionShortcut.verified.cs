@@ -302,6 +302,36 @@ partial class Net : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// The same inference through Fusion's shape-agnostic runtime kernels, still fused: each convolution runs with its
+    /// BatchNorm folded, residual and activation in one pass, but with every shape a runtime argument. The difference
+    /// to <see cref="Forward"/> is what specialising the kernels to this model's shapes buys. A baseline for benchmarks.
+    /// </summary>
+    public void ForwardGeneric(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    {
+        global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        try
+        {
+            // 1. Conv1
+            global::System.Span<float> conv1Out = new global::System.Span<float>(workspace, batch * 0, batch * 144);
+            global::Fusion.Kernels.GenericKernels.ConvBlock(input, _conv1, conv1Out, batch, 6, 6, default, default(global::Fusion.Activations.Relu), _variant);
+            // 2. Conv2
+            global::System.Span<float> conv2Out = new global::System.Span<float>(workspace, batch * 144, batch * 144);
+            global::Fusion.Kernels.GenericKernels.ConvBlock(conv1Out, _conv2, conv2Out, batch, 3, 3, default, default(global::Fusion.Activations.Identity), _variant);
+            // 3. Shortcut
+            global::System.Span<float> shortcutOut = new global::System.Span<float>(workspace, batch * 288, batch * 144);
+            global::Fusion.Kernels.GenericKernels.ConvBlock(input, _shortcut, shortcutOut, batch, 6, 6, default, default(global::Fusion.Activations.Identity), _variant);
+            // 4. Out
+            global::System.Span<float> outOut = output;
+            global::Fusion.Kernels.GenericKernels.ConvBlock(conv2Out, _out, outOut, batch, 3, 3, shortcutOut, default(global::Fusion.Activations.Relu), _variant);
+        }
+        finally
+        {
+            _workspaces.Return(workspace);
+        }
+    }
+
     /// <inheritdoc/>
     public bool IsTraining => _training;
 

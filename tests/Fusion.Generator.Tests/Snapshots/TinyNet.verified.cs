@@ -436,6 +436,48 @@ partial class TinyNet : global::Fusion.IFusedModel
         }
     }
 
+    /// <summary>
+    /// The same inference through Fusion's shape-agnostic runtime kernels, still fused: each convolution runs with its
+    /// BatchNorm folded, residual and activation in one pass, but with every shape a runtime argument. The difference
+    /// to <see cref="Forward"/> is what specialising the kernels to this model's shapes buys. A baseline for benchmarks.
+    /// </summary>
+    public void ForwardGeneric(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
+    {
+        global::Fusion.Kernels.ModelArguments.Check("TinyNet", input.Length, output.Length, batch, InputLength, OutputLength);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        try
+        {
+            // 1. Stem
+            global::System.Span<float> stemOut = new global::System.Span<float>(workspace, batch * 0, batch * 16384);
+            global::Fusion.Kernels.GenericKernels.ConvBlock(input, _stem, stemOut, batch, 32, 32, default, default(global::Fusion.Activations.Relu), _variant);
+            // 2. Down1
+            global::System.Span<float> down1Out = new global::System.Span<float>(workspace, batch * 16384, batch * 8192);
+            global::Fusion.Kernels.GenericKernels.ConvBlock(stemOut, _down1, down1Out, batch, 32, 32, default, default(global::Fusion.Activations.Relu), _variant);
+            // 3. Block1
+            global::System.Span<float> block1Out = new global::System.Span<float>(workspace, batch * 24576, batch * 8192);
+            global::Fusion.Kernels.GenericKernels.ConvBlock(down1Out, _block1, block1Out, batch, 16, 16, down1Out, default(global::Fusion.Activations.Relu), _variant);
+            // 4. Down2
+            global::System.Span<float> down2Out = new global::System.Span<float>(workspace, batch * 32768, batch * 4096);
+            global::Fusion.Kernels.GenericKernels.ConvBlock(block1Out, _down2, down2Out, batch, 16, 16, default, default(global::Fusion.Activations.Relu), _variant);
+            // 5. Block2
+            global::System.Span<float> block2Out = new global::System.Span<float>(workspace, batch * 36864, batch * 4096);
+            global::Fusion.Kernels.GenericKernels.ConvBlock(down2Out, _block2, block2Out, batch, 8, 8, down2Out, default(global::Fusion.Activations.Relu), _variant);
+            // 6. Expand
+            global::System.Span<float> expandOut = new global::System.Span<float>(workspace, batch * 40960, batch * 8192);
+            global::Fusion.Kernels.GenericKernels.ConvBlock(block2Out, _expand, expandOut, batch, 8, 8, default, default(global::Fusion.Activations.Relu), _variant);
+            // 7. Pool
+            global::System.Span<float> poolOut = new global::System.Span<float>(workspace, batch * 49152, batch * 128);
+            global::Fusion.Kernels.UnfusedKernels.Pool(expandOut, _pool, poolOut, batch, 128, 8, 8);
+            // 8. Head
+            global::System.Span<float> headOut = output;
+            global::Fusion.Kernels.UnfusedKernels.Linear(poolOut, _head.Linear, headOut, batch);
+        }
+        finally
+        {
+            _workspaces.Return(workspace);
+        }
+    }
+
     /// <inheritdoc/>
     public bool IsTraining => _training;
 

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace Fusion.Training;
+namespace Fusion.Kernels;
 
 /// <summary>A tile size known to the JIT: each kernel is compiled once per struct argument and <c>Value</c> folds to a constant, so the accumulators a tile does not use are never allocated.</summary>
 internal interface ITileSize
@@ -16,11 +16,11 @@ internal readonly struct Four : ITileSize { public static int Value => 4; }
 internal readonly struct Six : ITileSize { public static int Value => 6; }
 
 /// <summary>
-/// The register tiles of the convolution gradients: up to 6 broadcast scalars × up to 4 vectors of 8 channels, 24
+/// The register tiles of the runtime-shape convolution kernels (the gradients, and the generic forward baseline): up to 6 broadcast scalars × up to 4 vectors of 8 channels, 24
 /// accumulators that stay in registers through the whole reduction (32 ymm registers with AVX-512; the narrow tiles
 /// fit 16). Lines guarded by a tile size are removed by the JIT when the size rules them out.
 /// </summary>
-internal static unsafe class ConvolutionGradientTiles
+internal static unsafe class ConvolutionTiles
 {
     /// <summary>
     /// <c>g[t, 8v..8v+7] += Σ over pixels x[offsets[t] + pixel] · z[pixel, 8v..8v+7]</c> for <typeparamref name="TT"/> taps and
@@ -242,5 +242,123 @@ internal static unsafe class ConvolutionGradientTiles
         if (TP.Value > 5 && TV.Value > 1) { float* t = target + 5 * targetPixel + 8; (Vector256.Load(t) + a51).Store(t); }
         if (TP.Value > 5 && TV.Value > 2) { float* t = target + 5 * targetPixel + 16; (Vector256.Load(t) + a52).Store(t); }
         if (TP.Value > 5 && TV.Value > 3) { float* t = target + 5 * targetPixel + 24; (Vector256.Load(t) + a53).Store(t); }
+    }
+
+    /// <summary>
+    /// <c>output[p·outputPixel + 8v..] = bias[8v..] + Σ_t x[offsets[t] + p·xPixel] · w[t·wRow + 8v..]</c> for <typeparamref name="TP"/>
+    /// pixels and <typeparamref name="TV"/> vectors of output channels: a convolution with runtime shapes (the
+    /// generic baseline), its taps a runtime list of offsets into the zero-padded input.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward<TP, TV>(float* output, nint outputPixel, float* x, nint xPixel, int* offsets, int taps, float* w, nint wRow, float* bias)
+        where TP : struct, ITileSize
+        where TV : struct, ITileSize
+    {
+        Vector256<float> b0 = TV.Value > 0 ? Vector256.Load(bias + 0) : default;
+        Vector256<float> b1 = TV.Value > 1 ? Vector256.Load(bias + 8) : default;
+        Vector256<float> b2 = TV.Value > 2 ? Vector256.Load(bias + 16) : default;
+        Vector256<float> b3 = TV.Value > 3 ? Vector256.Load(bias + 24) : default;
+        Vector256<float> a00 = b0;
+        Vector256<float> a01 = b1;
+        Vector256<float> a02 = b2;
+        Vector256<float> a03 = b3;
+        Vector256<float> a10 = b0;
+        Vector256<float> a11 = b1;
+        Vector256<float> a12 = b2;
+        Vector256<float> a13 = b3;
+        Vector256<float> a20 = b0;
+        Vector256<float> a21 = b1;
+        Vector256<float> a22 = b2;
+        Vector256<float> a23 = b3;
+        Vector256<float> a30 = b0;
+        Vector256<float> a31 = b1;
+        Vector256<float> a32 = b2;
+        Vector256<float> a33 = b3;
+        Vector256<float> a40 = b0;
+        Vector256<float> a41 = b1;
+        Vector256<float> a42 = b2;
+        Vector256<float> a43 = b3;
+        Vector256<float> a50 = b0;
+        Vector256<float> a51 = b1;
+        Vector256<float> a52 = b2;
+        Vector256<float> a53 = b3;
+        for (int t = 0; t < taps; t++, w += wRow)
+        {
+            float* xt = x + offsets[t];
+            Vector256<float> w0 = TV.Value > 0 ? Vector256.Load(w + 0) : default;
+            Vector256<float> w1 = TV.Value > 1 ? Vector256.Load(w + 8) : default;
+            Vector256<float> w2 = TV.Value > 2 ? Vector256.Load(w + 16) : default;
+            Vector256<float> w3 = TV.Value > 3 ? Vector256.Load(w + 24) : default;
+            Vector256<float> b = Vector256.Create(xt[0 * xPixel]);
+            a00 = Vector256.FusedMultiplyAdd(b, w0, a00);
+            if (TV.Value > 1) { a01 = Vector256.FusedMultiplyAdd(b, w1, a01); }
+            if (TV.Value > 2) { a02 = Vector256.FusedMultiplyAdd(b, w2, a02); }
+            if (TV.Value > 3) { a03 = Vector256.FusedMultiplyAdd(b, w3, a03); }
+            if (TP.Value > 1)
+            {
+                b = Vector256.Create(xt[1 * xPixel]);
+                a10 = Vector256.FusedMultiplyAdd(b, w0, a10);
+                if (TV.Value > 1) { a11 = Vector256.FusedMultiplyAdd(b, w1, a11); }
+                if (TV.Value > 2) { a12 = Vector256.FusedMultiplyAdd(b, w2, a12); }
+                if (TV.Value > 3) { a13 = Vector256.FusedMultiplyAdd(b, w3, a13); }
+            }
+            if (TP.Value > 2)
+            {
+                b = Vector256.Create(xt[2 * xPixel]);
+                a20 = Vector256.FusedMultiplyAdd(b, w0, a20);
+                if (TV.Value > 1) { a21 = Vector256.FusedMultiplyAdd(b, w1, a21); }
+                if (TV.Value > 2) { a22 = Vector256.FusedMultiplyAdd(b, w2, a22); }
+                if (TV.Value > 3) { a23 = Vector256.FusedMultiplyAdd(b, w3, a23); }
+            }
+            if (TP.Value > 3)
+            {
+                b = Vector256.Create(xt[3 * xPixel]);
+                a30 = Vector256.FusedMultiplyAdd(b, w0, a30);
+                if (TV.Value > 1) { a31 = Vector256.FusedMultiplyAdd(b, w1, a31); }
+                if (TV.Value > 2) { a32 = Vector256.FusedMultiplyAdd(b, w2, a32); }
+                if (TV.Value > 3) { a33 = Vector256.FusedMultiplyAdd(b, w3, a33); }
+            }
+            if (TP.Value > 4)
+            {
+                b = Vector256.Create(xt[4 * xPixel]);
+                a40 = Vector256.FusedMultiplyAdd(b, w0, a40);
+                if (TV.Value > 1) { a41 = Vector256.FusedMultiplyAdd(b, w1, a41); }
+                if (TV.Value > 2) { a42 = Vector256.FusedMultiplyAdd(b, w2, a42); }
+                if (TV.Value > 3) { a43 = Vector256.FusedMultiplyAdd(b, w3, a43); }
+            }
+            if (TP.Value > 5)
+            {
+                b = Vector256.Create(xt[5 * xPixel]);
+                a50 = Vector256.FusedMultiplyAdd(b, w0, a50);
+                if (TV.Value > 1) { a51 = Vector256.FusedMultiplyAdd(b, w1, a51); }
+                if (TV.Value > 2) { a52 = Vector256.FusedMultiplyAdd(b, w2, a52); }
+                if (TV.Value > 3) { a53 = Vector256.FusedMultiplyAdd(b, w3, a53); }
+            }
+        }
+
+        if (TP.Value > 0 && TV.Value > 0) { a00.Store(output + 0 * outputPixel + 0); }
+        if (TP.Value > 0 && TV.Value > 1) { a01.Store(output + 0 * outputPixel + 8); }
+        if (TP.Value > 0 && TV.Value > 2) { a02.Store(output + 0 * outputPixel + 16); }
+        if (TP.Value > 0 && TV.Value > 3) { a03.Store(output + 0 * outputPixel + 24); }
+        if (TP.Value > 1 && TV.Value > 0) { a10.Store(output + 1 * outputPixel + 0); }
+        if (TP.Value > 1 && TV.Value > 1) { a11.Store(output + 1 * outputPixel + 8); }
+        if (TP.Value > 1 && TV.Value > 2) { a12.Store(output + 1 * outputPixel + 16); }
+        if (TP.Value > 1 && TV.Value > 3) { a13.Store(output + 1 * outputPixel + 24); }
+        if (TP.Value > 2 && TV.Value > 0) { a20.Store(output + 2 * outputPixel + 0); }
+        if (TP.Value > 2 && TV.Value > 1) { a21.Store(output + 2 * outputPixel + 8); }
+        if (TP.Value > 2 && TV.Value > 2) { a22.Store(output + 2 * outputPixel + 16); }
+        if (TP.Value > 2 && TV.Value > 3) { a23.Store(output + 2 * outputPixel + 24); }
+        if (TP.Value > 3 && TV.Value > 0) { a30.Store(output + 3 * outputPixel + 0); }
+        if (TP.Value > 3 && TV.Value > 1) { a31.Store(output + 3 * outputPixel + 8); }
+        if (TP.Value > 3 && TV.Value > 2) { a32.Store(output + 3 * outputPixel + 16); }
+        if (TP.Value > 3 && TV.Value > 3) { a33.Store(output + 3 * outputPixel + 24); }
+        if (TP.Value > 4 && TV.Value > 0) { a40.Store(output + 4 * outputPixel + 0); }
+        if (TP.Value > 4 && TV.Value > 1) { a41.Store(output + 4 * outputPixel + 8); }
+        if (TP.Value > 4 && TV.Value > 2) { a42.Store(output + 4 * outputPixel + 16); }
+        if (TP.Value > 4 && TV.Value > 3) { a43.Store(output + 4 * outputPixel + 24); }
+        if (TP.Value > 5 && TV.Value > 0) { a50.Store(output + 5 * outputPixel + 0); }
+        if (TP.Value > 5 && TV.Value > 1) { a51.Store(output + 5 * outputPixel + 8); }
+        if (TP.Value > 5 && TV.Value > 2) { a52.Store(output + 5 * outputPixel + 16); }
+        if (TP.Value > 5 && TV.Value > 3) { a53.Store(output + 5 * outputPixel + 24); }
     }
 }
