@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Fusion.Kernels;
 
@@ -17,21 +18,53 @@ public static unsafe class Padding
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Copy(float* source, float* destination, int channels, int height, int width, int padHeight, int padWidth)
     {
+        // Rows are short (8 to 56 floats in most networks): inline vector loops, not a library call per row and border.
         int paddedWidth = width + 2 * padWidth;
         int paddedPlane = (height + 2 * padHeight) * paddedWidth;
+        int edge = padHeight * paddedWidth;
         for (int c = 0; c < channels; c++)
         {
             float* plane = destination + (long)c * paddedPlane;
-            new Span<float>(plane, padHeight * paddedWidth).Clear();
+            Zero(plane, edge);
+            float* input = source + (long)c * height * width;
             for (int h = 0; h < height; h++)
             {
                 float* row = plane + (long)(padHeight + h) * paddedWidth;
-                new Span<float>(row, padWidth).Clear();
-                new ReadOnlySpan<float>(source + ((long)c * height + h) * width, width).CopyTo(new Span<float>(row + padWidth, width));
-                new Span<float>(row + padWidth + width, padWidth).Clear();
+                for (int i = 0; i < padWidth; i++)
+                {
+                    row[i] = 0f;
+                    row[padWidth + width + i] = 0f;
+                }
+
+                float* from = input + (long)h * width, to = row + padWidth;
+                int j = 0;
+                for (; j + 8 <= width; j += 8)
+                {
+                    Vector256.Store(Vector256.Load(from + j), to + j);
+                }
+
+                for (; j < width; j++)
+                {
+                    to[j] = from[j];
+                }
             }
 
-            new Span<float>(plane + (long)(padHeight + height) * paddedWidth, padHeight * paddedWidth).Clear();
+            Zero(plane + (long)(padHeight + height) * paddedWidth, edge);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Zero(float* destination, int count)
+    {
+        int i = 0;
+        for (; i + 8 <= count; i += 8)
+        {
+            Vector256.Store(Vector256<float>.Zero, destination + i);
+        }
+
+        for (; i < count; i++)
+        {
+            destination[i] = 0f;
         }
     }
 }

@@ -110,8 +110,11 @@ internal static class ConvolutionGradients
             fixed (int* offsets = offsetArray)
             {
                 float* xP = (float*)(((nint)pScratch + 63) & ~(nint)63), zT = xP + xLength, g = zT + zLength, dxT = g + gLength, wt = dxT + dxLength;
+                // Cleared once: each image rewrites only the interior of the padded input and the real pixels and
+                // channels of the pixel-major gradient, so their zero borders and padding lanes stay zero.
                 new Span<float>(g, gLength).Clear();
                 new Span<float>(zT, zLength).Clear();
+                new Span<float>(xP, xLength).Clear();
                 for (int c = 0, t = 0; c < inChannels; c++)
                 {
                     for (int i = 0; i < kh; i++)
@@ -146,8 +149,7 @@ internal static class ConvolutionGradients
 
                 for (int n = 0; n < batch; n++)
                 {
-                    // The image, zero-padded.
-                    new Span<float>(xP, xLength).Clear();
+                    // The image, into the interior of its zero-padded copy.
                     float* x = pIn + (nint)n * inChannels * plane;
                     for (int c = 0; c < inChannels; c++)
                     {
