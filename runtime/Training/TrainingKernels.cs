@@ -120,50 +120,55 @@ public static class TrainingKernels
         for (int c = 0; c < channels; c++)
         {
             float gamma = batchNorm?.Weight?.Data[c] ?? 1f, beta = batchNorm?.Bias?.Data[c] ?? 0f;
-            double sumDu = 0, sumDuXHat = 0;
+            float scale = 1f, meanDu = 0f, meanDuXHat = 0f;
+            if (batchNorm is not null)
+            {
+                // Pass 1 reads only: du = g·act′(u) (u recomputed from what the forward pass kept) summed with du·x̂.
+                double sumDu = 0, sumDuXHat = 0;
+                for (int n = 0; n < batch; n++)
+                {
+                    int start = (n * channels + c) * planeSize;
+                    (double planeDu, double planeDuXHat) = ActivationBackwardPlane(
+                        kept.Slice(start, planeSize), gradient.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
+                        default, normalized: true, gamma, beta, activation, write: false, 0f, 0f, 0f);
+                    sumDu += planeDu;
+                    sumDuXHat += planeDuXHat;
+                }
 
-            // du = g·act′(u), u recomputed from what the forward pass kept; the residual's gradient is du
+                if (!gammaGradient.IsEmpty)
+                {
+                    gammaGradient[c] += (float)sumDuXHat;
+                    betaGradient[c] += (float)sumDu;
+                }
+
+                // dz = γ·invstd·(du − mean(du) − x̂·mean(du·x̂)) with batch statistics, γ·invstd·du with running ones
+                scale = gamma * inverseStd[c];
+                meanDu = batchStatistics ? (float)(sumDu / m) : 0f;
+                meanDuXHat = batchStatistics ? (float)(sumDuXHat / m) : 0f;
+            }
+
+            // Pass 2 writes: du recomputed, added to the residual's gradient, and dz over the gradient.
             for (int n = 0; n < batch; n++)
             {
                 int start = (n * channels + c) * planeSize;
-                (double planeDu, double planeDuXHat) = ActivationBackwardPlane(
-                    kept.Slice(start, planeSize), gradient.Slice(start, planeSize),
-                    residual.IsEmpty ? default : residual.Slice(start, planeSize),
+                ActivationBackwardPlane(
+                    kept.Slice(start, planeSize), gradient.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
                     residualGradient.IsEmpty ? default : residualGradient.Slice(start, planeSize),
-                    batchNorm is not null, gamma, beta, activation);
-                sumDu += planeDu;
-                sumDuXHat += planeDuXHat;
-            }
-
-            if (batchNorm is null)
-            {
-                continue;
-            }
-
-            if (!gammaGradient.IsEmpty)
-            {
-                gammaGradient[c] += (float)sumDuXHat;
-                betaGradient[c] += (float)sumDu;
-            }
-
-            // dz = γ·invstd·(du − mean(du) − x̂·mean(du·x̂)) with batch statistics, γ·invstd·du with running ones
-            float scale = gamma * inverseStd[c];
-            float meanDu = batchStatistics ? (float)(sumDu / m) : 0f, meanDuXHat = batchStatistics ? (float)(sumDuXHat / m) : 0f;
-            for (int n = 0; n < batch; n++)
-            {
-                int start = (n * channels + c) * planeSize;
-                BatchNormBackwardPlane(kept.Slice(start, planeSize), gradient.Slice(start, planeSize), scale, meanDu, meanDuXHat);
+                    batchNorm is not null, gamma, beta, activation, write: true, scale, meanDu, meanDuXHat);
             }
         }
     }
 
     /// <summary>
-    /// One plane of du = g·act′(u): in place over <paramref name="g"/>, added to <paramref name="dr"/>; returns Σdu and
-    /// Σdu·x̂. ReLU and identity run eight at a time; other activations call their scalar derivative.
+    /// One plane of du = g·act′(u), u = γ·x̂ + β [+ r] (or z [+ r] without BatchNorm). Returns Σdu and Σdu·x̂. With
+    /// <paramref name="write"/>, also adds du to <paramref name="dr"/> and overwrites <paramref name="g"/> with
+    /// <c>scale·(du − meanDu − x̂·meanDuXHat)</c> (BatchNorm) or du (none). ReLU and identity run eight at a time;
+    /// other activations call their scalar derivative.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double SumDu, double SumDuXHat) ActivationBackwardPlane<TActivation>(
-        ReadOnlySpan<float> kept, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, bool normalized, float gamma, float beta, TActivation activation)
+        ReadOnlySpan<float> kept, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, bool normalized, float gamma, float beta, TActivation activation,
+        bool write, float scale, float meanDu, float meanDuXHat)
         where TActivation : struct, IActivation
     {
         int start = 0;
@@ -176,6 +181,7 @@ public static class TrainingKernels
             ref float rs = ref MemoryMarshal.GetReference(r);
             ref float drs = ref MemoryMarshal.GetReference(dr);
             Vector256<float> vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
+            Vector256<float> vScale = Vector256.Create(scale), vMeanDu = Vector256.Create(meanDu), vMeanDuXHat = Vector256.Create(meanDuXHat);
             for (int i = 0; i < vectorEnd; i += 8)
             {
                 Vector256<float> k = Vector256.LoadUnsafe(ref ks, (nuint)i);
@@ -191,14 +197,20 @@ public static class TrainingKernels
                     du = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), du, Vector256<float>.Zero);
                 }
 
-                du.StoreUnsafe(ref gs, (nuint)i);
-                if (!dr.IsEmpty)
+                if (write)
                 {
-                    (Vector256.LoadUnsafe(ref drs, (nuint)i) + du).StoreUnsafe(ref drs, (nuint)i);
-                }
+                    if (!dr.IsEmpty)
+                    {
+                        (Vector256.LoadUnsafe(ref drs, (nuint)i) + du).StoreUnsafe(ref drs, (nuint)i);
+                    }
 
-                sumDu += du;
-                sumDuXHat = Vector256.FusedMultiplyAdd(du, k, sumDuXHat);
+                    (normalized ? vScale * (du - vMeanDu - k * vMeanDuXHat) : du).StoreUnsafe(ref gs, (nuint)i);
+                }
+                else
+                {
+                    sumDu += du;
+                    sumDuXHat = Vector256.FusedMultiplyAdd(du, k, sumDuXHat);
+                }
             }
 
             start = vectorEnd;
@@ -214,38 +226,23 @@ public static class TrainingKernels
             }
 
             float du = g[i] * activation.Derivative(u);
-            g[i] = du;
-            if (!dr.IsEmpty)
+            if (write)
             {
-                dr[i] += du;
-            }
+                if (!dr.IsEmpty)
+                {
+                    dr[i] += du;
+                }
 
-            totalDu += du;
-            totalDuXHat += (double)du * kept[i];
+                g[i] = normalized ? scale * (du - meanDu - kept[i] * meanDuXHat) : du;
+            }
+            else
+            {
+                totalDu += du;
+                totalDuXHat += (double)du * kept[i];
+            }
         }
 
         return (totalDu, totalDuXHat);
-    }
-
-    /// <summary>One plane of dz = scale·(du − meanDu − x̂·meanDuXHat), in place.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BatchNormBackwardPlane(ReadOnlySpan<float> kept, Span<float> g, float scale, float meanDu, float meanDuXHat)
-    {
-        int vectorEnd = g.Length - g.Length % 8;
-        ref float ks = ref MemoryMarshal.GetReference(kept);
-        ref float gs = ref MemoryMarshal.GetReference(g);
-        Vector256<float> vScale = Vector256.Create(scale), vMeanDu = Vector256.Create(meanDu), vMeanDuXHat = Vector256.Create(meanDuXHat);
-        for (int i = 0; i < vectorEnd; i += 8)
-        {
-            Vector256<float> du = Vector256.LoadUnsafe(ref gs, (nuint)i);
-            Vector256<float> k = Vector256.LoadUnsafe(ref ks, (nuint)i);
-            (vScale * (du - vMeanDu - k * vMeanDuXHat)).StoreUnsafe(ref gs, (nuint)i);
-        }
-
-        for (int i = vectorEnd; i < g.Length; i++)
-        {
-            g[i] = scale * (g[i] - meanDu - kept[i] * meanDuXHat);
-        }
     }
 
     /// <summary>

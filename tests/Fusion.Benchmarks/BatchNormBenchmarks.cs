@@ -9,13 +9,18 @@ namespace Fusion.Benchmarks;
 /// <summary>
 /// BatchNorm in training, unfused from a convolution: N=32, C=64, 56×56 (25.7 MB per tensor), ReLU after it, as in
 /// ANCHORS.md's libtorch measurement (13.2–13.4 ms forward, 23.6–27.9 ms forward + backward, 4–5.5 GB/s).
-/// Forward = batch statistics + normalise/activate; backward = BatchNorm and ReLU gradients.
+/// Forward = batch statistics + normalise/activate; backward = BatchNorm and ReLU gradients. Both work in place, as
+/// in a training step (the forward pass writes x̂ over the convolution's output, the backward pass dz over the incoming
+/// gradient), so the benchmark reruns them on the buffers the previous iteration left: the values stay O(1) (x̂ of x̂
+/// is x̂; the ReLU mask is fixed by x̂), and no copy is timed. Traffic per iteration, in tensors of 25.7 MB: forward 4
+/// (statistics: read z; normalise: read z, write x̂ and y), backward 4 more (sums: read x̂ and g; dz: read x̂ and g,
+/// write g).
 /// </summary>
 [MemoryDiagnoser]
 public class BatchNormBenchmarks
 {
     private const int N = 32, C = 64, Plane = 56 * 56;
-    private float[] _z = null!, _kept = null!, _y = null!, _gradient = null!, _upstream = null!;
+    private float[] _z = null!, _y = null!, _gradient = null!;
     private readonly ChannelStatistics[] _statistics = new ChannelStatistics[C];
     private readonly float[] _inverseStd = new float[C];
     private BatchNorm _batchNorm = null!;
@@ -25,11 +30,9 @@ public class BatchNormBenchmarks
     {
         _z = new float[N * C * Plane];
         new SeededRandom(1).Fill(_z, -2f, 3f);
-        _kept = new float[_z.Length];
         _y = new float[_z.Length];
         _gradient = new float[_z.Length];
-        _upstream = new float[_z.Length];
-        new SeededRandom(2).Fill(_upstream, -1f, 1f);
+        new SeededRandom(2).Fill(_gradient, -1f, 1f);
         _batchNorm = new BatchNorm("bn", C, 1e-5f, 0.1f, affine: true, trackRunningStats: true, new ChangeCounter());
     }
 
@@ -38,15 +41,13 @@ public class BatchNormBenchmarks
     {
         Array.Clear(_statistics);
         Fusion.Kernels.BatchStatistics.Accumulate(_z, N, C, Plane, _statistics);
-        _z.AsSpan().CopyTo(_kept);
-        TrainingKernels.NormalizeAddActivate(_kept, _y, default, _batchNorm, _statistics, _inverseStd, true, N, C, Plane, default(Relu));
+        TrainingKernels.NormalizeAddActivate(_z, _y, default, _batchNorm, _statistics, _inverseStd, true, N, C, Plane, default(Relu));
     }
 
     [Benchmark]
     public void ForwardAndBackward()
     {
         Forward();
-        _upstream.AsSpan().CopyTo(_gradient);
-        TrainingKernels.NormalizeAddActivateBackward(_kept, _gradient, default, default, _batchNorm, _inverseStd, true, N, C, Plane, default(Relu));
+        TrainingKernels.NormalizeAddActivateBackward(_z, _gradient, default, default, _batchNorm, _inverseStd, true, N, C, Plane, default(Relu));
     }
 }
