@@ -135,13 +135,16 @@ internal static class ConvolutionGradients
                 {
                     // wt[(i·kw + j)·Cout + o][c] = W[o, c, i, j], channels padded with zeros.
                     new Span<float>(wt, wtLength).Clear();
+                    int kernelTaps = kh * kw;
                     for (int o = 0; o < outChannels; o++)
                     {
-                        for (int c = 0; c < inChannels; c++)
+                        float* source = pWeight + (nint)o * inChannels * kernelTaps;
+                        for (int ij = 0; ij < kernelTaps; ij++)
                         {
-                            for (int ij = 0; ij < kh * kw; ij++)
+                            float* target = wt + ((nint)ij * outChannels + o) * inPadded;
+                            for (int c = 0; c < inChannels; c++)
                             {
-                                wt[(ij * outChannels + o) * inPadded + c] = pWeight[(o * inChannels + c) * kh * kw + ij];
+                                target[c] = source[c * kernelTaps + ij];
                             }
                         }
                     }
@@ -179,14 +182,8 @@ internal static class ConvolutionGradients
                     }
                 }
 
-                for (int o = 0; o < outChannels; o++)
-                {
-                    float* target = pWeightGradient + o * taps;
-                    for (int t = 0; t < taps; t++)
-                    {
-                        target[t] += g[t * outPadded + o];
-                    }
-                }
+                // ∂W[o, t] += g[t, o], by 8×8 blocks.
+                AddFromPixelMajor(g, outPadded, pWeightGradient, taps, outChannels, taps);
             }
 
             if (conv.Bias is not null)

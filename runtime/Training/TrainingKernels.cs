@@ -128,9 +128,9 @@ public static class TrainingKernels
                 for (int n = 0; n < batch; n++)
                 {
                     int start = (n * channels + c) * planeSize;
-                    (double planeDu, double planeDuXHat) = ActivationBackwardPlane(
+                    (double planeDu, double planeDuXHat) = ActivationBackwardSums(
                         kept.Slice(start, planeSize), gradient.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
-                        default, normalized: true, gamma, beta, activation, write: false, 0f, 0f, 0f);
+                        normalized: true, gamma, beta, activation);
                     sumDu += planeDu;
                     sumDuXHat += planeDuXHat;
                 }
@@ -151,99 +151,121 @@ public static class TrainingKernels
             for (int n = 0; n < batch; n++)
             {
                 int start = (n * channels + c) * planeSize;
-                ActivationBackwardPlane(
+                ActivationBackwardApply(
                     kept.Slice(start, planeSize), gradient.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
                     residualGradient.IsEmpty ? default : residualGradient.Slice(start, planeSize),
-                    batchNorm is not null, gamma, beta, activation, write: true, scale, meanDu, meanDuXHat);
+                    batchNorm is not null, gamma, beta, activation, scale, meanDu, meanDuXHat);
             }
         }
     }
 
     /// <summary>
-    /// One plane of du = g·act′(u), u = γ·x̂ + β [+ r] (or z [+ r] without BatchNorm). Returns Σdu and Σdu·x̂. With
-    /// <paramref name="write"/>, also adds du to <paramref name="dr"/> and overwrites <paramref name="g"/> with
-    /// <c>scale·(du − meanDu − x̂·meanDuXHat)</c> (BatchNorm) or du (none). ReLU and identity run eight at a time;
-    /// other activations call their scalar derivative.
+    /// One plane of du = g·act′(u), u = γ·x̂ + β [+ r] (or z [+ r] without BatchNorm): returns Σdu and Σdu·x̂ and writes
+    /// nothing. ReLU and identity run eight at a time; other activations call their scalar derivative.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double SumDu, double SumDuXHat) ActivationBackwardPlane<TActivation>(
-        ReadOnlySpan<float> kept, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, bool normalized, float gamma, float beta, TActivation activation,
-        bool write, float scale, float meanDu, float meanDuXHat)
+    private static (double SumDu, double SumDuXHat) ActivationBackwardSums<TActivation>(
+        ReadOnlySpan<float> kept, ReadOnlySpan<float> g, ReadOnlySpan<float> r, bool normalized, float gamma, float beta, TActivation activation)
         where TActivation : struct, IActivation
     {
         int start = 0;
         Vector256<float> sumDu = Vector256<float>.Zero, sumDuXHat = Vector256<float>.Zero;
         if (typeof(TActivation) == typeof(Relu) || typeof(TActivation) == typeof(Identity))
         {
-            int vectorEnd = g.Length - g.Length % 8;
+            start = g.Length - g.Length % 8;
+            ref float ks = ref MemoryMarshal.GetReference(kept);
+            ref float gs = ref MemoryMarshal.GetReference(g);
+            ref float rs = ref MemoryMarshal.GetReference(r);
+            Vector256<float> vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
+            for (int i = 0; i < start; i += 8)
+            {
+                Vector256<float> k = Vector256.LoadUnsafe(ref ks, (nuint)i);
+                Vector256<float> du = VectorDu(k, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, !r.IsEmpty, normalized, vGamma, vBeta, activation);
+                sumDu += du;
+                sumDuXHat = Vector256.FusedMultiplyAdd(du, k, sumDuXHat);
+            }
+        }
+
+        double totalDu = Vector256.Sum(sumDu), totalDuXHat = Vector256.Sum(sumDuXHat);
+        for (int i = start; i < g.Length; i++)
+        {
+            float du = ScalarDu(kept[i], g[i], r.IsEmpty ? 0f : r[i], normalized, gamma, beta, activation);
+            totalDu += du;
+            totalDuXHat += (double)du * kept[i];
+        }
+
+        return (totalDu, totalDuXHat);
+    }
+
+    /// <summary>
+    /// One plane of du (as <see cref="ActivationBackwardSums"/>), added to <paramref name="dr"/>, and
+    /// <c>scale·(du − meanDu − x̂·meanDuXHat)</c> (BatchNorm) or du (none) written over <paramref name="g"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ActivationBackwardApply<TActivation>(
+        ReadOnlySpan<float> kept, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, bool normalized, float gamma, float beta, TActivation activation,
+        float scale, float meanDu, float meanDuXHat)
+        where TActivation : struct, IActivation
+    {
+        int start = 0;
+        if (typeof(TActivation) == typeof(Relu) || typeof(TActivation) == typeof(Identity))
+        {
+            start = g.Length - g.Length % 8;
             ref float ks = ref MemoryMarshal.GetReference(kept);
             ref float gs = ref MemoryMarshal.GetReference(g);
             ref float rs = ref MemoryMarshal.GetReference(r);
             ref float drs = ref MemoryMarshal.GetReference(dr);
             Vector256<float> vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
             Vector256<float> vScale = Vector256.Create(scale), vMeanDu = Vector256.Create(meanDu), vMeanDuXHat = Vector256.Create(meanDuXHat);
-            for (int i = 0; i < vectorEnd; i += 8)
+            for (int i = 0; i < start; i += 8)
             {
                 Vector256<float> k = Vector256.LoadUnsafe(ref ks, (nuint)i);
-                Vector256<float> du = Vector256.LoadUnsafe(ref gs, (nuint)i);
-                if (typeof(TActivation) == typeof(Relu))
-                {
-                    Vector256<float> u = normalized ? Vector256.FusedMultiplyAdd(vGamma, k, vBeta) : k;
-                    if (!r.IsEmpty)
-                    {
-                        u += Vector256.LoadUnsafe(ref rs, (nuint)i);
-                    }
-
-                    du = Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), du, Vector256<float>.Zero);
-                }
-
-                if (write)
-                {
-                    if (!dr.IsEmpty)
-                    {
-                        (Vector256.LoadUnsafe(ref drs, (nuint)i) + du).StoreUnsafe(ref drs, (nuint)i);
-                    }
-
-                    (normalized ? vScale * (du - vMeanDu - k * vMeanDuXHat) : du).StoreUnsafe(ref gs, (nuint)i);
-                }
-                else
-                {
-                    sumDu += du;
-                    sumDuXHat = Vector256.FusedMultiplyAdd(du, k, sumDuXHat);
-                }
-            }
-
-            start = vectorEnd;
-        }
-
-        double totalDu = Vector256.Sum(sumDu), totalDuXHat = Vector256.Sum(sumDuXHat);
-        for (int i = start; i < g.Length; i++)
-        {
-            float u = normalized ? MathF.FusedMultiplyAdd(gamma, kept[i], beta) : kept[i];
-            if (!r.IsEmpty)
-            {
-                u += r[i];
-            }
-
-            float du = g[i] * activation.Derivative(u);
-            if (write)
-            {
+                Vector256<float> du = VectorDu(k, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, !r.IsEmpty, normalized, vGamma, vBeta, activation);
                 if (!dr.IsEmpty)
                 {
-                    dr[i] += du;
+                    (Vector256.LoadUnsafe(ref drs, (nuint)i) + du).StoreUnsafe(ref drs, (nuint)i);
                 }
 
-                g[i] = normalized ? scale * (du - meanDu - kept[i] * meanDuXHat) : du;
-            }
-            else
-            {
-                totalDu += du;
-                totalDuXHat += (double)du * kept[i];
+                (normalized ? vScale * (du - vMeanDu - k * vMeanDuXHat) : du).StoreUnsafe(ref gs, (nuint)i);
             }
         }
 
-        return (totalDu, totalDuXHat);
+        for (int i = start; i < g.Length; i++)
+        {
+            float du = ScalarDu(kept[i], g[i], r.IsEmpty ? 0f : r[i], normalized, gamma, beta, activation);
+            if (!dr.IsEmpty)
+            {
+                dr[i] += du;
+            }
+
+            g[i] = normalized ? scale * (du - meanDu - kept[i] * meanDuXHat) : du;
+        }
     }
+
+    /// <summary>du = g·act′(u) for ReLU (g where u &gt; 0) and identity (g), eight at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> VectorDu<TActivation>(
+        Vector256<float> k, Vector256<float> g, ref float rs, int i, bool residual, bool normalized, Vector256<float> gamma, Vector256<float> beta, TActivation activation)
+        where TActivation : struct, IActivation
+    {
+        if (typeof(TActivation) != typeof(Relu))
+        {
+            return g;
+        }
+
+        Vector256<float> u = normalized ? Vector256.FusedMultiplyAdd(gamma, k, beta) : k;
+        if (residual)
+        {
+            u += Vector256.LoadUnsafe(ref rs, (nuint)i);
+        }
+
+        return Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), g, Vector256<float>.Zero);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float ScalarDu<TActivation>(float kept, float g, float r, bool normalized, float gamma, float beta, TActivation activation)
+        where TActivation : struct, IActivation
+        => g * activation.Derivative((normalized ? MathF.FusedMultiplyAdd(gamma, kept, beta) : kept) + r);
 
     /// <summary>
     /// Gradients of a convolution: adds ∂L/∂W and ∂L/∂b to the layer's parameter gradients and, unless
