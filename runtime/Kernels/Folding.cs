@@ -67,21 +67,20 @@ public static class Folding
                 {
                     int blockChannels = Math.Min(8, inPerGroup - block0);
                     int blockStart = tileStart + block0 * taps * tileLanes;
-                    for (int ic = 0; ic < blockChannels; ic++)
+                    // One output channel at a time: its weights are read in order, written tileLanes apart within an
+                    // L1-sized block (this runs after every optimiser step in training).
+                    int lanes = Math.Min(tileLanes, outPerGroup - v0 * 8);
+                    for (int lane = 0; lane < lanes; lane++)
                     {
-                        for (int tap = 0; tap < taps; tap++)
+                        int oc = g * outPerGroup + v0 * 8 + lane;
+                        double s = scale[oc];
+                        ReadOnlySpan<float> source = weight.Slice((oc * inPerGroup + block0) * taps, blockChannels * taps);
+                        Span<float> target = packedWeights.Slice(blockStart + lane);
+                        for (int ic = 0; ic < blockChannels; ic++)
                         {
-                            for (int lane = 0; lane < tileLanes; lane++)
+                            for (int tap = 0; tap < taps; tap++)
                             {
-                                int ocInGroup = v0 * 8 + lane;
-                                if (ocInGroup >= outPerGroup)
-                                {
-                                    continue;
-                                }
-
-                                int oc = g * outPerGroup + ocInGroup;
-                                float w = weight[((oc * inPerGroup) + block0 + ic) * taps + tap];
-                                packedWeights[blockStart + (tap * blockChannels + ic) * tileLanes + lane] = (float)((double)w * scale[oc]);
+                                target[(tap * blockChannels + ic) * tileLanes] = (float)(source[ic * taps + tap] * s);
                             }
                         }
                     }

@@ -1,6 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Fusion.Training;
 
@@ -99,23 +102,50 @@ public sealed class Sgd : Optimizer
             Span<float> p = Parameters[i].Values;
             Span<float> gradient = Parameters[i].Gradient;
             Span<float> buffer = _momentumBuffers[i];
-            float decay = Decays[i] ? WeightDecay : 0f;
-            for (int j = 0; j < p.Length; j++)
-            {
-                float g = gradient[j] + decay * p[j];
-                if (Momentum != 0f)
-                {
-                    buffer[j] = _started ? Momentum * buffer[j] + g : g;
-                    g = Nesterov ? g + Momentum * buffer[j] : buffer[j];
-                }
-
-                p[j] -= LearningRate * g;
-            }
-
+            Update(p, gradient, buffer, Decays[i] ? WeightDecay : 0f, Momentum, Nesterov, _started, LearningRate);
             Parameters[i].MarkChanged();
         }
 
         _started = true;
+    }
+
+    /// <summary>One tensor's update, eight at a time (separate multiplies and adds: the same roundings as one at a time).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Update(Span<float> p, ReadOnlySpan<float> gradient, Span<float> buffer, float decay, float momentum, bool nesterov, bool started, float learningRate)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> vDecay = Vector256.Create(decay), vMomentum = Vector256.Create(momentum), vRate = Vector256.Create(learningRate);
+            ref float ps = ref MemoryMarshal.GetReference(p);
+            ref float gs = ref MemoryMarshal.GetReference(gradient);
+            ref float bs = ref MemoryMarshal.GetReference(buffer);
+            for (; j + 8 <= p.Length; j += 8)
+            {
+                Vector256<float> w = Vector256.LoadUnsafe(ref ps, (nuint)j);
+                Vector256<float> g = Vector256.LoadUnsafe(ref gs, (nuint)j) + vDecay * w;
+                if (momentum != 0f)
+                {
+                    Vector256<float> b = started ? vMomentum * Vector256.LoadUnsafe(ref bs, (nuint)j) + g : g;
+                    b.StoreUnsafe(ref bs, (nuint)j);
+                    g = nesterov ? g + vMomentum * b : b;
+                }
+
+                (w - vRate * g).StoreUnsafe(ref ps, (nuint)j);
+            }
+        }
+
+        for (; j < p.Length; j++)
+        {
+            float g = gradient[j] + decay * p[j];
+            if (momentum != 0f)
+            {
+                buffer[j] = started ? momentum * buffer[j] + g : g;
+                g = nesterov ? g + momentum * buffer[j] : buffer[j];
+            }
+
+            p[j] -= learningRate * g;
+        }
     }
 }
 

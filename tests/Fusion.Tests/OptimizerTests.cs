@@ -59,18 +59,23 @@ public sealed class OptimizerTests
     [InlineData(0.9f, true, 0.01f)]
     public void Sgd_follows_torch_optim_SGD(float momentum, bool nesterov, float decay)
     {
-        Parameter p = Make("w", 1f, -2f);
+        // 19 values: two vectors of eight and a scalar tail, each checked against the definition in double.
+        const int Length = 19;
+        var random = new SeededRandom(3);
+        float[] initial = new float[Length];
+        random.Fill(initial, -2f, 2f);
+        Parameter p = Make("w", initial);
         var sgd = new Sgd([p], learningRate: 0.1f, momentum, nesterov, decay);
-        double[] value = [1, -2], buffer = [0, 0];
-        double[][] gradients = [[0.5, 0.25], [-1, 2], [0.3, 0.3]];
-        for (int step = 0; step < gradients.Length; step++)
+        double[] value = initial.Select(v => (double)v).ToArray(), buffer = new double[Length];
+        for (int step = 0; step < 3; step++)
         {
-            p.Gradient[0] = (float)gradients[step][0];
-            p.Gradient[1] = (float)gradients[step][1];
+            float[] gradient = new float[Length];
+            random.Fill(gradient, -1f, 1f);
+            gradient.CopyTo(p.Gradient);
             sgd.Step();
-            for (int j = 0; j < 2; j++)
+            for (int j = 0; j < Length; j++)
             {
-                double g = gradients[step][j] + decay * value[j];
+                double g = gradient[j] + decay * value[j];
                 if (momentum != 0)
                 {
                     buffer[j] = step == 0 ? g : momentum * buffer[j] + g;
