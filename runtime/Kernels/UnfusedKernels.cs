@@ -120,32 +120,11 @@ public static class UnfusedKernels
         int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
         int outHeight = (height + 2 * p - k) / s + 1, outWidth = (width + 2 * p - k) / s + 1;
         CheckLength(output, batch * channels * outHeight * outWidth, nameof(output));
-        for (int plane = 0; plane < batch * channels; plane++)
+        unsafe
         {
-            ReadOnlySpan<float> x = input.Slice(plane * height * width, height * width);
-            for (int oh = 0; oh < outHeight; oh++)
+            fixed (float* x = input, y = output)
             {
-                for (int ow = 0; ow < outWidth; ow++)
-                {
-                    float max = float.NegativeInfinity, sum = 0f;
-                    int count = 0;
-                    for (int kh = 0; kh < k; kh++)
-                    {
-                        for (int kw = 0; kw < k; kw++)
-                        {
-                            int ih = oh * s - p + kh, iw = ow * s - p + kw;
-                            if ((uint)ih < (uint)height && (uint)iw < (uint)width)
-                            {
-                                float value = x[ih * width + iw];
-                                max = MathF.Max(max, value);
-                                sum += value;
-                                count++;
-                            }
-                        }
-                    }
-
-                    output[(plane * outHeight + oh) * outWidth + ow] = pool.Kind == PoolKind.Max ? max : sum / AverageDivisor(pool, oh, ow, height, width, count);
-                }
+                Pooling.Window(x, pool, y, batch * channels, height, width);
             }
         }
     }
