@@ -43,6 +43,17 @@ internal static class ConvKernelEmitter
             {
                 EmitGroup(w, k, null);
             }
+
+            if (k.Statistics)
+            {
+                w.Line();
+                w.Line("// The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per");
+                w.Line("// channel (contiguous in NCHW), combined with Chan's formula in double.");
+                using (w.Block($"for (int c = 0; c < {k.OutChannels}; c++)"))
+                {
+                    w.Line("statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));");
+                }
+            }
         }
     }
 
@@ -90,10 +101,6 @@ internal static class ConvKernelEmitter
 
         w.Line($"float* wg = weights{G(k.VectorsPerGroup * 8 * k.InPerGroup * k.Taps)};");
         w.Line($"float* bg = bias{G(k.VectorsPerGroup * 8)};");
-        if (k.Statistics)
-        {
-            w.Line($"global::Fusion.Normalization.ChannelStatistics* sg = statistics{G(k.OutPerGroup)};");
-        }
 
         foreach (ChannelRun run in k.ChannelRuns)
         {
@@ -286,12 +293,6 @@ internal static class ConvKernelEmitter
                 {
                     w.Line($"d[i] = {Value("s[i]", "q[i]")};");
                 }
-            }
-
-            if (k.Statistics)
-            {
-                w.Line("// the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)");
-                w.Line("sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));");
             }
         }
     }

@@ -70,15 +70,11 @@ internal static class Describe
         }
 
         steps.Add("store");
-        if (k.Statistics)
-        {
-            steps.Add("add the row to the channel's batch statistics");
-        }
-
         string chain = string.Join(", ", steps);
+        string statistics = k.Statistics ? "; after the last row, each channel's rows are added to its batch statistics" : "";
         return k.StagedRows
-            ? $"tiles park their accumulators in a stack row of {k.TileVectors * 8} channels × {k.OutWidth} pixels; then per channel, 8 pixels at a time in registers: {chain}, so each output line is written whole, once"
-            : $"per accumulator, in registers: {chain} (8 channels at stride H·W)";
+            ? $"tiles park their accumulators in a stack row of {k.TileVectors * 8} channels × {k.OutWidth} pixels; then per channel, 8 pixels at a time in registers: {chain}, so each output line is written whole, once{statistics}"
+            : $"per accumulator, in registers: {chain} (8 channels at stride H·W){statistics}";
     }
 
     public static string ChannelRun(ConvKernelPlan k, ChannelRun run)

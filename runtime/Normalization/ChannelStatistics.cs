@@ -52,13 +52,28 @@ public struct ChannelStatistics
     }
 
     /// <summary>
-    /// Merges a run of values (a staged output row, a plane) into the statistics: the run is shifted by its first
+    /// Merges a run of values (a channel's rows of one image) into the statistics: each chunk is shifted by its first
     /// value (an exact subtraction for values within a factor of two of it, Sterbenz), its mean and M2 computed in two
     /// vectorised passes over the small shifted values, and the result combined with Chan's formula in double. The
     /// shift is what keeps a mean 10⁴ times the spread from cancelling the variance away.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddRun(ReadOnlySpan<float> values)
+    {
+        // Long runs (whole planes) in chunks, each with its own shift and float sums over at most 1024 values.
+        while (values.Length > RunChunk)
+        {
+            AddChunk(values[..RunChunk]);
+            values = values[RunChunk..];
+        }
+
+        AddChunk(values);
+    }
+
+    private const int RunChunk = 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AddChunk(ReadOnlySpan<float> values)
     {
         int length = values.Length;
         if (length == 0)

@@ -135,6 +135,24 @@ public sealed class BatchNormTrainingTests
         Assert.Equal(values.Length, parts.Count);
     }
 
+    [Theory]
+    [InlineData(1023)]
+    [InlineData(1024)]
+    [InlineData(3136)] // a 56×56 plane: the runs the training kernels add, split into chunks of 1024
+    [InlineData(12544)]
+    public void A_whole_plane_run_keeps_float_precision_with_a_large_mean(int length)
+    {
+        var random = new SeededRandom(5);
+        float[] values = new float[length];
+        random.Fill(values, 1e4f - 1.7f, 1e4f + 1.7f);
+        var run = new ChannelStatistics();
+        run.AddRun(values);
+        double mean = values.Average(v => (double)v), m2 = values.Sum(v => (v - mean) * (v - mean));
+        Assert.Equal(length, run.Count);
+        Assert.True(Math.Abs(run.Mean - mean) <= 1e-6 * mean, $"{run.Mean} vs {mean}");
+        Assert.True(Math.Abs(run.M2 - m2) <= 1e-5 * m2, $"{run.M2} vs {m2}");
+    }
+
     [Fact]
     public void Variance_survives_a_mean_ten_thousand_times_the_spread()
     {

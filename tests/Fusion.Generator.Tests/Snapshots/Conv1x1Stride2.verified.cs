@@ -520,7 +520,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 4 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·16·4·4·16·1 = 8,192 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
@@ -536,7 +536,6 @@ partial class Net : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 2 vectors at vector 0, all lanes stored
         {
@@ -661,7 +660,7 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 32, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -671,10 +670,15 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         d[i] = s[i];
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 }

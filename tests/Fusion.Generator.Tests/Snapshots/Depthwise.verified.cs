@@ -460,7 +460,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 6 pixels at column 0
     /// input      1 input channels per group: no full block of 8, tail: 1 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·8·6·6·1·9 = 5,184 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 6 (all of them, or one thread's band).
@@ -479,7 +479,6 @@ partial class Net : global::Fusion.IFusedModel
             float* y = output + g * 36;
             float* wg = weights + g * 72;
             float* bg = bias + g * 8;
-            global::Fusion.Normalization.ChannelStatistics* sg = statistics + g * 1;
 
             // one channel tile of 1 vector at vector 0, its last vector stores 1 of 8 lanes (1 channels per group)
             {
@@ -536,7 +535,7 @@ partial class Net : global::Fusion.IFusedModel
                         Nchw.Store(acc4_0, stage + ow + 4, OutWidth);
                         Nchw.Store(acc5_0, stage + ow + 5, OutWidth);
                     }
-                    // tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                    // tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                     for (int c = 0; c < 1; c++)
                     {
                         float* s = stage + c * OutWidth;
@@ -546,11 +545,16 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             d[i] = s[i];
                         }
-                        // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                        sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                     }
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 8; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 }

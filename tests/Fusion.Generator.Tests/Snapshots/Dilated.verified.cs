@@ -532,7 +532,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 9 pixels at column 0
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·8·9·9·4·9 = 46,656 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 9 (all of them, or one thread's band).
@@ -548,7 +548,6 @@ partial class Net : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 1 vector at vector 0, all lanes stored
         {
@@ -677,7 +676,7 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
                     Nchw.Store(acc8_0, stage + ow + 8, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 8; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -691,10 +690,15 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         d[i] = s[i];
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 8; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 }

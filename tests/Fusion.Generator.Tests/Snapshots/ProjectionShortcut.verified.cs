@@ -667,7 +667,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 3 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·16·3·3·8·9 = 20,736 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
@@ -683,7 +683,6 @@ partial class Net : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 2 vectors at vector 0, all lanes stored
         {
@@ -794,7 +793,7 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
                     Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -804,10 +803,15 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         d[i] = s[i];
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -979,7 +983,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 3 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·16·3·3·16·9 = 41,472 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
@@ -995,7 +999,6 @@ partial class Net : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 2 vectors at vector 0, all lanes stored
         {
@@ -1107,7 +1110,7 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
                     Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -1117,10 +1120,15 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         d[i] = s[i];
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -1288,7 +1296,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 3 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·16·3·3·8·1 = 2,304 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
@@ -1304,7 +1312,6 @@ partial class Net : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 2 vectors at vector 0, all lanes stored
         {
@@ -1412,7 +1419,7 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
                     Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -1422,10 +1429,15 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         d[i] = s[i];
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -1599,7 +1611,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 3 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·16·3·3·16·1 = 4,608 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
@@ -1615,7 +1627,6 @@ partial class Net : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 2 vectors at vector 0, all lanes stored
         {
@@ -1724,7 +1735,7 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
                     Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -1734,10 +1745,15 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         d[i] = s[i];
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 }

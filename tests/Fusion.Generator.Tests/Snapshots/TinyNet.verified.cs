@@ -1047,7 +1047,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    tail tile of 8 pixels at column 24
     /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
@@ -1063,7 +1063,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 2 vectors at vector 0, all lanes stored
         {
@@ -1287,7 +1286,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
                     Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 260, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -1296,10 +1295,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -1432,7 +1436,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    8 tiles of 4 pixels at columns 0..31
     /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
@@ -1448,7 +1452,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 2 vectors at vector 0, all lanes stored
         {
@@ -1521,7 +1524,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 256, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -1530,10 +1533,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -1725,7 +1733,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    4 tiles of 4 pixels at columns 0..15
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
@@ -1741,7 +1749,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 4 vectors at vector 0, all lanes stored
         {
@@ -1873,7 +1880,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
                     Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 32; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -1882,10 +1889,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 32; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -2214,7 +2226,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    4 tiles of 4 pixels at columns 0..15
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
@@ -2230,7 +2242,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 3 vectors at vector 0, all lanes stored
         {
@@ -2360,7 +2371,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 24; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -2369,8 +2380,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }
@@ -2499,7 +2508,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 8; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -2508,10 +2517,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 32; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -2707,7 +2721,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    4 tiles of 4 pixels at columns 0..15
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
@@ -2723,7 +2737,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 4 vectors at vector 0, all lanes stored
         {
@@ -2855,7 +2868,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
                     Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 32; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -2864,10 +2877,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 32; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -3203,7 +3221,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    4 tiles of 4 pixels at columns 0..15
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
@@ -3219,7 +3237,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // one channel tile of 3 vectors at vector 0, all lanes stored
         {
@@ -3349,7 +3366,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 24; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -3358,8 +3375,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }
@@ -3488,7 +3503,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 8; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -3497,10 +3512,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 32; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -3692,7 +3712,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    2 tiles of 4 pixels at columns 0..7
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
@@ -3708,7 +3728,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // 2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
         for (int v0 = 0; v0 < 8; v0 += 4)
@@ -3840,7 +3859,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
                     Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 32; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -3849,10 +3868,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 64; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -4183,7 +4207,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    2 tiles of 4 pixels at columns 0..7
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
@@ -4199,7 +4223,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // 2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
         for (int v0 = 0; v0 < 6; v0 += 3)
@@ -4329,7 +4352,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 24; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -4338,8 +4361,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }
@@ -4470,7 +4491,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -4479,10 +4500,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 64; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -4678,7 +4704,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    2 tiles of 4 pixels at columns 0..7
     /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
@@ -4694,7 +4720,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // 2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
         for (int v0 = 0; v0 < 8; v0 += 4)
@@ -4826,7 +4851,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
                     Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 32; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -4835,10 +4860,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 64; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -5176,7 +5206,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    2 tiles of 4 pixels at columns 0..7
     /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
@@ -5192,7 +5222,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // 2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
         for (int v0 = 0; v0 < 6; v0 += 3)
@@ -5322,7 +5351,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 24; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -5331,8 +5360,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }
@@ -5463,7 +5490,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -5472,10 +5499,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 64; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -5664,7 +5696,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    2 tiles of 4 pixels at columns 0..7
     /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
@@ -5680,7 +5712,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // 4 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
         for (int v0 = 0; v0 < 16; v0 += 4)
@@ -5809,7 +5840,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
                     Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 32; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -5818,10 +5849,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 128; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -6144,7 +6180,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    2 tiles of 4 pixels at columns 0..7
     /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
@@ -6160,7 +6196,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* y = output;
         float* wg = weights;
         float* bg = bias;
-        global::Fusion.Normalization.ChannelStatistics* sg = statistics;
 
         // 5 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
         for (int v0 = 0; v0 < 15; v0 += 3)
@@ -6287,7 +6322,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 24; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -6296,8 +6331,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
         }
@@ -6423,7 +6456,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, add the row to the channel's batch statistics, so each output line is written whole, once
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 8; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -6432,10 +6465,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         V256.Store(V256.Load(s + i), d + i);
                     }
-                    // the channel's batch statistics grow by this row while it is still in L1 (Chan's combination, in double)
-                    sg[v0 * 8 + c].AddRun(new global::System.ReadOnlySpan<float>(s, OutWidth));
                 }
             }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 128; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
