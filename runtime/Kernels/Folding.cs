@@ -30,6 +30,7 @@ public static class Folding
     /// <param name="packedWeights">Receives the packed weights.</param>
     /// <param name="packedBias">Receives the packed bias.</param>
     /// <param name="foldBatchNorm">False for training kernels, which need the convolution's own weights and bias.</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void PackConv(ConvBlock block, int tileVectors, Span<float> packedWeights, Span<float> packedBias, bool foldBatchNorm = true)
     {
         ArgumentNullException.ThrowIfNull(block);
@@ -75,12 +76,19 @@ public static class Folding
                         int oc = g * outPerGroup + v0 * 8 + lane;
                         double s = scale[oc];
                         ReadOnlySpan<float> source = weight.Slice((oc * inPerGroup + block0) * taps, blockChannels * taps);
-                        Span<float> target = packedWeights.Slice(blockStart + lane);
-                        for (int ic = 0; ic < blockChannels; ic++)
+                        Span<float> target = packedWeights.Slice(blockStart + lane, ((taps - 1) * blockChannels + blockChannels - 1) * tileLanes + 1);
+                        unsafe
                         {
-                            for (int tap = 0; tap < taps; tap++)
+                            fixed (float* from = source, to = target)
                             {
-                                target[(tap * blockChannels + ic) * tileLanes] = (float)(source[ic * taps + tap] * s);
+                                for (int ic = 0; ic < blockChannels; ic++)
+                                {
+                                    float* row = from + ic * taps, column = to + ic * tileLanes;
+                                    for (int tap = 0; tap < taps; tap++)
+                                    {
+                                        column[tap * blockChannels * tileLanes] = (float)(row[tap] * s);
+                                    }
+                                }
                             }
                         }
                     }
@@ -92,6 +100,7 @@ public static class Folding
     }
 
     /// <summary>Folds a fully connected layer's BatchNorm1d: weights stay [out, in], bias [out].</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void FoldLinear(LinearBlock block, Span<float> weights, Span<float> bias, bool foldBatchNorm = true)
     {
         ArgumentNullException.ThrowIfNull(block);
