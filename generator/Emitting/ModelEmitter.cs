@@ -463,7 +463,10 @@ internal static class ModelEmitter
                 {
                     if (pad)
                     {
-                        w.Line($"global::Fusion.Kernels.Padding.Copy({input} + n * {inLength}, padded, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {layer.Spec.PaddingHeight}, {layer.Spec.PaddingWidth});");
+                        string copyArguments = $"{input} + n * {inLength}, padded, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {layer.Spec.PaddingHeight}, {layer.Spec.PaddingWidth}";
+                        w.Line(SplitsRows(layer)
+                            ? $"global::Fusion.Kernels.Padding.Copy(rowThreads, {copyArguments});"
+                            : $"global::Fusion.Kernels.Padding.Copy({copyArguments});");
                     }
 
                     string inputPointer = pad ? "padded" : $"{input} + n * {inLength}", outputPointer = $"{output} + n * {outLength}";

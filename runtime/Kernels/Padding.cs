@@ -53,6 +53,40 @@ public static unsafe class Padding
         }
     }
 
+    /// <summary>
+    /// <see cref="Copy(float*, float*, int, int, int, int, int)"/> split by channels across <paramref name="threads"/>
+    /// threads (<see cref="Workers"/>): for a single image whose convolution is split by rows, so that the copy does
+    /// not stay serial in front of it.
+    /// </summary>
+    public static void Copy(int threads, float* source, float* destination, int channels, int height, int width, int padHeight, int padWidth)
+    {
+        if (threads <= 1 || channels < 2)
+        {
+            Copy(source, destination, channels, height, width, padHeight, padWidth);
+            return;
+        }
+
+        var arguments = new CopyArguments
+        {
+            Source = source, Destination = destination, Channels = channels, Height = height, Width = width, PadHeight = padHeight, PadWidth = padWidth,
+        };
+        Workers.Run(Math.Min(threads, channels), &CopyPart, null, (nint)(&arguments));
+    }
+
+    private static void CopyPart(object? unused, nint state, int part, int parts)
+    {
+        CopyArguments* a = (CopyArguments*)state;
+        int first = (int)((long)a->Channels * part / parts), last = (int)((long)a->Channels * (part + 1) / parts);
+        long paddedPlane = (long)(a->Height + 2 * a->PadHeight) * (a->Width + 2 * a->PadWidth);
+        Copy(a->Source + (long)first * a->Height * a->Width, a->Destination + first * paddedPlane, last - first, a->Height, a->Width, a->PadHeight, a->PadWidth);
+    }
+
+    private struct CopyArguments
+    {
+        public float* Source, Destination;
+        public int Channels, Height, Width, PadHeight, PadWidth;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Zero(float* destination, int count)
     {

@@ -305,6 +305,29 @@ public sealed class ThreadingTests
         Assert.Equal([1, 1, 1], seen);
     }
 
+    [Theory]
+    [InlineData(2, 5)]
+    [InlineData(3, 2)]
+    [InlineData(4, 1)]
+    public unsafe void Padded_copy_split_by_channels_writes_what_one_thread_writes(int threads, int channels)
+    {
+        const int Height = 7, Width = 9, PadHeight = 2, PadWidth = 1;
+        float[] source = new float[channels * Height * Width];
+        new SeededRandom(6).Fill(source, -1f, 1f);
+        int padded = channels * (Height + 2 * PadHeight) * (Width + 2 * PadWidth);
+        float[] one = new float[padded], split = new float[padded];
+        one.AsSpan().Fill(float.NaN);
+        split.AsSpan().Fill(float.NaN);
+        fixed (float* s = source, a = one, b = split)
+        {
+            Fusion.Kernels.Padding.Copy(s, a, channels, Height, Width, PadHeight, PadWidth);
+            Fusion.Kernels.Padding.Copy(threads, s, b, channels, Height, Width, PadHeight, PadWidth);
+        }
+
+        Assert.Equal(one, split);
+        Assert.DoesNotContain(split, float.IsNaN);
+    }
+
     private static unsafe void FailOnPartOne(object? target, nint state, int part, int parts)
     {
         System.Threading.Interlocked.Increment(ref *(int*)state);
