@@ -281,14 +281,14 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* stemOut = ws + batch * 0;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
+            global::Fusion.Kernels.Padding.Copy(rowThreads, x + n * 3072, padded, 3, 32, 32, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 32, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_3x32x32to16_Relu_12x2_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(stemOut + n * 16384), (nint)(packed + 0), (nint)(packed + 432), (nint)(0)); } else { Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32); }
             }
             else
             {
-                Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 32, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_3x32x32to16_Relu_4x2_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(stemOut + n * 16384), (nint)(packed + 0), (nint)(packed + 432), (nint)(0)); } else { Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32); }
             }
         }
 
@@ -296,14 +296,14 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* down1Out = ws + batch * 16384;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(stemOut + n * 16384, padded, 16, 32, 32, 1, 1);
+            global::Fusion.Kernels.Padding.Copy(rowThreads, stemOut + n * 16384, padded, 16, 32, 32, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056, 0, 16);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down1Out + n * 8192), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056, 0, 16); }
             }
             else
             {
-                Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056, 0, 16);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_4x3_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down1Out + n * 8192), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056, 0, 16); }
             }
         }
 
@@ -326,14 +326,14 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* down2Out = ws + batch * 32768;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(block1Out + n * 8192, padded, 32, 16, 16, 1, 1);
+            global::Fusion.Kernels.Padding.Copy(rowThreads, block1Out + n * 8192, padded, 32, 16, 16, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768, 0, 8);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down2Out + n * 4096), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768, 0, 8); }
             }
             else
             {
-                Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768, 0, 8);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_4x3_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down2Out + n * 4096), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768, 0, 8); }
             }
         }
 
@@ -358,11 +358,11 @@ partial class TinyNet : global::Fusion.IFusedModel
         {
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv1x1s1p0_64x8x8to128_Relu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block2Out + n * 4096), (nint)(expandOut + n * 8192), (nint)(packed + 69760), (nint)(packed + 77952), (nint)(0)); } else { Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8); }
             }
             else
             {
-                Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8);
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv1x1s1p0_64x8x8to128_Relu_4x3_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block2Out + n * 4096), (nint)(expandOut + n * 8192), (nint)(packed + 69760), (nint)(packed + 77952), (nint)(0)); } else { Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8); }
             }
         }
 
