@@ -58,18 +58,7 @@ public sealed class KernelTests
     [Theory]
     [MemberData(nameof(Cases))]
     public void Fused_forward_matches_the_reference(string name, int batch, KernelVariant variant)
-    {
-        // Both register-tile variants run here, whatever the machine: the choice changes speed, never results.
-        IFusedModel model = ModelHarness.Create(Find(name));
-        model.KernelVariant = variant;
-        float[] input = ModelHarness.RandomInput(model, batch, seed: 5);
-        float[] output = new float[batch * model.OutputLength];
-        output.AsSpan().Fill(float.NaN);
-
-        model.Forward(input, output, batch);
-
-        ModelHarness.AssertMatchesReference(model, input, output, batch, "fused");
-    }
+        => AssertPathMatchesReference(name, batch, variant, "fused", seed: 5, (model, input, output) => model.Forward(input, output, batch));
 
     [Theory]
     [MemberData(nameof(UnfusedCases))]
@@ -88,16 +77,20 @@ public sealed class KernelTests
     [Theory]
     [MemberData(nameof(Cases))]
     public void Generic_forward_matches_the_reference(string name, int batch, KernelVariant variant)
+        => AssertPathMatchesReference(name, batch, variant, "generic", seed: 7, (model, input, output) => model.ForwardGeneric(input, output, batch));
+
+    // Both register-tile variants run, whatever the machine: the choice changes speed, never results.
+    private static void AssertPathMatchesReference(string name, int batch, KernelVariant variant, string path, ulong seed, Action<IFusedModel, float[], float[]> forward)
     {
         IFusedModel model = ModelHarness.Create(Find(name));
         model.KernelVariant = variant;
-        float[] input = ModelHarness.RandomInput(model, batch, seed: 7);
+        float[] input = ModelHarness.RandomInput(model, batch, seed);
         float[] output = new float[batch * model.OutputLength];
         output.AsSpan().Fill(float.NaN);
 
-        model.ForwardGeneric(input, output, batch);
+        forward(model, input, output);
 
-        ModelHarness.AssertMatchesReference(model, input, output, batch, "generic");
+        ModelHarness.AssertMatchesReference(model, input, output, batch, path);
     }
 
     [Theory]
