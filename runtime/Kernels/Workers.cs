@@ -126,7 +126,8 @@ public static unsafe class Workers
 
         public Worker(int index)
         {
-            var thread = new Thread(Loop, maxStackSize: 256 * 1024) { IsBackground = true, Name = $"Fusion worker {index + 1}" };
+            // 1 MiB: kernels stage output rows on the stack (up to 64 KiB each).
+            var thread = new Thread(Loop, maxStackSize: 1024 * 1024) { IsBackground = true, Name = $"Fusion worker {index + 1}" };
             thread.Start();
         }
 
