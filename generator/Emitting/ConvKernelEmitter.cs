@@ -20,10 +20,18 @@ internal static class ConvKernelEmitter
         string residualParameter = (k.Residual ? ", float* residual" : "") + (k.Statistics ? ", global::Fusion.Normalization.ChannelStatistics* statistics" : "");
         using (w.Block($"private static unsafe void {k.Name}(float* input, float* output, float* weights, float* bias{residualParameter}, int rowStart, int rowEnd)"))
         {
-            w.Line($"const int InPlane = {k.PaddedHeight * k.PaddedWidth}, InWidth = {k.PaddedWidth}, OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};");
+            w.Line(k.Pointwise
+                ? $"const int InPlane = {k.PaddedHeight * k.PaddedWidth}, OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};"
+                : $"const int InPlane = {k.PaddedHeight * k.PaddedWidth}, InWidth = {k.PaddedWidth}, OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};");
             if (k.Activation.Kind != ActivationKind.Identity)
             {
                 w.Line($"var activation = {Describe.ActivationOperator(k.Activation)};");
+            }
+
+            if (k.Pointwise)
+            {
+                EmitPointwise(w, k);
+                return;
             }
 
             if (k.StagedRows)
@@ -57,6 +65,157 @@ internal static class ConvKernelEmitter
         }
     }
 
+    /// <summary>
+    /// A pointwise kernel: the output rows rowStart..rowEnd − 1 are one contiguous run of pixels in every plane, taken
+    /// in tiles of 8·PointwiseVectors pixels (then single vectors, then single pixels); within a pixel tile, every
+    /// channel tile of the packing in turn, in sub-tiles of PointwiseChannels output channels.
+    /// </summary>
+    private static void EmitPointwise(SourceWriter w, ConvKernelPlan k)
+    {
+        int tile = k.PointwiseVectors * 8;
+        w.Line("int p = rowStart * OutWidth, end = rowEnd * OutWidth;");
+        w.Line($"// tiles of {tile} pixels: {k.PointwiseChannels} channels × {k.PointwiseVectors} vectors of 8 pixels");
+        using (w.Block($"for (; p + {tile} <= end; p += {tile})"))
+        {
+            EmitPointwiseChannels(w, k, k.PointwiseVectors);
+        }
+
+        if (k.PointwiseVectors > 1)
+        {
+            w.Line("// the last full vectors of pixels, one at a time");
+            using (w.Block("for (; p + 8 <= end; p += 8)"))
+            {
+                EmitPointwiseChannels(w, k, 1);
+            }
+        }
+
+        w.Line("// the last pixels (fewer than 8), one at a time");
+        using (w.Block("for (; p < end; p++)"))
+        {
+            EmitPointwiseChannels(w, k, 0);
+        }
+    }
+
+    /// <param name="vectors">Vectors of 8 pixels per sub-tile; 0 for a single pixel in scalar code.</param>
+    private static void EmitPointwiseChannels(SourceWriter w, ConvKernelPlan k, int vectors)
+    {
+        w.Line("float* xp = input + p;");
+        w.Line("float* yp = output + p;");
+        if (k.Residual)
+        {
+            w.Line("float* rp = residual + p;");
+        }
+
+        foreach (ChannelRun run in k.ChannelRuns)
+        {
+            int channels = (run.Vectors - 1) * 8 + run.LastLanes, lanes = run.Vectors * 8;
+            void Body()
+            {
+                w.Line($"float* wt = weights + v0 * {8 * k.InChannels};");
+                w.Line("float* bt = bias + v0 * 8;");
+                w.Line("float* yt = yp + v0 * 8 * OutPlane;");
+                if (k.Residual)
+                {
+                    w.Line("float* rt = rp + v0 * 8 * OutPlane;");
+                }
+
+                int full = channels / k.PointwiseChannels, rest = channels % k.PointwiseChannels;
+                if (full > 1)
+                {
+                    using (w.Block($"for (int j0 = 0; j0 < {full * k.PointwiseChannels}; j0 += {k.PointwiseChannels})"))
+                    {
+                        EmitPointwiseTile(w, k, k.PointwiseChannels, vectors, lanes);
+                    }
+                }
+                else if (full == 1)
+                {
+                    using (w.Open())
+                    {
+                        w.Line("const int j0 = 0;");
+                        EmitPointwiseTile(w, k, k.PointwiseChannels, vectors, lanes);
+                    }
+                }
+
+                if (rest > 0)
+                {
+                    using (w.Open())
+                    {
+                        w.Line($"const int j0 = {full * k.PointwiseChannels};");
+                        EmitPointwiseTile(w, k, rest, vectors, lanes);
+                    }
+                }
+            }
+
+            if (run.Count > 1)
+            {
+                using (w.Block($"for (int v0 = {run.FirstVector}; v0 < {run.FirstVector + run.Count * run.Vectors}; v0 += {run.Vectors})"))
+                {
+                    Body();
+                }
+            }
+            else
+            {
+                using (w.Open())
+                {
+                    w.Line($"const int v0 = {run.FirstVector};");
+                    Body();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="channels"/> output channels (from j0 in the channel tile) × <paramref name="vectors"/> vectors of 8
+    /// pixels: accumulators start at the folded bias, each input channel adds its broadcast weight times its pixels.
+    /// </summary>
+    private static void EmitPointwiseTile(SourceWriter w, ConvKernelPlan k, int channels, int vectors, int lanes)
+    {
+        bool scalar = vectors == 0;
+        for (int j = 0; j < channels; j++)
+        {
+            w.Line(scalar
+                ? $"float acc{j} = bt[j0 + {j}];"
+                : $"Vec8 {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"acc{j}_{v}" + (v == 0 ? $" = V256.Create(bt[j0 + {j}])" : $" = acc{j}_0")))};");
+        }
+
+        w.Line("float* xc = xp;");
+        w.Line("float* wc = wt + j0;");
+        using (w.Block($"for (int c = 0; c < {k.InChannels}; c++, xc += InPlane, wc += {lanes})"))
+        {
+            if (scalar)
+            {
+                w.Line("float x0 = xc[0];");
+                w.Line(string.Join(" ", Enumerable.Range(0, channels).Select(j => $"acc{j} = global::System.MathF.FusedMultiplyAdd(wc[{j}], x0, acc{j});")));
+            }
+            else
+            {
+                w.Line($"Vec8 {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"x{v} = V256.Load(xc + {v * 8})"))};");
+                for (int j = 0; j < channels; j++)
+                {
+                    w.Line($"Vec8 w{j} = V256.Create(wc[{j}]);");
+                    w.Line(string.Join(" ", Enumerable.Range(0, vectors).Select(v => $"acc{j}_{v} = V256.FusedMultiplyAdd(w{j}, x{v}, acc{j}_{v});")));
+                }
+            }
+        }
+
+        for (int j = 0; j < channels; j++)
+        {
+            string plane = $"(j0 + {j}) * OutPlane";
+            if (scalar)
+            {
+                string value = k.Residual ? $"acc{j} + rt[{plane}]" : $"acc{j}";
+                w.Line($"yt[{plane}] = {(k.Activation.Kind == ActivationKind.Identity ? value : $"activation.Invoke({value})")};");
+                continue;
+            }
+
+            for (int v = 0; v < vectors; v++)
+            {
+                string value = k.Residual ? $"acc{j}_{v} + V256.Load(rt + {plane} + {v * 8})" : $"acc{j}_{v}";
+                w.Line($"V256.Store({(k.Activation.Kind == ActivationKind.Identity ? value : $"activation.Invoke({value})")}, yt + {plane} + {v * 8});");
+            }
+        }
+    }
+
     private static void EmitDocumentation(SourceWriter w, ConvKernelPlan k)
     {
         w.Line("/// <summary>");
@@ -67,6 +226,26 @@ internal static class ConvKernelEmitter
         w.Line("/// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]");
         w.Line("/// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here");
         w.Line($"/// padding    {Describe.Padding(k)}");
+        if (k.Pointwise)
+        {
+            w.Line($"/// tile       {k.PointwiseChannels} output channels × {k.PointwiseVectors} vectors of 8 pixels = {k.PointwiseChannels * k.PointwiseVectors} accumulators, started at the folded bias");
+            w.Line("/// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels");
+            foreach (ChannelRun run in k.ChannelRuns)
+            {
+                w.Line($"/// channels   {Describe.ChannelRun(k, run)}, in sub-tiles of {k.PointwiseChannels}");
+            }
+
+            w.Line("/// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel");
+            w.Line("/// epilogue   in registers: " + (k.Residual ? "add the residual, " : "") + (k.Activation.Kind == ActivationKind.Identity ? "" : Describe.Activation(k.Activation) + ", ") + "store whole vectors of 8 pixels (NCHW, no transposes)");
+            w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup} = {Literals.Thousands(k.Flops)} per image");
+            w.Line("/// </code>");
+            w.Line($"/// Computes output rows rowStart..rowEnd − 1 of the {k.OutHeight} (all of them, or one thread's band).");
+            w.Line("/// Registers: acc{j}_{v} accumulates output channel j0 + j for vector v of 8 pixels; x{v} holds the pixels of the");
+            w.Line("/// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.");
+            w.Line("/// </remarks>");
+            return;
+        }
+
         w.Line($"/// tile       {k.TilePixels} pixels × {k.TileVectors} vectors of 8 output channels = {k.TilePixels * k.TileVectors} accumulators, started at the folded bias");
         foreach (ChannelRun run in k.ChannelRuns)
         {

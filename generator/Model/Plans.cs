@@ -47,8 +47,17 @@ internal sealed record ConvKernelPlan(
     bool StagedRows,
     bool Residual,
     ActivationSpec Activation,
-    bool Statistics)
+    bool Statistics,
+    int PointwiseChannels = 0,
+    int PointwiseVectors = 0)
 {
+    /// <summary>
+    /// A 1×1, stride-1, unpadded, ungrouped convolution vectorised along pixels instead of channels: NCHW planes are
+    /// contiguous, so a tile of <see cref="PointwiseChannels"/> output channels × <see cref="PointwiseVectors"/> vectors
+    /// of 8 pixels loads the input and stores the output as whole vectors, with no transposes (0: not such a kernel).
+    /// </summary>
+    public bool Pointwise => PointwiseChannels > 0;
+
     /// <summary>Whether the caller hands the kernel a zero-padded copy of the input (then no tap is ever out of range).</summary>
     public bool PaddedInput => PaddingHeight > 0 || PaddingWidth > 0;
 

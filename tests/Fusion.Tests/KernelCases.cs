@@ -142,6 +142,16 @@ public partial class C2to32K3Wide600
     [Conv2d(32, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(A)), Relu] public partial ConvBlock B { get; }
 }
 
+// Pointwise (1×1, stride 1) kernels vectorise along the plane: 63 pixels are a 48-pixel tile (24 for 16 registers),
+// single vectors and a 7-pixel scalar tail; 13 output channels are a partial sub-tile; a residual and Relu6 in registers.
+[FusedModel(InputChannels = 5, InputHeight = 7, InputWidth = 9)]
+public partial class C13PointwiseTails
+{
+    [Conv2d(13, Kernel = 3, Padding = 1)] public partial ConvBlock A { get; }
+    [Conv2d(13, Kernel = 1, Bias = false), BatchNorm, Residual(nameof(A)), Relu6] public partial ConvBlock B { get; }
+    [Conv2d(9, Kernel = 1), Sigmoid] public partial ConvBlock C { get; }
+}
+
 // BatchNorm without running statistics: batch statistics at inference, unfused after the kernel (FUS3001).
 [FusedModel(InputChannels = 4, InputHeight = 7, InputWidth = 9)]
 public partial class UntrackedBatchNorm

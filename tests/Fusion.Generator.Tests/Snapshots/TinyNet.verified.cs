@@ -358,11 +358,11 @@ partial class TinyNet : global::Fusion.IFusedModel
         {
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv1x1s1p0_64x8x8to128_Relu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block2Out + n * 4096), (nint)(expandOut + n * 8192), (nint)(packed + 69760), (nint)(packed + 77952), (nint)(0)); } else { Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv1x1s1p0_64x8x8to128_Relu_4ch48px_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block2Out + n * 4096), (nint)(expandOut + n * 8192), (nint)(packed + 69760), (nint)(packed + 77952), (nint)(0)); } else { Conv1x1s1p0_64x8x8to128_Relu_4ch48px_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8); }
             }
             else
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv1x1s1p0_64x8x8to128_Relu_4x3_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block2Out + n * 4096), (nint)(expandOut + n * 8192), (nint)(packed + 69760), (nint)(packed + 77952), (nint)(0)); } else { Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv1x1s1p0_64x8x8to128_Relu_3ch24px_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block2Out + n * 4096), (nint)(expandOut + n * 8192), (nint)(packed + 69760), (nint)(packed + 77952), (nint)(0)); } else { Conv1x1s1p0_64x8x8to128_Relu_3ch24px_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8); }
             }
         }
 
@@ -5519,165 +5519,144 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    none
-    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
-    /// channels   4 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-    /// columns    2 tiles of 4 pixels at columns 0..7
-    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-    /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
+    /// tile       4 output channels × 6 vectors of 8 pixels = 24 accumulators, started at the folded bias
+    /// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels
+    /// channels   4 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored, in sub-tiles of 4
+    /// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel
+    /// epilogue   in registers: ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·128·8·8·64 = 1,048,576 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{v} accumulates output channel j0 + j for vector v of 8 pixels; x{v} holds the pixels of the
+    /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_64x8x8to128_Relu_4x4_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Relu_4ch48px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
-        const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
+        const int InPlane = 64, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // 4 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-        for (int v0 = 0; v0 < 16; v0 += 4)
+        int p = rowStart * OutWidth, end = rowEnd * OutWidth;
+        // tiles of 48 pixels: 4 channels × 6 vectors of 8 pixels
+        for (; p + 48 <= end; p += 48)
         {
-            float* wt = wg + v0 * 512;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 16; v0 += 4)
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 32; j0 += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 8; cb++)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0, acc0_3 = acc0_0, acc0_4 = acc0_0, acc0_5 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0, acc1_3 = acc1_0, acc1_4 = acc1_0, acc1_5 = acc1_0;
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0, acc2_3 = acc2_0, acc2_4 = acc2_0, acc2_5 = acc2_0;
+                    Vec8 acc3_0 = V256.Create(bt[j0 + 3]), acc3_1 = acc3_0, acc3_2 = acc3_0, acc3_3 = acc3_0, acc3_4 = acc3_0, acc3_5 = acc3_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 256;
-                        for (int kh = 0; kh < 1; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 256;
-                            float* xp = xk;
-                            float* wp = wk;
-                            {
-                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                Vec8 x0 = V256.Create(xp[0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                        }
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16), x3 = V256.Load(xc + 24), x4 = V256.Load(xc + 32), x5 = V256.Load(xc + 40);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(w0, x3, acc0_3); acc0_4 = V256.FusedMultiplyAdd(w0, x4, acc0_4); acc0_5 = V256.FusedMultiplyAdd(w0, x5, acc0_5);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(w1, x3, acc1_3); acc1_4 = V256.FusedMultiplyAdd(w1, x4, acc1_4); acc1_5 = V256.FusedMultiplyAdd(w1, x5, acc1_5);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(w2, x3, acc2_3); acc2_4 = V256.FusedMultiplyAdd(w2, x4, acc2_4); acc2_5 = V256.FusedMultiplyAdd(w2, x5, acc2_5);
+                        Vec8 w3 = V256.Create(wc[3]);
+                        acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(w3, x3, acc3_3); acc3_4 = V256.FusedMultiplyAdd(w3, x4, acc3_4); acc3_5 = V256.FusedMultiplyAdd(w3, x5, acc3_5);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc0_1), yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc0_2), yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(activation.Invoke(acc0_3), yt + (j0 + 0) * OutPlane + 24);
+                    V256.Store(activation.Invoke(acc0_4), yt + (j0 + 0) * OutPlane + 32);
+                    V256.Store(activation.Invoke(acc0_5), yt + (j0 + 0) * OutPlane + 40);
+                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc1_1), yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc1_2), yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(activation.Invoke(acc1_3), yt + (j0 + 1) * OutPlane + 24);
+                    V256.Store(activation.Invoke(acc1_4), yt + (j0 + 1) * OutPlane + 32);
+                    V256.Store(activation.Invoke(acc1_5), yt + (j0 + 1) * OutPlane + 40);
+                    V256.Store(activation.Invoke(acc2_0), yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc2_1), yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc2_2), yt + (j0 + 2) * OutPlane + 16);
+                    V256.Store(activation.Invoke(acc2_3), yt + (j0 + 2) * OutPlane + 24);
+                    V256.Store(activation.Invoke(acc2_4), yt + (j0 + 2) * OutPlane + 32);
+                    V256.Store(activation.Invoke(acc2_5), yt + (j0 + 2) * OutPlane + 40);
+                    V256.Store(activation.Invoke(acc3_0), yt + (j0 + 3) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc3_1), yt + (j0 + 3) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc3_2), yt + (j0 + 3) * OutPlane + 16);
+                    V256.Store(activation.Invoke(acc3_3), yt + (j0 + 3) * OutPlane + 24);
+                    V256.Store(activation.Invoke(acc3_4), yt + (j0 + 3) * OutPlane + 32);
+                    V256.Store(activation.Invoke(acc3_5), yt + (j0 + 3) * OutPlane + 40);
                 }
-                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 32; c++)
+            }
+        }
+        // the last full vectors of pixels, one at a time
+        for (; p + 8 <= end; p += 8)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 16; v0 += 4)
+            {
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 32; j0 += 4)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]);
+                    Vec8 acc3_0 = V256.Create(bt[j0 + 3]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
+                        Vec8 w3 = V256.Create(wc[3]);
+                        acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
+                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc2_0), yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc3_0), yt + (j0 + 3) * OutPlane + 0);
+                }
+            }
+        }
+        // the last pixels (fewer than 8), one at a time
+        for (; p < end; p++)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 16; v0 += 4)
+            {
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 32; j0 += 4)
+                {
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float acc2 = bt[j0 + 2];
+                    float acc3 = bt[j0 + 3];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1); acc2 = global::System.MathF.FusedMultiplyAdd(wc[2], x0, acc2); acc3 = global::System.MathF.FusedMultiplyAdd(wc[3], x0, acc3);
+                    }
+                    yt[(j0 + 0) * OutPlane] = activation.Invoke(acc0);
+                    yt[(j0 + 1) * OutPlane] = activation.Invoke(acc1);
+                    yt[(j0 + 2) * OutPlane] = activation.Invoke(acc2);
+                    yt[(j0 + 3) * OutPlane] = activation.Invoke(acc3);
                 }
             }
         }
@@ -5869,298 +5848,255 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    none
-    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
-    /// channels   5 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
-    /// channels   one channel tile of 1 vector at vector 15, all lanes stored
-    /// columns    2 tiles of 4 pixels at columns 0..7
-    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-    /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
+    /// tile       3 output channels × 3 vectors of 8 pixels = 9 accumulators, started at the folded bias
+    /// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels
+    /// channels   5 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored, in sub-tiles of 3
+    /// channels   one channel tile of 1 vector at vector 15, all lanes stored, in sub-tiles of 3
+    /// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel
+    /// epilogue   in registers: ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·128·8·8·64 = 1,048,576 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{v} accumulates output channel j0 + j for vector v of 8 pixels; x{v} holds the pixels of the
+    /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_64x8x8to128_Relu_4x3_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Relu_3ch24px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
-        const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
+        const int InPlane = 64, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // 5 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
-        for (int v0 = 0; v0 < 15; v0 += 3)
+        int p = rowStart * OutWidth, end = rowEnd * OutWidth;
+        // tiles of 24 pixels: 3 channels × 3 vectors of 8 pixels
+        for (; p + 24 <= end; p += 24)
         {
-            float* wt = wg + v0 * 512;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 15; v0 += 3)
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 8; cb++)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0;
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 24)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 192;
-                        for (int kh = 0; kh < 1; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 192;
-                            float* xp = xk;
-                            float* wp = wk;
-                            {
-                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
-                                Vec8 x0 = V256.Create(xp[0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
-                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
-                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
-                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
-                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
-                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
-                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
-                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                        }
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc0_1), yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc0_2), yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc1_1), yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc1_2), yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(activation.Invoke(acc2_0), yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc2_1), yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc2_2), yt + (j0 + 2) * OutPlane + 16);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 24; c++)
+            }
+            {
+                const int v0 = 15;
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0;
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
                     }
+                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc0_1), yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc0_2), yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc1_1), yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc1_2), yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(activation.Invoke(acc2_0), yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc2_1), yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc2_2), yt + (j0 + 2) * OutPlane + 16);
+                }
+                {
+                    const int j0 = 6;
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
+                    }
+                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc0_1), yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc0_2), yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc1_1), yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(activation.Invoke(acc1_2), yt + (j0 + 1) * OutPlane + 16);
                 }
             }
         }
-
-        // one channel tile of 1 vector at vector 15, all lanes stored
+        // the last full vectors of pixels, one at a time
+        for (; p + 8 <= end; p += 8)
         {
-            const int v0 = 15;
-            float* wt = wg + v0 * 512;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 15; v0 += 3)
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc1_0 = acc0_0;
-                    Vec8 acc2_0 = acc0_0;
-                    Vec8 acc3_0 = acc0_0;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 8; cb++)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 24)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 64;
-                        for (int kh = 0; kh < 1; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 64;
-                            float* xp = xk;
-                            float* wp = wk;
-                            {
-                                Vec8 w0 = V256.Load(wp + 0);
-                                Vec8 x0 = V256.Create(xp[0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 8);
-                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 16);
-                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 24);
-                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 32);
-                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 40);
-                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 48);
-                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 56);
-                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                        }
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc2_0), yt + (j0 + 2) * OutPlane + 0);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 8; c++)
+            }
+            {
+                const int v0 = 15;
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
                     }
+                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc2_0), yt + (j0 + 2) * OutPlane + 0);
+                }
+                {
+                    const int j0 = 6;
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                    }
+                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                }
+            }
+        }
+        // the last pixels (fewer than 8), one at a time
+        for (; p < end; p++)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 15; v0 += 3)
+            {
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
+                {
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float acc2 = bt[j0 + 2];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 24)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1); acc2 = global::System.MathF.FusedMultiplyAdd(wc[2], x0, acc2);
+                    }
+                    yt[(j0 + 0) * OutPlane] = activation.Invoke(acc0);
+                    yt[(j0 + 1) * OutPlane] = activation.Invoke(acc1);
+                    yt[(j0 + 2) * OutPlane] = activation.Invoke(acc2);
+                }
+            }
+            {
+                const int v0 = 15;
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
+                {
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float acc2 = bt[j0 + 2];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1); acc2 = global::System.MathF.FusedMultiplyAdd(wc[2], x0, acc2);
+                    }
+                    yt[(j0 + 0) * OutPlane] = activation.Invoke(acc0);
+                    yt[(j0 + 1) * OutPlane] = activation.Invoke(acc1);
+                    yt[(j0 + 2) * OutPlane] = activation.Invoke(acc2);
+                }
+                {
+                    const int j0 = 6;
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1);
+                    }
+                    yt[(j0 + 0) * OutPlane] = activation.Invoke(acc0);
+                    yt[(j0 + 1) * OutPlane] = activation.Invoke(acc1);
                 }
             }
         }
