@@ -7,9 +7,10 @@ namespace Fusion.Kernels;
 /// <summary>
 /// The threads behind <c>model.Threads</c>: a fixed set of background workers, started on first use, that run parts
 /// of one call while the calling thread runs the first part. Unlike <c>Parallel.For</c> it allocates nothing per
-/// call (the work is a function pointer and a pointer to the caller's arguments), gives each part to a fixed thread
-/// (no part is stolen back by the caller when a worker wakes late), and wakes workers that spin briefly before they
-/// sleep, so back-to-back layers hand off in about a microsecond.
+/// call (the work is a function pointer and a pointer to the caller's arguments), offers each part to one worker, and
+/// wakes workers that spin briefly before they sleep, so back-to-back layers hand off in about a microsecond. A part
+/// its worker has not started by the time the caller has finished its own is taken back and run by the caller, so a
+/// descheduled worker (another process on the core) never makes a call slower than one thread would be.
 /// </summary>
 /// <remarks>
 /// Concurrent callers never wait for each other: a caller takes the workers it can get and runs the parts no worker
@@ -69,7 +70,20 @@ public static unsafe class Workers
 
         for (int i = 0; i < taken; i++)
         {
-            Exception? workerFailure = workers[assigned[i]].Finish();
+            Exception? workerFailure = workers[assigned[i]].Finish(out bool reclaimed);
+            if (reclaimed)
+            {
+                // The worker had not started its part (descheduled, or asleep): running it here beats waiting.
+                try
+                {
+                    body(target, state, i + 1, parts);
+                }
+                catch (Exception exception)
+                {
+                    failure ??= exception;
+                }
+            }
+
             failure ??= workerFailure;
         }
 
@@ -110,7 +124,9 @@ public static unsafe class Workers
 
     private sealed class Worker
     {
-        private const int Idle = 0, Claimed = 1, Ready = 2, Done = 3;
+        // Idle → Claimed (a caller fills in the part) → Ready → Running (the worker took it) → Done → Idle (the caller
+        // collected it); or Ready → Idle when the caller, done with its own parts first, takes the part back.
+        private const int Idle = 0, Claimed = 1, Ready = 2, Running = 3, Done = 4;
 
         // How long a worker keeps polling for its next part before it sleeps: longer than the one-thread work between
         // two split layers of a model (a padded copy, a pooling pass), far shorter than anything a user would notice.
@@ -149,8 +165,20 @@ public static unsafe class Workers
             return true;
         }
 
-        public Exception? Finish()
+        /// <summary>
+        /// Waits for a part the worker started; a part it has not started yet is taken back instead
+        /// (<paramref name="reclaimed"/>), for the caller to run.
+        /// </summary>
+        public Exception? Finish(out bool reclaimed)
         {
+            reclaimed = Interlocked.CompareExchange(ref _status, Claimed, Ready) == Ready;
+            if (reclaimed)
+            {
+                _target = null;
+                Volatile.Write(ref _status, Idle);
+                return null;
+            }
+
             var spinner = new SpinWait();
             while (Volatile.Read(ref _status) != Done)
             {
@@ -169,7 +197,7 @@ public static unsafe class Workers
             while (true)
             {
                 long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
-                while (Volatile.Read(ref _status) != Ready)
+                while (Volatile.Read(ref _status) != Ready || Interlocked.CompareExchange(ref _status, Running, Ready) != Ready)
                 {
                     if (System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
                     {
