@@ -388,13 +388,15 @@ internal static class ModelEmitter
     }
 
     /// <summary>
-    /// Whether a convolution is worth splitting by rows across threads when a single image runs: at least 0.5 MFLOP
-    /// (≈ 5 µs on one core). Fusion's workers spin between parts, so a hand-off costs about a microsecond (measured:
-    /// S1, 0.9 MFLOP, 12.2 → 9.3 µs with two threads; with a 4 MFLOP threshold TinyNet at batch 1 gained 1.2×, now 1.5×).
+    /// Whether a convolution is worth splitting by rows across threads when a single image runs: at least 2 MFLOP
+    /// (≈ 20 µs on one core). Fusion's workers spin between parts, so on a quiet machine a hand-off costs about a
+    /// microsecond and even S1 (0.9 MFLOP) gained 1.3×; but when another process holds the second core, a worker
+    /// preempted inside its part makes the caller wait, and S1 took 20 µs instead of 12 (ONNX Runtime suffered alike).
+    /// 2 MFLOP keeps that risk to layers long enough to absorb it.
     /// </summary>
     public static bool SplitsRows(LayerPlan layer)
         => layer.Spec.Kind == LayerKind.Conv2d && layer.Output.Height >= 4
-            && 2L * layer.Output.Length * (layer.Input.Channels / layer.Spec.Groups) * layer.Spec.KernelHeight * layer.Spec.KernelWidth >= 500_000;
+            && 2L * layer.Output.Length * (layer.Input.Channels / layer.Spec.Groups) * layer.Spec.KernelHeight * layer.Spec.KernelWidth >= 2_000_000;
 
     /// <summary>The tile width the packed weights must have: the variant's, chosen at run time when the two differ.</summary>
     public static string TileVectors(LayerPlan layer)

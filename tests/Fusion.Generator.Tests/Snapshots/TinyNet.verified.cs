@@ -281,14 +281,14 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* stemOut = ws + batch * 0;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(rowThreads, x + n * 3072, padded, 3, 32, 32, 1, 1);
+            global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 32, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_3x32x32to16_Relu_12x2_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(stemOut + n * 16384), (nint)(packed + 0), (nint)(packed + 432), (nint)(0)); } else { Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32); }
+                Conv3x3s1p1_3x32x32to16_Relu_12x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32);
             }
             else
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 32, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_3x32x32to16_Relu_4x2_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(stemOut + n * 16384), (nint)(packed + 0), (nint)(packed + 432), (nint)(0)); } else { Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32); }
+                Conv3x3s1p1_3x32x32to16_Relu_4x2_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32);
             }
         }
 
@@ -358,11 +358,11 @@ partial class TinyNet : global::Fusion.IFusedModel
         {
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv1x1s1p0_64x8x8to128_Relu_4ch48px_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block2Out + n * 4096), (nint)(expandOut + n * 8192), (nint)(packed + 69760), (nint)(packed + 77952), (nint)(0)); } else { Conv1x1s1p0_64x8x8to128_Relu_4ch48px_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8); }
+                Conv1x1s1p0_64x8x8to128_Relu_4ch48px_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8);
             }
             else
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv1x1s1p0_64x8x8to128_Relu_3ch24px_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block2Out + n * 4096), (nint)(expandOut + n * 8192), (nint)(packed + 69760), (nint)(packed + 77952), (nint)(0)); } else { Conv1x1s1p0_64x8x8to128_Relu_3ch24px_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8); }
+                Conv1x1s1p0_64x8x8to128_Relu_3ch24px_V256(block2Out + n * 4096, expandOut + n * 8192, packed + 69760, packed + 77952, 0, 8);
             }
         }
 
