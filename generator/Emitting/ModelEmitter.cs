@@ -467,7 +467,10 @@ internal static class ModelEmitter
                     if (pad)
                     {
                         string copyArguments = $"{input} + n * {inLength}, padded, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {layer.Spec.PaddingHeight}, {layer.Spec.PaddingWidth}";
-                        w.Line(SplitsRows(layer)
+                        // A large padded copy (≥ 256 KiB) is split by channels across the row threads too; a small one is
+                        // cheaper on one thread than another hand-off.
+                        long paddedFloats = (long)layer.Input.Channels * (layer.Input.Height + 2 * layer.Spec.PaddingHeight) * (layer.Input.Width + 2 * layer.Spec.PaddingWidth);
+                        w.Line(SplitsRows(layer) && paddedFloats >= 65536
                             ? $"global::Fusion.Kernels.Padding.Copy(rowThreads, {copyArguments});"
                             : $"global::Fusion.Kernels.Padding.Copy({copyArguments});");
                     }

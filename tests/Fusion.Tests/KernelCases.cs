@@ -152,6 +152,10 @@ public partial class C13PointwiseTails
     [Conv2d(9, Kernel = 1), Sigmoid] public partial ConvBlock C { get; }
 }
 
+// A padded input of 64×34×34 floats (≥ 256 KiB): with threads, its copy is split by channels as well as its rows.
+[FusedModel(InputChannels = 64, InputHeight = 32, InputWidth = 32)]
+public partial class C64to32K3LargeInput { [Conv2d(32, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
 // BatchNorm without running statistics: batch statistics at inference, unfused after the kernel (FUS3001).
 [FusedModel(InputChannels = 4, InputHeight = 7, InputWidth = 9)]
 public partial class UntrackedBatchNorm

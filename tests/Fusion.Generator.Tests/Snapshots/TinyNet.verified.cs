@@ -296,7 +296,7 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* down1Out = ws + batch * 16384;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(rowThreads, stemOut + n * 16384, padded, 16, 32, 32, 1, 1);
+            global::Fusion.Kernels.Padding.Copy(stemOut + n * 16384, padded, 16, 32, 32, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
                 if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down1Out + n * 8192), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056, 0, 16); }
@@ -311,7 +311,7 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* block1Out = ws + batch * 24576;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(rowThreads, down1Out + n * 8192, padded, 32, 16, 16, 1, 1);
+            global::Fusion.Kernels.Padding.Copy(down1Out + n * 8192, padded, 32, 16, 16, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
                 if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block1Out + n * 8192), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 8192)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_4x4_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192, 0, 16); }
@@ -326,7 +326,7 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* down2Out = ws + batch * 32768;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(rowThreads, block1Out + n * 8192, padded, 32, 16, 16, 1, 1);
+            global::Fusion.Kernels.Padding.Copy(block1Out + n * 8192, padded, 32, 16, 16, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
                 if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down2Out + n * 4096), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768, 0, 8); }
@@ -341,7 +341,7 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* block2Out = ws + batch * 36864;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(rowThreads, down2Out + n * 4096, padded, 64, 8, 8, 1, 1);
+            global::Fusion.Kernels.Padding.Copy(down2Out + n * 4096, padded, 64, 8, 8, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
                 if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 4096)); } else { Conv3x3s1p1_64x8x8to64_AddRelu_4x4_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096, 0, 8); }
