@@ -63,10 +63,9 @@ public static unsafe class GenericKernels
     }
 
     /// <summary>The weights of one block packed [group][tap][output channel, padded to 8] with the bias, for one parameter version.</summary>
-    internal sealed class Packed(long version, bool folded, float[] weights, float[] bias, int outPadded)
+    internal sealed class Packed(long version, float[] weights, float[] bias, int outPadded)
     {
         public long Version { get; } = version;
-        public bool Folded { get; } = folded;
         public float[] Weights { get; } = weights;
         public float[] Bias { get; } = bias;
         public int OutPadded { get; } = outPadded;
@@ -114,7 +113,7 @@ public static unsafe class GenericKernels
             ArrayPool<float>.Shared.Return(scratch);
         }
 
-        var packed = new Packed(version, fold, weights, bias, outPadded) { Conv = conv };
+        var packed = new Packed(version, weights, bias, outPadded) { Conv = conv };
         Volatile.Write(ref slots[slot], packed);
         return packed;
     }
@@ -127,12 +126,11 @@ public static unsafe class GenericKernels
     {
         Conv2d conv = packed.Conv;
         int tile = wide ? 6 : 3, maxVectors = wide ? 4 : 3;
-        int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, d = conv.Dilation, ph = conv.PaddingHeight, pw = conv.PaddingWidth;
+        int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride;
         int groups = conv.Groups, inPerGroup = conv.InChannels / groups, outPerGroup = conv.OutChannels / groups, outPadded = packed.OutPadded;
         int taps = inPerGroup * kh * kw;
         int outWidthPadded = (outWidth + tile - 1) / tile * tile;
-        int paddedHeight = Math.Max((outHeight - 1) * s + (kh - 1) * d + 1, ph + height);
-        int paddedWidth = Math.Max((outWidthPadded - 1) * s + (kw - 1) * d + 1, pw + width);
+        (int paddedHeight, int paddedWidth) = PaddedImage.Size(conv, height, width, outHeight, outWidthPadded);
         int paddedPlane = paddedHeight * paddedWidth, plane = height * width, outPlane = outHeight * outWidth;
         int xLength = (inPerGroup * paddedPlane + 15) / 16 * 16, rowLength = outWidthPadded * outPadded;
         float[] scratch = ArrayPool<float>.Shared.Rent(xLength + rowLength + 16);
@@ -143,30 +141,13 @@ public static unsafe class GenericKernels
             fixed (int* offsets = offsetArray)
             {
                 float* xP = (float*)(((nint)pScratch + 63) & ~(nint)63), row = xP + xLength;
-                for (int c = 0, t = 0; c < inPerGroup; c++)
-                {
-                    for (int i = 0; i < kh; i++)
-                    {
-                        for (int j = 0; j < kw; j++, t++)
-                        {
-                            offsets[t] = c * paddedPlane + i * d * paddedWidth + j * d;
-                        }
-                    }
-                }
-
+                PaddedImage.TapOffsets(offsets, conv, inPerGroup, paddedHeight, paddedWidth);
                 new Span<float>(xP, xLength).Clear();
                 for (int n = 0; n < batch; n++)
                 {
                     for (int g = 0; g < groups; g++)
                     {
-                        float* x = pIn + ((nint)n * conv.InChannels + g * inPerGroup) * plane;
-                        for (int c = 0; c < inPerGroup; c++)
-                        {
-                            for (int ih = 0; ih < height; ih++)
-                            {
-                                new ReadOnlySpan<float>(x + (c * height + ih) * width, width).CopyTo(new Span<float>(xP + c * paddedPlane + (ph + ih) * paddedWidth + pw, width));
-                            }
-                        }
+                        PaddedImage.CopyInterior(pIn + ((nint)n * conv.InChannels + g * inPerGroup) * plane, xP, conv, inPerGroup, height, width, paddedHeight, paddedWidth);
 
                         float* w = pWeights + (nint)g * taps * outPadded;
                         float* bias = pBias + g * outPadded;

@@ -7,10 +7,11 @@ using Fusion.Kernels;
 namespace Fusion.Training;
 
 /// <summary>
-/// The gradients of a convolution as two matrix products over the im2col matrix C of the layer's input
+/// The gradients of a convolution. Ungrouped convolutions run register tiles over pixel-major scratch copies
+/// (<see cref="DirectBackward"/>). Grouped ones use two matrix products over the im2col matrix C of the layer's input
 /// (rows: the Cin/groups·kH·kW taps, columns: the Hout·Wout output pixels), per image and group:
-/// <c>∂W += ∂Z·Cᵀ</c> and <c>∂C = Wᵀ·∂Z</c>, then ∂C scattered back onto ∂X (col2im). Both products run along the
-/// contiguous pixel dimension with <c>Vector256</c> FMAs and small register tiles.
+/// <c>∂W += ∂Z·Cᵀ</c> and <c>∂C = Wᵀ·∂Z</c>, then ∂C scattered back onto ∂X (col2im), both along the contiguous pixel
+/// dimension with <c>Vector256</c> FMAs and small register tiles.
 /// </summary>
 internal static class ConvolutionGradients
 {
@@ -20,14 +21,27 @@ internal static class ConvolutionGradients
         int outHeight = (height + 2 * ph - d * (kh - 1) - 1) / s + 1, outWidth = (width + 2 * pw - d * (kw - 1) - 1) / s + 1;
         int groups = conv.Groups, inPerGroup = conv.InChannels / groups, outPerGroup = conv.OutChannels / groups;
         int pixels = outHeight * outWidth, taps = inPerGroup * kh * kw, plane = height * width;
-        Span<float> weightGradient = conv.Weight.Gradient;
-        ReadOnlySpan<float> weight = conv.Weight.Data;
-        Span<float> biasGradient = conv.Bias is null ? default : conv.Bias.Gradient;
+        if (conv.Bias is not null)
+        {
+            // ∂b = Σ ∂Z over each output plane of the batch, whichever path computes ∂W and ∂X.
+            Span<float> biasGradient = conv.Bias.Gradient;
+            for (int n = 0; n < batch; n++)
+            {
+                for (int o = 0; o < conv.OutChannels; o++)
+                {
+                    biasGradient[o] += Sum(outputGradient.Slice((n * conv.OutChannels + o) * pixels, pixels));
+                }
+            }
+        }
+
         if (groups == 1)
         {
             DirectBackward(input, outputGradient, conv, inputGradient, batch, height, width, outHeight, outWidth, variant == Kernels.KernelVariant.Wide);
             return;
         }
+
+        Span<float> weightGradient = conv.Weight.Gradient;
+        ReadOnlySpan<float> weight = conv.Weight.Data;
 
         float[] columns = ArrayPool<float>.Shared.Rent(taps * pixels);
         float[] columnGradient = ArrayPool<float>.Shared.Rent(taps * pixels);
@@ -43,13 +57,6 @@ internal static class ConvolutionGradients
                     ReadOnlySpan<float> w = weight.Slice(g * outPerGroup * taps, outPerGroup * taps);
                     Im2Col(x, c, inPerGroup, height, width, kh, kw, s, d, ph, pw, outHeight, outWidth);
                     MultiplyTransposedAdd(dz, c, weightGradient.Slice(g * outPerGroup * taps, outPerGroup * taps), outPerGroup, taps, pixels);
-                    if (!biasGradient.IsEmpty)
-                    {
-                        for (int o = 0; o < outPerGroup; o++)
-                        {
-                            biasGradient[g * outPerGroup + o] += Sum(dz.Slice(o * pixels, pixels));
-                        }
-                    }
 
                     if (!inputGradient.IsEmpty)
                     {
@@ -92,8 +99,7 @@ internal static class ConvolutionGradients
         int inChannels = conv.InChannels, outChannels = conv.OutChannels;
         int inPadded = (inChannels + 7) / 8 * 8, outPadded = (outChannels + 7) / 8 * 8;
         int outWidthPadded = (outWidth + pixelTile - 1) / pixelTile * pixelTile;
-        int paddedHeight = Math.Max((outHeight - 1) * s + (kh - 1) * d + 1, ph + height);
-        int paddedWidth = Math.Max((outWidthPadded - 1) * s + (kw - 1) * d + 1, pw + width);
+        (int paddedHeight, int paddedWidth) = PaddedImage.Size(conv, height, width, outHeight, outWidthPadded);
         int paddedPlane = paddedHeight * paddedWidth, outPlane = outHeight * outWidth, plane = height * width;
         int taps = inChannels * kh * kw, tapsPadded = (taps + tile - 1) / tile * tile;
         bool wantInput = !inputGradient.IsEmpty;
@@ -115,17 +121,7 @@ internal static class ConvolutionGradients
                 new Span<float>(g, gLength).Clear();
                 new Span<float>(zT, zLength).Clear();
                 new Span<float>(xP, xLength).Clear();
-                for (int c = 0, t = 0; c < inChannels; c++)
-                {
-                    for (int i = 0; i < kh; i++)
-                    {
-                        for (int j = 0; j < kw; j++, t++)
-                        {
-                            offsets[t] = c * paddedPlane + i * d * paddedWidth + j * d;
-                        }
-                    }
-                }
-
+                PaddedImage.TapOffsets(offsets, conv, inChannels, paddedHeight, paddedWidth);
                 for (int t = taps; t < tapsPadded; t++)
                 {
                     offsets[t] = offsets[0];
@@ -153,14 +149,7 @@ internal static class ConvolutionGradients
                 for (int n = 0; n < batch; n++)
                 {
                     // The image, into the interior of its zero-padded copy.
-                    float* x = pIn + (nint)n * inChannels * plane;
-                    for (int c = 0; c < inChannels; c++)
-                    {
-                        for (int ih = 0; ih < height; ih++)
-                        {
-                            new ReadOnlySpan<float>(x + (c * height + ih) * width, width).CopyTo(new Span<float>(xP + c * paddedPlane + (ph + ih) * paddedWidth + pw, width));
-                        }
-                    }
+                    PaddedImage.CopyInterior(pIn + (nint)n * inChannels * plane, xP, conv, inChannels, height, width, paddedHeight, paddedWidth);
 
                     // Its output gradient, pixel-major (padding lanes and pixels stay zero).
                     float* dz = pOut + (nint)n * outChannels * outPlane;
@@ -186,17 +175,6 @@ internal static class ConvolutionGradients
                 AddFromPixelMajor(g, outPadded, pWeightGradient, taps, outChannels, taps);
             }
 
-            if (conv.Bias is not null)
-            {
-                Span<float> biasGradient = conv.Bias.Gradient;
-                for (int n = 0; n < batch; n++)
-                {
-                    for (int o = 0; o < outChannels; o++)
-                    {
-                        biasGradient[o] += Sum(outputGradient.Slice((n * outChannels + o) * outPlane, outPlane));
-                    }
-                }
-            }
         }
         finally
         {
