@@ -34,6 +34,12 @@ internal static class ConvKernelEmitter
                 return;
             }
 
+            if (k.RowTiled)
+            {
+                EmitRowTiled(w, k);
+                return;
+            }
+
             if (k.StagedRows)
             {
                 w.Line($"float* stage = stackalloc float[{k.StageLength}]; // one output row of one channel tile: [channel][pixel]");
@@ -216,6 +222,228 @@ internal static class ConvKernelEmitter
         }
     }
 
+    /// <summary>
+    /// A row-tiled kernel: bands of RowTileRows output rows (then single rows); in each band, every channel tile of the
+    /// packing in sub-tiles of RowTileChannels output channels, each across the row in tiles of RowTileVectors vectors of
+    /// 8 pixels. Stride 1 makes the 8 inputs of a tap for 8 neighbouring outputs 8 neighbouring floats of the padded row.
+    /// </summary>
+    private static void EmitRowTiled(SourceWriter w, ConvKernelPlan k)
+    {
+        w.Line("int oh = rowStart;");
+        if (k.RowTileRows > 1)
+        {
+            w.Line($"// bands of {k.RowTileRows} rows");
+            using (w.Block($"for (; oh + {k.RowTileRows} <= rowEnd; oh += {k.RowTileRows})"))
+            {
+                EmitRowBand(w, k, k.RowTileRows);
+            }
+
+            w.Line("// the last rows, one at a time");
+        }
+
+        using (w.Block("for (; oh < rowEnd; oh++)"))
+        {
+            EmitRowBand(w, k, 1);
+        }
+    }
+
+    private static void EmitRowBand(SourceWriter w, ConvKernelPlan k, int rows)
+    {
+        w.Line("float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh");
+        w.Line("float* yr = output + oh * OutWidth;");
+        if (k.Residual)
+        {
+            w.Line("float* rr = residual + oh * OutWidth;");
+        }
+
+        foreach (ChannelRun run in k.ChannelRuns)
+        {
+            int channels = (run.Vectors - 1) * 8 + run.LastLanes, lanes = run.Vectors * 8;
+            void Body()
+            {
+                w.Line($"float* wt = weights + v0 * {8 * k.InChannels * k.Taps};");
+                w.Line("float* bt = bias + v0 * 8;");
+                w.Line("float* yt = yr + v0 * 8 * OutPlane;");
+                if (k.Residual)
+                {
+                    w.Line("float* rt = rr + v0 * 8 * OutPlane;");
+                }
+
+                int full = channels / k.RowTileChannels, rest = channels % k.RowTileChannels;
+                if (full > 1)
+                {
+                    using (w.Block($"for (int j0 = 0; j0 < {full * k.RowTileChannels}; j0 += {k.RowTileChannels})"))
+                    {
+                        EmitRowColumns(w, k, k.RowTileChannels, rows, lanes);
+                    }
+                }
+                else if (full == 1)
+                {
+                    using (w.Open())
+                    {
+                        w.Line("const int j0 = 0;");
+                        EmitRowColumns(w, k, k.RowTileChannels, rows, lanes);
+                    }
+                }
+
+                if (rest > 0)
+                {
+                    using (w.Open())
+                    {
+                        w.Line($"const int j0 = {full * k.RowTileChannels};");
+                        EmitRowColumns(w, k, rest, rows, lanes);
+                    }
+                }
+            }
+
+            if (run.Count > 1)
+            {
+                using (w.Block($"for (int v0 = {run.FirstVector}; v0 < {run.FirstVector + run.Count * run.Vectors}; v0 += {run.Vectors})"))
+                {
+                    Body();
+                }
+            }
+            else
+            {
+                using (w.Open())
+                {
+                    w.Line($"const int v0 = {run.FirstVector};");
+                    Body();
+                }
+            }
+        }
+    }
+
+    private static void EmitRowColumns(SourceWriter w, ConvKernelPlan k, int channels, int rows, int lanes)
+    {
+        int rowVectors = k.OutWidth / 8, full = rowVectors / k.RowTileVectors, rest = rowVectors % k.RowTileVectors;
+        if (full > 1)
+        {
+            using (w.Block($"for (int ow = 0; ow < {full * k.RowTileVectors * 8}; ow += {k.RowTileVectors * 8})"))
+            {
+                EmitRowTile(w, k, channels, rows, k.RowTileVectors, lanes);
+            }
+        }
+        else if (full == 1)
+        {
+            using (w.Open())
+            {
+                w.Line("const int ow = 0;");
+                EmitRowTile(w, k, channels, rows, k.RowTileVectors, lanes);
+            }
+        }
+
+        if (rest > 0)
+        {
+            using (w.Open())
+            {
+                w.Line($"const int ow = {full * k.RowTileVectors * 8};");
+                EmitRowTile(w, k, channels, rows, rest, lanes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="channels"/> output channels (from j0) × <paramref name="rows"/> rows × <paramref name="vectors"/>
+    /// vectors of 8 pixels (from column ow): accumulators start at the folded bias; per input channel and tap, the
+    /// channels' weights are broadcast once and each input vector feeds every channel.
+    /// </summary>
+    private static void EmitRowTile(SourceWriter w, ConvKernelPlan k, int channels, int rows, int vectors, int lanes)
+    {
+        var cells = (from r in Enumerable.Range(0, rows) from v in Enumerable.Range(0, vectors) select (r, v)).ToList();
+        for (int j = 0; j < channels; j++)
+        {
+            w.Line($"Vec8 {string.Join(", ", cells.Select(c => $"acc{j}_{c.r}_{c.v}" + (c.r == 0 && c.v == 0 ? $" = V256.Create(bt[j0 + {j}])" : $" = acc{j}_0_0")))};");
+        }
+
+        w.Line("float* xc = xr + ow;");
+        w.Line("float* wc = wt + j0;");
+        int fullBlocks = k.InChannels / 8, tail = k.InChannels % 8;
+        if (fullBlocks > 1)
+        {
+            using (w.Block($"for (int cb = 0; cb < {fullBlocks}; cb++)"))
+            {
+                w.Line("float* xb = xc + cb * 8 * InPlane;");
+                w.Line($"float* wb = wc + cb * {8 * k.Taps * lanes};");
+                EmitRowBlock(w, k, channels, cells, lanes, 8);
+            }
+        }
+        else if (fullBlocks == 1)
+        {
+            using (w.Open())
+            {
+                w.Line("float* xb = xc;");
+                w.Line("float* wb = wc;");
+                EmitRowBlock(w, k, channels, cells, lanes, 8);
+            }
+        }
+
+        if (tail > 0)
+        {
+            w.Line($"// input channel tail: {tail} channel{(tail > 1 ? "s" : "")}");
+            using (w.Open())
+            {
+                w.Line(fullBlocks == 0 ? "float* xb = xc;" : $"float* xb = xc + {fullBlocks * 8} * InPlane;");
+                w.Line(fullBlocks == 0 ? "float* wb = wc;" : $"float* wb = wc + {fullBlocks * 8 * k.Taps * lanes};");
+                EmitRowBlock(w, k, channels, cells, lanes, tail);
+            }
+        }
+
+        w.Line($"// {(k.Residual ? "add the residual, " : "")}{(k.Activation.Kind == ActivationKind.Identity ? "" : Describe.Activation(k.Activation) + ", ")}store whole vectors of 8 pixels");
+        for (int j = 0; j < channels; j++)
+        {
+            foreach ((int r, int v) in cells)
+            {
+                int offset = r * k.OutWidth + v * 8;
+                string at = $"(j0 + {j}) * OutPlane" + (offset == 0 ? "" : $" + {offset}");
+                string value = k.Residual ? $"acc{j}_{r}_{v} + V256.Load(rt + ow + {at})" : $"acc{j}_{r}_{v}";
+                w.Line($"V256.Store({(k.Activation.Kind == ActivationKind.Identity ? value : $"activation.Invoke({value})")}, yt + ow + {at});");
+            }
+        }
+    }
+
+    /// <summary>One block of input channels of a row tile: kh and kw loops, then the channels unrolled.</summary>
+    private static void EmitRowBlock(SourceWriter w, ConvKernelPlan k, int channels, List<(int r, int v)> cells, int lanes, int blockChannels)
+    {
+        using (w.Block($"for (int kh = 0; kh < {k.KernelHeight}; kh++)"))
+        {
+            w.Line($"float* xk = xb + kh * {k.Dilation} * InWidth;");
+            w.Line($"float* wk = wb + kh * {k.KernelWidth * blockChannels * lanes};");
+            void Channels()
+            {
+                for (int c = 0; c < blockChannels; c++)
+                {
+                    using (w.Open())
+                    {
+                        w.Line($"Vec8 {string.Join(", ", Enumerable.Range(0, channels).Select(j => $"w{j} = V256.Create(wp[{c * lanes + j}])"))};");
+                        foreach ((int r, int v) in cells)
+                        {
+                            string offset = string.Join(" + ", new[] { c == 0 ? null : $"{c} * InPlane", r == 0 ? null : $"{r} * InWidth", v == 0 ? null : $"{v * 8}" }.Where(t => t is not null));
+                            w.Line($"Vec8 x{r}_{v} = V256.Load(xp{(offset.Length > 0 ? " + " + offset : "")});");
+                            w.Line(string.Join(" ", Enumerable.Range(0, channels).Select(j => $"acc{j}_{r}_{v} = V256.FusedMultiplyAdd(w{j}, x{r}_{v}, acc{j}_{r}_{v});")));
+                        }
+                    }
+                }
+            }
+
+            if (k.KernelWidth > 1)
+            {
+                using (w.Block($"for (int kw = 0; kw < {k.KernelWidth}; kw++)"))
+                {
+                    w.Line($"float* xp = xk + kw * {k.Dilation};");
+                    w.Line($"float* wp = wk + kw * {blockChannels * lanes};");
+                    Channels();
+                }
+            }
+            else
+            {
+                w.Line("float* xp = xk;");
+                w.Line("float* wp = wk;");
+                Channels();
+            }
+        }
+    }
+
     private static void EmitDocumentation(SourceWriter w, ConvKernelPlan k)
     {
         w.Line("/// <summary>");
@@ -242,6 +470,27 @@ internal static class ConvKernelEmitter
             w.Line($"/// Computes output rows rowStart..rowEnd − 1 of the {k.OutHeight} (all of them, or one thread's band).");
             w.Line("/// Registers: acc{j}_{v} accumulates output channel j0 + j for vector v of 8 pixels; x{v} holds the pixels of the");
             w.Line("/// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.");
+            w.Line("/// </remarks>");
+            return;
+        }
+
+        if (k.RowTiled)
+        {
+            w.Line($"/// tile       {k.RowTileChannels} output channels × {k.RowTileRows} row{(k.RowTileRows > 1 ? "s" : "")} × {k.RowTileVectors} vector{(k.RowTileVectors > 1 ? "s" : "")} of 8 pixels = {k.RowTileAccumulators} accumulators, started at the folded bias");
+            w.Line($"/// rows       stride 1, rows of {k.OutWidth} = {k.OutWidth / 8} vectors: {Describe.RowBands(k)}");
+            foreach (ChannelRun run in k.ChannelRuns)
+            {
+                w.Line($"/// channels   {Describe.ChannelRun(k, run)}, in sub-tiles of {k.RowTileChannels}");
+            }
+
+            w.Line($"/// input      {Describe.InputBlocks(k)}; per channel and tap: {k.RowTileChannels} broadcast weights, one unaligned vector load per 8 pixels");
+            w.Line("/// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops");
+            w.Line("/// epilogue   in registers: " + (k.Residual ? "add the residual, " : "") + (k.Activation.Kind == ActivationKind.Identity ? "" : Describe.Activation(k.Activation) + ", ") + "store whole vectors of 8 pixels (NCHW, no transposes)");
+            w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup}·{k.Taps} = {Literals.Thousands(k.Flops)} per image");
+            w.Line("/// </code>");
+            w.Line($"/// Computes output rows rowStart..rowEnd − 1 of the {k.OutHeight} (all of them, or one thread's band).");
+            w.Line("/// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is");
+            w.Line("/// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.");
             w.Line("/// </remarks>");
             return;
         }

@@ -85,6 +85,19 @@ internal static class Describe
             : $"one channel tile of {run.Vectors} vector{(run.Vectors > 1 ? "s" : "")} at vector {run.FirstVector}, {lanes}";
     }
 
+    public static string RowBands(ConvKernelPlan k)
+    {
+        int full = k.RowTileVectors == 0 ? 0 : k.OutWidth / 8 / k.RowTileVectors, rest = k.OutWidth / 8 % k.RowTileVectors;
+        string across = full switch
+        {
+            1 => $"one tile of {k.RowTileVectors} vectors across",
+            _ => $"{full} tiles of {k.RowTileVectors} vectors across",
+        } + (rest > 0 ? $", then one of {rest}" : "");
+        return k.RowTileRows > 1
+            ? $"bands of {k.RowTileRows} rows (the last rows of a band that does not fill, one at a time), {across}"
+            : $"one row at a time, {across}";
+    }
+
     public static string ColumnRun(ColumnRun run)
         => run.Count > 1
             ? $"{run.Count} tiles of {run.Pixels} pixels at columns {run.Start}..{run.Start + run.Count * run.Pixels - 1}"

@@ -49,7 +49,10 @@ internal sealed record ConvKernelPlan(
     ActivationSpec Activation,
     bool Statistics,
     int PointwiseChannels = 0,
-    int PointwiseVectors = 0)
+    int PointwiseVectors = 0,
+    int RowTileChannels = 0,
+    int RowTileRows = 0,
+    int RowTileVectors = 0)
 {
     /// <summary>
     /// A 1×1, stride-1, unpadded, ungrouped convolution vectorised along pixels instead of channels: NCHW planes are
@@ -57,6 +60,17 @@ internal sealed record ConvKernelPlan(
     /// of 8 pixels loads the input and stores the output as whole vectors, with no transposes (0: not such a kernel).
     /// </summary>
     public bool Pointwise => PointwiseChannels > 0;
+
+    /// <summary>
+    /// A stride-1 ungrouped convolution vectorised along output rows (width a multiple of 8): a tile of
+    /// <see cref="RowTileChannels"/> output channels × <see cref="RowTileRows"/> rows × <see cref="RowTileVectors"/>
+    /// vectors of 8 pixels per row reads each tap's input as whole (unaligned) vectors of the padded row and writes
+    /// NCHW as whole vectors, with no staging or transposes (0: not such a kernel).
+    /// </summary>
+    public bool RowTiled => RowTileChannels > 0;
+
+    /// <summary>Accumulators of a row tile.</summary>
+    public int RowTileAccumulators => RowTileChannels * RowTileRows * RowTileVectors;
 
     /// <summary>Whether the caller hands the kernel a zero-padded copy of the input (then no tap is ever out of range).</summary>
     public bool PaddedInput => PaddingHeight > 0 || PaddingWidth > 0;

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using Fusion.Generator.Model;
 
 namespace Fusion.Generator.Planning;
@@ -55,11 +56,24 @@ internal static class ConvKernelPlanner
                 $"_{pointwiseVectors * 8}x{tileVectors}_V256", $"_{pointwiseChannels}ch{pointwiseVectors * 8}px_V256");
         }
 
+        // Stride 1, one group, rows a whole number of vectors: every tap of a row of outputs reads a contiguous run of the
+        // padded input row, so the kernel vectorises along rows (tiles of channels × rows × vectors of 8 pixels), loads
+        // the input as whole vectors, broadcasts the packed weights and writes NCHW without staging or transposes.
+        int rowChannels = 0, rowRows = 0, rowVectors = 0;
+        if (pointwiseChannels == 0 && layer.Stride == 1 && groups == 1 && !statistics && output.Width % 8 == 0 && output.Width > 0)
+        {
+            var packingTiles = channelRuns.Select(run => ((run.Vectors - 1) * 8 + run.LastLanes, run.Count)).ToList();
+            (rowChannels, rowRows, rowVectors) = ChooseRowTile(packingTiles, output.Height, output.Width / 8,
+                input.Channels * layer.KernelHeight * layer.KernelWidth, narrow ? MaxAccumulatorsNarrow : MaxAccumulators, narrow ? 16 : 32);
+            name = KernelName(layer, input, output, residual, activation, statistics, tilePixels, tileVectors).Replace(
+                $"_{tilePixels}x{tileVectors}_V256", $"_{rowChannels}ch{rowRows}x{rowVectors * 8}px_V256");
+        }
+
         return new ConvKernelPlan(
             name, input.Channels, input.Height, input.Width, output.Channels, output.Height, output.Width,
             layer.KernelHeight, layer.KernelWidth, layer.Stride, layer.PaddingHeight, layer.PaddingWidth, layer.Dilation, groups,
-            tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows && pointwiseChannels == 0, residual, activation, statistics,
-            pointwiseChannels, pointwiseVectors);
+            tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows && pointwiseChannels == 0 && rowChannels == 0, residual, activation, statistics,
+            pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors);
     }
 
     /// <summary>
@@ -85,6 +99,74 @@ internal static class ConvKernelPlanner
         }
 
         return best;
+    }
+
+    /// <summary>
+    /// The row tile (C output channels × R rows × V vectors of 8 pixels) that minimises the cycles of the whole output:
+    /// per input channel and tap a tile issues C·R·V FMAs, C broadcasts and R·V loads (two FMAs and two loads per cycle
+    /// on Zen 4), and its epilogue stores C·R·V vectors. Channels, rows and vectors that do not fill a tile are covered
+    /// by a smaller one (rows one at a time), as the emitter does. C weights stay in registers while the R·V input
+    /// vectors stream, so C·R·V + C + 1 registers must fit.
+    /// </summary>
+    /// <param name="packingTiles">The channel tiles of the weight packing (channels, how many): row tiles never straddle two.</param>
+    public static (int Channels, int Rows, int Vectors) ChooseRowTile(IReadOnlyList<(int Channels, int Count)> packingTiles, int outHeight, int rowVectors, int reduction, int maxAccumulators, int registers)
+    {
+        (int, int, int) best = (1, 1, 1);
+        double bestCost = double.MaxValue;
+        for (int c = 1; c <= Math.Min(8, packingTiles.Max(t => t.Channels)); c++)
+        {
+            for (int r = 1; r <= Math.Min(8, outHeight); r++)
+            {
+                for (int v = 1; v <= rowVectors; v++)
+                {
+                    int accumulators = c * r * v;
+                    if (accumulators > maxAccumulators || accumulators + c + 1 > registers)
+                    {
+                        continue;
+                    }
+
+                    double cost = 0;
+                    foreach ((int cc, int channelCount) in packingTiles.SelectMany(t => Split(t.Channels, c).Select(s => (s.Size, s.Count * t.Count))))
+                    {
+                        foreach ((int rr, int rowCount) in Split(outHeight, r, remainderInOnes: true))
+                        {
+                            foreach ((int vv, int vectorCount) in Split(rowVectors, v))
+                            {
+                                cost += channelCount * rowCount * vectorCount * RowTileCost(cc, rr, vv, reduction);
+                            }
+                        }
+                    }
+
+                    if (cost < bestCost * 0.999)
+                    {
+                        best = (c, r, v);
+                        bestCost = cost;
+                    }
+                }
+            }
+        }
+
+        return best;
+    }
+
+    private static double RowTileCost(int channels, int rows, int vectors, int reduction)
+    {
+        int fmas = channels * rows * vectors, loads = channels + rows * vectors;
+        return reduction * (Math.Max(fmas, loads) / 2.0 + 0.1 * loads) + 2.0 * fmas + 8;
+    }
+
+    /// <summary>Covers <paramref name="total"/> by tiles of <paramref name="size"/> and one smaller tile (or single units).</summary>
+    private static IEnumerable<(int Size, int Count)> Split(int total, int size, bool remainderInOnes = false)
+    {
+        if (total / size > 0)
+        {
+            yield return (size, total / size);
+        }
+
+        if (total % size > 0)
+        {
+            yield return remainderInOnes ? (1, total % size) : (total % size, 1);
+        }
     }
 
     private static double TileCost(int pixels, int vectors, int reduction)

@@ -67,8 +67,47 @@ public sealed class PlannerTests
     [Fact]
     public void Rows_are_staged_unless_they_are_too_wide_for_the_stack()
     {
-        Assert.True(PlanConv(16, 56, 64, 3, 1, 1).StagedRows);
-        Assert.False(PlanConv(2, 600, 32, 3, 1, 1).StagedRows);
+        Assert.True(PlanConv(16, 28, 64, 3, 1, 1).StagedRows);
+        Assert.False(PlanConv(2, 601, 32, 3, 1, 1).StagedRows);
+    }
+
+    [Theory]
+    [InlineData(3, 32, 16, 3, 1, 1, 1, 1, true)]     // S1: rows of 4 vectors
+    [InlineData(64, 8, 64, 3, 1, 1, 1, 1, true)]     // rows of one vector
+    [InlineData(9, 8, 20, 3, 1, 2, 2, 1, true)]      // dilation keeps the taps of a row contiguous
+    [InlineData(128, 28, 128, 3, 1, 1, 1, 1, false)] // 28 pixels: not a whole number of vectors
+    [InlineData(64, 56, 128, 3, 2, 1, 1, 1, false)]  // stride 2: the inputs of neighbouring outputs are 2 apart
+    [InlineData(16, 32, 16, 3, 1, 1, 1, 4, false)]   // grouped
+    [InlineData(32, 56, 64, 1, 1, 0, 1, 1, false)]   // 1×1 unpadded: the pointwise kernel instead
+    public void Row_tiles_are_planned_for_stride_1_rows_of_whole_vectors(int inChannels, int size, int outChannels, int kernel, int stride, int padding, int dilation, int groups, bool rowTiled)
+    {
+        ConvKernelPlan plan = PlanConv(inChannels, size, outChannels, kernel, stride, padding, dilation, groups);
+        Assert.Equal(rowTiled, plan.RowTiled);
+        if (rowTiled)
+        {
+            Assert.False(plan.StagedRows);
+            Assert.Contains($"_{plan.RowTileChannels}ch{plan.RowTileRows}x{plan.RowTileVectors * 8}px_", plan.Name);
+        }
+    }
+
+    [Theory]
+    [InlineData(16, 32, 4, 27)]
+    [InlineData(32, 32, 4, 144)]
+    [InlineData(64, 56, 7, 576)]
+    [InlineData(13, 11, 2, 63)]
+    [InlineData(64, 8, 1, 576)]
+    [InlineData(8, 1, 75, 9)]
+    public void Row_tile_fits_the_register_file_and_the_output(int channels, int height, int rowVectors, int reduction)
+    {
+        foreach ((int accumulators, int registers) in new[] { (ConvKernelPlanner.MaxAccumulators, 32), (ConvKernelPlanner.MaxAccumulatorsNarrow, 16) })
+        {
+            (int c, int r, int v) = ConvKernelPlanner.ChooseRowTile(new[] { (channels, 1) }, height, rowVectors, reduction, accumulators, registers);
+            Assert.InRange(c, 1, channels);
+            Assert.InRange(r, 1, height);
+            Assert.InRange(v, 1, rowVectors);
+            Assert.True(c * r * v <= accumulators, $"{c}×{r}×{v} accumulators > {accumulators}");
+            Assert.True(c * r * v + c + 1 <= registers, $"{c}×{r}×{v} accumulators + {c} weights + 1 input > {registers} registers");
+        }
     }
 
     [Fact]

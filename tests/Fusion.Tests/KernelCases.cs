@@ -170,3 +170,29 @@ public partial class UntrackedBatchNorm1d
     [Flatten] public partial FlattenLayer Flat { get; }
     [Linear(9, Bias = false), BatchNorm(TrackRunningStats = false, Affine = false), Relu] public partial LinearBlock Hidden { get; }
 }
+
+// Row-tiled kernels (stride 1, rows a whole number of vectors): 11 rows leave a band that does not fill; 7 input
+// channels are a tail without a full block, 13 a block and a tail; 13 output channels a partial sub-tile and a partial
+// vector of the packing; the residual and Relu6 in registers.
+[FusedModel(InputChannels = 7, InputHeight = 11, InputWidth = 16)]
+public partial class C7to13RowTails
+{
+    [Conv2d(13, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock A { get; }
+    [Conv2d(13, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(A)), Relu6] public partial ConvBlock B { get; }
+}
+
+// A row of one vector (8 pixels) read through dilation 2 and padding 2.
+[FusedModel(InputChannels = 9, InputHeight = 9, InputWidth = 8)]
+public partial class C9to20K3D2Row8 { [Conv2d(20, Kernel = 3, Padding = 2, Dilation = 2), HardSwish] public partial ConvBlock Conv { get; } }
+
+// 1×5 taps over 17 input channels (two blocks and one channel) into 40 output channels (two channel tiles of the packing).
+[FusedModel(InputChannels = 17, InputHeight = 5, InputWidth = 24)]
+public partial class C17to40K1x5Rows { [Conv2d(40, KernelHeight = 1, KernelWidth = 5, PaddingWidth = 2, Bias = false), BatchNorm, Silu] public partial ConvBlock Conv { get; } }
+
+// 5×5 padding 2 over rows of 5 vectors (tiles across and a narrower one), then an unpadded 3×1 (no padded copy).
+[FusedModel(InputChannels = 6, InputHeight = 6, InputWidth = 40)]
+public partial class C6to24K5RowsThenValid
+{
+    [Conv2d(24, Kernel = 5, Padding = 2), Gelu] public partial ConvBlock A { get; }
+    [Conv2d(8, KernelHeight = 3, KernelWidth = 1), Identity] public partial ConvBlock B { get; }
+}
