@@ -20,9 +20,11 @@ internal static class ConvKernelEmitter
         string residualParameter = (k.Residual ? ", float* residual" : "") + (k.Statistics ? ", global::Fusion.Normalization.ChannelStatistics* statistics" : "");
         using (w.Block($"private static unsafe void {k.Name}(float* input, float* output, float* weights, float* bias{residualParameter}, int rowStart, int rowEnd)"))
         {
+            // A row-tiled kernel over one input channel never steps between input planes.
+            string inPlane = k.RowTiled && k.InChannels == 1 ? "" : $"InPlane = {k.PaddedHeight * k.PaddedWidth}, ";
             w.Line(k.Pointwise
-                ? $"const int InPlane = {k.PaddedHeight * k.PaddedWidth}, OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};"
-                : $"const int InPlane = {k.PaddedHeight * k.PaddedWidth}, InWidth = {k.PaddedWidth}, OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};");
+                ? $"const int {inPlane}OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};"
+                : $"const int {inPlane}InWidth = {k.PaddedWidth}, OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};");
             if (k.Activation.Kind != ActivationKind.Identity)
             {
                 w.Line($"var activation = {Describe.ActivationOperator(k.Activation)};");
