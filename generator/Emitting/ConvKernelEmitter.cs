@@ -33,31 +33,14 @@ internal static class ConvKernelEmitter
             if (k.Pointwise)
             {
                 EmitPointwise(w, k);
-                return;
             }
-
-            if (k.RowTiled)
+            else if (k.RowTiled)
             {
                 EmitRowTiled(w, k);
-                return;
-            }
-
-            if (k.StagedRows)
-            {
-                w.Line($"float* stage = stackalloc float[{k.StageLength}]; // one output row of one channel tile: [channel][pixel]");
-            }
-
-            if (k.Groups > 1)
-            {
-                w.Line($"// {k.Groups} groups of {k.InPerGroup} → {k.OutPerGroup} channels; each group reads only its own input planes.");
-                using (w.Block($"for (int g = 0; g < {k.Groups}; g++)"))
-                {
-                    EmitGroup(w, k, "g");
-                }
             }
             else
             {
-                EmitGroup(w, k, null);
+                EmitChannelTiled(w, k);
             }
 
             if (k.Statistics)
@@ -70,6 +53,28 @@ internal static class ConvKernelEmitter
                     w.Line("statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));");
                 }
             }
+        }
+    }
+
+    /// <summary>Pixels × vectors of 8 output channels per tile, per group, rows staged when they fit the stack.</summary>
+    private static void EmitChannelTiled(SourceWriter w, ConvKernelPlan k)
+    {
+        if (k.StagedRows)
+        {
+            w.Line($"float* stage = stackalloc float[{k.StageLength}]; // one output row of one channel tile: [channel][pixel]");
+        }
+
+        if (k.Groups > 1)
+        {
+            w.Line($"// {k.Groups} groups of {k.InPerGroup} → {k.OutPerGroup} channels; each group reads only its own input planes.");
+            using (w.Block($"for (int g = 0; g < {k.Groups}; g++)"))
+            {
+                EmitGroup(w, k, "g");
+            }
+        }
+        else
+        {
+            EmitGroup(w, k, null);
         }
     }
 

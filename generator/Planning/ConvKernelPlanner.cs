@@ -27,7 +27,7 @@ internal static class ConvKernelPlanner
     /// </summary>
     public const int MaxAccumulatorsNarrow = 12;
 
-    /// <param name="statistics">A training kernel: identity epilogue that also accumulates each channel's statistics from the staged rows.</param>
+    /// <param name="statistics">A training kernel: identity epilogue that also adds each output channel's rows to its batch statistics.</param>
     /// <param name="narrow">Plan for 16 vector registers instead of 32.</param>
     public static ConvKernelPlan Plan(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, bool statistics = false, bool narrow = false)
     {
@@ -41,15 +41,20 @@ internal static class ConvKernelPlanner
         var columnRuns = ColumnRuns(output.Width, tilePixels);
         bool stagedRows = tileVectors * 8 * output.Width <= MaxStageFloats;
 
-        statistics &= stagedRows;
+        bool pointwise = layer.KernelHeight == 1 && layer.KernelWidth == 1 && layer.Stride == 1 && layer.PaddingHeight == 0 && layer.PaddingWidth == 0
+            && layer.Dilation == 1 && groups == 1 && output.Height * output.Width >= 8;
+        bool rowTiled = !pointwise && layer.Stride == 1 && groups == 1 && output.Width % 8 == 0 && output.Width > 0;
+
+        // Statistics are added from each channel's output rows after the kernel has written them, which every kernel
+        // kind can do but one with rows too wide to stage (its rows are not written while they are still in cache).
+        statistics &= stagedRows || pointwise || rowTiled;
         string name = KernelName(layer, input, output, residual, activation, statistics, tilePixels, tileVectors);
 
         // 1×1, stride 1, no padding, one group: every input and output plane is one contiguous run of pixels, so the
         // kernel vectorises along pixels (4 channels × 6 vectors of 8 pixels = 24 accumulators; 3 × 3 for 16 registers),
         // reads the packed weights as broadcasts and writes NCHW without staging or transposes.
         int pointwiseChannels = 0, pointwiseVectors = 0;
-        if (layer.KernelHeight == 1 && layer.KernelWidth == 1 && layer.Stride == 1 && layer.PaddingHeight == 0 && layer.PaddingWidth == 0
-            && layer.Dilation == 1 && groups == 1 && !statistics && output.Height * output.Width >= 8)
+        if (pointwise)
         {
             (pointwiseChannels, pointwiseVectors) = narrow ? (3, 3) : (4, 6);
             name = KernelName(layer, input, output, residual, activation, statistics, pointwiseVectors * 8, tileVectors).Replace(
@@ -60,7 +65,7 @@ internal static class ConvKernelPlanner
         // padded input row, so the kernel vectorises along rows (tiles of channels × rows × vectors of 8 pixels), loads
         // the input as whole vectors, broadcasts the packed weights and writes NCHW without staging or transposes.
         int rowChannels = 0, rowRows = 0, rowVectors = 0;
-        if (pointwiseChannels == 0 && layer.Stride == 1 && groups == 1 && !statistics && output.Width % 8 == 0 && output.Width > 0)
+        if (rowTiled)
         {
             var packingTiles = channelRuns.Select(run => ((run.Vectors - 1) * 8 + run.LastLanes, run.Count)).ToList();
             (rowChannels, rowRows, rowVectors) = ChooseRowTile(packingTiles, output.Height, output.Width / 8,

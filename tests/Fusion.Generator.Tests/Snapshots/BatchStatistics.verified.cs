@@ -284,7 +284,14 @@ partial class Net : global::Fusion.IFusedModel
                     fixed (global::Fusion.Normalization.ChannelStatistics* st = _aStatistics)
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s1p0_4x4x4to8_Stats_4x1_V256(x + n * 64, kept + n * 128, tp + 0, tp + 32, st, 0, 4);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv1x1s1p0_4x4x4to8_Stats_4ch48px_V256(x + n * 64, kept + n * 128, tp + 0, tp + 32, st, 0, 4);
+                        }
+                        else
+                        {
+                            Conv1x1s1p0_4x4x4to8_Stats_3ch24px_V256(x + n * 64, kept + n * 128, tp + 0, tp + 32, st, 0, 4);
+                        }
                     }
                     _aBatchStatistics = !_a.BatchNorm!.TrackRunningStats || !_a.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, _a.BatchNorm, _aStatistics, _aInverseStd, _aBatchStatistics, batch, 8, 16, default(global::Fusion.Activations.Relu));
@@ -489,115 +496,143 @@ partial class Net : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    none
-    /// tile       4 pixels × 1 vectors of 8 output channels = 4 accumulators, started at the folded bias
-    /// channels   one channel tile of 1 vector at vector 0, all lanes stored
-    /// columns    tail tile of 4 pixels at column 0
-    /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-    /// FLOPs      2·8·4·4·4·1 = 1,024 per image
+    /// tile       4 output channels × 6 vectors of 8 pixels = 24 accumulators, started at the folded bias
+    /// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels
+    /// channels   one channel tile of 1 vector at vector 0, all lanes stored, in sub-tiles of 4
+    /// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·8·4·4·4 = 1,024 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{v} accumulates output channel j0 + j for vector v of 8 pixels; x{v} holds the pixels of the
+    /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_4x4x4to8_Stats_4x1_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_4x4x4to8_Stats_4ch48px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
-        const int InPlane = 16, InWidth = 4, OutPlane = 16, OutWidth = 4;
-        float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 1 vector at vector 0, all lanes stored
+        const int InPlane = 16, OutPlane = 16, OutWidth = 4;
+        int p = rowStart * OutWidth, end = rowEnd * OutWidth;
+        // tiles of 48 pixels: 4 channels × 6 vectors of 8 pixels
+        for (; p + 48 <= end; p += 48)
         {
-            const int v0 = 0;
-            float* wt = wg + v0 * 32;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xp = input + p;
+            float* yp = output + p;
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // tail tile of 4 pixels at column 0
+                const int v0 = 0;
+                float* wt = weights + v0 * 32;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 8; j0 += 4)
                 {
-                    const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc1_0 = acc0_0;
-                    Vec8 acc2_0 = acc0_0;
-                    Vec8 acc3_0 = acc0_0;
-                    float* xc = xr + ow * 1;
-                    // input channel tail: 4 channels
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0, acc0_3 = acc0_0, acc0_4 = acc0_0, acc0_5 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0, acc1_3 = acc1_0, acc1_4 = acc1_0, acc1_5 = acc1_0;
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0, acc2_3 = acc2_0, acc2_4 = acc2_0, acc2_5 = acc2_0;
+                    Vec8 acc3_0 = V256.Create(bt[j0 + 3]), acc3_1 = acc3_0, acc3_2 = acc3_0, acc3_3 = acc3_0, acc3_4 = acc3_0, acc3_5 = acc3_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
                     {
-                        float* xb = xc + 0 * InPlane;
-                        float* wb = wt + 0;
-                        for (int kh = 0; kh < 1; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 32;
-                            float* xp = xk;
-                            float* wp = wk;
-                            {
-                                Vec8 w0 = V256.Load(wp + 0);
-                                Vec8 x0 = V256.Create(xp[0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 8);
-                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 16);
-                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 24);
-                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                        }
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16), x3 = V256.Load(xc + 24), x4 = V256.Load(xc + 32), x5 = V256.Load(xc + 40);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(w0, x3, acc0_3); acc0_4 = V256.FusedMultiplyAdd(w0, x4, acc0_4); acc0_5 = V256.FusedMultiplyAdd(w0, x5, acc0_5);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(w1, x3, acc1_3); acc1_4 = V256.FusedMultiplyAdd(w1, x4, acc1_4); acc1_5 = V256.FusedMultiplyAdd(w1, x5, acc1_5);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(w2, x3, acc2_3); acc2_4 = V256.FusedMultiplyAdd(w2, x4, acc2_4); acc2_5 = V256.FusedMultiplyAdd(w2, x5, acc2_5);
+                        Vec8 w3 = V256.Create(wc[3]);
+                        acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(w3, x3, acc3_3); acc3_4 = V256.FusedMultiplyAdd(w3, x4, acc3_4); acc3_5 = V256.FusedMultiplyAdd(w3, x5, acc3_5);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(acc0_3, yt + (j0 + 0) * OutPlane + 24);
+                    V256.Store(acc0_4, yt + (j0 + 0) * OutPlane + 32);
+                    V256.Store(acc0_5, yt + (j0 + 0) * OutPlane + 40);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(acc1_3, yt + (j0 + 1) * OutPlane + 24);
+                    V256.Store(acc1_4, yt + (j0 + 1) * OutPlane + 32);
+                    V256.Store(acc1_5, yt + (j0 + 1) * OutPlane + 40);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
+                    V256.Store(acc2_3, yt + (j0 + 2) * OutPlane + 24);
+                    V256.Store(acc2_4, yt + (j0 + 2) * OutPlane + 32);
+                    V256.Store(acc2_5, yt + (j0 + 2) * OutPlane + 40);
+                    V256.Store(acc3_0, yt + (j0 + 3) * OutPlane + 0);
+                    V256.Store(acc3_1, yt + (j0 + 3) * OutPlane + 8);
+                    V256.Store(acc3_2, yt + (j0 + 3) * OutPlane + 16);
+                    V256.Store(acc3_3, yt + (j0 + 3) * OutPlane + 24);
+                    V256.Store(acc3_4, yt + (j0 + 3) * OutPlane + 32);
+                    V256.Store(acc3_5, yt + (j0 + 3) * OutPlane + 40);
                 }
-                // tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 8; c++)
+            }
+        }
+        // the last full vectors of pixels, one at a time
+        for (; p + 8 <= end; p += 8)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 32;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 8; j0 += 4)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    // 4 pixels of row tail, one at a time
-                    for (int i = 0; i < 4; i++)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]);
+                    Vec8 acc3_0 = V256.Create(bt[j0 + 3]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
                     {
-                        d[i] = s[i];
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
+                        Vec8 w3 = V256.Create(wc[3]);
+                        acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(acc3_0, yt + (j0 + 3) * OutPlane + 0);
+                }
+            }
+        }
+        // the last pixels (fewer than 8), one at a time
+        for (; p < end; p++)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 32;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 8; j0 += 4)
+                {
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float acc2 = bt[j0 + 2];
+                    float acc3 = bt[j0 + 3];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1); acc2 = global::System.MathF.FusedMultiplyAdd(wc[2], x0, acc2); acc3 = global::System.MathF.FusedMultiplyAdd(wc[3], x0, acc3);
+                    }
+                    yt[(j0 + 0) * OutPlane] = acc0;
+                    yt[(j0 + 1) * OutPlane] = acc1;
+                    yt[(j0 + 2) * OutPlane] = acc2;
+                    yt[(j0 + 3) * OutPlane] = acc3;
                 }
             }
         }
@@ -785,6 +820,191 @@ partial class Net : global::Fusion.IFusedModel
                     yt[(j0 + 1) * OutPlane] = acc1;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Conv 1×1, stride 1, padding 0 over 4×4×4 → 8×4×4, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       3 output channels × 3 vectors of 8 pixels = 9 accumulators, started at the folded bias
+    /// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels
+    /// channels   one channel tile of 1 vector at vector 0, all lanes stored, in sub-tiles of 3
+    /// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·8·4·4·4 = 1,024 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
+    /// Registers: acc{j}_{v} accumulates output channel j0 + j for vector v of 8 pixels; x{v} holds the pixels of the
+    /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv1x1s1p0_4x4x4to8_Stats_3ch24px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    {
+        const int InPlane = 16, OutPlane = 16, OutWidth = 4;
+        int p = rowStart * OutWidth, end = rowEnd * OutWidth;
+        // tiles of 24 pixels: 3 channels × 3 vectors of 8 pixels
+        for (; p + 24 <= end; p += 24)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 32;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
+                {
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0;
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
+                    }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
+                }
+                {
+                    const int j0 = 6;
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
+                    }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
+                }
+            }
+        }
+        // the last full vectors of pixels, one at a time
+        for (; p + 8 <= end; p += 8)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 32;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
+                {
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
+                    }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                }
+                {
+                    const int j0 = 6;
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                    }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                }
+            }
+        }
+        // the last pixels (fewer than 8), one at a time
+        for (; p < end; p++)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 32;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
+                {
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float acc2 = bt[j0 + 2];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1); acc2 = global::System.MathF.FusedMultiplyAdd(wc[2], x0, acc2);
+                    }
+                    yt[(j0 + 0) * OutPlane] = acc0;
+                    yt[(j0 + 1) * OutPlane] = acc1;
+                    yt[(j0 + 2) * OutPlane] = acc2;
+                }
+                {
+                    const int j0 = 6;
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1);
+                    }
+                    yt[(j0 + 0) * OutPlane] = acc0;
+                    yt[(j0 + 1) * OutPlane] = acc1;
+                }
+            }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 8; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 }

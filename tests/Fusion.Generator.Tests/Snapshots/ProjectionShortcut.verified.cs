@@ -440,7 +440,14 @@ partial class Net : global::Fusion.IFusedModel
                     fixed (global::Fusion.Normalization.ChannelStatistics* st = _outStatistics)
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s1p0_16x3x3to16_Stats_3x2_V256(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, st, 0, 3);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv1x1s1p0_16x3x3to16_Stats_4ch48px_V256(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, st, 0, 3);
+                        }
+                        else
+                        {
+                            Conv1x1s1p0_16x3x3to16_Stats_3ch24px_V256(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, st, 0, 3);
+                        }
                     }
                     _outBatchStatistics = !_out.BatchNorm!.TrackRunningStats || !_out.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), _out.BatchNorm, _outStatistics, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
@@ -1613,145 +1620,143 @@ partial class Net : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    none
-    /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    tail tile of 3 pixels at column 0
-    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-    /// FLOPs      2·16·3·3·16·1 = 4,608 per image
+    /// tile       4 output channels × 6 vectors of 8 pixels = 24 accumulators, started at the folded bias
+    /// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 4
+    /// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·16·3·3·16 = 4,608 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{v} accumulates output channel j0 + j for vector v of 8 pixels; x{v} holds the pixels of the
+    /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_16x3x3to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_16x3x3to16_Stats_4ch48px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
-        const int InPlane = 9, InWidth = 3, OutPlane = 9, OutWidth = 3;
-        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 2 vectors at vector 0, all lanes stored
+        const int InPlane = 9, OutPlane = 9, OutWidth = 3;
+        int p = rowStart * OutWidth, end = rowEnd * OutWidth;
+        // tiles of 48 pixels: 4 channels × 6 vectors of 8 pixels
+        for (; p + 48 <= end; p += 48)
         {
-            const int v0 = 0;
-            float* wt = wg + v0 * 128;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xp = input + p;
+            float* yp = output + p;
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // tail tile of 3 pixels at column 0
+                const int v0 = 0;
+                float* wt = weights + v0 * 128;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 16; j0 += 4)
                 {
-                    const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 2; cb++)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0, acc0_3 = acc0_0, acc0_4 = acc0_0, acc0_5 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0, acc1_3 = acc1_0, acc1_4 = acc1_0, acc1_5 = acc1_0;
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0, acc2_3 = acc2_0, acc2_4 = acc2_0, acc2_5 = acc2_0;
+                    Vec8 acc3_0 = V256.Create(bt[j0 + 3]), acc3_1 = acc3_0, acc3_2 = acc3_0, acc3_3 = acc3_0, acc3_4 = acc3_0, acc3_5 = acc3_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 128;
-                        for (int kh = 0; kh < 1; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 128;
-                            float* xp = xk;
-                            float* wp = wk;
-                            {
-                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                Vec8 x0 = V256.Create(xp[0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
-                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
-                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
-                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
-                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                        }
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16), x3 = V256.Load(xc + 24), x4 = V256.Load(xc + 32), x5 = V256.Load(xc + 40);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(w0, x3, acc0_3); acc0_4 = V256.FusedMultiplyAdd(w0, x4, acc0_4); acc0_5 = V256.FusedMultiplyAdd(w0, x5, acc0_5);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(w1, x3, acc1_3); acc1_4 = V256.FusedMultiplyAdd(w1, x4, acc1_4); acc1_5 = V256.FusedMultiplyAdd(w1, x5, acc1_5);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(w2, x3, acc2_3); acc2_4 = V256.FusedMultiplyAdd(w2, x4, acc2_4); acc2_5 = V256.FusedMultiplyAdd(w2, x5, acc2_5);
+                        Vec8 w3 = V256.Create(wc[3]);
+                        acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(w3, x3, acc3_3); acc3_4 = V256.FusedMultiplyAdd(w3, x4, acc3_4); acc3_5 = V256.FusedMultiplyAdd(w3, x5, acc3_5);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
-                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
-                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(acc0_3, yt + (j0 + 0) * OutPlane + 24);
+                    V256.Store(acc0_4, yt + (j0 + 0) * OutPlane + 32);
+                    V256.Store(acc0_5, yt + (j0 + 0) * OutPlane + 40);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(acc1_3, yt + (j0 + 1) * OutPlane + 24);
+                    V256.Store(acc1_4, yt + (j0 + 1) * OutPlane + 32);
+                    V256.Store(acc1_5, yt + (j0 + 1) * OutPlane + 40);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
+                    V256.Store(acc2_3, yt + (j0 + 2) * OutPlane + 24);
+                    V256.Store(acc2_4, yt + (j0 + 2) * OutPlane + 32);
+                    V256.Store(acc2_5, yt + (j0 + 2) * OutPlane + 40);
+                    V256.Store(acc3_0, yt + (j0 + 3) * OutPlane + 0);
+                    V256.Store(acc3_1, yt + (j0 + 3) * OutPlane + 8);
+                    V256.Store(acc3_2, yt + (j0 + 3) * OutPlane + 16);
+                    V256.Store(acc3_3, yt + (j0 + 3) * OutPlane + 24);
+                    V256.Store(acc3_4, yt + (j0 + 3) * OutPlane + 32);
+                    V256.Store(acc3_5, yt + (j0 + 3) * OutPlane + 40);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 16; c++)
+            }
+        }
+        // the last full vectors of pixels, one at a time
+        for (; p + 8 <= end; p += 8)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 128;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 16; j0 += 4)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    // 3 pixels of row tail, one at a time
-                    for (int i = 0; i < 3; i++)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]);
+                    Vec8 acc3_0 = V256.Create(bt[j0 + 3]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        d[i] = s[i];
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
+                        Vec8 w3 = V256.Create(wc[3]);
+                        acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(acc3_0, yt + (j0 + 3) * OutPlane + 0);
+                }
+            }
+        }
+        // the last pixels (fewer than 8), one at a time
+        for (; p < end; p++)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 128;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 16; j0 += 4)
+                {
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float acc2 = bt[j0 + 2];
+                    float acc3 = bt[j0 + 3];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1); acc2 = global::System.MathF.FusedMultiplyAdd(wc[2], x0, acc2); acc3 = global::System.MathF.FusedMultiplyAdd(wc[3], x0, acc3);
+                    }
+                    yt[(j0 + 0) * OutPlane] = acc0;
+                    yt[(j0 + 1) * OutPlane] = acc1;
+                    yt[(j0 + 2) * OutPlane] = acc2;
+                    yt[(j0 + 3) * OutPlane] = acc3;
                 }
             }
         }
@@ -1934,6 +1939,179 @@ partial class Net : global::Fusion.IFusedModel
                     yt[(j0 + 0) * OutPlane] = activation.Invoke(acc0 + rt[(j0 + 0) * OutPlane]);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Conv 1×1, stride 1, padding 0 over 16×3×3 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       3 output channels × 3 vectors of 8 pixels = 9 accumulators, started at the folded bias
+    /// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 3
+    /// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·16·3·3·16 = 4,608 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
+    /// Registers: acc{j}_{v} accumulates output channel j0 + j for vector v of 8 pixels; x{v} holds the pixels of the
+    /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv1x1s1p0_16x3x3to16_Stats_3ch24px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    {
+        const int InPlane = 9, OutPlane = 9, OutWidth = 3;
+        int p = rowStart * OutWidth, end = rowEnd * OutWidth;
+        // tiles of 24 pixels: 3 channels × 3 vectors of 8 pixels
+        for (; p + 24 <= end; p += 24)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 128;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 15; j0 += 3)
+                {
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0;
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
+                    }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
+                }
+                {
+                    const int j0 = 15;
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
+                    }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
+                }
+            }
+        }
+        // the last full vectors of pixels, one at a time
+        for (; p + 8 <= end; p += 8)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 128;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 15; j0 += 3)
+                {
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
+                    }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                }
+                {
+                    const int j0 = 15;
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                    }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                }
+            }
+        }
+        // the last pixels (fewer than 8), one at a time
+        for (; p < end; p++)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 128;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 15; j0 += 3)
+                {
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float acc2 = bt[j0 + 2];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1); acc2 = global::System.MathF.FusedMultiplyAdd(wc[2], x0, acc2);
+                    }
+                    yt[(j0 + 0) * OutPlane] = acc0;
+                    yt[(j0 + 1) * OutPlane] = acc1;
+                    yt[(j0 + 2) * OutPlane] = acc2;
+                }
+                {
+                    const int j0 = 15;
+                    float acc0 = bt[j0 + 0];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0);
+                    }
+                    yt[(j0 + 0) * OutPlane] = acc0;
+                }
+            }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 }

@@ -529,11 +529,11 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_3x32x32to16_Stats_12x2_V256(padded, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
+                            Conv3x3s1p1_3x32x32to16_Stats_4ch3x16px_V256(padded, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
                         }
                         else
                         {
-                            Conv3x3s1p1_3x32x32to16_Stats_4x2_V256(padded, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
+                            Conv3x3s1p1_3x32x32to16_Stats_2ch3x16px_V256(padded, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
                         }
                     }
                     _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
@@ -581,11 +581,11 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 52224 + n * 8192, padded, 32, 16, 16, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_32x16x16to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st, 0, 16);
+                            Conv3x3s1p1_32x16x16to32_Stats_4ch3x16px_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st, 0, 16);
                         }
                         else
                         {
-                            Conv3x3s1p1_32x16x16to32_Stats_4x3_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st, 0, 16);
+                            Conv3x3s1p1_32x16x16to32_Stats_3ch2x16px_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st, 0, 16);
                         }
                     }
                     _block1BatchStatistics = !_block1.BatchNorm!.TrackRunningStats || !_block1.BatchNorm!.Frozen;
@@ -633,11 +633,11 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 101376 + n * 4096, padded, 64, 8, 8, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_64x8x8to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st, 0, 8);
+                            Conv3x3s1p1_64x8x8to64_Stats_6ch4x8px_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st, 0, 8);
                         }
                         else
                         {
-                            Conv3x3s1p1_64x8x8to64_Stats_4x3_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st, 0, 8);
+                            Conv3x3s1p1_64x8x8to64_Stats_3ch4x8px_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st, 0, 8);
                         }
                     }
                     _block2BatchStatistics = !_block2.BatchNorm!.TrackRunningStats || !_block2.BatchNorm!.Frozen;
@@ -658,11 +658,11 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv1x1s1p0_64x8x8to128_Stats_4x4_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st, 0, 8);
+                            Conv1x1s1p0_64x8x8to128_Stats_4ch48px_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st, 0, 8);
                         }
                         else
                         {
-                            Conv1x1s1p0_64x8x8to128_Stats_4x3_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st, 0, 8);
+                            Conv1x1s1p0_64x8x8to128_Stats_3ch24px_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st, 0, 8);
                         }
                     }
                     _expandBatchStatistics = !_expand.BatchNorm!.TrackRunningStats || !_expand.BatchNorm!.Frozen;
@@ -979,259 +979,197 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
-    /// tile       12 pixels × 2 vectors of 8 output channels = 24 accumulators, started at the folded bias
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    2 tiles of 12 pixels at columns 0..23
-    /// columns    tail tile of 8 pixels at column 24
-    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// tile       4 output channels × 3 rows × 2 vectors of 8 pixels = 24 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 32 = 4 vectors: bands of 3 rows (the last rows of a band that does not fill, one at a time), 2 tiles of 2 vectors across
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 4
+    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled; per channel and tap: 4 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_12x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_4ch3x16px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
-        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 2 vectors at vector 0, all lanes stored
+        int oh = rowStart;
+        // bands of 3 rows
+        for (; oh + 3 <= rowEnd; oh += 3)
         {
-            const int v0 = 0;
-            float* wt = wg + v0 * 216;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 12 pixels at columns 0..23
-                for (int ow = 0; ow < 24; ow += 12)
+                const int v0 = 0;
+                float* wt = weights + v0 * 216;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 16; j0 += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1;
-                    Vec8 acc6_0 = acc0_0, acc6_1 = acc0_1;
-                    Vec8 acc7_0 = acc0_0, acc7_1 = acc0_1;
-                    Vec8 acc8_0 = acc0_0, acc8_1 = acc0_1;
-                    Vec8 acc9_0 = acc0_0, acc9_1 = acc0_1;
-                    Vec8 acc10_0 = acc0_0, acc10_1 = acc0_1;
-                    Vec8 acc11_0 = acc0_0, acc11_1 = acc0_1;
-                    float* xc = xr + ow * 1;
-                    // input channel tail: 3 channels
+                    for (int ow = 0; ow < 32; ow += 16)
                     {
-                        float* xb = xc + 0 * InPlane;
-                        float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_2_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_2_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_2_1 = acc2_0_0;
+                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_2_1 = acc3_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
                         {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 144;
-                            for (int kw = 0; kw < 3; kw++)
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 48;
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[1 * InPlane + 11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[2 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
-                                    Vec8 x11 = V256.Create(xp[2 * InPlane + 11]);
-                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0); acc11_1 = V256.FusedMultiplyAdd(x11, w1, acc11_1);
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]), w3 = V256.Create(wp[19]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 1 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 2 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                    }
                                 }
                             }
                         }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 32);
+                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 40);
+                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 64);
+                        V256.Store(acc0_2_1, yt + ow + (j0 + 0) * OutPlane + 72);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 32);
+                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 40);
+                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 64);
+                        V256.Store(acc1_2_1, yt + ow + (j0 + 1) * OutPlane + 72);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 32);
+                        V256.Store(acc2_1_1, yt + ow + (j0 + 2) * OutPlane + 40);
+                        V256.Store(acc2_2_0, yt + ow + (j0 + 2) * OutPlane + 64);
+                        V256.Store(acc2_2_1, yt + ow + (j0 + 2) * OutPlane + 72);
+                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(acc3_0_1, yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(acc3_1_0, yt + ow + (j0 + 3) * OutPlane + 32);
+                        V256.Store(acc3_1_1, yt + ow + (j0 + 3) * OutPlane + 40);
+                        V256.Store(acc3_2_0, yt + ow + (j0 + 3) * OutPlane + 64);
+                        V256.Store(acc3_2_1, yt + ow + (j0 + 3) * OutPlane + 72);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 256, OutWidth);
-                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
-                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 260, OutWidth);
-                    Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
-                    Nchw.Store4x8(acc8_1, acc9_1, acc10_1, acc11_1, stage + ow + 264, OutWidth);
                 }
-                // tail tile of 8 pixels at column 24
+            }
+        }
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 216;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 16; j0 += 4)
                 {
-                    const int ow = 24;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1;
-                    Vec8 acc6_0 = acc0_0, acc6_1 = acc0_1;
-                    Vec8 acc7_0 = acc0_0, acc7_1 = acc0_1;
-                    float* xc = xr + ow * 1;
-                    // input channel tail: 3 channels
+                    for (int ow = 0; ow < 32; ow += 16)
                     {
-                        float* xb = xc + 0 * InPlane;
-                        float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
                         {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 144;
-                            for (int kw = 0; kw < 3; kw++)
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 48;
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]), w3 = V256.Create(wp[19]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
                                 }
                             }
                         }
-                    }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 256, OutWidth);
-                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
-                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 260, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 16; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 32; i += 8)
-                    {
-                        V256.Store(V256.Load(s + i), d + i);
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(acc3_0_1, yt + ow + (j0 + 3) * OutPlane + 8);
                     }
                 }
             }
@@ -1439,107 +1377,177 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 2 vectors of 8 output channels = 8 accumulators, started at the folded bias
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    8 tiles of 4 pixels at columns 0..31
-    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// tile       2 output channels × 3 rows × 2 vectors of 8 pixels = 12 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 32 = 4 vectors: bands of 3 rows (the last rows of a band that does not fill, one at a time), 2 tiles of 2 vectors across
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 2
+    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled; per channel and tap: 2 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_4x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_2ch3x16px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
-        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 2 vectors at vector 0, all lanes stored
+        int oh = rowStart;
+        // bands of 3 rows
+        for (; oh + 3 <= rowEnd; oh += 3)
         {
-            const int v0 = 0;
-            float* wt = wg + v0 * 216;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 8 tiles of 4 pixels at columns 0..31
-                for (int ow = 0; ow < 32; ow += 4)
+                const int v0 = 0;
+                float* wt = weights + v0 * 216;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 16; j0 += 2)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
-                    float* xc = xr + ow * 1;
-                    // input channel tail: 3 channels
+                    for (int ow = 0; ow < 32; ow += 16)
                     {
-                        float* xb = xc + 0 * InPlane;
-                        float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_2_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_2_1 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
                         {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 144;
-                            for (int kw = 0; kw < 3; kw++)
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 48;
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 1 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 2 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
+                                    }
                                 }
                             }
                         }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 32);
+                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 40);
+                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 64);
+                        V256.Store(acc0_2_1, yt + ow + (j0 + 0) * OutPlane + 72);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 32);
+                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 40);
+                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 64);
+                        V256.Store(acc1_2_1, yt + ow + (j0 + 1) * OutPlane + 72);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 256, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 32 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 16; c++)
+            }
+        }
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 216;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 16; j0 += 2)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 32; i += 8)
+                    for (int ow = 0; ow < 32; ow += 16)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
+                        {
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
                     }
                 }
             }
@@ -2865,166 +2873,307 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
-    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
-    /// columns    4 tiles of 4 pixels at columns 0..15
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// tile       4 output channels × 3 rows × 2 vectors of 8 pixels = 24 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 16 = 2 vectors: bands of 3 rows (the last rows of a band that does not fill, one at a time), one tile of 2 vectors across
+    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored, in sub-tiles of 4
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 4 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_4ch3x16px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
-        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 4 vectors at vector 0, all lanes stored
+        int oh = rowStart;
+        // bands of 3 rows
+        for (; oh + 3 <= rowEnd; oh += 3)
         {
-            const int v0 = 0;
-            float* wt = wg + v0 * 2304;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 4 tiles of 4 pixels at columns 0..15
-                for (int ow = 0; ow < 16; ow += 4)
+                const int v0 = 0;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 32; j0 += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 4; cb++)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_2_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_2_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_2_1 = acc2_0_0;
+                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_2_1 = acc3_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
                         {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 1 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 2 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 3 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 4 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 5 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 6 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 7 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                    }
                                 }
                             }
                         }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 32);
+                        V256.Store(acc0_2_1, yt + ow + (j0 + 0) * OutPlane + 40);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 32);
+                        V256.Store(acc1_2_1, yt + ow + (j0 + 1) * OutPlane + 40);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(acc2_1_1, yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(acc2_2_0, yt + ow + (j0 + 2) * OutPlane + 32);
+                        V256.Store(acc2_2_1, yt + ow + (j0 + 2) * OutPlane + 40);
+                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(acc3_0_1, yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(acc3_1_0, yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(acc3_1_1, yt + ow + (j0 + 3) * OutPlane + 24);
+                        V256.Store(acc3_2_0, yt + ow + (j0 + 3) * OutPlane + 32);
+                        V256.Store(acc3_2_1, yt + ow + (j0 + 3) * OutPlane + 40);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 32; c++)
+            }
+        }
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 32; j0 += 4)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 16; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(acc3_0_1, yt + ow + (j0 + 3) * OutPlane + 8);
                     }
                 }
             }
@@ -3757,302 +3906,696 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
-    /// channels   one channel tile of 3 vectors at vector 0, all lanes stored
-    /// channels   one channel tile of 1 vector at vector 3, all lanes stored
-    /// columns    4 tiles of 4 pixels at columns 0..15
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// tile       3 output channels × 2 rows × 2 vectors of 8 pixels = 12 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 16 = 2 vectors: bands of 2 rows (the last rows of a band that does not fill, one at a time), one tile of 2 vectors across
+    /// channels   one channel tile of 3 vectors at vector 0, all lanes stored, in sub-tiles of 3
+    /// channels   one channel tile of 1 vector at vector 3, all lanes stored, in sub-tiles of 3
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 3 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_3ch2x16px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
-        float* stage = stackalloc float[384]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 3 vectors at vector 0, all lanes stored
+        int oh = rowStart;
+        // bands of 2 rows
+        for (; oh + 2 <= rowEnd; oh += 2)
         {
-            const int v0 = 0;
-            float* wt = wg + v0 * 2304;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 4 tiles of 4 pixels at columns 0..15
-                for (int ow = 0; ow < 16; ow += 4)
+                const int v0 = 0;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 4; cb++)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 1728;
-                        for (int kh = 0; kh < 3; kh++)
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
                         {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 576;
-                            for (int kw = 0; kw < 3; kw++)
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1728;
+                            for (int kh = 0; kh < 3; kh++)
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 192;
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 576;
+                                for (int kw = 0; kw < 3; kw++)
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 192;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
                                 }
                             }
                         }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(acc2_1_1, yt + ow + (j0 + 2) * OutPlane + 24);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 24; c++)
+            }
+            {
+                const int v0 = 3;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 16; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 576;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 192;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 64;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]), w2 = V256.Create(wp[10]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]), w2 = V256.Create(wp[42]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]), w2 = V256.Create(wp[58]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(acc2_1_1, yt + ow + (j0 + 2) * OutPlane + 24);
+                    }
+                }
+                {
+                    const int j0 = 6;
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 576;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 192;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 64;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 24);
                     }
                 }
             }
         }
-
-        // one channel tile of 1 vector at vector 3, all lanes stored
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
         {
-            const int v0 = 3;
-            float* wt = wg + v0 * 2304;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 4 tiles of 4 pixels at columns 0..15
-                for (int ow = 0; ow < 16; ow += 4)
+                const int v0 = 0;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc1_0 = acc0_0;
-                    Vec8 acc2_0 = acc0_0;
-                    Vec8 acc3_0 = acc0_0;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 4; cb++)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 576;
-                        for (int kh = 0; kh < 3; kh++)
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
                         {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 192;
-                            for (int kw = 0; kw < 3; kw++)
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1728;
+                            for (int kh = 0; kh < 3; kh++)
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 64;
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 576;
+                                for (int kw = 0; kw < 3; kw++)
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 192;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
                                 }
                             }
                         }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 8; c++)
+            }
+            {
+                const int v0 = 3;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 16; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 576;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 192;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 64;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]), w2 = V256.Create(wp[10]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]), w2 = V256.Create(wp[42]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]), w2 = V256.Create(wp[58]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
+                    }
+                }
+                {
+                    const int j0 = 6;
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 576;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 192;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 64;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
                     }
                 }
             }
@@ -5526,166 +6069,451 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
-    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-    /// columns    2 tiles of 4 pixels at columns 0..7
-    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// tile       6 output channels × 4 rows × 1 vector of 8 pixels = 24 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 8 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
+    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored, in sub-tiles of 6
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_6ch4x8px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
-        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // 2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-        for (int v0 = 0; v0 < 8; v0 += 4)
+        int oh = rowStart;
+        // bands of 4 rows
+        for (; oh + 4 <= rowEnd; oh += 4)
         {
-            float* wt = wg + v0 * 4608;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
+            for (int v0 = 0; v0 < 8; v0 += 4)
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 30; j0 += 6)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 8; cb++)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
+                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_1_0 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_3_0 = acc3_0_0;
+                        Vec8 acc4_0_0 = V256.Create(bt[j0 + 4]), acc4_1_0 = acc4_0_0, acc4_2_0 = acc4_0_0, acc4_3_0 = acc4_0_0;
+                        Vec8 acc5_0_0 = V256.Create(bt[j0 + 5]), acc5_1_0 = acc5_0_0, acc5_2_0 = acc5_0_0, acc5_3_0 = acc5_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
                         {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]), w4 = V256.Create(wp[4]), w5 = V256.Create(wp[5]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]), w4 = V256.Create(wp[36]), w5 = V256.Create(wp[37]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]), w4 = V256.Create(wp[68]), w5 = V256.Create(wp[69]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]), w4 = V256.Create(wp[100]), w5 = V256.Create(wp[101]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]), w4 = V256.Create(wp[132]), w5 = V256.Create(wp[133]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]), w4 = V256.Create(wp[164]), w5 = V256.Create(wp[165]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]), w4 = V256.Create(wp[196]), w5 = V256.Create(wp[197]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]), w4 = V256.Create(wp[228]), w5 = V256.Create(wp[229]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
                                 }
                             }
                         }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(acc0_3_0, yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(acc1_3_0, yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(acc2_2_0, yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(acc2_3_0, yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(acc3_1_0, yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(acc3_2_0, yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(acc3_3_0, yt + ow + (j0 + 3) * OutPlane + 24);
+                        V256.Store(acc4_0_0, yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(acc4_1_0, yt + ow + (j0 + 4) * OutPlane + 8);
+                        V256.Store(acc4_2_0, yt + ow + (j0 + 4) * OutPlane + 16);
+                        V256.Store(acc4_3_0, yt + ow + (j0 + 4) * OutPlane + 24);
+                        V256.Store(acc5_0_0, yt + ow + (j0 + 5) * OutPlane);
+                        V256.Store(acc5_1_0, yt + ow + (j0 + 5) * OutPlane + 8);
+                        V256.Store(acc5_2_0, yt + ow + (j0 + 5) * OutPlane + 16);
+                        V256.Store(acc5_3_0, yt + ow + (j0 + 5) * OutPlane + 24);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 32; c++)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
+                    const int j0 = 30;
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(acc0_3_0, yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(acc1_3_0, yt + ow + (j0 + 1) * OutPlane + 24);
+                    }
+                }
+            }
+        }
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
+            for (int v0 = 0; v0 < 8; v0 += 4)
+            {
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 30; j0 += 6)
+                {
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]);
+                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]);
+                        Vec8 acc4_0_0 = V256.Create(bt[j0 + 4]);
+                        Vec8 acc5_0_0 = V256.Create(bt[j0 + 5]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]), w4 = V256.Create(wp[4]), w5 = V256.Create(wp[5]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]), w4 = V256.Create(wp[36]), w5 = V256.Create(wp[37]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]), w4 = V256.Create(wp[68]), w5 = V256.Create(wp[69]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]), w4 = V256.Create(wp[100]), w5 = V256.Create(wp[101]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]), w4 = V256.Create(wp[132]), w5 = V256.Create(wp[133]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]), w4 = V256.Create(wp[164]), w5 = V256.Create(wp[165]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]), w4 = V256.Create(wp[196]), w5 = V256.Create(wp[197]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]), w4 = V256.Create(wp[228]), w5 = V256.Create(wp[229]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(acc4_0_0, yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(acc5_0_0, yt + ow + (j0 + 5) * OutPlane);
+                    }
+                }
+                {
+                    const int j0 = 30;
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
                     }
                 }
             }
@@ -6355,304 +7183,633 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
-    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
-    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored
-    /// columns    2 tiles of 4 pixels at columns 0..7
-    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// tile       3 output channels × 4 rows × 1 vector of 8 pixels = 12 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 8 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
+    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored, in sub-tiles of 3
+    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored, in sub-tiles of 3
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none; per channel and tap: 3 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_3ch4x8px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
-        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // 2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
-        for (int v0 = 0; v0 < 6; v0 += 3)
+        int oh = rowStart;
+        // bands of 4 rows
+        for (; oh + 4 <= rowEnd; oh += 4)
         {
-            float* wt = wg + v0 * 4608;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
+            for (int v0 = 0; v0 < 6; v0 += 3)
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 8; cb++)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 1728;
-                        for (int kh = 0; kh < 3; kh++)
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
                         {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 576;
-                            for (int kw = 0; kw < 3; kw++)
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1728;
+                            for (int kh = 0; kh < 3; kh++)
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 192;
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 576;
+                                for (int kw = 0; kw < 3; kw++)
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 192;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
                                 }
                             }
                         }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(acc0_3_0, yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(acc1_3_0, yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(acc2_2_0, yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(acc2_3_0, yt + ow + (j0 + 2) * OutPlane + 24);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 24; c++)
+            }
+            {
+                const int v0 = 6;
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 15; j0 += 3)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1152;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 384;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 128;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[80]), w1 = V256.Create(wp[81]), w2 = V256.Create(wp[82]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[112]), w1 = V256.Create(wp[113]), w2 = V256.Create(wp[114]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(acc0_3_0, yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(acc1_3_0, yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(acc2_2_0, yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(acc2_3_0, yt + ow + (j0 + 2) * OutPlane + 24);
+                    }
+                }
+                {
+                    const int j0 = 15;
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1152;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 384;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 128;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[80]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[112]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(acc0_3_0, yt + ow + (j0 + 0) * OutPlane + 24);
                     }
                 }
             }
         }
-
-        // one channel tile of 2 vectors at vector 6, all lanes stored
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
         {
-            const int v0 = 6;
-            float* wt = wg + v0 * 4608;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
+            for (int v0 = 0; v0 < 6; v0 += 3)
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 8; cb++)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 1152;
-                        for (int kh = 0; kh < 3; kh++)
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
                         {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1728;
+                            for (int kh = 0; kh < 3; kh++)
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 576;
+                                for (int kw = 0; kw < 3; kw++)
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 192;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
                                 }
                             }
                         }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 16; c++)
+            }
+            {
+                const int v0 = 6;
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 15; j0 += 3)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1152;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 384;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 128;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[80]), w1 = V256.Create(wp[81]), w2 = V256.Create(wp[82]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[112]), w1 = V256.Create(wp[113]), w2 = V256.Create(wp[114]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                    }
+                }
+                {
+                    const int j0 = 15;
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1152;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 384;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 128;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[80]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[112]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels
+                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
                     }
                 }
             }
@@ -6825,164 +7982,143 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    none
-    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
-    /// channels   4 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-    /// columns    2 tiles of 4 pixels at columns 0..7
-    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-    /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
+    /// tile       4 output channels × 6 vectors of 8 pixels = 24 accumulators, started at the folded bias
+    /// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels
+    /// channels   4 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored, in sub-tiles of 4
+    /// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·128·8·8·64 = 1,048,576 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{v} accumulates output channel j0 + j for vector v of 8 pixels; x{v} holds the pixels of the
+    /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_4ch48px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
-        const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
-        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // 4 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-        for (int v0 = 0; v0 < 16; v0 += 4)
+        const int InPlane = 64, OutPlane = 64, OutWidth = 8;
+        int p = rowStart * OutWidth, end = rowEnd * OutWidth;
+        // tiles of 48 pixels: 4 channels × 6 vectors of 8 pixels
+        for (; p + 48 <= end; p += 48)
         {
-            float* wt = wg + v0 * 512;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 16; v0 += 4)
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 32; j0 += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 8; cb++)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0, acc0_3 = acc0_0, acc0_4 = acc0_0, acc0_5 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0, acc1_3 = acc1_0, acc1_4 = acc1_0, acc1_5 = acc1_0;
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0, acc2_3 = acc2_0, acc2_4 = acc2_0, acc2_5 = acc2_0;
+                    Vec8 acc3_0 = V256.Create(bt[j0 + 3]), acc3_1 = acc3_0, acc3_2 = acc3_0, acc3_3 = acc3_0, acc3_4 = acc3_0, acc3_5 = acc3_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 256;
-                        for (int kh = 0; kh < 1; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 256;
-                            float* xp = xk;
-                            float* wp = wk;
-                            {
-                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                Vec8 x0 = V256.Create(xp[0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
-                            }
-                        }
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16), x3 = V256.Load(xc + 24), x4 = V256.Load(xc + 32), x5 = V256.Load(xc + 40);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(w0, x3, acc0_3); acc0_4 = V256.FusedMultiplyAdd(w0, x4, acc0_4); acc0_5 = V256.FusedMultiplyAdd(w0, x5, acc0_5);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(w1, x3, acc1_3); acc1_4 = V256.FusedMultiplyAdd(w1, x4, acc1_4); acc1_5 = V256.FusedMultiplyAdd(w1, x5, acc1_5);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(w2, x3, acc2_3); acc2_4 = V256.FusedMultiplyAdd(w2, x4, acc2_4); acc2_5 = V256.FusedMultiplyAdd(w2, x5, acc2_5);
+                        Vec8 w3 = V256.Create(wc[3]);
+                        acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(w3, x3, acc3_3); acc3_4 = V256.FusedMultiplyAdd(w3, x4, acc3_4); acc3_5 = V256.FusedMultiplyAdd(w3, x5, acc3_5);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(acc0_3, yt + (j0 + 0) * OutPlane + 24);
+                    V256.Store(acc0_4, yt + (j0 + 0) * OutPlane + 32);
+                    V256.Store(acc0_5, yt + (j0 + 0) * OutPlane + 40);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(acc1_3, yt + (j0 + 1) * OutPlane + 24);
+                    V256.Store(acc1_4, yt + (j0 + 1) * OutPlane + 32);
+                    V256.Store(acc1_5, yt + (j0 + 1) * OutPlane + 40);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
+                    V256.Store(acc2_3, yt + (j0 + 2) * OutPlane + 24);
+                    V256.Store(acc2_4, yt + (j0 + 2) * OutPlane + 32);
+                    V256.Store(acc2_5, yt + (j0 + 2) * OutPlane + 40);
+                    V256.Store(acc3_0, yt + (j0 + 3) * OutPlane + 0);
+                    V256.Store(acc3_1, yt + (j0 + 3) * OutPlane + 8);
+                    V256.Store(acc3_2, yt + (j0 + 3) * OutPlane + 16);
+                    V256.Store(acc3_3, yt + (j0 + 3) * OutPlane + 24);
+                    V256.Store(acc3_4, yt + (j0 + 3) * OutPlane + 32);
+                    V256.Store(acc3_5, yt + (j0 + 3) * OutPlane + 40);
                 }
-                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 32; c++)
+            }
+        }
+        // the last full vectors of pixels, one at a time
+        for (; p + 8 <= end; p += 8)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 16; v0 += 4)
+            {
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 32; j0 += 4)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]);
+                    Vec8 acc3_0 = V256.Create(bt[j0 + 3]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
+                        Vec8 w3 = V256.Create(wc[3]);
+                        acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(acc3_0, yt + (j0 + 3) * OutPlane + 0);
+                }
+            }
+        }
+        // the last pixels (fewer than 8), one at a time
+        for (; p < end; p++)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 16; v0 += 4)
+            {
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 32; j0 += 4)
+                {
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float acc2 = bt[j0 + 2];
+                    float acc3 = bt[j0 + 3];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1); acc2 = global::System.MathF.FusedMultiplyAdd(wc[2], x0, acc2); acc3 = global::System.MathF.FusedMultiplyAdd(wc[3], x0, acc3);
+                    }
+                    yt[(j0 + 0) * OutPlane] = acc0;
+                    yt[(j0 + 1) * OutPlane] = acc1;
+                    yt[(j0 + 2) * OutPlane] = acc2;
+                    yt[(j0 + 3) * OutPlane] = acc3;
                 }
             }
         }
@@ -7265,297 +8401,254 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    none
-    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
-    /// channels   5 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
-    /// channels   one channel tile of 1 vector at vector 15, all lanes stored
-    /// columns    2 tiles of 4 pixels at columns 0..7
-    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-    /// FLOPs      2·128·8·8·64·1 = 1,048,576 per image
+    /// tile       3 output channels × 3 vectors of 8 pixels = 9 accumulators, started at the folded bias
+    /// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels
+    /// channels   5 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored, in sub-tiles of 3
+    /// channels   one channel tile of 1 vector at vector 15, all lanes stored, in sub-tiles of 3
+    /// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel
+    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·128·8·8·64 = 1,048,576 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: acc{j}_{v} accumulates output channel j0 + j for vector v of 8 pixels; x{v} holds the pixels of the
+    /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_3ch24px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
-        const int InPlane = 64, InWidth = 8, OutPlane = 64, OutWidth = 8;
-        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // 5 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
-        for (int v0 = 0; v0 < 15; v0 += 3)
+        const int InPlane = 64, OutPlane = 64, OutWidth = 8;
+        int p = rowStart * OutWidth, end = rowEnd * OutWidth;
+        // tiles of 24 pixels: 3 channels × 3 vectors of 8 pixels
+        for (; p + 24 <= end; p += 24)
         {
-            float* wt = wg + v0 * 512;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 15; v0 += 3)
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 8; cb++)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0;
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 24)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 192;
-                        for (int kh = 0; kh < 1; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 192;
-                            float* xp = xk;
-                            float* wp = wk;
-                            {
-                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
-                                Vec8 x0 = V256.Create(xp[0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
-                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
-                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
-                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
-                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
-                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
-                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
-                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                            }
-                        }
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 24; c++)
+            }
+            {
+                const int v0 = 15;
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0;
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
                     }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
+                }
+                {
+                    const int j0 = 6;
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0;
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0;
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
+                    }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
                 }
             }
         }
-
-        // one channel tile of 1 vector at vector 15, all lanes stored
+        // the last full vectors of pixels, one at a time
+        for (; p + 8 <= end; p += 8)
         {
-            const int v0 = 15;
-            float* wt = wg + v0 * 512;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 15; v0 += 3)
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc1_0 = acc0_0;
-                    Vec8 acc2_0 = acc0_0;
-                    Vec8 acc3_0 = acc0_0;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 8; cb++)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 24)
                     {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 64;
-                        for (int kh = 0; kh < 1; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 64;
-                            float* xp = xk;
-                            float* wp = wk;
-                            {
-                                Vec8 w0 = V256.Load(wp + 0);
-                                Vec8 x0 = V256.Create(xp[0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 8);
-                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 16);
-                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 24);
-                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 32);
-                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 40);
-                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 48);
-                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 56);
-                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                            }
-                        }
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
                     }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 8; c++)
+            }
+            {
+                const int v0 = 15;
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
                 {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec8 w2 = V256.Create(wc[2]);
+                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
                     }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                }
+                {
+                    const int j0 = 6;
+                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]);
+                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
+                    {
+                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 w0 = V256.Create(wc[0]);
+                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec8 w1 = V256.Create(wc[1]);
+                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
+                    }
+                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                }
+            }
+        }
+        // the last pixels (fewer than 8), one at a time
+        for (; p < end; p++)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            for (int v0 = 0; v0 < 15; v0 += 3)
+            {
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
+                {
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float acc2 = bt[j0 + 2];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 24)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1); acc2 = global::System.MathF.FusedMultiplyAdd(wc[2], x0, acc2);
+                    }
+                    yt[(j0 + 0) * OutPlane] = acc0;
+                    yt[(j0 + 1) * OutPlane] = acc1;
+                    yt[(j0 + 2) * OutPlane] = acc2;
+                }
+            }
+            {
+                const int v0 = 15;
+                float* wt = weights + v0 * 512;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
+                {
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float acc2 = bt[j0 + 2];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1); acc2 = global::System.MathF.FusedMultiplyAdd(wc[2], x0, acc2);
+                    }
+                    yt[(j0 + 0) * OutPlane] = acc0;
+                    yt[(j0 + 1) * OutPlane] = acc1;
+                    yt[(j0 + 2) * OutPlane] = acc2;
+                }
+                {
+                    const int j0 = 6;
+                    float acc0 = bt[j0 + 0];
+                    float acc1 = bt[j0 + 1];
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
+                    {
+                        float x0 = xc[0];
+                        acc0 = global::System.MathF.FusedMultiplyAdd(wc[0], x0, acc0); acc1 = global::System.MathF.FusedMultiplyAdd(wc[1], x0, acc1);
+                    }
+                    yt[(j0 + 0) * OutPlane] = acc0;
+                    yt[(j0 + 1) * OutPlane] = acc1;
                 }
             }
         }
