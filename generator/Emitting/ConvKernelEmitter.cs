@@ -502,7 +502,9 @@ internal static class ConvKernelEmitter
             return;
         }
 
-        w.Line($"/// tile       {k.TilePixels} pixels × {k.TileVectors} vectors of 8 output channels = {k.TilePixels * k.TileVectors} accumulators, started at the folded bias");
+        w.Line(k.Wide512
+            ? $"/// tile       {k.TilePixels} pixels × {k.TileVectors * 8} output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = {k.TilePixels * ((k.TileVectors + 1) / 2)} accumulators, started at the folded bias"
+            : $"/// tile       {k.TilePixels} pixels × {k.TileVectors} vectors of 8 output channels = {k.TilePixels * k.TileVectors} accumulators, started at the folded bias");
         foreach (ChannelRun run in k.ChannelRuns)
         {
             w.Line($"/// channels   {Describe.ChannelRun(k, run)}");
@@ -519,8 +521,17 @@ internal static class ConvKernelEmitter
         w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup}·{k.Taps} = {Literals.Thousands(k.Flops)} per image");
         w.Line("/// </code>");
         w.Line($"/// Computes output rows rowStart..rowEnd − 1 of the {k.OutHeight} (all of them, or one thread's band).");
-        w.Line("/// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast");
-        w.Line("/// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.");
+        if (k.Wide512)
+        {
+            w.Line("/// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast");
+            w.Line("/// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue");
+            w.Line("/// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.");
+        }
+        else
+        {
+            w.Line("/// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast");
+            w.Line("/// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.");
+        }
         w.Line("/// </remarks>");
     }
 
@@ -609,14 +620,26 @@ internal static class ConvKernelEmitter
     private static void EmitTile(SourceWriter w, ConvKernelPlan k, ChannelRun run, ColumnRun column, int lanes)
     {
         int pixels = column.Pixels, vectors = run.Vectors;
-        for (int v = 0; v < vectors; v++)
+        // With Wide512, pairs of the tile's vectors are one 512-bit accumulator each (z{p}_{u}); an odd last vector stays
+        // 256-bit (acc{p}_{v}).
+        int pairs = k.Wide512 ? vectors / 2 : 0;
+        for (int u = 0; u < pairs; u++)
+        {
+            w.Line($"Vec16 z0_{u} = V512.Load(bt + {u * 16});");
+        }
+
+        for (int v = 2 * pairs; v < vectors; v++)
         {
             w.Line($"Vec8 acc0_{v} = V256.Load(bt + {v * 8});");
         }
 
         for (int p = 1; p < pixels; p++)
         {
-            w.Line($"Vec8 {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"acc{p}_{v} = acc0_{v}"))};");
+            w.Line(string.Join(" ", new[]
+            {
+                pairs > 0 ? $"Vec16 {string.Join(", ", Enumerable.Range(0, pairs).Select(u => $"z{p}_{u} = z0_{u}"))};" : null,
+                vectors > 2 * pairs ? $"Vec8 {string.Join(", ", Enumerable.Range(2 * pairs, vectors - 2 * pairs).Select(v => $"acc{p}_{v} = acc0_{v}"))};" : null,
+            }.Where(t => t is not null)));
         }
 
         w.Line($"float* xc = xr + ow * {k.Stride};");
@@ -648,6 +671,15 @@ internal static class ConvKernelEmitter
                 w.Line($"float* xb = xc + {fullBlocks * 8} * InPlane;");
                 w.Line($"float* wb = wt + {fullBlocks * 8 * k.Taps * lanes};");
                 EmitBlock(w, k, column.Pixels, vectors, lanes, tail);
+            }
+        }
+
+        if (pairs > 0)
+        {
+            w.Line("// each 512-bit accumulator in its two 8-channel halves");
+            for (int p = 0; p < pixels; p++)
+            {
+                w.Line($"Vec8 {string.Join(", ", Enumerable.Range(0, pairs).Select(u => $"acc{p}_{2 * u} = V512.GetLower(z{p}_{u}), acc{p}_{2 * u + 1} = V512.GetUpper(z{p}_{u})"))};");
             }
         }
 
@@ -759,16 +791,34 @@ internal static class ConvKernelEmitter
 
     private static void EmitChannels(SourceWriter w, ConvKernelPlan k, int pixels, int vectors, int lanes, int channels)
     {
+        int pairs = k.Wide512 ? vectors / 2 : 0;
         for (int c = 0; c < channels; c++)
         {
             using (w.Open())
             {
-                w.Line($"Vec8 {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"w{v} = V256.Load(wp + {c * lanes + v * 8})"))};");
+                if (pairs > 0)
+                {
+                    w.Line($"Vec16 {string.Join(", ", Enumerable.Range(0, pairs).Select(u => $"w{u} = V512.Load(wp + {c * lanes + u * 16})"))};");
+                }
+
+                if (vectors > 2 * pairs)
+                {
+                    w.Line($"Vec8 {string.Join(", ", Enumerable.Range(2 * pairs, vectors - 2 * pairs).Select(v => $"w{v} = V256.Load(wp + {c * lanes + v * 8})"))};");
+                }
+
                 for (int p = 0; p < pixels; p++)
                 {
                     string offset = c == 0 ? $"{p * k.Stride}" : $"{c} * InPlane + {p * k.Stride}";
-                    w.Line($"Vec8 x{p} = V256.Create(xp[{offset}]);");
-                    w.Line(string.Join(" ", Enumerable.Range(0, vectors).Select(v => $"acc{p}_{v} = V256.FusedMultiplyAdd(x{p}, w{v}, acc{p}_{v});")));
+                    if (pairs == 0)
+                    {
+                        w.Line($"Vec8 x{p} = V256.Create(xp[{offset}]);");
+                        w.Line(string.Join(" ", Enumerable.Range(0, vectors).Select(v => $"acc{p}_{v} = V256.FusedMultiplyAdd(x{p}, w{v}, acc{p}_{v});")));
+                        continue;
+                    }
+
+                    w.Line($"Vec16 x{p} = V512.Create(xp[{offset}]);");
+                    w.Line(string.Join(" ", Enumerable.Range(0, pairs).Select(u => $"z{p}_{u} = V512.FusedMultiplyAdd(x{p}, w{u}, z{p}_{u});")
+                        .Concat(Enumerable.Range(2 * pairs, vectors - 2 * pairs).Select(v => $"acc{p}_{v} = V256.FusedMultiplyAdd(V512.GetLower(x{p}), w{v}, acc{p}_{v});"))));
                 }
             }
         }

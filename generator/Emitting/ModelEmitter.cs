@@ -31,6 +31,8 @@ internal static class ModelEmitter
 
         w.Line("using Vec8 = global::System.Runtime.Intrinsics.Vector256<float>;");
         w.Line("using V256 = global::System.Runtime.Intrinsics.Vector256;");
+        w.Line("using Vec16 = global::System.Runtime.Intrinsics.Vector512<float>;");
+        w.Line("using V512 = global::System.Runtime.Intrinsics.Vector512;");
         w.Line("using Nchw = global::Fusion.Kernels.Nchw;");
         w.Line();
         EmitClassDocumentation(w, model);

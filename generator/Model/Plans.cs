@@ -25,6 +25,10 @@ internal sealed record ChannelRun(int FirstVector, int Count, int Vectors, int L
 /// channel and column tiles, and the fused epilogue. The emitter turns it into code and into the kernel's plan
 /// comment, so the two cannot disagree.
 /// </summary>
+/// <param name="Wide512">
+/// A channel-tiled kernel for 32 registers whose pairs of 8-channel vectors accumulate as one 512-bit vector (an odd
+/// last vector stays 256-bit): one broadcast feeds 16 channels. The epilogue works on the 256-bit halves.
+/// </param>
 internal sealed record ConvKernelPlan(
     string Name,
     int InChannels,
@@ -52,7 +56,8 @@ internal sealed record ConvKernelPlan(
     int PointwiseVectors = 0,
     int RowTileChannels = 0,
     int RowTileRows = 0,
-    int RowTileVectors = 0)
+    int RowTileVectors = 0,
+    bool Wide512 = false)
 {
     /// <summary>
     /// A 1×1, stride-1, unpadded, ungrouped convolution vectorised along pixels instead of channels: NCHW planes are

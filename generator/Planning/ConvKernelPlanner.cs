@@ -35,20 +35,30 @@ internal static class ConvKernelPlanner
         int outPerGroup = output.Channels / groups;
         int vectorsPerGroup = (outPerGroup + 7) / 8;
         int tileVectors = Math.Min(narrow ? 3 : 4, vectorsPerGroup);
-        int tilePixels = ChooseTilePixels(output.Width, tileVectors, input.Channels / groups * layer.KernelHeight * layer.KernelWidth, narrow ? MaxAccumulatorsNarrow : MaxAccumulators);
-
+        // With 32 registers (AVX-512 present), pairs of channel vectors run as one 512-bit vector (an odd last one stays
+        // 256-bit): one broadcast feeds 16 channels, so a tile issues half the instructions and loads per FMA (measured:
+        // S4 107 → 112 GFLOP/s).
+        bool wide512 = !narrow && tileVectors >= 2;
+        int reduction = input.Channels / groups * layer.KernelHeight * layer.KernelWidth;
+        int tilePixels = ChooseTilePixels(output.Width, tileVectors, reduction, narrow ? MaxAccumulatorsNarrow : MaxAccumulators, wide512);
         var channelRuns = ChannelRuns(vectorsPerGroup, tileVectors, outPerGroup);
         var columnRuns = ColumnRuns(output.Width, tilePixels);
         bool stagedRows = tileVectors * 8 * output.Width <= MaxStageFloats;
 
         bool pointwise = layer.KernelHeight == 1 && layer.KernelWidth == 1 && layer.Stride == 1 && layer.PaddingHeight == 0 && layer.PaddingWidth == 0
             && layer.Dilation == 1 && groups == 1 && output.Height * output.Width >= 8;
-        bool rowTiled = !pointwise && layer.Stride == 1 && groups == 1 && output.Width % 8 == 0 && output.Width > 0;
+        bool rowTiled = !pointwise && layer.Stride == 1 && groups == 1 && output.Width % 8 == 0 && output.Width > 0
+            && RowBandBytes(input.Channels, 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes;
 
         // Statistics are added from each channel's output rows after the kernel has written them, which every kernel
         // kind can do but one with rows too wide to stage (its rows are not written while they are still in cache).
         statistics &= stagedRows || pointwise || rowTiled;
         string name = KernelName(layer, input, output, residual, activation, statistics, tilePixels, tileVectors);
+        if (wide512)
+        {
+            name = name.Replace($"_{tilePixels}x{tileVectors}_V256", $"_{tilePixels}x{tileVectors * 8}ch_V512");
+        }
+
 
         // 1×1, stride 1, no padding, one group: every input and output plane is one contiguous run of pixels, so the
         // kernel vectorises along pixels (4 channels × 6 vectors of 8 pixels = 24 accumulators; 3 × 3 for 16 registers),
@@ -68,8 +78,14 @@ internal static class ConvKernelPlanner
         if (rowTiled)
         {
             var packingTiles = channelRuns.Select(run => ((run.Vectors - 1) * 8 + run.LastLanes, run.Count)).ToList();
-            (rowChannels, rowRows, rowVectors) = ChooseRowTile(packingTiles, output.Height, output.Width / 8,
-                input.Channels * layer.KernelHeight * layer.KernelWidth, narrow ? MaxAccumulatorsNarrow : MaxAccumulators, narrow ? 16 : 32);
+            int maxRows = 1;
+            while (maxRows < 8 && RowBandBytes(input.Channels, maxRows + 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes)
+            {
+                maxRows++;
+            }
+
+            (rowChannels, rowRows, rowVectors) = ChooseRowTile(packingTiles, Math.Min(maxRows, output.Height), output.Height, output.Width / 8,
+                reduction, narrow ? MaxAccumulatorsNarrow : MaxAccumulators, narrow ? 16 : 32);
             name = KernelName(layer, input, output, residual, activation, statistics, tilePixels, tileVectors).Replace(
                 $"_{tilePixels}x{tileVectors}_V256", $"_{rowChannels}ch{rowRows}x{rowVectors * 8}px_V256");
         }
@@ -78,7 +94,7 @@ internal static class ConvKernelPlanner
             name, input.Channels, input.Height, input.Width, output.Channels, output.Height, output.Width,
             layer.KernelHeight, layer.KernelWidth, layer.Stride, layer.PaddingHeight, layer.PaddingWidth, layer.Dilation, groups,
             tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows && pointwiseChannels == 0 && rowChannels == 0, residual, activation, statistics,
-            pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors);
+            pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, wide512 && pointwiseChannels == 0 && rowChannels == 0);
     }
 
     /// <summary>
@@ -87,15 +103,17 @@ internal static class ConvKernelPlanner
     /// parks V vectors per pixel in the row stage, about 3 cycles per 4 pixels transposed together and 3 per pixel
     /// stored alone. Summed over the full tiles and the narrower last one; ties go to the wider tile.
     /// </summary>
-    public static int ChooseTilePixels(int outWidth, int tileVectors, int reduction, int maxAccumulators = MaxAccumulators)
+    /// <param name="wide512">Pairs of the tile's vectors run as 512-bit vectors (an odd last one as 256-bit).</param>
+    public static int ChooseTilePixels(int outWidth, int tileVectors, int reduction, int maxAccumulators = MaxAccumulators, bool wide512 = false)
     {
-        int maxPixels = Math.Min(Math.Min(12, maxAccumulators / tileVectors), outWidth);
+        int registers = wide512 ? (tileVectors + 1) / 2 : tileVectors;
+        int maxPixels = Math.Min(Math.Min(12, maxAccumulators / registers), outWidth);
         int best = 1;
         double bestCost = double.MaxValue;
         for (int p = 1; p <= maxPixels; p++)
         {
             int full = outWidth / p, tail = outWidth % p;
-            double cost = full * TileCost(p, tileVectors, reduction) + (tail > 0 ? TileCost(tail, tileVectors, reduction) : 0);
+            double cost = full * TileCost(p, tileVectors, reduction, wide512) + (tail > 0 ? TileCost(tail, tileVectors, reduction, wide512) : 0);
             if (cost <= bestCost)
             {
                 best = p;
@@ -114,13 +132,14 @@ internal static class ConvKernelPlanner
     /// vectors stream, so C·R·V + C + 1 registers must fit.
     /// </summary>
     /// <param name="packingTiles">The channel tiles of the weight packing (channels, how many): row tiles never straddle two.</param>
-    public static (int Channels, int Rows, int Vectors) ChooseRowTile(IReadOnlyList<(int Channels, int Count)> packingTiles, int outHeight, int rowVectors, int reduction, int maxAccumulators, int registers)
+    /// <param name="maxRows">The most rows whose input band fits L1.</param>
+    public static (int Channels, int Rows, int Vectors) ChooseRowTile(IReadOnlyList<(int Channels, int Count)> packingTiles, int maxRows, int outHeight, int rowVectors, int reduction, int maxAccumulators, int registers)
     {
         (int, int, int) best = (1, 1, 1);
         double bestCost = double.MaxValue;
         for (int c = 1; c <= Math.Min(8, packingTiles.Max(t => t.Channels)); c++)
         {
-            for (int r = 1; r <= Math.Min(8, outHeight); r++)
+            for (int r = 1; r <= Math.Min(maxRows, outHeight); r++)
             {
                 for (int v = 1; v <= rowVectors; v++)
                 {
@@ -174,8 +193,29 @@ internal static class ConvKernelPlanner
         }
     }
 
-    private static double TileCost(int pixels, int vectors, int reduction)
-        => Math.Max(pixels * vectors, pixels + vectors) / 2.0 * reduction + vectors * (3.0 * (pixels / 4) + 3.0 * (pixels % 4));
+    /// <summary>
+    /// Cycles of one channel-tiled tile: per input channel and tap, p·V 256-bit FMAs against p broadcasts and V weight
+    /// loads (a 512-bit FMA or load counts as two), plus a tenth of a cycle per load for the pressure the load ports
+    /// put on the rest (which makes the tile with fewer loads per FMA win a tie); then its epilogue.
+    /// </summary>
+    private static double TileCost(int pixels, int vectors, int reduction, bool wide512 = false)
+    {
+        int loads = pixels + vectors, loadOps = wide512 ? pixels + (vectors + 1) / 2 : loads;
+        return (Math.Max(pixels * vectors, loads) / 2.0 + 0.1 * loadOps) * reduction + vectors * (3.0 * (pixels / 4) + 3.0 * (pixels % 4));
+    }
+
+    /// <summary>
+    /// Bytes of padded input one band of row tiles reads (every input channel, the band's rows and the taps' extra
+    /// rows, whole padded rows): each channel sub-tile reads it again, so it must stay in L1.
+    /// </summary>
+    private static long RowBandBytes(int inChannels, int rows, int kernelHeight, int dilation, int paddedWidth)
+        => (long)inChannels * (rows + (kernelHeight - 1) * dilation) * paddedWidth * sizeof(float);
+
+    /// <summary>
+    /// The largest input band a row tile may read (half of Zen 4's 32 KiB L1). Larger ones (S3: 64 channels of 58-float
+    /// rows, 45 KB for a single output row) run faster channel-tiled (measured: 103 against 107 GFLOP/s).
+    /// </summary>
+    public const int MaxRowBandBytes = 16384;
 
     private static List<ChannelRun> ChannelRuns(int vectorsPerGroup, int tileVectors, int outPerGroup)
     {

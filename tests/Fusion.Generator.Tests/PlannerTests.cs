@@ -42,12 +42,12 @@ public sealed class PlannerTests
         Assert.True(pixels * vectors <= ConvKernelPlanner.MaxAccumulators);
     }
 
-    private static ConvKernelPlan PlanConv(int inChannels, int size, int outChannels, int kernel, int stride, int padding, int dilation = 1, int groups = 1)
+    private static ConvKernelPlan PlanConv(int inChannels, int size, int outChannels, int kernel, int stride, int padding, int dilation = 1, int groups = 1, bool narrow = false)
     {
         var layer = new LayerSpec("Conv", "conv", LayerKind.Conv2d, "Fusion.ConvBlock", "public", outChannels, 0, kernel, kernel, stride, padding, padding, dilation, groups,
             false, false, true, null, EquatableArray<PostOpSpec>.Empty, null, null, EquatableArray<ArgumentLocation>.Empty);
         int outSize = ModelPlanner.OutputSize(size, kernel, stride, padding, dilation);
-        return ConvKernelPlanner.Plan(layer, new TensorShape(inChannels, size, size, false), new TensorShape(outChannels, outSize, outSize, false), residual: false, new ActivationSpec(ActivationKind.Relu, 0, 0));
+        return ConvKernelPlanner.Plan(layer, new TensorShape(inChannels, size, size, false), new TensorShape(outChannels, outSize, outSize, false), residual: false, new ActivationSpec(ActivationKind.Relu, 0, 0), narrow: narrow);
     }
 
     [Theory]
@@ -76,6 +76,7 @@ public sealed class PlannerTests
     [InlineData(64, 8, 64, 3, 1, 1, 1, 1, true)]     // rows of one vector
     [InlineData(9, 8, 20, 3, 1, 2, 2, 1, true)]      // dilation keeps the taps of a row contiguous
     [InlineData(128, 28, 128, 3, 1, 1, 1, 1, false)] // 28 pixels: not a whole number of vectors
+    [InlineData(64, 56, 64, 3, 1, 1, 1, 1, false)]   // one row's input band (64 × 3 rows of 58) does not fit L1
     [InlineData(64, 56, 128, 3, 2, 1, 1, 1, false)]  // stride 2: the inputs of neighbouring outputs are 2 apart
     [InlineData(16, 32, 16, 3, 1, 1, 1, 4, false)]   // grouped
     [InlineData(32, 56, 64, 1, 1, 0, 1, 1, false)]   // 1×1 unpadded: the pointwise kernel instead
@@ -101,13 +102,27 @@ public sealed class PlannerTests
     {
         foreach ((int accumulators, int registers) in new[] { (ConvKernelPlanner.MaxAccumulators, 32), (ConvKernelPlanner.MaxAccumulatorsNarrow, 16) })
         {
-            (int c, int r, int v) = ConvKernelPlanner.ChooseRowTile(new[] { (channels, 1) }, height, rowVectors, reduction, accumulators, registers);
+            (int c, int r, int v) = ConvKernelPlanner.ChooseRowTile(new[] { (channels, 1) }, maxRows: 8, height, rowVectors, reduction, accumulators, registers);
             Assert.InRange(c, 1, channels);
             Assert.InRange(r, 1, height);
             Assert.InRange(v, 1, rowVectors);
             Assert.True(c * r * v <= accumulators, $"{c}×{r}×{v} accumulators > {accumulators}");
             Assert.True(c * r * v + c + 1 <= registers, $"{c}×{r}×{v} accumulators + {c} weights + 1 input > {registers} registers");
         }
+    }
+
+    [Theory]
+    [InlineData(128, 28, 128, false, true)]  // 4-vector tiles: two 512-bit vectors
+    [InlineData(128, 28, 128, true, false)]  // 16 registers: 256-bit only
+    [InlineData(16, 14, 24, false, true)]    // 3-vector tiles: one 512-bit and one 256-bit vector
+    [InlineData(16, 14, 8, false, false)]    // one vector: nothing to pair
+    public void Channel_tiles_pair_their_vectors_into_512_bits_only_with_32_registers_and_an_even_tile(int inChannels, int size, int outChannels, bool narrow, bool wide512)
+    {
+        ConvKernelPlan plan = PlanConv(inChannels, size, outChannels, 3, 2, 1, narrow: narrow);
+        Assert.False(plan.RowTiled);
+        Assert.Equal(wide512, plan.Wide512);
+        int registers = wide512 ? (plan.TileVectors + 1) / 2 : plan.TileVectors;
+        Assert.True(plan.TilePixels * registers <= (narrow ? ConvKernelPlanner.MaxAccumulatorsNarrow : ConvKernelPlanner.MaxAccumulators));
     }
 
     [Fact]
@@ -131,7 +146,9 @@ public sealed class PlannerTests
     [Fact]
     public void Kernel_name_is_its_specification()
     {
-        Assert.Equal("Conv3x3s2p1_16x32x32to32_Relu_4x4_V256", PlanConv(16, 32, 32, 3, 2, 1).Name);
+        ConvKernelPlan wide = PlanConv(16, 32, 32, 3, 2, 1), narrow = PlanConv(16, 32, 32, 3, 2, 1, narrow: true);
+        Assert.Equal($"Conv3x3s2p1_16x32x32to32_Relu_{wide.TilePixels}x32ch_V512", wide.Name);
+        Assert.Equal($"Conv3x3s2p1_16x32x32to32_Relu_{narrow.TilePixels}x3_V256", narrow.Name);
         Assert.StartsWith("Conv3x3s1p1dw_8x6x6to8_", PlanConv(8, 6, 8, 3, 1, 1, groups: 8).Name);
         Assert.StartsWith("Conv3x3s1p2d2g2_", PlanConv(8, 9, 16, 3, 1, 2, dilation: 2, groups: 2).Name);
     }

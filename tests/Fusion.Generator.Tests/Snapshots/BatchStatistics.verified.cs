@@ -6,6 +6,8 @@ namespace Demo;
 
 using Vec8 = global::System.Runtime.Intrinsics.Vector256<float>;
 using V256 = global::System.Runtime.Intrinsics.Vector256;
+using Vec16 = global::System.Runtime.Intrinsics.Vector512<float>;
+using V512 = global::System.Runtime.Intrinsics.Vector512;
 using Nchw = global::Fusion.Kernels.Nchw;
 
 /// <remarks>

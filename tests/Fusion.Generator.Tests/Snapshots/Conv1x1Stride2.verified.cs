@@ -6,6 +6,8 @@ namespace Demo;
 
 using Vec8 = global::System.Runtime.Intrinsics.Vector256<float>;
 using V256 = global::System.Runtime.Intrinsics.Vector256;
+using Vec16 = global::System.Runtime.Intrinsics.Vector512<float>;
+using V512 = global::System.Runtime.Intrinsics.Vector512;
 using Nchw = global::Fusion.Kernels.Nchw;
 
 /// <remarks>
@@ -200,7 +202,14 @@ partial class Net : global::Fusion.IFusedModel
         float* projectOut = y;
         for (int n = first; n < last; n++)
         {
-            Conv1x1s2p0_16x8x8to16_Identity_4x2_V256(x + n * 1024, projectOut + n * 256, packed + 0, packed + 256, 0, 4);
+            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+            {
+                Conv1x1s2p0_16x8x8to16_Identity_4x16ch_V512(x + n * 1024, projectOut + n * 256, packed + 0, packed + 256, 0, 4);
+            }
+            else
+            {
+                Conv1x1s2p0_16x8x8to16_Identity_4x2_V256(x + n * 1024, projectOut + n * 256, packed + 0, packed + 256, 0, 4);
+            }
         }
     }
 
@@ -288,7 +297,14 @@ partial class Net : global::Fusion.IFusedModel
                     fixed (global::Fusion.Normalization.ChannelStatistics* st = _projectStatistics)
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s2p0_16x8x8to16_Stats_4x2_V256(x + n * 1024, kept + n * 256, tp + 0, tp + 256, st, 0, 4);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv1x1s2p0_16x8x8to16_Stats_4x16ch_V512(x + n * 1024, kept + n * 256, tp + 0, tp + 256, st, 0, 4);
+                        }
+                        else
+                        {
+                            Conv1x1s2p0_16x8x8to16_Stats_4x2_V256(x + n * 1024, kept + n * 256, tp + 0, tp + 256, st, 0, 4);
+                        }
                     }
                     _projectBatchStatistics = !_project.BatchNorm!.TrackRunningStats || !_project.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 256), new global::System.Span<float>(y, batch * 256), default, _project.BatchNorm, _projectStatistics, _projectInverseStd, _projectBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.Identity));
@@ -336,6 +352,359 @@ partial class Net : global::Fusion.IFusedModel
             // 1. Project, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1280, batch * 256), new global::System.Span<float>(ts + batch * 1536, batch * 256), default, default, _project.BatchNorm, _projectInverseStd, _projectBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.Identity));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 1024), new global::System.Span<float>(ts + batch * 1536, batch * 256), _project.Conv, default, batch, 8, 8);
+        }
+    }
+
+    /// <summary>
+    /// Conv 1×1, stride 2, padding 0 over 16×8×8 → 16×4×4, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       4 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 4 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 4 pixels at column 0
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// FLOPs      2·16·4·4·16·1 = 8,192 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv1x1s2p0_16x8x8to16_Identity_4x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 64, InWidth = 8, OutPlane = 16, OutWidth = 4;
+        float* stage = stackalloc float[64]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 128;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 4 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    Vec16 z3_0 = z0_0;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 128;
+                        for (int kh = 0; kh < 1; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 128;
+                            float* xp = xk;
+                            float* wp = wk;
+                            {
+                                Vec16 w0 = V512.Load(wp + 0);
+                                Vec16 x0 = V512.Create(xp[0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 16);
+                                Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 32);
+                                Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 48);
+                                Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 64);
+                                Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 80);
+                                Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 96);
+                                Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 112);
+                                Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 32, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 4 pixels of row tail, one at a time
+                    for (int i = 0; i < 4; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 1×1, stride 2, padding 0 over 16×8×8 → 16×4×4, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       4 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 4 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 4 pixels at column 0
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// FLOPs      2·16·4·4·16·1 = 8,192 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv1x1s2p0_16x8x8to16_Stats_4x16ch_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    {
+        const int InPlane = 64, InWidth = 8, OutPlane = 16, OutWidth = 4;
+        float* stage = stackalloc float[64]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 128;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 4 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    Vec16 z3_0 = z0_0;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 128;
+                        for (int kh = 0; kh < 1; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 128;
+                            float* xp = xk;
+                            float* wp = wk;
+                            {
+                                Vec16 w0 = V512.Load(wp + 0);
+                                Vec16 x0 = V512.Create(xp[0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 16);
+                                Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 32);
+                                Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 48);
+                                Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 64);
+                                Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 80);
+                                Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 96);
+                                Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 112);
+                                Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 32, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 4 pixels of row tail, one at a time
+                    for (int i = 0; i < 4; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                }
+            }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 

@@ -6,6 +6,8 @@ namespace Demo;
 
 using Vec8 = global::System.Runtime.Intrinsics.Vector256<float>;
 using V256 = global::System.Runtime.Intrinsics.Vector256;
+using Vec16 = global::System.Runtime.Intrinsics.Vector512<float>;
+using V512 = global::System.Runtime.Intrinsics.Vector512;
 using Nchw = global::Fusion.Kernels.Nchw;
 
 /// <remarks>
@@ -200,7 +202,7 @@ partial class Net : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.Copy(x + n * 220, padded, 4, 5, 11, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s1p1_4x5x11to10_Silu_11x2_V256(padded, convOut + n * 550, packed + 0, packed + 576, 0, 5);
+                Conv3x3s1p1_4x5x11to10_Silu_11x16ch_V512(padded, convOut + n * 550, packed + 0, packed + 576, 0, 5);
             }
             else
             {
@@ -294,7 +296,7 @@ partial class Net : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(x + n * 220, padded, 4, 5, 11, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_4x5x11to10_Identity_11x2_V256(padded, kept + n * 550, tp + 0, tp + 576, 0, 5);
+                            Conv3x3s1p1_4x5x11to10_Identity_11x16ch_V512(padded, kept + n * 550, tp + 0, tp + 576, 0, 5);
                         }
                         else
                         {
@@ -353,7 +355,7 @@ partial class Net : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping
-    /// tile       11 pixels × 2 vectors of 8 output channels = 22 accumulators, started at the folded bias
+    /// tile       11 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 11 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
     /// columns    tail tile of 11 pixels at column 0
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
@@ -362,11 +364,12 @@ partial class Net : global::Fusion.IFusedModel
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 5 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_4x5x11to10_Silu_11x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_4x5x11to10_Silu_11x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 91, InWidth = 13, OutPlane = 55, OutWidth = 11;
         var activation = default(global::Fusion.Activations.Silu);
@@ -389,18 +392,17 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 11 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1;
-                    Vec8 acc6_0 = acc0_0, acc6_1 = acc0_1;
-                    Vec8 acc7_0 = acc0_0, acc7_1 = acc0_1;
-                    Vec8 acc8_0 = acc0_0, acc8_1 = acc0_1;
-                    Vec8 acc9_0 = acc0_0, acc9_1 = acc0_1;
-                    Vec8 acc10_0 = acc0_0, acc10_1 = acc0_1;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    Vec16 z3_0 = z0_0;
+                    Vec16 z4_0 = z0_0;
+                    Vec16 z5_0 = z0_0;
+                    Vec16 z6_0 = z0_0;
+                    Vec16 z7_0 = z0_0;
+                    Vec16 z8_0 = z0_0;
+                    Vec16 z9_0 = z0_0;
+                    Vec16 z10_0 = z0_0;
                     float* xc = xr + ow * 1;
                     // input channel tail: 4 channels
                     {
@@ -415,108 +417,120 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[2 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[3 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[3 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[3 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[3 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                             }
                         }
                     }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0);
+                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0);
+                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0);
+                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0);
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 88, OutWidth);
@@ -553,7 +567,7 @@ partial class Net : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping
-    /// tile       11 pixels × 2 vectors of 8 output channels = 22 accumulators, started at the folded bias
+    /// tile       11 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 11 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
     /// columns    tail tile of 11 pixels at column 0
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
@@ -562,11 +576,12 @@ partial class Net : global::Fusion.IFusedModel
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 5 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_4x5x11to10_Identity_11x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_4x5x11to10_Identity_11x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 91, InWidth = 13, OutPlane = 55, OutWidth = 11;
         float* stage = stackalloc float[176]; // one output row of one channel tile: [channel][pixel]
@@ -588,18 +603,17 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 11 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
-                    Vec8 acc4_0 = acc0_0, acc4_1 = acc0_1;
-                    Vec8 acc5_0 = acc0_0, acc5_1 = acc0_1;
-                    Vec8 acc6_0 = acc0_0, acc6_1 = acc0_1;
-                    Vec8 acc7_0 = acc0_0, acc7_1 = acc0_1;
-                    Vec8 acc8_0 = acc0_0, acc8_1 = acc0_1;
-                    Vec8 acc9_0 = acc0_0, acc9_1 = acc0_1;
-                    Vec8 acc10_0 = acc0_0, acc10_1 = acc0_1;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    Vec16 z3_0 = z0_0;
+                    Vec16 z4_0 = z0_0;
+                    Vec16 z5_0 = z0_0;
+                    Vec16 z6_0 = z0_0;
+                    Vec16 z7_0 = z0_0;
+                    Vec16 z8_0 = z0_0;
+                    Vec16 z9_0 = z0_0;
+                    Vec16 z10_0 = z0_0;
                     float* xc = xr + ow * 1;
                     // input channel tail: 4 channels
                     {
@@ -614,108 +628,120 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[2 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[2 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[2 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[2 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
-                                    Vec8 x6 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0); acc6_1 = V256.FusedMultiplyAdd(x6, w1, acc6_1);
-                                    Vec8 x7 = V256.Create(xp[3 * InPlane + 7]);
-                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0); acc7_1 = V256.FusedMultiplyAdd(x7, w1, acc7_1);
-                                    Vec8 x8 = V256.Create(xp[3 * InPlane + 8]);
-                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0); acc8_1 = V256.FusedMultiplyAdd(x8, w1, acc8_1);
-                                    Vec8 x9 = V256.Create(xp[3 * InPlane + 9]);
-                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0); acc9_1 = V256.FusedMultiplyAdd(x9, w1, acc9_1);
-                                    Vec8 x10 = V256.Create(xp[3 * InPlane + 10]);
-                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0); acc10_1 = V256.FusedMultiplyAdd(x10, w1, acc10_1);
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                             }
                         }
                     }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0);
+                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0);
+                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0);
+                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0);
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 88, OutWidth);

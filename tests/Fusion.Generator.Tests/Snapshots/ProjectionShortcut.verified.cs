@@ -6,6 +6,8 @@ namespace Demo;
 
 using Vec8 = global::System.Runtime.Intrinsics.Vector256<float>;
 using V256 = global::System.Runtime.Intrinsics.Vector256;
+using Vec16 = global::System.Runtime.Intrinsics.Vector512<float>;
+using V512 = global::System.Runtime.Intrinsics.Vector512;
 using Nchw = global::Fusion.Kernels.Nchw;
 
 /// <remarks>
@@ -240,7 +242,14 @@ partial class Net : global::Fusion.IFusedModel
         for (int n = first; n < last; n++)
         {
             global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-            Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(padded, conv1Out + n * 144, packed + 0, packed + 1152, 0, 3);
+            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+            {
+                Conv3x3s2p1_8x6x6to16_Relu_3x16ch_V512(padded, conv1Out + n * 144, packed + 0, packed + 1152, 0, 3);
+            }
+            else
+            {
+                Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(padded, conv1Out + n * 144, packed + 0, packed + 1152, 0, 3);
+            }
         }
 
         // 2. Conv2: Conv 3×3 s1 p1 of Conv1: 16×3×3 → 16×3×3, BatchNorm (folded)
@@ -248,14 +257,28 @@ partial class Net : global::Fusion.IFusedModel
         for (int n = first; n < last; n++)
         {
             global::Fusion.Kernels.Padding.Copy(conv1Out + n * 144, padded, 16, 3, 3, 1, 1);
-            Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(padded, conv2Out + n * 144, packed + 1168, packed + 3472, 0, 3);
+            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+            {
+                Conv3x3s1p1_16x3x3to16_Identity_3x16ch_V512(padded, conv2Out + n * 144, packed + 1168, packed + 3472, 0, 3);
+            }
+            else
+            {
+                Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(padded, conv2Out + n * 144, packed + 1168, packed + 3472, 0, 3);
+            }
         }
 
         // 3. Shortcut: Conv 1×1 s2 p0 of input: 8×6×6 → 16×3×3, BatchNorm (folded)
         float* shortcutOut = ws + batch * 288;
         for (int n = first; n < last; n++)
         {
-            Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(x + n * 288, shortcutOut + n * 144, packed + 3488, packed + 3616, 0, 3);
+            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+            {
+                Conv1x1s2p0_8x6x6to16_Identity_3x16ch_V512(x + n * 288, shortcutOut + n * 144, packed + 3488, packed + 3616, 0, 3);
+            }
+            else
+            {
+                Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(x + n * 288, shortcutOut + n * 144, packed + 3488, packed + 3616, 0, 3);
+            }
         }
 
         // 4. Out: Conv 1×1 s1 p0 of Conv2: 16×3×3 → 16×3×3, BatchNorm (folded), + Shortcut, ReLU
@@ -385,7 +408,14 @@ partial class Net : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-                        Conv3x3s2p1_8x6x6to16_Stats_3x2_V256(padded, kept + n * 144, tp + 0, tp + 1152, st, 0, 3);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv3x3s2p1_8x6x6to16_Stats_3x16ch_V512(padded, kept + n * 144, tp + 0, tp + 1152, st, 0, 3);
+                        }
+                        else
+                        {
+                            Conv3x3s2p1_8x6x6to16_Stats_3x2_V256(padded, kept + n * 144, tp + 0, tp + 1152, st, 0, 3);
+                        }
                     }
                     _conv1BatchStatistics = !_conv1.BatchNorm!.TrackRunningStats || !_conv1.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv1.BatchNorm, _conv1Statistics, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
@@ -404,7 +434,14 @@ partial class Net : global::Fusion.IFusedModel
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 288 + n * 144, padded, 16, 3, 3, 1, 1);
-                        Conv3x3s1p1_16x3x3to16_Stats_3x2_V256(padded, kept + n * 144, tp + 1168, tp + 3472, st, 0, 3);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv3x3s1p1_16x3x3to16_Stats_3x16ch_V512(padded, kept + n * 144, tp + 1168, tp + 3472, st, 0, 3);
+                        }
+                        else
+                        {
+                            Conv3x3s1p1_16x3x3to16_Stats_3x2_V256(padded, kept + n * 144, tp + 1168, tp + 3472, st, 0, 3);
+                        }
                     }
                     _conv2BatchStatistics = !_conv2.BatchNorm!.TrackRunningStats || !_conv2.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv2.BatchNorm, _conv2Statistics, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
@@ -422,7 +459,14 @@ partial class Net : global::Fusion.IFusedModel
                     fixed (global::Fusion.Normalization.ChannelStatistics* st = _shortcutStatistics)
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv1x1s2p0_8x6x6to16_Stats_3x2_V256(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, st, 0, 3);
+                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                        {
+                            Conv1x1s2p0_8x6x6to16_Stats_3x16ch_V512(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, st, 0, 3);
+                        }
+                        else
+                        {
+                            Conv1x1s2p0_8x6x6to16_Stats_3x2_V256(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, st, 0, 3);
+                        }
                     }
                     _shortcutBatchStatistics = !_shortcut.BatchNorm!.TrackRunningStats || !_shortcut.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _shortcut.BatchNorm, _shortcutStatistics, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
@@ -510,6 +554,330 @@ partial class Net : global::Fusion.IFusedModel
             // 1. Conv1, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 432, batch * 144), new global::System.Span<float>(ts + batch * 576, batch * 144), default, default, _conv1.BatchNorm, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 576, batch * 144), _conv1.Conv, default, batch, 6, 6);
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      8 input channels per group: 1 block of 8, tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·16·3·3·8·9 = 20,736 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_8x6x6to16_Relu_3x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 64, InWidth = 8, OutPlane = 9, OutWidth = 3;
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 576;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    float* xc = xr + ow * 2;
+                    {
+                        float* xb = xc;
+                        float* wb = wt;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      8 input channels per group: 1 block of 8, tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// FLOPs      2·16·3·3·8·9 = 20,736 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_8x6x6to16_Stats_3x16ch_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    {
+        const int InPlane = 64, InWidth = 8, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 576;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    float* xc = xr + ow * 2;
+                    {
+                        float* xb = xc;
+                        float* wb = wt;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                }
+            }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -837,6 +1205,331 @@ partial class Net : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
+    /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// FLOPs      2·16·3·3·16·9 = 41,472 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_16x3x3to16_Identity_3x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 16×3×3 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
+    /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// FLOPs      2·16·3·3·16·9 = 41,472 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_16x3x3to16_Stats_3x16ch_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    {
+        const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                }
+            }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 16×3×3 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -1119,6 +1812,323 @@ partial class Net : global::Fusion.IFusedModel
                             }
                         }
                     }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                }
+            }
+        }
+
+        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
+        // channel (contiguous in NCHW), combined with Chan's formula in double.
+        for (int c = 0; c < 16; c++)
+        {
+            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
+        }
+    }
+
+    /// <summary>
+    /// Conv 1×1, stride 2, padding 0 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      8 input channels per group: 1 block of 8, tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// FLOPs      2·16·3·3·8·1 = 2,304 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv1x1s2p0_8x6x6to16_Identity_3x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 36, InWidth = 6, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 64;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    float* xc = xr + ow * 2;
+                    {
+                        float* xb = xc;
+                        float* wb = wt;
+                        for (int kh = 0; kh < 1; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 128;
+                            float* xp = xk;
+                            float* wp = wk;
+                            {
+                                Vec16 w0 = V512.Load(wp + 0);
+                                Vec16 x0 = V512.Create(xp[0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 16);
+                                Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 32);
+                                Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 48);
+                                Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 64);
+                                Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 80);
+                                Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 96);
+                                Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 112);
+                                Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 1×1, stride 2, padding 0 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      8 input channels per group: 1 block of 8, tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// FLOPs      2·16·3·3·8·1 = 2,304 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv1x1s2p0_8x6x6to16_Stats_3x16ch_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    {
+        const int InPlane = 36, InWidth = 6, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 64;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    float* xc = xr + ow * 2;
+                    {
+                        float* xb = xc;
+                        float* wb = wt;
+                        for (int kh = 0; kh < 1; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 128;
+                            float* xp = xk;
+                            float* wp = wk;
+                            {
+                                Vec16 w0 = V512.Load(wp + 0);
+                                Vec16 x0 = V512.Create(xp[0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 16);
+                                Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 32);
+                                Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 48);
+                                Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 64);
+                                Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 80);
+                                Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 96);
+                                Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                            {
+                                Vec16 w0 = V512.Load(wp + 112);
+                                Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
                     Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);

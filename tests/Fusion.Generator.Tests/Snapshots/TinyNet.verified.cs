@@ -6,6 +6,8 @@ namespace Demo;
 
 using Vec8 = global::System.Runtime.Intrinsics.Vector256<float>;
 using V256 = global::System.Runtime.Intrinsics.Vector256;
+using Vec16 = global::System.Runtime.Intrinsics.Vector512<float>;
+using V512 = global::System.Runtime.Intrinsics.Vector512;
 using Nchw = global::Fusion.Kernels.Nchw;
 
 /// <remarks>
@@ -299,7 +301,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.Copy(stemOut + n * 16384, padded, 16, 32, 32, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down1Out + n * 8192), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056, 0, 16); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_12x32ch_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down1Out + n * 8192), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_12x32ch_V512(padded, down1Out + n * 8192, packed + 448, packed + 5056, 0, 16); }
             }
             else
             {
@@ -329,7 +331,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.Copy(block1Out + n * 8192, padded, 32, 16, 16, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_4x4_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down2Out + n * 4096), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768, 0, 8); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_8x32ch_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down2Out + n * 4096), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_8x32ch_V512(padded, down2Out + n * 4096, packed + 14336, packed + 32768, 0, 8); }
             }
             else
             {
@@ -555,7 +557,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 3072 + n * 16384, padded, 16, 32, 32, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s2p1_16x32x32to32_Stats_4x4_V256(padded, kept + n * 8192, tp + 448, tp + 5056, st, 0, 16);
+                            Conv3x3s2p1_16x32x32to32_Stats_12x32ch_V512(padded, kept + n * 8192, tp + 448, tp + 5056, st, 0, 16);
                         }
                         else
                         {
@@ -607,7 +609,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 76800 + n * 8192, padded, 32, 16, 16, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s2p1_32x16x16to64_Stats_4x4_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, st, 0, 8);
+                            Conv3x3s2p1_32x16x16to64_Stats_8x32ch_V512(padded, kept + n * 4096, tp + 14336, tp + 32768, st, 0, 8);
                         }
                         else
                         {
@@ -1569,20 +1571,22 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
+    /// tile       12 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 24 accumulators, started at the folded bias
     /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
-    /// columns    4 tiles of 4 pixels at columns 0..15
+    /// columns    tail tile of 12 pixels at column 0
+    /// columns    tail tile of 4 pixels at column 12
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_4x4_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_12x32ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
         var activation = default(global::Fusion.Activations.Relu);
@@ -1602,16 +1606,22 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // 4 tiles of 4 pixels at columns 0..15
-                for (int ow = 0; ow < 16; ow += 4)
+                // tail tile of 12 pixels at column 0
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
+                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
+                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
+                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
+                    Vec16 z8_0 = z0_0, z8_1 = z0_1;
+                    Vec16 z9_0 = z0_0, z9_1 = z0_1;
+                    Vec16 z10_0 = z0_0, z10_1 = z0_1;
+                    Vec16 z11_0 = z0_0, z11_1 = z0_1;
                     float* xc = xr + ow * 2;
                     for (int cb = 0; cb < 2; cb++)
                     {
@@ -1626,96 +1636,368 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 256;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                             }
                         }
                     }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
+                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0), acc8_2 = V512.GetLower(z8_1), acc8_3 = V512.GetUpper(z8_1);
+                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0), acc9_2 = V512.GetLower(z9_1), acc9_3 = V512.GetUpper(z9_1);
+                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0), acc10_2 = V512.GetLower(z10_1), acc10_3 = V512.GetUpper(z10_1);
+                    Vec8 acc11_0 = V512.GetLower(z11_0), acc11_1 = V512.GetUpper(z11_0), acc11_2 = V512.GetLower(z11_1), acc11_3 = V512.GetUpper(z11_1);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 132, OutWidth);
+                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 260, OutWidth);
+                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 388, OutWidth);
+                    Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
+                    Nchw.Store4x8(acc8_1, acc9_1, acc10_1, acc11_1, stage + ow + 136, OutWidth);
+                    Nchw.Store4x8(acc8_2, acc9_2, acc10_2, acc11_2, stage + ow + 264, OutWidth);
+                    Nchw.Store4x8(acc8_3, acc9_3, acc10_3, acc11_3, stage + ow + 392, OutWidth);
+                }
+                // tail tile of 4 pixels at column 12
+                {
+                    const int ow = 12;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
@@ -1744,20 +2026,22 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
+    /// tile       12 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 24 accumulators, started at the folded bias
     /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
-    /// columns    4 tiles of 4 pixels at columns 0..15
+    /// columns    tail tile of 12 pixels at column 0
+    /// columns    tail tile of 4 pixels at column 12
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Stats_12x32ch_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
         float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
@@ -1776,16 +2060,22 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // 4 tiles of 4 pixels at columns 0..15
-                for (int ow = 0; ow < 16; ow += 4)
+                // tail tile of 12 pixels at column 0
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
+                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
+                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
+                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
+                    Vec16 z8_0 = z0_0, z8_1 = z0_1;
+                    Vec16 z9_0 = z0_0, z9_1 = z0_1;
+                    Vec16 z10_0 = z0_0, z10_1 = z0_1;
+                    Vec16 z11_0 = z0_0, z11_1 = z0_1;
                     float* xc = xr + ow * 2;
                     for (int cb = 0; cb < 2; cb++)
                     {
@@ -1800,96 +2090,368 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 256;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
                                 }
                             }
                         }
                     }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
+                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0), acc8_2 = V512.GetLower(z8_1), acc8_3 = V512.GetUpper(z8_1);
+                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0), acc9_2 = V512.GetLower(z9_1), acc9_3 = V512.GetUpper(z9_1);
+                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0), acc10_2 = V512.GetLower(z10_1), acc10_3 = V512.GetUpper(z10_1);
+                    Vec8 acc11_0 = V512.GetLower(z11_0), acc11_1 = V512.GetUpper(z11_0), acc11_2 = V512.GetLower(z11_1), acc11_3 = V512.GetUpper(z11_1);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 132, OutWidth);
+                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 260, OutWidth);
+                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 388, OutWidth);
+                    Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
+                    Nchw.Store4x8(acc8_1, acc9_1, acc10_1, acc11_1, stage + ow + 136, OutWidth);
+                    Nchw.Store4x8(acc8_2, acc9_2, acc10_2, acc11_2, stage + ow + 264, OutWidth);
+                    Nchw.Store4x8(acc8_3, acc9_3, acc10_3, acc11_3, stage + ow + 392, OutWidth);
+                }
+                // tail tile of 4 pixels at column 12
+                {
+                    const int ow = 12;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
@@ -4617,20 +5179,21 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
+    /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// columns    tail tile of 8 pixels at column 0
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_4x4_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_8x32ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
         var activation = default(global::Fusion.Activations.Relu);
@@ -4650,16 +5213,18 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
+                // tail tile of 8 pixels at column 0
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
+                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
+                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
+                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
                     float* xc = xr + ow * 2;
                     for (int cb = 0; cb < 4; cb++)
                     {
@@ -4674,101 +5239,178 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 256;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                             }
                         }
                     }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
                     Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 68, OutWidth);
+                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 132, OutWidth);
+                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 196, OutWidth);
                 }
                 // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
                 for (int c = 0; c < 32; c++)
@@ -4792,20 +5434,21 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 4 vectors of 8 output channels = 16 accumulators, started at the folded bias
+    /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// columns    tail tile of 8 pixels at column 0
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Stats_4x4_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Stats_8x32ch_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
         float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
@@ -4824,16 +5467,18 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
+                // tail tile of 8 pixels at column 0
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc0_3 = V256.Load(bt + 24);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2, acc1_3 = acc0_3;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2, acc2_3 = acc0_3;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2, acc3_3 = acc0_3;
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
+                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
+                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
+                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
                     float* xc = xr + ow * 2;
                     for (int cb = 0; cb < 4; cb++)
                     {
@@ -4848,101 +5493,178 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 256;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16), w3 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40), w2 = V256.Load(wp + 48), w3 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72), w2 = V256.Load(wp + 80), w3 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112), w3 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 128), w1 = V256.Load(wp + 136), w2 = V256.Load(wp + 144), w3 = V256.Load(wp + 152);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 160), w1 = V256.Load(wp + 168), w2 = V256.Load(wp + 176), w3 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 192), w1 = V256.Load(wp + 200), w2 = V256.Load(wp + 208), w3 = V256.Load(wp + 216);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 224), w1 = V256.Load(wp + 232), w2 = V256.Load(wp + 240), w3 = V256.Load(wp + 248);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(x0, w3, acc0_3);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(x1, w3, acc1_3);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(x2, w3, acc2_3);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(x3, w3, acc3_3);
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                             }
                         }
                     }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
                     Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 68, OutWidth);
+                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 132, OutWidth);
+                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 196, OutWidth);
                 }
                 // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
                 for (int c = 0; c < 32; c++)
