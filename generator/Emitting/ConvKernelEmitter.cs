@@ -85,32 +85,42 @@ internal static class ConvKernelEmitter
     /// </summary>
     private static void EmitPointwise(SourceWriter w, ConvKernelPlan k)
     {
-        int tile = k.PointwiseVectors * 8;
+        int width = k.Wide512 ? 16 : 8, tile = k.PointwiseVectors * width;
         w.Line("int p = rowStart * OutWidth, end = rowEnd * OutWidth;");
-        w.Line($"// tiles of {tile} pixels: {k.PointwiseChannels} channels × {k.PointwiseVectors} vectors of 8 pixels");
+        w.Line($"// tiles of {tile} pixels: {k.PointwiseChannels} channels × {k.PointwiseVectors} vectors of {width} pixels");
         using (w.Block($"for (; p + {tile} <= end; p += {tile})"))
         {
-            EmitPointwiseChannels(w, k, k.PointwiseVectors);
+            EmitPointwiseChannels(w, k, k.PointwiseVectors, width);
         }
 
-        if (k.PointwiseVectors > 1)
+        if (width == 16)
         {
-            w.Line("// the last full vectors of pixels, one at a time");
+            w.Line("// the last whole 512-bit vectors of pixels, one at a time");
+            using (w.Block("for (; p + 16 <= end; p += 16)"))
+            {
+                EmitPointwiseChannels(w, k, 1, 16);
+            }
+        }
+
+        if (k.PointwiseVectors > 1 || width == 16)
+        {
+            w.Line("// the last full vectors of 8 pixels, one at a time");
             using (w.Block("for (; p + 8 <= end; p += 8)"))
             {
-                EmitPointwiseChannels(w, k, 1);
+                EmitPointwiseChannels(w, k, 1, 8);
             }
         }
 
         w.Line("// the last pixels (fewer than 8), one at a time");
         using (w.Block("for (; p < end; p++)"))
         {
-            EmitPointwiseChannels(w, k, 0);
+            EmitPointwiseChannels(w, k, 0, 1);
         }
     }
 
     /// <param name="vectors">Vectors of 8 pixels per sub-tile; 0 for a single pixel in scalar code.</param>
-    private static void EmitPointwiseChannels(SourceWriter w, ConvKernelPlan k, int vectors)
+    /// <param name="width">Pixels per vector: 16 (512-bit), 8, or 1 with <paramref name="vectors"/> 0 (scalar code).</param>
+    private static void EmitPointwiseChannels(SourceWriter w, ConvKernelPlan k, int vectors, int width)
     {
         w.Line("float* xp = input + p;");
         w.Line("float* yp = output + p;");
@@ -137,7 +147,7 @@ internal static class ConvKernelEmitter
                 {
                     using (w.Block($"for (int j0 = 0; j0 < {full * k.PointwiseChannels}; j0 += {k.PointwiseChannels})"))
                     {
-                        EmitPointwiseTile(w, k, k.PointwiseChannels, vectors, lanes);
+                        EmitPointwiseTile(w, k, k.PointwiseChannels, vectors, width, lanes);
                     }
                 }
                 else if (full == 1)
@@ -145,7 +155,7 @@ internal static class ConvKernelEmitter
                     using (w.Open())
                     {
                         w.Line("const int j0 = 0;");
-                        EmitPointwiseTile(w, k, k.PointwiseChannels, vectors, lanes);
+                        EmitPointwiseTile(w, k, k.PointwiseChannels, vectors, width, lanes);
                     }
                 }
 
@@ -154,7 +164,7 @@ internal static class ConvKernelEmitter
                     using (w.Open())
                     {
                         w.Line($"const int j0 = {full * k.PointwiseChannels};");
-                        EmitPointwiseTile(w, k, rest, vectors, lanes);
+                        EmitPointwiseTile(w, k, rest, vectors, width, lanes);
                     }
                 }
             }
@@ -181,14 +191,15 @@ internal static class ConvKernelEmitter
     /// <paramref name="channels"/> output channels (from j0 in the channel tile) × <paramref name="vectors"/> vectors of 8
     /// pixels: accumulators start at the folded bias, each input channel adds its broadcast weight times its pixels.
     /// </summary>
-    private static void EmitPointwiseTile(SourceWriter w, ConvKernelPlan k, int channels, int vectors, int lanes)
+    private static void EmitPointwiseTile(SourceWriter w, ConvKernelPlan k, int channels, int vectors, int width, int lanes)
     {
+        string vec = width == 16 ? "Vec16" : "Vec8", api = width == 16 ? "V512" : "V256";
         bool scalar = vectors == 0;
         for (int j = 0; j < channels; j++)
         {
             w.Line(scalar
                 ? $"float acc{j} = bt[j0 + {j}];"
-                : $"Vec8 {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"acc{j}_{v}" + (v == 0 ? $" = V256.Create(bt[j0 + {j}])" : $" = acc{j}_0")))};");
+                : $"{vec} {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"acc{j}_{v}" + (v == 0 ? $" = {api}.Create(bt[j0 + {j}])" : $" = acc{j}_0")))};");
         }
 
         w.Line("float* xc = xp;");
@@ -202,11 +213,11 @@ internal static class ConvKernelEmitter
             }
             else
             {
-                w.Line($"Vec8 {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"x{v} = V256.Load(xc + {v * 8})"))};");
+                w.Line($"{vec} {string.Join(", ", Enumerable.Range(0, vectors).Select(v => $"x{v} = {api}.Load(xc + {v * width})"))};");
                 for (int j = 0; j < channels; j++)
                 {
-                    w.Line($"Vec8 w{j} = V256.Create(wc[{j}]);");
-                    w.Line(string.Join(" ", Enumerable.Range(0, vectors).Select(v => $"acc{j}_{v} = V256.FusedMultiplyAdd(w{j}, x{v}, acc{j}_{v});")));
+                    w.Line($"{vec} w{j} = {api}.Create(wc[{j}]);");
+                    w.Line(string.Join(" ", Enumerable.Range(0, vectors).Select(v => $"acc{j}_{v} = {api}.FusedMultiplyAdd(w{j}, x{v}, acc{j}_{v});")));
                 }
             }
         }
@@ -221,10 +232,14 @@ internal static class ConvKernelEmitter
                 continue;
             }
 
-            for (int v = 0; v < vectors; v++)
+            // 512-bit accumulators leave as their two 256-bit halves (the activations work on 8 lanes)
+            var halves = width == 16
+                ? Enumerable.Range(0, vectors).SelectMany(v => new[] { ($"V512.GetLower(acc{j}_{v})", v * 16), ($"V512.GetUpper(acc{j}_{v})", v * 16 + 8) })
+                : Enumerable.Range(0, vectors).Select(v => ($"acc{j}_{v}", v * 8));
+            foreach ((string accumulator, int offset) in halves)
             {
-                string value = k.Residual ? $"acc{j}_{v} + V256.Load(rt + {plane} + {v * 8})" : $"acc{j}_{v}";
-                w.Line($"V256.Store({(k.Activation.Kind == ActivationKind.Identity ? value : $"activation.Invoke({value})")}, yt + {plane} + {v * 8});");
+                string value = k.Residual ? $"{accumulator} + V256.Load(rt + {plane} + {offset})" : accumulator;
+                w.Line($"V256.Store({(k.Activation.Kind == ActivationKind.Identity ? value : $"activation.Invoke({value})")}, yt + {plane} + {offset});");
             }
         }
     }
@@ -463,7 +478,7 @@ internal static class ConvKernelEmitter
         w.Line($"/// padding    {Describe.Padding(k)}");
         if (k.Pointwise)
         {
-            w.Line($"/// tile       {k.PointwiseChannels} output channels × {k.PointwiseVectors} vectors of 8 pixels = {k.PointwiseChannels * k.PointwiseVectors} accumulators, started at the folded bias");
+            w.Line($"/// tile       {k.PointwiseChannels} output channels × {k.PointwiseVectors} vectors of {(k.Wide512 ? "16 pixels (512-bit)" : "8 pixels")} = {k.PointwiseChannels * k.PointwiseVectors} accumulators, started at the folded bias");
             w.Line("/// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels");
             foreach (ChannelRun run in k.ChannelRuns)
             {

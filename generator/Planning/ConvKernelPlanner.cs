@@ -66,9 +66,10 @@ internal static class ConvKernelPlanner
         int pointwiseChannels = 0, pointwiseVectors = 0;
         if (pointwise)
         {
-            (pointwiseChannels, pointwiseVectors) = narrow ? (3, 3) : (4, 6);
-            name = KernelName(layer, input, output, residual, activation, statistics, pointwiseVectors * 8, tileVectors).Replace(
-                $"_{pointwiseVectors * 8}x{tileVectors}_V256", $"_{pointwiseChannels}ch{pointwiseVectors * 8}px_V256");
+            (pointwiseChannels, pointwiseVectors) = narrow ? (3, 3) : (4, PointwiseVectors512(output.Height * output.Width));
+            int pixels = pointwiseVectors * (narrow ? 8 : 16);
+            name = KernelName(layer, input, output, residual, activation, statistics, pixels, tileVectors).Replace(
+                $"_{pixels}x{tileVectors}_V256", $"_{pointwiseChannels}ch{pixels}px_{(narrow ? "V256" : "V512")}");
         }
 
         // Stride 1, one group, rows a whole number of vectors: every tap of a row of outputs reads a contiguous run of the
@@ -94,7 +95,26 @@ internal static class ConvKernelPlanner
             name, input.Channels, input.Height, input.Width, output.Channels, output.Height, output.Width,
             layer.KernelHeight, layer.KernelWidth, layer.Stride, layer.PaddingHeight, layer.PaddingWidth, layer.Dilation, groups,
             tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows && pointwiseChannels == 0 && rowChannels == 0, residual, activation, statistics,
-            pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, wide512 && pointwiseChannels == 0 && rowChannels == 0);
+            pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, (wide512 && rowChannels == 0) || (pointwiseChannels > 0 && !narrow));
+    }
+
+    /// <summary>
+    /// 512-bit vectors of 16 pixels per pointwise tile (4 output channels each, so 3–6 vectors keep 12–24 accumulators):
+    /// the count that leaves the fewest whole vectors of the plane to the one-vector loop after the tiles, the widest
+    /// on a tie (S5's 196 vectors: 4; TinyNet's 8×8 planes: 4).
+    /// </summary>
+    public static int PointwiseVectors512(int planePixels)
+    {
+        int vectors = planePixels / 16, best = 6;
+        for (int v = 6; v >= 3; v--)
+        {
+            if (vectors % v < vectors % best)
+            {
+                best = v;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>

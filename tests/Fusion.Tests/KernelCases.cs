@@ -196,3 +196,12 @@ public partial class C6to24K5RowsThenValid
     [Conv2d(24, Kernel = 5, Padding = 2), Gelu] public partial ConvBlock A { get; }
     [Conv2d(8, KernelHeight = 3, KernelWidth = 1), Identity] public partial ConvBlock B { get; }
 }
+
+// Pointwise kernels with 32 registers run 512-bit vectors of 16 pixels: 123 pixels are a tile of 6 such vectors, one
+// vector alone, one vector of 8 and 3 scalar pixels; 20 output channels are 5 sub-tiles of 4 in a 24-lane packing.
+[FusedModel(InputChannels = 5, InputHeight = 3, InputWidth = 41)]
+public partial class C5to20PointwiseVectorTails
+{
+    [Conv2d(20, Kernel = 1), Relu] public partial ConvBlock A { get; }
+    [Conv2d(20, Kernel = 1, Bias = false), BatchNorm, Residual(nameof(A)), Tanh] public partial ConvBlock B { get; }
+}

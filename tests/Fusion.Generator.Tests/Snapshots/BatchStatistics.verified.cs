@@ -185,7 +185,7 @@ partial class Net : global::Fusion.IFusedModel
         {
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv1x1s1p0_4x4x4to8_Identity_4ch48px_V256(x + n * 64, aOut + n * 128, packed + 0, packed + 32, 0, 4);
+                Conv1x1s1p0_4x4x4to8_Identity_4ch96px_V512(x + n * 64, aOut + n * 128, packed + 0, packed + 32, 0, 4);
             }
             else
             {
@@ -288,7 +288,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv1x1s1p0_4x4x4to8_Stats_4ch48px_V256(x + n * 64, kept + n * 128, tp + 0, tp + 32, st, 0, 4);
+                            Conv1x1s1p0_4x4x4to8_Stats_4ch96px_V512(x + n * 64, kept + n * 128, tp + 0, tp + 32, st, 0, 4);
                         }
                         else
                         {
@@ -348,7 +348,7 @@ partial class Net : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    none
-    /// tile       4 output channels × 6 vectors of 8 pixels = 24 accumulators, started at the folded bias
+    /// tile       4 output channels × 6 vectors of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
     /// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored, in sub-tiles of 4
     /// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel
@@ -360,12 +360,12 @@ partial class Net : global::Fusion.IFusedModel
     /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_4x4x4to8_Identity_4ch48px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_4x4x4to8_Identity_4ch96px_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 16, OutPlane = 16, OutWidth = 4;
         int p = rowStart * OutWidth, end = rowEnd * OutWidth;
-        // tiles of 48 pixels: 4 channels × 6 vectors of 8 pixels
-        for (; p + 48 <= end; p += 48)
+        // tiles of 96 pixels: 4 channels × 6 vectors of 16 pixels
+        for (; p + 96 <= end; p += 96)
         {
             float* xp = input + p;
             float* yp = output + p;
@@ -376,52 +376,117 @@ partial class Net : global::Fusion.IFusedModel
                 float* yt = yp + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 8; j0 += 4)
                 {
-                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0, acc0_3 = acc0_0, acc0_4 = acc0_0, acc0_5 = acc0_0;
-                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0, acc1_3 = acc1_0, acc1_4 = acc1_0, acc1_5 = acc1_0;
-                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0, acc2_3 = acc2_0, acc2_4 = acc2_0, acc2_5 = acc2_0;
-                    Vec8 acc3_0 = V256.Create(bt[j0 + 3]), acc3_1 = acc3_0, acc3_2 = acc3_0, acc3_3 = acc3_0, acc3_4 = acc3_0, acc3_5 = acc3_0;
+                    Vec16 acc0_0 = V512.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0, acc0_3 = acc0_0, acc0_4 = acc0_0, acc0_5 = acc0_0;
+                    Vec16 acc1_0 = V512.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0, acc1_3 = acc1_0, acc1_4 = acc1_0, acc1_5 = acc1_0;
+                    Vec16 acc2_0 = V512.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0, acc2_3 = acc2_0, acc2_4 = acc2_0, acc2_5 = acc2_0;
+                    Vec16 acc3_0 = V512.Create(bt[j0 + 3]), acc3_1 = acc3_0, acc3_2 = acc3_0, acc3_3 = acc3_0, acc3_4 = acc3_0, acc3_5 = acc3_0;
                     float* xc = xp;
                     float* wc = wt + j0;
                     for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16), x3 = V256.Load(xc + 24), x4 = V256.Load(xc + 32), x5 = V256.Load(xc + 40);
-                        Vec8 w0 = V256.Create(wc[0]);
-                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(w0, x3, acc0_3); acc0_4 = V256.FusedMultiplyAdd(w0, x4, acc0_4); acc0_5 = V256.FusedMultiplyAdd(w0, x5, acc0_5);
-                        Vec8 w1 = V256.Create(wc[1]);
-                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(w1, x3, acc1_3); acc1_4 = V256.FusedMultiplyAdd(w1, x4, acc1_4); acc1_5 = V256.FusedMultiplyAdd(w1, x5, acc1_5);
-                        Vec8 w2 = V256.Create(wc[2]);
-                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(w2, x3, acc2_3); acc2_4 = V256.FusedMultiplyAdd(w2, x4, acc2_4); acc2_5 = V256.FusedMultiplyAdd(w2, x5, acc2_5);
-                        Vec8 w3 = V256.Create(wc[3]);
-                        acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(w3, x3, acc3_3); acc3_4 = V256.FusedMultiplyAdd(w3, x4, acc3_4); acc3_5 = V256.FusedMultiplyAdd(w3, x5, acc3_5);
+                        Vec16 x0 = V512.Load(xc + 0), x1 = V512.Load(xc + 16), x2 = V512.Load(xc + 32), x3 = V512.Load(xc + 48), x4 = V512.Load(xc + 64), x5 = V512.Load(xc + 80);
+                        Vec16 w0 = V512.Create(wc[0]);
+                        acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V512.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V512.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V512.FusedMultiplyAdd(w0, x3, acc0_3); acc0_4 = V512.FusedMultiplyAdd(w0, x4, acc0_4); acc0_5 = V512.FusedMultiplyAdd(w0, x5, acc0_5);
+                        Vec16 w1 = V512.Create(wc[1]);
+                        acc1_0 = V512.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V512.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V512.FusedMultiplyAdd(w1, x2, acc1_2); acc1_3 = V512.FusedMultiplyAdd(w1, x3, acc1_3); acc1_4 = V512.FusedMultiplyAdd(w1, x4, acc1_4); acc1_5 = V512.FusedMultiplyAdd(w1, x5, acc1_5);
+                        Vec16 w2 = V512.Create(wc[2]);
+                        acc2_0 = V512.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V512.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V512.FusedMultiplyAdd(w2, x2, acc2_2); acc2_3 = V512.FusedMultiplyAdd(w2, x3, acc2_3); acc2_4 = V512.FusedMultiplyAdd(w2, x4, acc2_4); acc2_5 = V512.FusedMultiplyAdd(w2, x5, acc2_5);
+                        Vec16 w3 = V512.Create(wc[3]);
+                        acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V512.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V512.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V512.FusedMultiplyAdd(w3, x3, acc3_3); acc3_4 = V512.FusedMultiplyAdd(w3, x4, acc3_4); acc3_5 = V512.FusedMultiplyAdd(w3, x5, acc3_5);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(acc0_3, yt + (j0 + 0) * OutPlane + 24);
-                    V256.Store(acc0_4, yt + (j0 + 0) * OutPlane + 32);
-                    V256.Store(acc0_5, yt + (j0 + 0) * OutPlane + 40);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(acc1_3, yt + (j0 + 1) * OutPlane + 24);
-                    V256.Store(acc1_4, yt + (j0 + 1) * OutPlane + 32);
-                    V256.Store(acc1_5, yt + (j0 + 1) * OutPlane + 40);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
-                    V256.Store(acc2_3, yt + (j0 + 2) * OutPlane + 24);
-                    V256.Store(acc2_4, yt + (j0 + 2) * OutPlane + 32);
-                    V256.Store(acc2_5, yt + (j0 + 2) * OutPlane + 40);
-                    V256.Store(acc3_0, yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(acc3_1, yt + (j0 + 3) * OutPlane + 8);
-                    V256.Store(acc3_2, yt + (j0 + 3) * OutPlane + 16);
-                    V256.Store(acc3_3, yt + (j0 + 3) * OutPlane + 24);
-                    V256.Store(acc3_4, yt + (j0 + 3) * OutPlane + 32);
-                    V256.Store(acc3_5, yt + (j0 + 3) * OutPlane + 40);
+                    V256.Store(V512.GetLower(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc0_0), yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc0_1), yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(V512.GetUpper(acc0_1), yt + (j0 + 0) * OutPlane + 24);
+                    V256.Store(V512.GetLower(acc0_2), yt + (j0 + 0) * OutPlane + 32);
+                    V256.Store(V512.GetUpper(acc0_2), yt + (j0 + 0) * OutPlane + 40);
+                    V256.Store(V512.GetLower(acc0_3), yt + (j0 + 0) * OutPlane + 48);
+                    V256.Store(V512.GetUpper(acc0_3), yt + (j0 + 0) * OutPlane + 56);
+                    V256.Store(V512.GetLower(acc0_4), yt + (j0 + 0) * OutPlane + 64);
+                    V256.Store(V512.GetUpper(acc0_4), yt + (j0 + 0) * OutPlane + 72);
+                    V256.Store(V512.GetLower(acc0_5), yt + (j0 + 0) * OutPlane + 80);
+                    V256.Store(V512.GetUpper(acc0_5), yt + (j0 + 0) * OutPlane + 88);
+                    V256.Store(V512.GetLower(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc1_0), yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc1_1), yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(V512.GetUpper(acc1_1), yt + (j0 + 1) * OutPlane + 24);
+                    V256.Store(V512.GetLower(acc1_2), yt + (j0 + 1) * OutPlane + 32);
+                    V256.Store(V512.GetUpper(acc1_2), yt + (j0 + 1) * OutPlane + 40);
+                    V256.Store(V512.GetLower(acc1_3), yt + (j0 + 1) * OutPlane + 48);
+                    V256.Store(V512.GetUpper(acc1_3), yt + (j0 + 1) * OutPlane + 56);
+                    V256.Store(V512.GetLower(acc1_4), yt + (j0 + 1) * OutPlane + 64);
+                    V256.Store(V512.GetUpper(acc1_4), yt + (j0 + 1) * OutPlane + 72);
+                    V256.Store(V512.GetLower(acc1_5), yt + (j0 + 1) * OutPlane + 80);
+                    V256.Store(V512.GetUpper(acc1_5), yt + (j0 + 1) * OutPlane + 88);
+                    V256.Store(V512.GetLower(acc2_0), yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc2_0), yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc2_1), yt + (j0 + 2) * OutPlane + 16);
+                    V256.Store(V512.GetUpper(acc2_1), yt + (j0 + 2) * OutPlane + 24);
+                    V256.Store(V512.GetLower(acc2_2), yt + (j0 + 2) * OutPlane + 32);
+                    V256.Store(V512.GetUpper(acc2_2), yt + (j0 + 2) * OutPlane + 40);
+                    V256.Store(V512.GetLower(acc2_3), yt + (j0 + 2) * OutPlane + 48);
+                    V256.Store(V512.GetUpper(acc2_3), yt + (j0 + 2) * OutPlane + 56);
+                    V256.Store(V512.GetLower(acc2_4), yt + (j0 + 2) * OutPlane + 64);
+                    V256.Store(V512.GetUpper(acc2_4), yt + (j0 + 2) * OutPlane + 72);
+                    V256.Store(V512.GetLower(acc2_5), yt + (j0 + 2) * OutPlane + 80);
+                    V256.Store(V512.GetUpper(acc2_5), yt + (j0 + 2) * OutPlane + 88);
+                    V256.Store(V512.GetLower(acc3_0), yt + (j0 + 3) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc3_0), yt + (j0 + 3) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc3_1), yt + (j0 + 3) * OutPlane + 16);
+                    V256.Store(V512.GetUpper(acc3_1), yt + (j0 + 3) * OutPlane + 24);
+                    V256.Store(V512.GetLower(acc3_2), yt + (j0 + 3) * OutPlane + 32);
+                    V256.Store(V512.GetUpper(acc3_2), yt + (j0 + 3) * OutPlane + 40);
+                    V256.Store(V512.GetLower(acc3_3), yt + (j0 + 3) * OutPlane + 48);
+                    V256.Store(V512.GetUpper(acc3_3), yt + (j0 + 3) * OutPlane + 56);
+                    V256.Store(V512.GetLower(acc3_4), yt + (j0 + 3) * OutPlane + 64);
+                    V256.Store(V512.GetUpper(acc3_4), yt + (j0 + 3) * OutPlane + 72);
+                    V256.Store(V512.GetLower(acc3_5), yt + (j0 + 3) * OutPlane + 80);
+                    V256.Store(V512.GetUpper(acc3_5), yt + (j0 + 3) * OutPlane + 88);
                 }
             }
         }
-        // the last full vectors of pixels, one at a time
+        // the last whole 512-bit vectors of pixels, one at a time
+        for (; p + 16 <= end; p += 16)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 32;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 8; j0 += 4)
+                {
+                    Vec16 acc0_0 = V512.Create(bt[j0 + 0]);
+                    Vec16 acc1_0 = V512.Create(bt[j0 + 1]);
+                    Vec16 acc2_0 = V512.Create(bt[j0 + 2]);
+                    Vec16 acc3_0 = V512.Create(bt[j0 + 3]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
+                    {
+                        Vec16 x0 = V512.Load(xc + 0);
+                        Vec16 w0 = V512.Create(wc[0]);
+                        acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec16 w1 = V512.Create(wc[1]);
+                        acc1_0 = V512.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec16 w2 = V512.Create(wc[2]);
+                        acc2_0 = V512.FusedMultiplyAdd(w2, x0, acc2_0);
+                        Vec16 w3 = V512.Create(wc[3]);
+                        acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0);
+                    }
+                    V256.Store(V512.GetLower(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc0_0), yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc1_0), yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc2_0), yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc2_0), yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc3_0), yt + (j0 + 3) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc3_0), yt + (j0 + 3) * OutPlane + 8);
+                }
+            }
+        }
+        // the last full vectors of 8 pixels, one at a time
         for (; p + 8 <= end; p += 8)
         {
             float* xp = input + p;
@@ -498,7 +563,7 @@ partial class Net : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    none
-    /// tile       4 output channels × 6 vectors of 8 pixels = 24 accumulators, started at the folded bias
+    /// tile       4 output channels × 6 vectors of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
     /// pixels     1×1, stride 1: each plane is one run of pixels, taken in whole tiles, then single vectors, then single pixels
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored, in sub-tiles of 4
     /// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel
@@ -510,12 +575,12 @@ partial class Net : global::Fusion.IFusedModel
     /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_4x4x4to8_Stats_4ch48px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_4x4x4to8_Stats_4ch96px_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 16, OutPlane = 16, OutWidth = 4;
         int p = rowStart * OutWidth, end = rowEnd * OutWidth;
-        // tiles of 48 pixels: 4 channels × 6 vectors of 8 pixels
-        for (; p + 48 <= end; p += 48)
+        // tiles of 96 pixels: 4 channels × 6 vectors of 16 pixels
+        for (; p + 96 <= end; p += 96)
         {
             float* xp = input + p;
             float* yp = output + p;
@@ -526,52 +591,117 @@ partial class Net : global::Fusion.IFusedModel
                 float* yt = yp + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 8; j0 += 4)
                 {
-                    Vec8 acc0_0 = V256.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0, acc0_3 = acc0_0, acc0_4 = acc0_0, acc0_5 = acc0_0;
-                    Vec8 acc1_0 = V256.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0, acc1_3 = acc1_0, acc1_4 = acc1_0, acc1_5 = acc1_0;
-                    Vec8 acc2_0 = V256.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0, acc2_3 = acc2_0, acc2_4 = acc2_0, acc2_5 = acc2_0;
-                    Vec8 acc3_0 = V256.Create(bt[j0 + 3]), acc3_1 = acc3_0, acc3_2 = acc3_0, acc3_3 = acc3_0, acc3_4 = acc3_0, acc3_5 = acc3_0;
+                    Vec16 acc0_0 = V512.Create(bt[j0 + 0]), acc0_1 = acc0_0, acc0_2 = acc0_0, acc0_3 = acc0_0, acc0_4 = acc0_0, acc0_5 = acc0_0;
+                    Vec16 acc1_0 = V512.Create(bt[j0 + 1]), acc1_1 = acc1_0, acc1_2 = acc1_0, acc1_3 = acc1_0, acc1_4 = acc1_0, acc1_5 = acc1_0;
+                    Vec16 acc2_0 = V512.Create(bt[j0 + 2]), acc2_1 = acc2_0, acc2_2 = acc2_0, acc2_3 = acc2_0, acc2_4 = acc2_0, acc2_5 = acc2_0;
+                    Vec16 acc3_0 = V512.Create(bt[j0 + 3]), acc3_1 = acc3_0, acc3_2 = acc3_0, acc3_3 = acc3_0, acc3_4 = acc3_0, acc3_5 = acc3_0;
                     float* xc = xp;
                     float* wc = wt + j0;
                     for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16), x3 = V256.Load(xc + 24), x4 = V256.Load(xc + 32), x5 = V256.Load(xc + 40);
-                        Vec8 w0 = V256.Create(wc[0]);
-                        acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V256.FusedMultiplyAdd(w0, x3, acc0_3); acc0_4 = V256.FusedMultiplyAdd(w0, x4, acc0_4); acc0_5 = V256.FusedMultiplyAdd(w0, x5, acc0_5);
-                        Vec8 w1 = V256.Create(wc[1]);
-                        acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2); acc1_3 = V256.FusedMultiplyAdd(w1, x3, acc1_3); acc1_4 = V256.FusedMultiplyAdd(w1, x4, acc1_4); acc1_5 = V256.FusedMultiplyAdd(w1, x5, acc1_5);
-                        Vec8 w2 = V256.Create(wc[2]);
-                        acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2); acc2_3 = V256.FusedMultiplyAdd(w2, x3, acc2_3); acc2_4 = V256.FusedMultiplyAdd(w2, x4, acc2_4); acc2_5 = V256.FusedMultiplyAdd(w2, x5, acc2_5);
-                        Vec8 w3 = V256.Create(wc[3]);
-                        acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V256.FusedMultiplyAdd(w3, x3, acc3_3); acc3_4 = V256.FusedMultiplyAdd(w3, x4, acc3_4); acc3_5 = V256.FusedMultiplyAdd(w3, x5, acc3_5);
+                        Vec16 x0 = V512.Load(xc + 0), x1 = V512.Load(xc + 16), x2 = V512.Load(xc + 32), x3 = V512.Load(xc + 48), x4 = V512.Load(xc + 64), x5 = V512.Load(xc + 80);
+                        Vec16 w0 = V512.Create(wc[0]);
+                        acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V512.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V512.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V512.FusedMultiplyAdd(w0, x3, acc0_3); acc0_4 = V512.FusedMultiplyAdd(w0, x4, acc0_4); acc0_5 = V512.FusedMultiplyAdd(w0, x5, acc0_5);
+                        Vec16 w1 = V512.Create(wc[1]);
+                        acc1_0 = V512.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V512.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V512.FusedMultiplyAdd(w1, x2, acc1_2); acc1_3 = V512.FusedMultiplyAdd(w1, x3, acc1_3); acc1_4 = V512.FusedMultiplyAdd(w1, x4, acc1_4); acc1_5 = V512.FusedMultiplyAdd(w1, x5, acc1_5);
+                        Vec16 w2 = V512.Create(wc[2]);
+                        acc2_0 = V512.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V512.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V512.FusedMultiplyAdd(w2, x2, acc2_2); acc2_3 = V512.FusedMultiplyAdd(w2, x3, acc2_3); acc2_4 = V512.FusedMultiplyAdd(w2, x4, acc2_4); acc2_5 = V512.FusedMultiplyAdd(w2, x5, acc2_5);
+                        Vec16 w3 = V512.Create(wc[3]);
+                        acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V512.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V512.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V512.FusedMultiplyAdd(w3, x3, acc3_3); acc3_4 = V512.FusedMultiplyAdd(w3, x4, acc3_4); acc3_5 = V512.FusedMultiplyAdd(w3, x5, acc3_5);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(acc0_3, yt + (j0 + 0) * OutPlane + 24);
-                    V256.Store(acc0_4, yt + (j0 + 0) * OutPlane + 32);
-                    V256.Store(acc0_5, yt + (j0 + 0) * OutPlane + 40);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(acc1_3, yt + (j0 + 1) * OutPlane + 24);
-                    V256.Store(acc1_4, yt + (j0 + 1) * OutPlane + 32);
-                    V256.Store(acc1_5, yt + (j0 + 1) * OutPlane + 40);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
-                    V256.Store(acc2_3, yt + (j0 + 2) * OutPlane + 24);
-                    V256.Store(acc2_4, yt + (j0 + 2) * OutPlane + 32);
-                    V256.Store(acc2_5, yt + (j0 + 2) * OutPlane + 40);
-                    V256.Store(acc3_0, yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(acc3_1, yt + (j0 + 3) * OutPlane + 8);
-                    V256.Store(acc3_2, yt + (j0 + 3) * OutPlane + 16);
-                    V256.Store(acc3_3, yt + (j0 + 3) * OutPlane + 24);
-                    V256.Store(acc3_4, yt + (j0 + 3) * OutPlane + 32);
-                    V256.Store(acc3_5, yt + (j0 + 3) * OutPlane + 40);
+                    V256.Store(V512.GetLower(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc0_0), yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc0_1), yt + (j0 + 0) * OutPlane + 16);
+                    V256.Store(V512.GetUpper(acc0_1), yt + (j0 + 0) * OutPlane + 24);
+                    V256.Store(V512.GetLower(acc0_2), yt + (j0 + 0) * OutPlane + 32);
+                    V256.Store(V512.GetUpper(acc0_2), yt + (j0 + 0) * OutPlane + 40);
+                    V256.Store(V512.GetLower(acc0_3), yt + (j0 + 0) * OutPlane + 48);
+                    V256.Store(V512.GetUpper(acc0_3), yt + (j0 + 0) * OutPlane + 56);
+                    V256.Store(V512.GetLower(acc0_4), yt + (j0 + 0) * OutPlane + 64);
+                    V256.Store(V512.GetUpper(acc0_4), yt + (j0 + 0) * OutPlane + 72);
+                    V256.Store(V512.GetLower(acc0_5), yt + (j0 + 0) * OutPlane + 80);
+                    V256.Store(V512.GetUpper(acc0_5), yt + (j0 + 0) * OutPlane + 88);
+                    V256.Store(V512.GetLower(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc1_0), yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc1_1), yt + (j0 + 1) * OutPlane + 16);
+                    V256.Store(V512.GetUpper(acc1_1), yt + (j0 + 1) * OutPlane + 24);
+                    V256.Store(V512.GetLower(acc1_2), yt + (j0 + 1) * OutPlane + 32);
+                    V256.Store(V512.GetUpper(acc1_2), yt + (j0 + 1) * OutPlane + 40);
+                    V256.Store(V512.GetLower(acc1_3), yt + (j0 + 1) * OutPlane + 48);
+                    V256.Store(V512.GetUpper(acc1_3), yt + (j0 + 1) * OutPlane + 56);
+                    V256.Store(V512.GetLower(acc1_4), yt + (j0 + 1) * OutPlane + 64);
+                    V256.Store(V512.GetUpper(acc1_4), yt + (j0 + 1) * OutPlane + 72);
+                    V256.Store(V512.GetLower(acc1_5), yt + (j0 + 1) * OutPlane + 80);
+                    V256.Store(V512.GetUpper(acc1_5), yt + (j0 + 1) * OutPlane + 88);
+                    V256.Store(V512.GetLower(acc2_0), yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc2_0), yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc2_1), yt + (j0 + 2) * OutPlane + 16);
+                    V256.Store(V512.GetUpper(acc2_1), yt + (j0 + 2) * OutPlane + 24);
+                    V256.Store(V512.GetLower(acc2_2), yt + (j0 + 2) * OutPlane + 32);
+                    V256.Store(V512.GetUpper(acc2_2), yt + (j0 + 2) * OutPlane + 40);
+                    V256.Store(V512.GetLower(acc2_3), yt + (j0 + 2) * OutPlane + 48);
+                    V256.Store(V512.GetUpper(acc2_3), yt + (j0 + 2) * OutPlane + 56);
+                    V256.Store(V512.GetLower(acc2_4), yt + (j0 + 2) * OutPlane + 64);
+                    V256.Store(V512.GetUpper(acc2_4), yt + (j0 + 2) * OutPlane + 72);
+                    V256.Store(V512.GetLower(acc2_5), yt + (j0 + 2) * OutPlane + 80);
+                    V256.Store(V512.GetUpper(acc2_5), yt + (j0 + 2) * OutPlane + 88);
+                    V256.Store(V512.GetLower(acc3_0), yt + (j0 + 3) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc3_0), yt + (j0 + 3) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc3_1), yt + (j0 + 3) * OutPlane + 16);
+                    V256.Store(V512.GetUpper(acc3_1), yt + (j0 + 3) * OutPlane + 24);
+                    V256.Store(V512.GetLower(acc3_2), yt + (j0 + 3) * OutPlane + 32);
+                    V256.Store(V512.GetUpper(acc3_2), yt + (j0 + 3) * OutPlane + 40);
+                    V256.Store(V512.GetLower(acc3_3), yt + (j0 + 3) * OutPlane + 48);
+                    V256.Store(V512.GetUpper(acc3_3), yt + (j0 + 3) * OutPlane + 56);
+                    V256.Store(V512.GetLower(acc3_4), yt + (j0 + 3) * OutPlane + 64);
+                    V256.Store(V512.GetUpper(acc3_4), yt + (j0 + 3) * OutPlane + 72);
+                    V256.Store(V512.GetLower(acc3_5), yt + (j0 + 3) * OutPlane + 80);
+                    V256.Store(V512.GetUpper(acc3_5), yt + (j0 + 3) * OutPlane + 88);
                 }
             }
         }
-        // the last full vectors of pixels, one at a time
+        // the last whole 512-bit vectors of pixels, one at a time
+        for (; p + 16 <= end; p += 16)
+        {
+            float* xp = input + p;
+            float* yp = output + p;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 32;
+                float* bt = bias + v0 * 8;
+                float* yt = yp + v0 * 8 * OutPlane;
+                for (int j0 = 0; j0 < 8; j0 += 4)
+                {
+                    Vec16 acc0_0 = V512.Create(bt[j0 + 0]);
+                    Vec16 acc1_0 = V512.Create(bt[j0 + 1]);
+                    Vec16 acc2_0 = V512.Create(bt[j0 + 2]);
+                    Vec16 acc3_0 = V512.Create(bt[j0 + 3]);
+                    float* xc = xp;
+                    float* wc = wt + j0;
+                    for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
+                    {
+                        Vec16 x0 = V512.Load(xc + 0);
+                        Vec16 w0 = V512.Create(wc[0]);
+                        acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0);
+                        Vec16 w1 = V512.Create(wc[1]);
+                        acc1_0 = V512.FusedMultiplyAdd(w1, x0, acc1_0);
+                        Vec16 w2 = V512.Create(wc[2]);
+                        acc2_0 = V512.FusedMultiplyAdd(w2, x0, acc2_0);
+                        Vec16 w3 = V512.Create(wc[3]);
+                        acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0);
+                    }
+                    V256.Store(V512.GetLower(acc0_0), yt + (j0 + 0) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc0_0), yt + (j0 + 0) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc1_0), yt + (j0 + 1) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc2_0), yt + (j0 + 2) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc2_0), yt + (j0 + 2) * OutPlane + 8);
+                    V256.Store(V512.GetLower(acc3_0), yt + (j0 + 3) * OutPlane + 0);
+                    V256.Store(V512.GetUpper(acc3_0), yt + (j0 + 3) * OutPlane + 8);
+                }
+            }
+        }
+        // the last full vectors of 8 pixels, one at a time
         for (; p + 8 <= end; p += 8)
         {
             float* xp = input + p;
@@ -731,7 +861,7 @@ partial class Net : global::Fusion.IFusedModel
                 }
             }
         }
-        // the last full vectors of pixels, one at a time
+        // the last full vectors of 8 pixels, one at a time
         for (; p + 8 <= end; p += 8)
         {
             float* xp = input + p;
@@ -909,7 +1039,7 @@ partial class Net : global::Fusion.IFusedModel
                 }
             }
         }
-        // the last full vectors of pixels, one at a time
+        // the last full vectors of 8 pixels, one at a time
         for (; p + 8 <= end; p += 8)
         {
             float* xp = input + p;
