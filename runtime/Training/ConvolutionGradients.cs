@@ -252,6 +252,8 @@ internal static class ConvolutionGradients
     private static unsafe void WeightGradientImage(bool wide, float* g, int outPadded, float* zT, int outWidthPadded, float* xP, int* offsets, int paddedWidth, int s, int outHeight, int outWidth, int tapsPadded, int maxVectors)
     {
         int tile = wide ? 6 : 3, vectors = outPadded / 8;
+        bool pairs512 = wide && Vector512.IsHardwareAccelerated;
+        int step = pairs512 ? 8 : maxVectors;
         nint zRow = (nint)outWidthPadded * outPadded;
 
         // Bands of output rows whose output gradient (the operand every tap tile rereads) stays in a 16 KB share of L1.
@@ -260,15 +262,32 @@ internal static class ConvolutionGradients
         {
             int rows = Math.Min(bandRows, outHeight - band);
             float* x = xP + (nint)band * s * paddedWidth;
-            for (int v = 0; v < vectors; v += maxVectors)
+            for (int v = 0; v < vectors; v += step)
             {
-                int count = Math.Min(maxVectors, vectors - v);
+                int count = Math.Min(step, vectors - v);
                 float* z = zT + band * zRow + v * 8;
                 for (int t = 0; t < tapsPadded; t += tile)
                 {
                     float* gt = g + t * outPadded + v * 8;
                     int* o = offsets + t;
-                    if (wide)
+                    if (pairs512)
+                    {
+                        // Up to 64 channels as 512-bit pairs of vectors; an odd last vector alone.
+                        int pairs = count / 2;
+                        switch (pairs)
+                        {
+                            case 4: ConvolutionTiles.WeightGradient512<Six, Four>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 3: ConvolutionTiles.WeightGradient512<Six, Three>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 2: ConvolutionTiles.WeightGradient512<Six, Two>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 1: ConvolutionTiles.WeightGradient512<Six, One>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                        }
+
+                        if ((count & 1) != 0)
+                        {
+                            ConvolutionTiles.WeightGradient<Six, One>(gt + pairs * 16, outPadded, z + pairs * 16, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth);
+                        }
+                    }
+                    else if (wide)
                     {
                         switch (count)
                         {
@@ -297,9 +316,11 @@ internal static class ConvolutionGradients
     {
         int vectors = inPadded / 8;
         nint targetPixel = (nint)s * inPadded;
-        for (int v = 0; v < vectors; v += maxVectors)
+        bool pairs512 = wide && Vector512.IsHardwareAccelerated;
+        int step = pairs512 ? 8 : maxVectors;
+        for (int v = 0; v < vectors; v += step)
         {
-            int count = Math.Min(maxVectors, vectors - v);
+            int count = Math.Min(step, vectors - v);
             for (int oh = 0; oh < outHeight; oh++)
             {
                 for (int i = 0; i < kh; i++)
@@ -313,7 +334,42 @@ internal static class ConvolutionGradients
                         {
                             float* target = rowTarget + ow * targetPixel;
                             float* z = rowGradient + ow * outPadded;
-                            if (tile == 4)
+                            if (pairs512)
+                            {
+                                // Up to 64 channels as 512-bit pairs of vectors; an odd last vector alone.
+                                int pairs = count / 2;
+                                if (tile == 4)
+                                {
+                                    switch (pairs)
+                                    {
+                                        case 4: ConvolutionTiles.InputGradient512<Four, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                        case 3: ConvolutionTiles.InputGradient512<Four, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                        case 2: ConvolutionTiles.InputGradient512<Four, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                        case 1: ConvolutionTiles.InputGradient512<Four, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    }
+
+                                    if ((count & 1) != 0)
+                                    {
+                                        ConvolutionTiles.InputGradient<Four, One>(target + pairs * 16, targetPixel, z, outPadded, w + pairs * 16, inPadded, outChannels);
+                                    }
+                                }
+                                else
+                                {
+                                    switch (pairs)
+                                    {
+                                        case 4: ConvolutionTiles.InputGradient512<Six, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                        case 3: ConvolutionTiles.InputGradient512<Six, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                        case 2: ConvolutionTiles.InputGradient512<Six, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                        case 1: ConvolutionTiles.InputGradient512<Six, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                                    }
+
+                                    if ((count & 1) != 0)
+                                    {
+                                        ConvolutionTiles.InputGradient<Six, One>(target + pairs * 16, targetPixel, z, outPadded, w + pairs * 16, inPadded, outChannels);
+                                    }
+                                }
+                            }
+                            else if (tile == 4)
                             {
                                 switch (count)
                                 {
