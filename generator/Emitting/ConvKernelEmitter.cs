@@ -338,10 +338,10 @@ internal static class ConvKernelEmitter
 
     private static void EmitRowColumns(SourceWriter w, ConvKernelPlan k, int channels, int rows, int lanes)
     {
-        int rowVectors = k.OutWidth / 8, full = rowVectors / k.RowTileVectors, rest = rowVectors % k.RowTileVectors;
+        int px = k.VectorPixels, rowVectors = k.OutWidth / px, full = rowVectors / k.RowTileVectors, rest = rowVectors % k.RowTileVectors;
         if (full > 1)
         {
-            using (w.Block($"for (int ow = 0; ow < {full * k.RowTileVectors * 8}; ow += {k.RowTileVectors * 8})"))
+            using (w.Block($"for (int ow = 0; ow < {full * k.RowTileVectors * px}; ow += {k.RowTileVectors * px})"))
             {
                 EmitRowTile(w, k, channels, rows, k.RowTileVectors, lanes);
             }
@@ -359,7 +359,7 @@ internal static class ConvKernelEmitter
         {
             using (w.Open())
             {
-                w.Line($"const int ow = {full * k.RowTileVectors * 8};");
+                w.Line($"const int ow = {full * k.RowTileVectors * px};");
                 EmitRowTile(w, k, channels, rows, rest, lanes);
             }
         }
@@ -373,9 +373,10 @@ internal static class ConvKernelEmitter
     private static void EmitRowTile(SourceWriter w, ConvKernelPlan k, int channels, int rows, int vectors, int lanes)
     {
         var cells = (from r in Enumerable.Range(0, rows) from v in Enumerable.Range(0, vectors) select (r, v)).ToList();
+        (string vec, string api, int px) = k.Wide512 ? ("Vec16", "V512", 16) : ("Vec8", "V256", 8);
         for (int j = 0; j < channels; j++)
         {
-            w.Line($"Vec8 {string.Join(", ", cells.Select(c => $"acc{j}_{c.r}_{c.v}" + (c.r == 0 && c.v == 0 ? $" = V256.Create(bt[j0 + {j}])" : $" = acc{j}_0_0")))};");
+            w.Line($"{vec} {string.Join(", ", cells.Select(c => $"acc{j}_{c.r}_{c.v}" + (c.r == 0 && c.v == 0 ? $" = {api}.Create(bt[j0 + {j}])" : $" = acc{j}_0_0")))};");
         }
 
         w.Line("float* xc = xr + ow;");
@@ -411,15 +412,20 @@ internal static class ConvKernelEmitter
             }
         }
 
-        w.Line($"// {(k.Residual ? "add the residual, " : "")}{(k.Activation.Kind == ActivationKind.Identity ? "" : Describe.Activation(k.Activation) + ", ")}store whole vectors of 8 pixels");
+        w.Line($"// {(k.Residual ? "add the residual, " : "")}{(k.Activation.Kind == ActivationKind.Identity ? "" : Describe.Activation(k.Activation) + ", ")}store whole vectors of 8 pixels{(k.Wide512 ? " (each 512-bit accumulator as its two halves)" : "")}");
         for (int j = 0; j < channels; j++)
         {
             foreach ((int r, int v) in cells)
             {
-                int offset = r * k.OutWidth + v * 8;
-                string at = $"(j0 + {j}) * OutPlane" + (offset == 0 ? "" : $" + {offset}");
-                string value = k.Residual ? $"acc{j}_{r}_{v} + V256.Load(rt + ow + {at})" : $"acc{j}_{r}_{v}";
-                w.Line($"V256.Store({(k.Activation.Kind == ActivationKind.Identity ? value : $"activation.Invoke({value})")}, yt + ow + {at});");
+                var halves = k.Wide512
+                    ? new[] { ($"V512.GetLower(acc{j}_{r}_{v})", r * k.OutWidth + v * 16), ($"V512.GetUpper(acc{j}_{r}_{v})", r * k.OutWidth + v * 16 + 8) }
+                    : new[] { ($"acc{j}_{r}_{v}", r * k.OutWidth + v * 8) };
+                foreach ((string accumulator, int offset) in halves)
+                {
+                    string at = $"(j0 + {j}) * OutPlane" + (offset == 0 ? "" : $" + {offset}");
+                    string value = k.Residual ? $"{accumulator} + V256.Load(rt + ow + {at})" : accumulator;
+                    w.Line($"V256.Store({(k.Activation.Kind == ActivationKind.Identity ? value : $"activation.Invoke({value})")}, yt + ow + {at});");
+                }
             }
         }
     }
@@ -427,6 +433,7 @@ internal static class ConvKernelEmitter
     /// <summary>One block of input channels of a row tile: kh and kw loops, then the channels unrolled.</summary>
     private static void EmitRowBlock(SourceWriter w, ConvKernelPlan k, int channels, List<(int r, int v)> cells, int lanes, int blockChannels)
     {
+        (string vec, string api, int px) = k.Wide512 ? ("Vec16", "V512", 16) : ("Vec8", "V256", 8);
         using (w.Block($"for (int kh = 0; kh < {k.KernelHeight}; kh++)"))
         {
             w.Line($"float* xk = xb + kh * {k.Dilation} * InWidth;");
@@ -437,12 +444,12 @@ internal static class ConvKernelEmitter
                 {
                     using (w.Open())
                     {
-                        w.Line($"Vec8 {string.Join(", ", Enumerable.Range(0, channels).Select(j => $"w{j} = V256.Create(wp[{c * lanes + j}])"))};");
+                        w.Line($"{vec} {string.Join(", ", Enumerable.Range(0, channels).Select(j => $"w{j} = {api}.Create(wp[{c * lanes + j}])"))};");
                         foreach ((int r, int v) in cells)
                         {
-                            string offset = string.Join(" + ", new[] { c == 0 ? null : $"{c} * InPlane", r == 0 ? null : $"{r} * InWidth", v == 0 ? null : $"{v * 8}" }.Where(t => t is not null));
-                            w.Line($"Vec8 x{r}_{v} = V256.Load(xp{(offset.Length > 0 ? " + " + offset : "")});");
-                            w.Line(string.Join(" ", Enumerable.Range(0, channels).Select(j => $"acc{j}_{r}_{v} = V256.FusedMultiplyAdd(w{j}, x{r}_{v}, acc{j}_{r}_{v});")));
+                            string offset = string.Join(" + ", new[] { c == 0 ? null : $"{c} * InPlane", r == 0 ? null : $"{r} * InWidth", v == 0 ? null : $"{v * px}" }.Where(t => t is not null));
+                            w.Line($"{vec} x{r}_{v} = {api}.Load(xp{(offset.Length > 0 ? " + " + offset : "")});");
+                            w.Line(string.Join(" ", Enumerable.Range(0, channels).Select(j => $"acc{j}_{r}_{v} = {api}.FusedMultiplyAdd(w{j}, x{r}_{v}, acc{j}_{r}_{v});")));
                         }
                     }
                 }
@@ -498,8 +505,8 @@ internal static class ConvKernelEmitter
 
         if (k.RowTiled)
         {
-            w.Line($"/// tile       {k.RowTileChannels} output channels × {k.RowTileRows} row{(k.RowTileRows > 1 ? "s" : "")} × {k.RowTileVectors} vector{(k.RowTileVectors > 1 ? "s" : "")} of 8 pixels = {k.RowTileAccumulators} accumulators, started at the folded bias");
-            w.Line($"/// rows       stride 1, rows of {k.OutWidth} = {k.OutWidth / 8} vectors: {Describe.RowBands(k)}");
+            w.Line($"/// tile       {k.RowTileChannels} output channels × {k.RowTileRows} row{(k.RowTileRows > 1 ? "s" : "")} × {k.RowTileVectors} vector{(k.RowTileVectors > 1 ? "s" : "")} of {(k.Wide512 ? "16 pixels (512-bit)" : "8 pixels")} = {k.RowTileAccumulators} accumulators, started at the folded bias");
+            w.Line($"/// rows       stride 1, rows of {k.OutWidth} = {k.OutWidth / k.VectorPixels} vectors: {Describe.RowBands(k)}");
             foreach (ChannelRun run in k.ChannelRuns)
             {
                 w.Line($"/// channels   {Describe.ChannelRun(k, run)}, in sub-tiles of {k.RowTileChannels}");

@@ -87,7 +87,7 @@ internal static class Describe
 
     public static string RowBands(ConvKernelPlan k)
     {
-        int full = k.RowTileVectors == 0 ? 0 : k.OutWidth / 8 / k.RowTileVectors, rest = k.OutWidth / 8 % k.RowTileVectors;
+        int rowVectors = k.OutWidth / k.VectorPixels, full = rowVectors / k.RowTileVectors, rest = rowVectors % k.RowTileVectors;
         string across = full switch
         {
             1 => $"one tile of {k.RowTileVectors} vectors across",

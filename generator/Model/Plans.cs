@@ -26,8 +26,9 @@ internal sealed record ChannelRun(int FirstVector, int Count, int Vectors, int L
 /// comment, so the two cannot disagree.
 /// </summary>
 /// <param name="Wide512">
-/// A channel-tiled kernel for 32 registers whose pairs of 8-channel vectors accumulate as one 512-bit vector (an odd
-/// last vector stays 256-bit): one broadcast feeds 16 channels. The epilogue works on the 256-bit halves.
+/// The kernel runs 512-bit vectors (32 registers, AVX-512): a channel-tiled kernel accumulates pairs of 8-channel
+/// vectors as one (an odd last vector stays 256-bit), so one broadcast feeds 16 channels; pointwise and row-tiled
+/// kernels take 16 pixels per vector. The epilogues work on the 256-bit halves.
 /// </param>
 internal sealed record ConvKernelPlan(
     string Name,
@@ -73,6 +74,9 @@ internal sealed record ConvKernelPlan(
     /// NCHW as whole vectors, with no staging or transposes (0: not such a kernel).
     /// </summary>
     public bool RowTiled => RowTileChannels > 0;
+
+    /// <summary>Pixels per vector of a pointwise or row-tiled kernel: 16 when it runs 512-bit vectors, else 8.</summary>
+    public int VectorPixels => Wide512 ? 16 : 8;
 
     /// <summary>Accumulators of a row tile.</summary>
     public int RowTileAccumulators => RowTileChannels * RowTileRows * RowTileVectors;

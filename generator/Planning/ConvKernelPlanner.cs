@@ -76,6 +76,7 @@ internal static class ConvKernelPlanner
         // padded input row, so the kernel vectorises along rows (tiles of channels × rows × vectors of 8 pixels), loads
         // the input as whole vectors, broadcasts the packed weights and writes NCHW without staging or transposes.
         int rowChannels = 0, rowRows = 0, rowVectors = 0;
+        bool rows512 = false;
         if (rowTiled)
         {
             var packingTiles = channelRuns.Select(run => ((run.Vectors - 1) * 8 + run.LastLanes, run.Count)).ToList();
@@ -85,17 +86,18 @@ internal static class ConvKernelPlanner
                 maxRows++;
             }
 
-            (rowChannels, rowRows, rowVectors) = ChooseRowTile(packingTiles, Math.Min(maxRows, output.Height), output.Height, output.Width / 8,
-                reduction, narrow ? MaxAccumulatorsNarrow : MaxAccumulators, narrow ? 16 : 32);
+            rows512 = !narrow && output.Width % 16 == 0;
+            (rowChannels, rowRows, rowVectors) = ChooseRowTile(packingTiles, Math.Min(maxRows, output.Height), output.Height, output.Width / (rows512 ? 16 : 8),
+                reduction, narrow ? MaxAccumulatorsNarrow : MaxAccumulators, narrow ? 16 : 32, rows512);
             name = KernelName(layer, input, output, residual, activation, statistics, tilePixels, tileVectors).Replace(
-                $"_{tilePixels}x{tileVectors}_V256", $"_{rowChannels}ch{rowRows}x{rowVectors * 8}px_V256");
+                $"_{tilePixels}x{tileVectors}_V256", $"_{rowChannels}ch{rowRows}x{rowVectors * (rows512 ? 16 : 8)}px_{(rows512 ? "V512" : "V256")}");
         }
 
         return new ConvKernelPlan(
             name, input.Channels, input.Height, input.Width, output.Channels, output.Height, output.Width,
             layer.KernelHeight, layer.KernelWidth, layer.Stride, layer.PaddingHeight, layer.PaddingWidth, layer.Dilation, groups,
             tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows && pointwiseChannels == 0 && rowChannels == 0, residual, activation, statistics,
-            pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, (wide512 && rowChannels == 0) || (pointwiseChannels > 0 && !narrow));
+            pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, rowChannels > 0 ? rows512 : pointwiseChannels > 0 ? !narrow : wide512);
     }
 
     /// <summary>
@@ -153,7 +155,8 @@ internal static class ConvKernelPlanner
     /// </summary>
     /// <param name="packingTiles">The channel tiles of the weight packing (channels, how many): row tiles never straddle two.</param>
     /// <param name="maxRows">The most rows whose input band fits L1.</param>
-    public static (int Channels, int Rows, int Vectors) ChooseRowTile(IReadOnlyList<(int Channels, int Count)> packingTiles, int maxRows, int outHeight, int rowVectors, int reduction, int maxAccumulators, int registers)
+    /// <param name="wide512">Vectors of 16 pixels (512-bit): an FMA counts twice, and an input load twice (it spans two lines).</param>
+    public static (int Channels, int Rows, int Vectors) ChooseRowTile(IReadOnlyList<(int Channels, int Count)> packingTiles, int maxRows, int outHeight, int rowVectors, int reduction, int maxAccumulators, int registers, bool wide512 = false)
     {
         (int, int, int) best = (1, 1, 1);
         double bestCost = double.MaxValue;
@@ -176,7 +179,7 @@ internal static class ConvKernelPlanner
                         {
                             foreach ((int vv, int vectorCount) in Split(rowVectors, v))
                             {
-                                cost += channelCount * rowCount * vectorCount * RowTileCost(cc, rr, vv, reduction);
+                                cost += channelCount * rowCount * vectorCount * RowTileCost(cc, rr, vv, reduction, wide512);
                             }
                         }
                     }
@@ -193,9 +196,9 @@ internal static class ConvKernelPlanner
         return best;
     }
 
-    private static double RowTileCost(int channels, int rows, int vectors, int reduction)
+    private static double RowTileCost(int channels, int rows, int vectors, int reduction, bool wide512)
     {
-        int fmas = channels * rows * vectors, loads = channels + rows * vectors;
+        int scale = wide512 ? 2 : 1, fmas = scale * channels * rows * vectors, loads = channels + scale * rows * vectors;
         return reduction * (Math.Max(fmas, loads) / 2.0 + 0.1 * loads) + 2.0 * fmas + 8;
     }
 

@@ -87,7 +87,8 @@ public sealed class PlannerTests
         if (rowTiled)
         {
             Assert.False(plan.StagedRows);
-            Assert.Contains($"_{plan.RowTileChannels}ch{plan.RowTileRows}x{plan.RowTileVectors * 8}px_", plan.Name);
+            Assert.Contains($"_{plan.RowTileChannels}ch{plan.RowTileRows}x{plan.RowTileVectors * plan.VectorPixels}px_", plan.Name);
+            Assert.Equal(0, plan.OutWidth % plan.VectorPixels);
         }
     }
 

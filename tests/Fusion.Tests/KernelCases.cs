@@ -189,8 +189,9 @@ public partial class C9to20K3D2Row8 { [Conv2d(20, Kernel = 3, Padding = 2, Dilat
 [FusedModel(InputChannels = 17, InputHeight = 5, InputWidth = 24)]
 public partial class C17to40K1x5Rows { [Conv2d(40, KernelHeight = 1, KernelWidth = 5, PaddingWidth = 2, Bias = false), BatchNorm, Silu] public partial ConvBlock Conv { get; } }
 
-// 5×5 padding 2 over rows of 5 vectors (tiles across and a narrower one), then an unpadded 3×1 (no padded copy).
-[FusedModel(InputChannels = 6, InputHeight = 6, InputWidth = 40)]
+// 5×5 padding 2 over rows of 80 pixels (5 vectors of 16, or 10 of 8: tiles across and a narrower one), then an
+// unpadded 3×1 (no padded copy).
+[FusedModel(InputChannels = 6, InputHeight = 6, InputWidth = 80)]
 public partial class C6to24K5RowsThenValid
 {
     [Conv2d(24, Kernel = 5, Padding = 2), Gelu] public partial ConvBlock A { get; }

@@ -286,7 +286,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s1p1_3x32x32to16_Relu_4ch3x16px_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32);
+                Conv3x3s1p1_3x32x32to16_Relu_6ch2x32px_V512(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32);
             }
             else
             {
@@ -316,7 +316,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.Copy(down1Out + n * 8192, padded, 32, 16, 16, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_4ch3x16px_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block1Out + n * 8192), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 8192)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_4ch3x16px_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192, 0, 16); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_V512((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block1Out + n * 8192), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 8192)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_V512(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192, 0, 16); }
             }
             else
             {
@@ -531,7 +531,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_3x32x32to16_Stats_4ch3x16px_V256(padded, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
+                            Conv3x3s1p1_3x32x32to16_Stats_6ch2x32px_V512(padded, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
                         }
                         else
                         {
@@ -583,7 +583,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 52224 + n * 8192, padded, 32, 16, 16, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_32x16x16to32_Stats_4ch3x16px_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st, 0, 16);
+                            Conv3x3s1p1_32x16x16to32_Stats_6ch4x16px_V512(padded, kept + n * 8192, tp + 5088, tp + 14304, st, 0, 16);
                         }
                         else
                         {
@@ -775,10 +775,10 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
-    /// tile       4 output channels × 3 rows × 2 vectors of 8 pixels = 24 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 32 = 4 vectors: bands of 3 rows (the last rows of a band that does not fill, one at a time), 2 tiles of 2 vectors across
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 4
-    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled; per channel and tap: 4 broadcast weights, one unaligned vector load per 8 pixels
+    /// tile       6 output channels × 2 rows × 2 vectors of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 32 = 2 vectors: bands of 2 rows (the last rows of a band that does not fill, one at a time), one tile of 2 vectors across
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 6
+    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
     /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
     /// epilogue   in registers: ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
@@ -788,13 +788,13 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_4ch3x16px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_6ch2x32px_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
         var activation = default(global::Fusion.Activations.Relu);
         int oh = rowStart;
-        // bands of 3 rows
-        for (; oh + 3 <= rowEnd; oh += 3)
+        // bands of 2 rows
+        for (; oh + 2 <= rowEnd; oh += 2)
         {
             float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
             float* yr = output + oh * OutWidth;
@@ -803,14 +803,16 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* wt = weights + v0 * 216;
                 float* bt = bias + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 16; j0 += 4)
+                for (int j0 = 0; j0 < 12; j0 += 6)
                 {
-                    for (int ow = 0; ow < 32; ow += 16)
                     {
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_2_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_2_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_2_1 = acc2_0_0;
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_2_1 = acc3_0_0;
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0;
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_0_1 = acc4_0_0, acc4_1_0 = acc4_0_0, acc4_1_1 = acc4_0_0;
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_0_1 = acc5_0_0, acc5_1_0 = acc5_0_0, acc5_1_1 = acc5_0_0;
                         float* xc = xr + ow;
                         float* wc = wt + j0;
                         // input channel tail: 3 channels
@@ -826,78 +828,183 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* xp = xk + kw * 1;
                                     float* wp = wk + kw * 48;
                                     {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]), w3 = V256.Create(wp[19]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 1 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                 }
                             }
                         }
-                        // ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(activation.Invoke(acc0_1_1), yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(activation.Invoke(acc0_2_0), yt + ow + (j0 + 0) * OutPlane + 64);
-                        V256.Store(activation.Invoke(acc0_2_1), yt + ow + (j0 + 0) * OutPlane + 72);
-                        V256.Store(activation.Invoke(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(activation.Invoke(acc1_1_1), yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(activation.Invoke(acc1_2_0), yt + ow + (j0 + 1) * OutPlane + 64);
-                        V256.Store(activation.Invoke(acc1_2_1), yt + ow + (j0 + 1) * OutPlane + 72);
-                        V256.Store(activation.Invoke(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 32);
-                        V256.Store(activation.Invoke(acc2_1_1), yt + ow + (j0 + 2) * OutPlane + 40);
-                        V256.Store(activation.Invoke(acc2_2_0), yt + ow + (j0 + 2) * OutPlane + 64);
-                        V256.Store(activation.Invoke(acc2_2_1), yt + ow + (j0 + 2) * OutPlane + 72);
-                        V256.Store(activation.Invoke(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 32);
-                        V256.Store(activation.Invoke(acc3_1_1), yt + ow + (j0 + 3) * OutPlane + 40);
-                        V256.Store(activation.Invoke(acc3_2_0), yt + ow + (j0 + 3) * OutPlane + 64);
-                        V256.Store(activation.Invoke(acc3_2_1), yt + ow + (j0 + 3) * OutPlane + 72);
+                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0)), yt + ow + (j0 + 0) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0)), yt + ow + (j0 + 0) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_1)), yt + ow + (j0 + 0) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_1)), yt + ow + (j0 + 0) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0)), yt + ow + (j0 + 1) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0)), yt + ow + (j0 + 1) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_1)), yt + ow + (j0 + 1) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_1)), yt + ow + (j0 + 1) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0)), yt + ow + (j0 + 2) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0)), yt + ow + (j0 + 2) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_1)), yt + ow + (j0 + 2) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_1)), yt + ow + (j0 + 2) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0)), yt + ow + (j0 + 3) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0)), yt + ow + (j0 + 3) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_1)), yt + ow + (j0 + 3) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_1)), yt + ow + (j0 + 3) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0)), yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0)), yt + ow + (j0 + 4) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_1)), yt + ow + (j0 + 4) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_1)), yt + ow + (j0 + 4) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_0)), yt + ow + (j0 + 4) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_0)), yt + ow + (j0 + 4) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_1)), yt + ow + (j0 + 4) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_1)), yt + ow + (j0 + 4) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0)), yt + ow + (j0 + 5) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0)), yt + ow + (j0 + 5) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_1)), yt + ow + (j0 + 5) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_1)), yt + ow + (j0 + 5) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_0)), yt + ow + (j0 + 5) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_0)), yt + ow + (j0 + 5) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_1)), yt + ow + (j0 + 5) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_1)), yt + ow + (j0 + 5) * OutPlane + 56);
+                    }
+                }
+                {
+                    const int j0 = 12;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
+                        {
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                    }
+                                }
+                            }
+                        }
+                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0)), yt + ow + (j0 + 0) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0)), yt + ow + (j0 + 0) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_1)), yt + ow + (j0 + 0) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_1)), yt + ow + (j0 + 0) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0)), yt + ow + (j0 + 1) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0)), yt + ow + (j0 + 1) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_1)), yt + ow + (j0 + 1) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_1)), yt + ow + (j0 + 1) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0)), yt + ow + (j0 + 2) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0)), yt + ow + (j0 + 2) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_1)), yt + ow + (j0 + 2) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_1)), yt + ow + (j0 + 2) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0)), yt + ow + (j0 + 3) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0)), yt + ow + (j0 + 3) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_1)), yt + ow + (j0 + 3) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_1)), yt + ow + (j0 + 3) * OutPlane + 56);
                     }
                 }
             }
@@ -912,14 +1019,16 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* wt = weights + v0 * 216;
                 float* bt = bias + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 16; j0 += 4)
+                for (int j0 = 0; j0 < 12; j0 += 6)
                 {
-                    for (int ow = 0; ow < 32; ow += 16)
                     {
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_0_1 = acc4_0_0;
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_0_1 = acc5_0_0;
                         float* xc = xr + ow;
                         float* wc = wt + j0;
                         // input channel tail: 3 channels
@@ -935,38 +1044,119 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* xp = xk + kw * 1;
                                     float* wp = wk + kw * 48;
                                     {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]), w3 = V256.Create(wp[19]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                 }
                             }
                         }
-                        // ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 8);
+                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0)), yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0)), yt + ow + (j0 + 4) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_1)), yt + ow + (j0 + 4) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_1)), yt + ow + (j0 + 4) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0)), yt + ow + (j0 + 5) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0)), yt + ow + (j0 + 5) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_1)), yt + ow + (j0 + 5) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_1)), yt + ow + (j0 + 5) * OutPlane + 24);
+                    }
+                }
+                {
+                    const int j0 = 12;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
+                        {
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 24);
                     }
                 }
             }
@@ -981,10 +1171,10 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
-    /// tile       4 output channels × 3 rows × 2 vectors of 8 pixels = 24 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 32 = 4 vectors: bands of 3 rows (the last rows of a band that does not fill, one at a time), 2 tiles of 2 vectors across
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 4
-    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled; per channel and tap: 4 broadcast weights, one unaligned vector load per 8 pixels
+    /// tile       6 output channels × 2 rows × 2 vectors of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 32 = 2 vectors: bands of 2 rows (the last rows of a band that does not fill, one at a time), one tile of 2 vectors across
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 6
+    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
     /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
     /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
@@ -994,12 +1184,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_4ch3x16px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_6ch2x32px_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
         int oh = rowStart;
-        // bands of 3 rows
-        for (; oh + 3 <= rowEnd; oh += 3)
+        // bands of 2 rows
+        for (; oh + 2 <= rowEnd; oh += 2)
         {
             float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
             float* yr = output + oh * OutWidth;
@@ -1008,14 +1198,16 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* wt = weights + v0 * 216;
                 float* bt = bias + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 16; j0 += 4)
+                for (int j0 = 0; j0 < 12; j0 += 6)
                 {
-                    for (int ow = 0; ow < 32; ow += 16)
                     {
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_2_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_2_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_2_1 = acc2_0_0;
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_2_1 = acc3_0_0;
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0;
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_0_1 = acc4_0_0, acc4_1_0 = acc4_0_0, acc4_1_1 = acc4_0_0;
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_0_1 = acc5_0_0, acc5_1_0 = acc5_0_0, acc5_1_1 = acc5_0_0;
                         float* xc = xr + ow;
                         float* wc = wt + j0;
                         // input channel tail: 3 channels
@@ -1031,78 +1223,183 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* xp = xk + kw * 1;
                                     float* wp = wk + kw * 48;
                                     {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]), w3 = V256.Create(wp[19]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 1 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                 }
                             }
                         }
-                        // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 64);
-                        V256.Store(acc0_2_1, yt + ow + (j0 + 0) * OutPlane + 72);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 64);
-                        V256.Store(acc1_2_1, yt + ow + (j0 + 1) * OutPlane + 72);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 32);
-                        V256.Store(acc2_1_1, yt + ow + (j0 + 2) * OutPlane + 40);
-                        V256.Store(acc2_2_0, yt + ow + (j0 + 2) * OutPlane + 64);
-                        V256.Store(acc2_2_1, yt + ow + (j0 + 2) * OutPlane + 72);
-                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(acc3_0_1, yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(acc3_1_0, yt + ow + (j0 + 3) * OutPlane + 32);
-                        V256.Store(acc3_1_1, yt + ow + (j0 + 3) * OutPlane + 40);
-                        V256.Store(acc3_2_0, yt + ow + (j0 + 3) * OutPlane + 64);
-                        V256.Store(acc3_2_1, yt + ow + (j0 + 3) * OutPlane + 72);
+                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc0_1_1), yt + ow + (j0 + 0) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc0_1_1), yt + ow + (j0 + 0) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc1_1_1), yt + ow + (j0 + 1) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc1_1_1), yt + ow + (j0 + 1) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc2_1_1), yt + ow + (j0 + 2) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc2_1_1), yt + ow + (j0 + 2) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc3_1_1), yt + ow + (j0 + 3) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc3_1_1), yt + ow + (j0 + 3) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc4_0_0), yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(V512.GetUpper(acc4_0_0), yt + ow + (j0 + 4) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc4_0_1), yt + ow + (j0 + 4) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc4_0_1), yt + ow + (j0 + 4) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc4_1_0), yt + ow + (j0 + 4) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc4_1_0), yt + ow + (j0 + 4) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc4_1_1), yt + ow + (j0 + 4) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc4_1_1), yt + ow + (j0 + 4) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc5_0_0), yt + ow + (j0 + 5) * OutPlane);
+                        V256.Store(V512.GetUpper(acc5_0_0), yt + ow + (j0 + 5) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc5_0_1), yt + ow + (j0 + 5) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc5_0_1), yt + ow + (j0 + 5) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc5_1_0), yt + ow + (j0 + 5) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc5_1_0), yt + ow + (j0 + 5) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc5_1_1), yt + ow + (j0 + 5) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc5_1_1), yt + ow + (j0 + 5) * OutPlane + 56);
+                    }
+                }
+                {
+                    const int j0 = 12;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
+                        {
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc0_1_1), yt + ow + (j0 + 0) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc0_1_1), yt + ow + (j0 + 0) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc1_1_1), yt + ow + (j0 + 1) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc1_1_1), yt + ow + (j0 + 1) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc2_1_1), yt + ow + (j0 + 2) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc2_1_1), yt + ow + (j0 + 2) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc3_1_1), yt + ow + (j0 + 3) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc3_1_1), yt + ow + (j0 + 3) * OutPlane + 56);
                     }
                 }
             }
@@ -1117,14 +1414,16 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* wt = weights + v0 * 216;
                 float* bt = bias + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 16; j0 += 4)
+                for (int j0 = 0; j0 < 12; j0 += 6)
                 {
-                    for (int ow = 0; ow < 32; ow += 16)
                     {
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_0_1 = acc4_0_0;
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_0_1 = acc5_0_0;
                         float* xc = xr + ow;
                         float* wc = wt + j0;
                         // input channel tail: 3 channels
@@ -1140,38 +1439,119 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* xp = xk + kw * 1;
                                     float* wp = wk + kw * 48;
                                     {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]), w3 = V256.Create(wp[19]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                 }
                             }
                         }
-                        // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(acc3_0_1, yt + ow + (j0 + 3) * OutPlane + 8);
+                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc4_0_0), yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(V512.GetUpper(acc4_0_0), yt + ow + (j0 + 4) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc4_0_1), yt + ow + (j0 + 4) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc4_0_1), yt + ow + (j0 + 4) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc5_0_0), yt + ow + (j0 + 5) * OutPlane);
+                        V256.Store(V512.GetUpper(acc5_0_0), yt + ow + (j0 + 5) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc5_0_1), yt + ow + (j0 + 5) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc5_0_1), yt + ow + (j0 + 5) * OutPlane + 24);
+                    }
+                }
+                {
+                    const int j0 = 12;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
+                        {
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 24);
                     }
                 }
             }
@@ -3115,10 +3495,10 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       4 output channels × 3 rows × 2 vectors of 8 pixels = 24 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 16 = 2 vectors: bands of 3 rows (the last rows of a band that does not fill, one at a time), one tile of 2 vectors across
-    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored, in sub-tiles of 4
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 4 broadcast weights, one unaligned vector load per 8 pixels
+    /// tile       6 output channels × 4 rows × 1 vector of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 16 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
+    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored, in sub-tiles of 6
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
     /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
     /// epilogue   in registers: add the residual, ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
@@ -3128,13 +3508,13 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_4ch3x16px_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_V512(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
         var activation = default(global::Fusion.Activations.Relu);
         int oh = rowStart;
-        // bands of 3 rows
-        for (; oh + 3 <= rowEnd; oh += 3)
+        // bands of 4 rows
+        for (; oh + 4 <= rowEnd; oh += 4)
         {
             float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
             float* yr = output + oh * OutWidth;
@@ -3145,14 +3525,16 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* bt = bias + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 32; j0 += 4)
+                for (int j0 = 0; j0 < 30; j0 += 6)
                 {
                     {
                         const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_2_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_2_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_2_1 = acc2_0_0;
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_2_1 = acc3_0_0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_1_0 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_3_0 = acc3_0_0;
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_1_0 = acc4_0_0, acc4_2_0 = acc4_0_0, acc4_3_0 = acc4_0_0;
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_1_0 = acc5_0_0, acc5_2_0 = acc5_0_0, acc5_3_0 = acc5_0_0;
                         float* xc = xr + ow;
                         float* wc = wt + j0;
                         for (int cb = 0; cb < 4; cb++)
@@ -3168,153 +3550,275 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* xp = xk + kw * 1;
                                     float* wp = wk + kw * 256;
                                     {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 1 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 3 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 4 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 5 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 6 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 7 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                 }
                             }
                         }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_1_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 32)), yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(activation.Invoke(acc0_2_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 40)), yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_1_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 32)), yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(activation.Invoke(acc1_2_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 40)), yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 16)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc2_1_1 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 24)), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc2_2_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 32)), yt + ow + (j0 + 2) * OutPlane + 32);
-                        V256.Store(activation.Invoke(acc2_2_1 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 40)), yt + ow + (j0 + 2) * OutPlane + 40);
-                        V256.Store(activation.Invoke(acc3_0_0 + V256.Load(rt + ow + (j0 + 3) * OutPlane)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(acc3_0_1 + V256.Load(rt + ow + (j0 + 3) * OutPlane + 8)), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc3_1_0 + V256.Load(rt + ow + (j0 + 3) * OutPlane + 16)), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc3_1_1 + V256.Load(rt + ow + (j0 + 3) * OutPlane + 24)), yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc3_2_0 + V256.Load(rt + ow + (j0 + 3) * OutPlane + 32)), yt + ow + (j0 + 3) * OutPlane + 32);
-                        V256.Store(activation.Invoke(acc3_2_1 + V256.Load(rt + ow + (j0 + 3) * OutPlane + 40)), yt + ow + (j0 + 3) * OutPlane + 40);
+                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 32)), yt + ow + (j0 + 0) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 40)), yt + ow + (j0 + 0) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 48)), yt + ow + (j0 + 0) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 56)), yt + ow + (j0 + 0) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 32)), yt + ow + (j0 + 1) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 40)), yt + ow + (j0 + 1) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 48)), yt + ow + (j0 + 1) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 56)), yt + ow + (j0 + 1) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 16)), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 24)), yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_2_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 32)), yt + ow + (j0 + 2) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_2_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 40)), yt + ow + (j0 + 2) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_3_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 48)), yt + ow + (j0 + 2) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_3_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 56)), yt + ow + (j0 + 2) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane)), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 8)), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 16)), yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 24)), yt + ow + (j0 + 3) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_2_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 32)), yt + ow + (j0 + 3) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_2_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 40)), yt + ow + (j0 + 3) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_3_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 48)), yt + ow + (j0 + 3) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_3_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 56)), yt + ow + (j0 + 3) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane)), yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 8)), yt + ow + (j0 + 4) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 16)), yt + ow + (j0 + 4) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 24)), yt + ow + (j0 + 4) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_2_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 32)), yt + ow + (j0 + 4) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_2_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 40)), yt + ow + (j0 + 4) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_3_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 48)), yt + ow + (j0 + 4) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_3_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 56)), yt + ow + (j0 + 4) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane)), yt + ow + (j0 + 5) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 8)), yt + ow + (j0 + 5) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 16)), yt + ow + (j0 + 5) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 24)), yt + ow + (j0 + 5) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_2_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 32)), yt + ow + (j0 + 5) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_2_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 40)), yt + ow + (j0 + 5) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_3_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 48)), yt + ow + (j0 + 5) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_3_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 56)), yt + ow + (j0 + 5) * OutPlane + 56);
+                    }
+                }
+                {
+                    const int j0 = 30;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 32)), yt + ow + (j0 + 0) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 40)), yt + ow + (j0 + 0) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 48)), yt + ow + (j0 + 0) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 56)), yt + ow + (j0 + 0) * OutPlane + 56);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 32)), yt + ow + (j0 + 1) * OutPlane + 32);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 40)), yt + ow + (j0 + 1) * OutPlane + 40);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 48)), yt + ow + (j0 + 1) * OutPlane + 48);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 56)), yt + ow + (j0 + 1) * OutPlane + 56);
                     }
                 }
             }
@@ -3331,14 +3835,16 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* bt = bias + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 32; j0 += 4)
+                for (int j0 = 0; j0 < 30; j0 += 6)
                 {
                     {
                         const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]);
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]);
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]);
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]);
                         float* xc = xr + ow;
                         float* wc = wt + j0;
                         for (int cb = 0; cb < 4; cb++)
@@ -3354,73 +3860,131 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* xp = xk + kw * 1;
                                     float* wp = wk + kw * 256;
                                     {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                 }
                             }
                         }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc3_0_0 + V256.Load(rt + ow + (j0 + 3) * OutPlane)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(acc3_0_1 + V256.Load(rt + ow + (j0 + 3) * OutPlane + 8)), yt + ow + (j0 + 3) * OutPlane + 8);
+                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane)), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 8)), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane)), yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 8)), yt + ow + (j0 + 4) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane)), yt + ow + (j0 + 5) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 8)), yt + ow + (j0 + 5) * OutPlane + 8);
+                    }
+                }
+                {
+                    const int j0 = 30;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
                     }
                 }
             }
@@ -3435,10 +3999,10 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       4 output channels × 3 rows × 2 vectors of 8 pixels = 24 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 16 = 2 vectors: bands of 3 rows (the last rows of a band that does not fill, one at a time), one tile of 2 vectors across
-    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored, in sub-tiles of 4
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 4 broadcast weights, one unaligned vector load per 8 pixels
+    /// tile       6 output channels × 4 rows × 1 vector of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 16 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
+    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored, in sub-tiles of 6
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
     /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
     /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
@@ -3448,12 +4012,12 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_4ch3x16px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_6ch4x16px_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
         int oh = rowStart;
-        // bands of 3 rows
-        for (; oh + 3 <= rowEnd; oh += 3)
+        // bands of 4 rows
+        for (; oh + 4 <= rowEnd; oh += 4)
         {
             float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
             float* yr = output + oh * OutWidth;
@@ -3462,14 +4026,16 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* wt = weights + v0 * 2304;
                 float* bt = bias + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 32; j0 += 4)
+                for (int j0 = 0; j0 < 30; j0 += 6)
                 {
                     {
                         const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_2_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_2_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_2_1 = acc2_0_0;
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_2_1 = acc3_0_0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_1_0 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_3_0 = acc3_0_0;
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_1_0 = acc4_0_0, acc4_2_0 = acc4_0_0, acc4_3_0 = acc4_0_0;
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_1_0 = acc5_0_0, acc5_2_0 = acc5_0_0, acc5_3_0 = acc5_0_0;
                         float* xc = xr + ow;
                         float* wc = wt + j0;
                         for (int cb = 0; cb < 4; cb++)
@@ -3485,153 +4051,275 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* xp = xk + kw * 1;
                                     float* wp = wk + kw * 256;
                                     {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 1 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 3 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 4 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 5 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 6 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V256.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 7 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1); acc2_2_1 = V256.FusedMultiplyAdd(w2, x2_1, acc2_2_1); acc3_2_1 = V256.FusedMultiplyAdd(w3, x2_1, acc3_2_1);
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
                                     }
                                 }
                             }
                         }
-                        // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(acc0_2_1, yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(acc1_2_1, yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(acc2_1_1, yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(acc2_2_0, yt + ow + (j0 + 2) * OutPlane + 32);
-                        V256.Store(acc2_2_1, yt + ow + (j0 + 2) * OutPlane + 40);
-                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(acc3_0_1, yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(acc3_1_0, yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(acc3_1_1, yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(acc3_2_0, yt + ow + (j0 + 3) * OutPlane + 32);
-                        V256.Store(acc3_2_1, yt + ow + (j0 + 3) * OutPlane + 40);
+                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc0_2_0), yt + ow + (j0 + 0) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc0_2_0), yt + ow + (j0 + 0) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc0_3_0), yt + ow + (j0 + 0) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc0_3_0), yt + ow + (j0 + 0) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc1_2_0), yt + ow + (j0 + 1) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc1_2_0), yt + ow + (j0 + 1) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc1_3_0), yt + ow + (j0 + 1) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc1_3_0), yt + ow + (j0 + 1) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc2_2_0), yt + ow + (j0 + 2) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc2_2_0), yt + ow + (j0 + 2) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc2_3_0), yt + ow + (j0 + 2) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc2_3_0), yt + ow + (j0 + 2) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc3_2_0), yt + ow + (j0 + 3) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc3_2_0), yt + ow + (j0 + 3) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc3_3_0), yt + ow + (j0 + 3) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc3_3_0), yt + ow + (j0 + 3) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc4_0_0), yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(V512.GetUpper(acc4_0_0), yt + ow + (j0 + 4) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc4_1_0), yt + ow + (j0 + 4) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc4_1_0), yt + ow + (j0 + 4) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc4_2_0), yt + ow + (j0 + 4) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc4_2_0), yt + ow + (j0 + 4) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc4_3_0), yt + ow + (j0 + 4) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc4_3_0), yt + ow + (j0 + 4) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc5_0_0), yt + ow + (j0 + 5) * OutPlane);
+                        V256.Store(V512.GetUpper(acc5_0_0), yt + ow + (j0 + 5) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc5_1_0), yt + ow + (j0 + 5) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc5_1_0), yt + ow + (j0 + 5) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc5_2_0), yt + ow + (j0 + 5) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc5_2_0), yt + ow + (j0 + 5) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc5_3_0), yt + ow + (j0 + 5) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc5_3_0), yt + ow + (j0 + 5) * OutPlane + 56);
+                    }
+                }
+                {
+                    const int j0 = 30;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc0_2_0), yt + ow + (j0 + 0) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc0_2_0), yt + ow + (j0 + 0) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc0_3_0), yt + ow + (j0 + 0) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc0_3_0), yt + ow + (j0 + 0) * OutPlane + 56);
+                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(V512.GetUpper(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(V512.GetLower(acc1_2_0), yt + ow + (j0 + 1) * OutPlane + 32);
+                        V256.Store(V512.GetUpper(acc1_2_0), yt + ow + (j0 + 1) * OutPlane + 40);
+                        V256.Store(V512.GetLower(acc1_3_0), yt + ow + (j0 + 1) * OutPlane + 48);
+                        V256.Store(V512.GetUpper(acc1_3_0), yt + ow + (j0 + 1) * OutPlane + 56);
                     }
                 }
             }
@@ -3646,14 +4334,16 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* wt = weights + v0 * 2304;
                 float* bt = bias + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 32; j0 += 4)
+                for (int j0 = 0; j0 < 30; j0 += 6)
                 {
                     {
                         const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]);
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]);
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]);
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]);
                         float* xc = xr + ow;
                         float* wc = wt + j0;
                         for (int cb = 0; cb < 4; cb++)
@@ -3669,73 +4359,131 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* xp = xk + kw * 1;
                                     float* wp = wk + kw * 256;
                                     {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V256.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
                                     }
                                 }
                             }
                         }
-                        // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(acc3_0_1, yt + ow + (j0 + 3) * OutPlane + 8);
+                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc4_0_0), yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(V512.GetUpper(acc4_0_0), yt + ow + (j0 + 4) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc5_0_0), yt + ow + (j0 + 5) * OutPlane);
+                        V256.Store(V512.GetUpper(acc5_0_0), yt + ow + (j0 + 5) * OutPlane + 8);
+                    }
+                }
+                {
+                    const int j0 = 30;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
                     }
                 }
             }
