@@ -81,12 +81,24 @@ public static class Folding
                         {
                             fixed (float* from = source, to = target)
                             {
+                                int tapStride = blockChannels * tileLanes;
                                 for (int ic = 0; ic < blockChannels; ic++)
                                 {
                                     float* row = from + ic * taps, column = to + ic * tileLanes;
-                                    for (int tap = 0; tap < taps; tap++)
+                                    if (s == 1.0)
                                     {
-                                        column[tap * blockChannels * tileLanes] = (float)(row[tap] * s);
+                                        // Nothing folded (training packs the raw weights after every step): a plain copy.
+                                        for (int tap = 0; tap < taps; tap++)
+                                        {
+                                            column[tap * tapStride] = row[tap];
+                                        }
+                                    }
+                                    else
+                                    {
+                                        for (int tap = 0; tap < taps; tap++)
+                                        {
+                                            column[tap * tapStride] = (float)(row[tap] * s);
+                                        }
                                     }
                                 }
                             }

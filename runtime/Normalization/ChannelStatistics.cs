@@ -83,32 +83,54 @@ public struct ChannelStatistics
 
         float shift = values[0];
         ref float start = ref MemoryMarshal.GetReference(values);
-        int vectorEnd = length - length % 8;
+        int blockEnd = length - length % 32, vectorEnd = length - length % 8;
         var vectorShift = Vector256.Create(shift);
-        Vector256<float> sumVector = Vector256<float>.Zero;
-        for (int i = 0; i < vectorEnd; i += 8)
+
+        // Four independent sums per pass: one chain would wait on every add's latency.
+        Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        for (; i < blockEnd; i += 32)
         {
-            sumVector += Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift;
+            s0 += Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift;
+            s1 += Vector256.LoadUnsafe(ref start, (nuint)(i + 8)) - vectorShift;
+            s2 += Vector256.LoadUnsafe(ref start, (nuint)(i + 16)) - vectorShift;
+            s3 += Vector256.LoadUnsafe(ref start, (nuint)(i + 24)) - vectorShift;
         }
 
-        float sum = Vector256.Sum(sumVector);
-        for (int i = vectorEnd; i < length; i++)
+        for (; i < vectorEnd; i += 8)
+        {
+            s0 += Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift;
+        }
+
+        float sum = Vector256.Sum((s0 + s1) + (s2 + s3));
+        for (i = vectorEnd; i < length; i++)
         {
             sum += values[i] - shift;
         }
 
         float shiftedMean = sum / length;
-        var vectorCentre = Vector256.Create(shift + shiftedMean);
         var vectorMean = Vector256.Create(shiftedMean);
-        Vector256<float> squares = Vector256<float>.Zero;
-        for (int i = 0; i < vectorEnd; i += 8)
+        Vector256<float> q0 = Vector256<float>.Zero, q1 = q0, q2 = q0, q3 = q0;
+        for (i = 0; i < blockEnd; i += 32)
         {
-            Vector256<float> d = (Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift) - vectorMean;
-            squares = Vector256.FusedMultiplyAdd(d, d, squares);
+            Vector256<float> d0 = (Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift) - vectorMean;
+            Vector256<float> d1 = (Vector256.LoadUnsafe(ref start, (nuint)(i + 8)) - vectorShift) - vectorMean;
+            Vector256<float> d2 = (Vector256.LoadUnsafe(ref start, (nuint)(i + 16)) - vectorShift) - vectorMean;
+            Vector256<float> d3 = (Vector256.LoadUnsafe(ref start, (nuint)(i + 24)) - vectorShift) - vectorMean;
+            q0 = Vector256.FusedMultiplyAdd(d0, d0, q0);
+            q1 = Vector256.FusedMultiplyAdd(d1, d1, q1);
+            q2 = Vector256.FusedMultiplyAdd(d2, d2, q2);
+            q3 = Vector256.FusedMultiplyAdd(d3, d3, q3);
         }
 
-        float m2 = Vector256.Sum(squares);
-        for (int i = vectorEnd; i < length; i++)
+        for (; i < vectorEnd; i += 8)
+        {
+            Vector256<float> d = (Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift) - vectorMean;
+            q0 = Vector256.FusedMultiplyAdd(d, d, q0);
+        }
+
+        float m2 = Vector256.Sum((q0 + q1) + (q2 + q3));
+        for (i = vectorEnd; i < length; i++)
         {
             float d = values[i] - shift - shiftedMean;
             m2 += d * d;
