@@ -20,39 +20,58 @@ internal static class ConvKernelEmitter
         string residualParameter = (k.Residual ? ", float* residual" : "") + (k.Statistics ? ", global::Fusion.Normalization.ChannelStatistics* statistics" : "");
         using (w.Block($"private static unsafe void {k.Name}(float* input, float* output, float* weights, float* bias{residualParameter}, int rowStart, int rowEnd)"))
         {
-            // A row-tiled kernel over one input channel never steps between input planes.
-            string inPlane = k.RowTiled && k.InChannels == 1 ? "" : $"InPlane = {k.PaddedHeight * k.PaddedWidth}, ";
-            w.Line(k.Pointwise
-                ? $"const int {inPlane}OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};"
-                : $"const int {inPlane}InWidth = {k.PaddedWidth}, OutPlane = {k.OutHeight * k.OutWidth}, OutWidth = {k.OutWidth};");
+            // The body first: the constants line declares only the strides it uses.
+            SourceWriter body = w.Nested();
             if (k.Activation.Kind != ActivationKind.Identity)
             {
-                w.Line($"var activation = {Describe.ActivationOperator(k.Activation)};");
+                body.Line($"var activation = {Describe.ActivationOperator(k.Activation)};");
             }
 
             if (k.Pointwise)
             {
-                EmitPointwise(w, k);
+                EmitPointwise(body, k);
             }
             else if (k.RowTiled)
             {
-                EmitRowTiled(w, k);
+                EmitRowTiled(body, k);
             }
             else
             {
-                EmitChannelTiled(w, k);
+                EmitChannelTiled(body, k);
             }
 
             if (k.Statistics)
             {
-                w.Line();
-                w.Line("// The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per");
-                w.Line("// channel (contiguous in NCHW), combined with Chan's formula in double.");
-                using (w.Block($"for (int c = 0; c < {k.OutChannels}; c++)"))
+                body.Line();
+                body.Line("// The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per");
+                body.Line("// channel (contiguous in NCHW), combined with Chan's formula in double.");
+                using (body.Block($"for (int c = 0; c < {k.OutChannels}; c++)"))
                 {
-                    w.Line("statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));");
+                    body.Line("statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));");
                 }
             }
+
+            string text = System.Text.RegularExpressions.Regex.Replace(body.ToString(), "//.*", "");
+            bool Uses(string name) => System.Text.RegularExpressions.Regex.IsMatch(text, $@"\b{name}\b");
+            string Constants(params (string Name, int Value)[] constants)
+                => string.Join(", ", constants.Where(c => Uses(c.Name)).Select(c => $"{c.Name} = {c.Value}"));
+            string strides = Constants(("InPlane", k.PaddedHeight * k.PaddedWidth), ("InWidth", k.PaddedWidth), ("OutPlane", k.OutHeight * k.OutWidth), ("OutWidth", k.OutWidth));
+            if (strides.Length > 0)
+            {
+                w.Line($"const int {strides};");
+            }
+
+            if (k.PaddedOutput)
+            {
+                w.Line($"const int {Constants(("YPlane", k.YPlane), ("YRow", k.YRow))}; // the output buffer's planes and rows: zero borders for the next layer's padding");
+            }
+
+            if (k.PaddedResidual)
+            {
+                w.Line($"const int {Constants(("RPlane", k.RPlane), ("RRow", k.RRow))}; // the residual buffer's planes and rows (zero-bordered)");
+            }
+
+            w.Append(body);
         }
     }
 
@@ -77,6 +96,15 @@ internal static class ConvKernelEmitter
             EmitGroup(w, k, null);
         }
     }
+
+    // The output's and the residual's strides by name: plain NCHW (OutPlane, OutWidth) or a zero-bordered layout.
+    private static string YPlane(ConvKernelPlan k) => k.PaddedOutput ? "YPlane" : "OutPlane";
+
+    private static string YRow(ConvKernelPlan k) => k.PaddedOutput ? "YRow" : "OutWidth";
+
+    private static string RPlane(ConvKernelPlan k) => k.PaddedResidual ? "RPlane" : "OutPlane";
+
+    private static string RRow(ConvKernelPlan k) => k.PaddedResidual ? "RRow" : "OutWidth";
 
     /// <summary>
     /// A pointwise kernel: the output rows rowStart..rowEnd − 1 are one contiguous run of pixels in every plane, taken
@@ -272,10 +300,10 @@ internal static class ConvKernelEmitter
     private static void EmitRowBand(SourceWriter w, ConvKernelPlan k, int rows)
     {
         w.Line("float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh");
-        w.Line("float* yr = output + oh * OutWidth;");
+        w.Line($"float* yr = output + oh * {YRow(k)};");
         if (k.Residual)
         {
-            w.Line("float* rr = residual + oh * OutWidth;");
+            w.Line($"float* rr = residual + oh * {RRow(k)};");
         }
 
         foreach (ChannelRun run in k.ChannelRuns)
@@ -285,10 +313,10 @@ internal static class ConvKernelEmitter
             {
                 w.Line($"float* wt = weights + v0 * {8 * k.InChannels * k.Taps};");
                 w.Line("float* bt = bias + v0 * 8;");
-                w.Line("float* yt = yr + v0 * 8 * OutPlane;");
+                w.Line($"float* yt = yr + v0 * 8 * {YPlane(k)};");
                 if (k.Residual)
                 {
-                    w.Line("float* rt = rr + v0 * 8 * OutPlane;");
+                    w.Line($"float* rt = rr + v0 * 8 * {RPlane(k)};");
                 }
 
                 int full = channels / k.RowTileChannels, rest = channels % k.RowTileChannels;
@@ -418,13 +446,13 @@ internal static class ConvKernelEmitter
             foreach ((int r, int v) in cells)
             {
                 var halves = k.Wide512
-                    ? new[] { ($"V512.GetLower(acc{j}_{r}_{v})", r * k.OutWidth + v * 16), ($"V512.GetUpper(acc{j}_{r}_{v})", r * k.OutWidth + v * 16 + 8) }
-                    : new[] { ($"acc{j}_{r}_{v}", r * k.OutWidth + v * 8) };
-                foreach ((string accumulator, int offset) in halves)
+                    ? new[] { ($"V512.GetLower(acc{j}_{r}_{v})", v * 16), ($"V512.GetUpper(acc{j}_{r}_{v})", v * 16 + 8) }
+                    : new[] { ($"acc{j}_{r}_{v}", v * 8) };
+                foreach ((string accumulator, int column) in halves)
                 {
-                    string at = $"(j0 + {j}) * OutPlane" + (offset == 0 ? "" : $" + {offset}");
-                    string value = k.Residual ? $"{accumulator} + V256.Load(rt + ow + {at})" : accumulator;
-                    w.Line($"V256.Store({(k.Activation.Kind == ActivationKind.Identity ? value : $"activation.Invoke({value})")}, yt + ow + {at});");
+                    string At(string plane, int row) => $"(j0 + {j}) * {plane}" + (r * row + column == 0 ? "" : $" + {r * row + column}");
+                    string value = k.Residual ? $"{accumulator} + V256.Load(rt + ow + {At(RPlane(k), k.RRow)})" : accumulator;
+                    w.Line($"V256.Store({(k.Activation.Kind == ActivationKind.Identity ? value : $"activation.Invoke({value})")}, yt + ow + {At(YPlane(k), k.YRow)});");
                 }
             }
         }
@@ -561,10 +589,10 @@ internal static class ConvKernelEmitter
     {
         string G(int stride) => group is null ? "" : $" + {group} * {stride}";
         w.Line($"float* x = input{G(k.InPerGroup * k.PaddedHeight * k.PaddedWidth)};");
-        w.Line($"float* y = output{G(k.OutPerGroup * k.OutHeight * k.OutWidth)};");
+        w.Line($"float* y = output{G(k.OutPerGroup * k.YPlane)};");
         if (k.Residual)
         {
-            w.Line($"float* r = residual{G(k.OutPerGroup * k.OutHeight * k.OutWidth)};");
+            w.Line($"float* r = residual{G(k.OutPerGroup * k.RPlane)};");
         }
 
         w.Line($"float* wg = weights{G(k.VectorsPerGroup * 8 * k.InPerGroup * k.Taps)};");
@@ -597,19 +625,19 @@ internal static class ConvKernelEmitter
         int lanes = run.Vectors * 8;
         w.Line($"float* wt = wg + {v0} * {8 * k.InPerGroup * k.Taps};");
         w.Line($"float* bt = bg + {v0} * 8;");
-        w.Line($"float* yt = y + {v0} * 8 * OutPlane;");
+        w.Line($"float* yt = y + {v0} * 8 * {YPlane(k)};");
         if (k.Residual)
         {
-            w.Line($"float* rt = r + {v0} * 8 * OutPlane;");
+            w.Line($"float* rt = r + {v0} * 8 * {RPlane(k)};");
         }
 
         using (w.Block("for (int oh = rowStart; oh < rowEnd; oh++)"))
         {
             w.Line($"float* xr = x + oh * {k.Stride} * InWidth;");
-            w.Line("float* yr = yt + oh * OutWidth;");
+            w.Line($"float* yr = yt + oh * {YRow(k)};");
             if (k.Residual)
             {
-                w.Line("float* rr = rt + oh * OutWidth;");
+                w.Line($"float* rr = rt + oh * {RRow(k)};");
             }
 
             foreach (ColumnRun column in k.ColumnRuns)
@@ -734,7 +762,7 @@ internal static class ConvKernelEmitter
                 string value = $"acc{p}_{v}";
                 if (k.Residual)
                 {
-                    value = $"{value} + Nchw.Load(rr + ow + {p + v * 8 * k.OutHeight * k.OutWidth}, OutPlane{laneArgument})";
+                    value = $"{value} + Nchw.Load(rr + ow + {p + v * 8 * k.RPlane}, {RPlane(k)}{laneArgument})";
                 }
 
                 if (k.Activation.Kind != ActivationKind.Identity)
@@ -742,7 +770,7 @@ internal static class ConvKernelEmitter
                     value = $"activation.Invoke({value})";
                 }
 
-                w.Line($"Nchw.Store({value}, yr + ow + {p + v * 8 * k.OutHeight * k.OutWidth}, OutPlane{laneArgument});");
+                w.Line($"Nchw.Store({value}, yr + ow + {p + v * 8 * k.YPlane}, {YPlane(k)}{laneArgument});");
             }
         }
     }
@@ -756,10 +784,10 @@ internal static class ConvKernelEmitter
         using (w.Block($"for (int c = 0; c < {channels}; c++)"))
         {
             w.Line("float* s = stage + c * OutWidth;");
-            w.Line("float* d = yr + c * OutPlane;");
+            w.Line($"float* d = yr + c * {YPlane(k)};");
             if (k.Residual)
             {
-                w.Line("float* q = rr + c * OutPlane;");
+                w.Line($"float* q = rr + c * {RPlane(k)};");
             }
 
             string Value(string load, string residualLoad) =>

@@ -438,6 +438,9 @@ internal static class ModelEmitter
         }
     }
 
+    /// <summary>The offset of a zero-bordered buffer's interior in its sample (empty for a plain buffer).</summary>
+    private static string Origin(LayerPlan layer) => layer.PaddedOutput ? $" + {layer.OutputOrigin}" : "";
+
     private static string SourcePointer(ModelPlan model, int source) => source < 0 ? "x" : Buffer(model.Layers[source].Spec);
 
     private static void EmitFusedLayer(SourceWriter w, ModelPlan model, int index)
@@ -462,11 +465,19 @@ internal static class ModelEmitter
         switch (layer.Spec.Kind)
         {
             case LayerKind.Conv2d:
-                string residual = layer.ResidualSource >= 0 && !layer.BatchStatistics ? $", {Buffer(model.Layers[layer.ResidualSource].Spec)} + n * {outLength}" : "";
+                LayerPlan? residualLayer = layer.ResidualSource >= 0 && !layer.BatchStatistics ? model.Layers[layer.ResidualSource] : null;
+                string residual = residualLayer is null ? "" : $", {Buffer(residualLayer.Spec)} + n * {residualLayer.OutputLength}{Origin(residualLayer)}";
                 bool pad = layer.Spec.PaddingHeight > 0 || layer.Spec.PaddingWidth > 0;
+                // A source already written zero-bordered for this padding is the kernel's padded input as it stands.
+                bool paddedSource = pad && layer.Source >= 0 && model.Layers[layer.Source].PaddedOutput;
                 using (w.Block("for (int n = first; n < last; n++)"))
                 {
-                    if (pad)
+                    if (layer.PaddedOutput)
+                    {
+                        w.Line($"global::Fusion.Kernels.Padding.ZeroBorders({output} + n * {layer.OutputLength}, {layer.Output.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.OutputPadHeight}, {layer.OutputPadWidth}); // the readers' padding");
+                    }
+
+                    if (pad && !paddedSource)
                     {
                         string copyArguments = $"{input} + n * {inLength}, padded, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {layer.Spec.PaddingHeight}, {layer.Spec.PaddingWidth}";
                         // A large padded copy (≥ 256 KiB) is split by channels across the row threads too; a small one is
@@ -477,7 +488,8 @@ internal static class ModelEmitter
                             : $"global::Fusion.Kernels.Padding.Copy({copyArguments});");
                     }
 
-                    string inputPointer = pad ? "padded" : $"{input} + n * {inLength}", outputPointer = $"{output} + n * {outLength}";
+                    string inputPointer = paddedSource ? $"{input} + n * {model.Layers[layer.Source].OutputLength}" : pad ? "padded" : $"{input} + n * {inLength}";
+                    string outputPointer = $"{output} + n * {layer.OutputLength}{Origin(layer)}";
                     string weights = $"packed + {layer.PackedWeightOffset}", bias = $"packed + {layer.PackedBiasOffset}";
                     string residualPointer = residual.Length > 0 ? residual.Substring(2) : "0";
                     string Call(string kernel)

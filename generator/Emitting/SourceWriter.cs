@@ -10,6 +10,14 @@ internal sealed class SourceWriter
     private readonly StringBuilder _builder = new();
     private int _indent;
 
+    public SourceWriter(int indent = 0) => _indent = indent;
+
+    /// <summary>A writer for a part that is written out of order, at this writer's current indentation; <see cref="Append"/> adds it.</summary>
+    public SourceWriter Nested() => new(_indent);
+
+    /// <summary>Appends what a <see cref="Nested"/> writer wrote.</summary>
+    public void Append(SourceWriter nested) => _builder.Append(nested._builder);
+
     public void Line(string text = "")
     {
         if (text.Length > 0)

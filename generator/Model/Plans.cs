@@ -30,6 +30,10 @@ internal sealed record ChannelRun(int FirstVector, int Count, int Vectors, int L
 /// vectors as one (an odd last vector stays 256-bit), so one broadcast feeds 16 channels; pointwise and row-tiled
 /// kernels take 16 pixels per vector. The epilogues work on the 256-bit halves.
 /// </param>
+/// <param name="OutputPadHeight">Zero rows above and below each output plane in the buffer the kernel writes (0: plain NCHW).</param>
+/// <param name="OutputPadWidth">Zero columns left and right of each output row in the buffer the kernel writes.</param>
+/// <param name="ResidualPadHeight">Zero rows above and below each plane of the residual buffer.</param>
+/// <param name="ResidualPadWidth">Zero columns left and right of each row of the residual buffer.</param>
 internal sealed record ConvKernelPlan(
     string Name,
     int InChannels,
@@ -58,8 +62,29 @@ internal sealed record ConvKernelPlan(
     int RowTileChannels = 0,
     int RowTileRows = 0,
     int RowTileVectors = 0,
-    bool Wide512 = false)
+    bool Wide512 = false,
+    int OutputPadHeight = 0,
+    int OutputPadWidth = 0,
+    int ResidualPadHeight = 0,
+    int ResidualPadWidth = 0)
 {
+    /// <summary>
+    /// The output is written into the interior of a zero-bordered buffer laid out for the next convolution's padding
+    /// (rows of <see cref="YRow"/> floats, planes of <see cref="YPlane"/>), so that layer needs no padded copy.
+    /// </summary>
+    public bool PaddedOutput => OutputPadHeight > 0 || OutputPadWidth > 0;
+
+    /// <summary>The residual is read from such a zero-bordered buffer (rows of <see cref="RRow"/>, planes of <see cref="RPlane"/>).</summary>
+    public bool PaddedResidual => ResidualPadHeight > 0 || ResidualPadWidth > 0;
+
+    public int YRow => OutWidth + 2 * OutputPadWidth;
+
+    public int YPlane => (OutHeight + 2 * OutputPadHeight) * YRow;
+
+    public int RRow => OutWidth + 2 * ResidualPadWidth;
+
+    public int RPlane => (OutHeight + 2 * ResidualPadHeight) * RRow;
+
     /// <summary>
     /// A 1×1, stride-1, unpadded, ungrouped convolution vectorised along pixels instead of channels: NCHW planes are
     /// contiguous, so a tile of <see cref="PointwiseChannels"/> output channels × <see cref="PointwiseVectors"/> vectors
@@ -135,8 +160,23 @@ internal sealed record LayerPlan(
     ConvVariant? Narrow,
     int TrainPackedWeightOffset,
     int TrainPackedBiasOffset,
-    TrainingLayout Training)
+    TrainingLayout Training,
+    int OutputPadHeight = 0,
+    int OutputPadWidth = 0)
 {
+    /// <summary>
+    /// In <c>Forward</c>, the layer's output buffer is zero-bordered for its readers' padding (planes of
+    /// <see cref="OutputLength"/> floats per sample): its convolution kernel writes the interior, and the convolutions that
+    /// read it take it as their padded input directly.
+    /// </summary>
+    public bool PaddedOutput => OutputPadHeight > 0 || OutputPadWidth > 0;
+
+    /// <summary>Floats per sample of the layer's output buffer in <c>Forward</c>, zero borders included.</summary>
+    public int OutputLength => Output.Channels * (Output.Height + 2 * OutputPadHeight) * (Output.Width + 2 * OutputPadWidth);
+
+    /// <summary>Where the interior of a sample's output starts in its buffer: past the top border rows and the left border.</summary>
+    public int OutputOrigin => OutputPadHeight * (Output.Width + 2 * OutputPadWidth) + OutputPadWidth;
+
     /// <summary>BatchNorm without running statistics: normalised with the batch's statistics after the kernel, unfused.</summary>
     public bool BatchStatistics => BatchNorm is { TrackRunningStats: false };
 }

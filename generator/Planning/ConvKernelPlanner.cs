@@ -29,7 +29,10 @@ internal static class ConvKernelPlanner
 
     /// <param name="statistics">A training kernel: identity epilogue that also adds each output channel's rows to its batch statistics.</param>
     /// <param name="narrow">Plan for 16 vector registers instead of 32.</param>
-    public static ConvKernelPlan Plan(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, bool statistics = false, bool narrow = false)
+    /// <param name="outputPad">Zero rows and columns around each plane of the buffer the kernel writes (the next layer's padding).</param>
+    /// <param name="residualPad">Zero rows and columns around each plane of the residual buffer.</param>
+    public static ConvKernelPlan Plan(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, bool statistics = false, bool narrow = false,
+        (int Height, int Width) outputPad = default, (int Height, int Width) residualPad = default)
     {
         int groups = layer.Groups;
         int outPerGroup = output.Channels / groups;
@@ -93,11 +96,20 @@ internal static class ConvKernelPlanner
                 $"_{tilePixels}x{tileVectors}_V256", $"_{rowChannels}ch{rowRows}x{rowVectors * (rows512 ? 16 : 8)}px_{(rows512 ? "V512" : "V256")}");
         }
 
+        // Kernels that write or read zero-bordered buffers say so in their name: _o1x1 (output), _r1x1 (residual).
+        string layout = (outputPad != default ? $"_o{outputPad.Height}x{outputPad.Width}" : "") + (residualPad != default ? $"_r{residualPad.Height}x{residualPad.Width}" : "");
+        if (layout.Length > 0)
+        {
+            int suffix = name.LastIndexOf("_V", StringComparison.Ordinal);
+            name = name.Substring(0, suffix) + layout + name.Substring(suffix);
+        }
+
         return new ConvKernelPlan(
             name, input.Channels, input.Height, input.Width, output.Channels, output.Height, output.Width,
             layer.KernelHeight, layer.KernelWidth, layer.Stride, layer.PaddingHeight, layer.PaddingWidth, layer.Dilation, groups,
             tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows && pointwiseChannels == 0 && rowChannels == 0, residual, activation, statistics,
-            pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, rowChannels > 0 ? rows512 : pointwiseChannels > 0 ? !narrow : wide512);
+            pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, rowChannels > 0 ? rows512 : pointwiseChannels > 0 ? !narrow : wide512,
+            outputPad.Height, outputPad.Width, residualPad.Height, residualPad.Width);
     }
 
     /// <summary>

@@ -213,14 +213,17 @@ internal static class ModelPlanner
             return new Result<ModelPlan>(null, diagnostics.ToEquatableArray());
         }
 
+        var placed = layers.Select(l => l!).ToList();
+        workspace = PadActivations(placed, convKernels, workspace);
+
         var plan = new ModelPlan(
             model.Location,
             model.Namespace,
             model.ClassName,
             model.Accessibility,
             input,
-            layers[layers.Count - 1]!.Output,
-            layers.Select(l => l!).ToEquatableArray(),
+            placed[placed.Count - 1].Output,
+            placed.ToEquatableArray(),
             convKernels.ToEquatableArray(),
             linearKernels.ToEquatableArray(),
             packed,
@@ -230,6 +233,87 @@ internal static class ModelPlanner
             train,
             trainInput);
         return new Result<ModelPlan>(plan, diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>
+    /// Zero-bordered activations for <c>Forward</c>: a convolution whose output only convolutions read — as their input,
+    /// all with the same padding, or as their residual — writes it straight into that padded layout, so its readers need
+    /// no padded copy. Pointwise kernels address whole planes as one run of pixels and neither write nor read such a
+    /// buffer; the model's output and layers normalised with batch statistics stay plain. Re-plans the kernels whose
+    /// layout changed and lays the workspace out again. Returns the workspace's floats per sample.
+    /// </summary>
+    private static int PadActivations(List<LayerPlan> layers, List<ConvKernelPlan> convKernels, int workspace)
+    {
+        ConvKernelPlan Kernel(string name) => convKernels.First(k => k.Name == name);
+        bool Pointwise(LayerPlan layer) => Kernel(layer.KernelName!).Pointwise || (layer.Narrow is not null && Kernel(layer.Narrow.KernelName).Pointwise);
+
+        var pads = new (int Height, int Width)[layers.Count];
+        for (int i = 0; i < layers.Count - 1; i++)
+        {
+            LayerPlan producer = layers[i];
+            var readers = layers.Where(l => l.Source == i || l.ResidualSource == i).ToList();
+            var inputReaders = readers.Where(l => l.Source == i).ToList();
+            if (producer.Spec.Kind != LayerKind.Conv2d || producer.BatchStatistics || inputReaders.Count == 0
+                || readers.Any(l => l.Spec.Kind != LayerKind.Conv2d || l.BatchStatistics))
+            {
+                continue;
+            }
+
+            (int Height, int Width) pad = (inputReaders[0].Spec.PaddingHeight, inputReaders[0].Spec.PaddingWidth);
+            if (pad == default || inputReaders.Any(l => (l.Spec.PaddingHeight, l.Spec.PaddingWidth) != pad)
+                || Pointwise(producer) || readers.Any(l => l.ResidualSource == i && Pointwise(l)))
+            {
+                continue;
+            }
+
+            pads[i] = pad;
+        }
+
+        if (pads.All(p => p == default))
+        {
+            return workspace;
+        }
+
+        workspace = 0;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            LayerPlan layer = layers[i];
+            (int Height, int Width) outputPad = pads[i], residualPad = layer.ResidualSource >= 0 ? pads[layer.ResidualSource] : default;
+            if (layer.Spec.Kind == LayerKind.Conv2d && (outputPad != default || residualPad != default))
+            {
+                bool residual = layer.ResidualSource >= 0;
+                ConvKernelPlan wide = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, outputPad: outputPad, residualPad: residualPad);
+                ConvKernelPlan narrow = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, narrow: true, outputPad: outputPad, residualPad: residualPad);
+                foreach (ConvKernelPlan kernel in new[] { wide, narrow })
+                {
+                    if (!convKernels.Any(k => k.Name == kernel.Name))
+                    {
+                        convKernels.Add(kernel);
+                    }
+                }
+
+                layer = layer with
+                {
+                    KernelName = wide.Name,
+                    Narrow = layer.Narrow is null ? null : layer.Narrow with { KernelName = narrow.Name },
+                    OutputPadHeight = outputPad.Height,
+                    OutputPadWidth = outputPad.Width,
+                };
+            }
+
+            if (layer.WorkspaceOffset >= 0)
+            {
+                layer = layer with { WorkspaceOffset = workspace };
+                workspace += Align(layer.OutputLength);
+            }
+
+            layers[i] = layer;
+        }
+
+        // The plain kernels the padded ones replaced, unless another layer still runs them.
+        var used = new HashSet<string>(layers.SelectMany(l => new[] { l.KernelName, l.TrainKernelName, l.Narrow?.KernelName, l.Narrow?.TrainKernelName }).Where(n => n is not null)!);
+        convKernels.RemoveAll(k => !used.Contains(k.Name));
+        return workspace;
     }
 
     /// <summary>

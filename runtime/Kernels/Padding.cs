@@ -87,6 +87,32 @@ public static unsafe class Padding
         public int Channels, Height, Width, PadHeight, PadWidth;
     }
 
+    /// <summary>
+    /// Zeroes the borders of one zero-bordered image (<paramref name="channels"/> planes of
+    /// (<paramref name="height"/> + 2·<paramref name="padHeight"/>) × (<paramref name="width"/> + 2·<paramref name="padWidth"/>)
+    /// floats) and leaves its interior alone: a kernel writes the interior of such a buffer so that the next convolution
+    /// reads it as its padded input without a copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ZeroBorders(float* destination, int channels, int height, int width, int padHeight, int padWidth)
+    {
+        int paddedWidth = width + 2 * padWidth;
+        int paddedPlane = (height + 2 * padHeight) * paddedWidth;
+        int edge = padHeight * paddedWidth;
+        for (int c = 0; c < channels; c++)
+        {
+            float* plane = destination + (long)c * paddedPlane;
+            Zero(plane, edge + padWidth);
+            for (int h = 1; h < height; h++)
+            {
+                // The right border of row h − 1 and the left border of row h are neighbours.
+                Zero(plane + (long)(padHeight + h) * paddedWidth - padWidth, 2 * padWidth);
+            }
+
+            Zero(plane + (long)(padHeight + height) * paddedWidth - padWidth, edge + padWidth);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Zero(float* destination, int count)
     {

@@ -81,6 +81,28 @@ public sealed class KernelTests
     public void Generic_forward_matches_the_reference(string name, int batch, KernelVariant variant)
         => AssertPathMatchesReference(name, batch, variant, "generic", seed: 7, (model, input, output) => model.ForwardGeneric(input, output, batch));
 
+    // Forward writes a convolution's output straight into the zero-bordered layout its readers' padding needs; the
+    // generic and unfused paths lay plain tensors over the same pooled workspace, so Forward must zero the borders again.
+    [Theory]
+    [InlineData(nameof(C7to13RowTails))]
+    [InlineData(nameof(ResidualBlock))]
+    [InlineData(nameof(ProjectionShortcut))]
+    public void Forward_zeroes_the_borders_of_its_padded_buffers_after_other_paths_reused_them(string name)
+    {
+        IFusedModel model = ModelHarness.Create(Find(name));
+        const int batch = 3;
+        float[] input = ModelHarness.RandomInput(model, batch, seed: 8), other = ModelHarness.RandomInput(model, batch, seed: 9);
+        float[] first = new float[batch * model.OutputLength], again = new float[first.Length], scratch = new float[first.Length];
+        model.Forward(input, first, batch);
+
+        model.ForwardUnfused(other, scratch, batch);
+        model.ForwardGeneric(other, scratch, batch);
+        model.Forward(input, again, batch);
+
+        Assert.Equal(first, again);
+        ModelHarness.AssertMatchesReference(model, input, again, batch, "fused after the other paths");
+    }
+
     // Both register-tile variants run, whatever the machine: the choice changes speed, never results.
     private static void AssertPathMatchesReference(string name, int batch, KernelVariant variant, string path, ulong seed, Action<IFusedModel, float[], float[]> forward)
     {

@@ -30,7 +30,7 @@ partial class Net : global::Fusion.IFusedModel
     public const int OutputLength = 144;
 
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
-    private const int WorkspacePerSample = 576;
+    private const int WorkspacePerSample = 832;
 
     // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
     private const int PaddedScratch = 512;
@@ -241,34 +241,34 @@ partial class Net : global::Fusion.IFusedModel
         float* conv1Out = ws + batch * 0;
         for (int n = first; n < last; n++)
         {
+            global::Fusion.Kernels.Padding.ZeroBorders(conv1Out + n * 400, 16, 3, 3, 1, 1); // the readers' padding
             global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s2p1_8x6x6to16_Relu_3x16ch_V512(padded, conv1Out + n * 144, packed + 0, packed + 1152, 0, 3);
+                Conv3x3s2p1_8x6x6to16_Relu_3x16ch_o1x1_V512(padded, conv1Out + n * 400 + 6, packed + 0, packed + 1152, 0, 3);
             }
             else
             {
-                Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(padded, conv1Out + n * 144, packed + 0, packed + 1152, 0, 3);
+                Conv3x3s2p1_8x6x6to16_Relu_3x2_o1x1_V256(padded, conv1Out + n * 400 + 6, packed + 0, packed + 1152, 0, 3);
             }
         }
 
         // 2. Conv2: Conv 3×3 s1 p1 of Conv1: 16×3×3 → 16×3×3, BatchNorm (folded)
-        float* conv2Out = ws + batch * 144;
+        float* conv2Out = ws + batch * 400;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(conv1Out + n * 144, padded, 16, 3, 3, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s1p1_16x3x3to16_Identity_3x16ch_V512(padded, conv2Out + n * 144, packed + 1168, packed + 3472, 0, 3);
+                Conv3x3s1p1_16x3x3to16_Identity_3x16ch_V512(conv1Out + n * 400, conv2Out + n * 144, packed + 1168, packed + 3472, 0, 3);
             }
             else
             {
-                Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(padded, conv2Out + n * 144, packed + 1168, packed + 3472, 0, 3);
+                Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(conv1Out + n * 400, conv2Out + n * 144, packed + 1168, packed + 3472, 0, 3);
             }
         }
 
         // 3. Shortcut: Conv 1×1 s2 p0 of input: 8×6×6 → 16×3×3, BatchNorm (folded)
-        float* shortcutOut = ws + batch * 288;
+        float* shortcutOut = ws + batch * 544;
         for (int n = first; n < last; n++)
         {
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
@@ -312,11 +312,11 @@ partial class Net : global::Fusion.IFusedModel
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(conv1Out, _conv1.BatchNorm!, batch, 9);
             global::Fusion.Kernels.UnfusedKernels.Activate(conv1Out, default(global::Fusion.Activations.Relu));
             // 2. Conv2
-            global::System.Span<float> conv2Out = new global::System.Span<float>(workspace, batch * 144, batch * 144);
+            global::System.Span<float> conv2Out = new global::System.Span<float>(workspace, batch * 400, batch * 144);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(conv1Out, _conv2.Conv, conv2Out, batch, 3, 3);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(conv2Out, _conv2.BatchNorm!, batch, 9);
             // 3. Shortcut
-            global::System.Span<float> shortcutOut = new global::System.Span<float>(workspace, batch * 288, batch * 144);
+            global::System.Span<float> shortcutOut = new global::System.Span<float>(workspace, batch * 544, batch * 144);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _shortcut.Conv, shortcutOut, batch, 6, 6);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(shortcutOut, _shortcut.BatchNorm!, batch, 9);
             // 4. Out
@@ -347,10 +347,10 @@ partial class Net : global::Fusion.IFusedModel
             global::System.Span<float> conv1Out = new global::System.Span<float>(workspace, batch * 0, batch * 144);
             global::Fusion.Kernels.GenericKernels.ConvBlock(input, _conv1, conv1Out, batch, 6, 6, default, default(global::Fusion.Activations.Relu), _variant);
             // 2. Conv2
-            global::System.Span<float> conv2Out = new global::System.Span<float>(workspace, batch * 144, batch * 144);
+            global::System.Span<float> conv2Out = new global::System.Span<float>(workspace, batch * 400, batch * 144);
             global::Fusion.Kernels.GenericKernels.ConvBlock(conv1Out, _conv2, conv2Out, batch, 3, 3, default, default(global::Fusion.Activations.Identity), _variant);
             // 3. Shortcut
-            global::System.Span<float> shortcutOut = new global::System.Span<float>(workspace, batch * 288, batch * 144);
+            global::System.Span<float> shortcutOut = new global::System.Span<float>(workspace, batch * 544, batch * 144);
             global::Fusion.Kernels.GenericKernels.ConvBlock(input, _shortcut, shortcutOut, batch, 6, 6, default, default(global::Fusion.Activations.Identity), _variant);
             // 4. Out
             global::System.Span<float> outOut = output;
@@ -558,165 +558,6 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 2, padding 1 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
-    /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    tail tile of 3 pixels at column 0
-    /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-    /// FLOPs      2·16·3·3·8·9 = 20,736 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
-    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
-    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
-    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_8x6x6to16_Relu_3x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 64, InWidth = 8, OutPlane = 9, OutWidth = 3;
-        var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 2 vectors at vector 0, all lanes stored
-        {
-            const int v0 = 0;
-            float* wt = wg + v0 * 576;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // tail tile of 3 pixels at column 0
-                {
-                    const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z1_0 = z0_0;
-                    Vec16 z2_0 = z0_0;
-                    float* xc = xr + ow * 2;
-                    {
-                        float* xb = xc;
-                        float* wb = wt;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
-                                {
-                                    Vec16 w0 = V512.Load(wp + 0);
-                                    Vec16 x0 = V512.Create(xp[0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 16);
-                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 32);
-                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 48);
-                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 64);
-                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 80);
-                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 96);
-                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 112);
-                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                            }
-                        }
-                    }
-                    // each 512-bit accumulator in its two 8-channel halves
-                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
-                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
-                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
-                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
-                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 16; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    // 3 pixels of row tail, one at a time
-                    for (int i = 0; i < 3; i++)
-                    {
-                        d[i] = activation.Invoke(s[i]);
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
     /// Conv 3×3, stride 2, padding 1 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
     /// </summary>
     /// <remarks>
@@ -878,161 +719,6 @@ partial class Net : global::Fusion.IFusedModel
         for (int c = 0; c < 16; c++)
         {
             statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 2, padding 1 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
-    /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    tail tile of 3 pixels at column 0
-    /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-    /// FLOPs      2·16·3·3·8·9 = 20,736 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_8x6x6to16_Relu_3x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 64, InWidth = 8, OutPlane = 9, OutWidth = 3;
-        var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 2 vectors at vector 0, all lanes stored
-        {
-            const int v0 = 0;
-            float* wt = wg + v0 * 576;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // tail tile of 3 pixels at column 0
-                {
-                    const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    float* xc = xr + ow * 2;
-                    {
-                        float* xb = xc;
-                        float* wb = wt;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                            }
-                        }
-                    }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
-                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
-                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 16; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    // 3 pixels of row tail, one at a time
-                    for (int i = 0; i < 3; i++)
-                    {
-                        d[i] = activation.Invoke(s[i]);
-                    }
-                }
-            }
         }
     }
 
@@ -3254,6 +2940,322 @@ partial class Net : global::Fusion.IFusedModel
         for (int c = 0; c < 16; c++)
         {
             statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      8 input channels per group: 1 block of 8, tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·16·3·3·8·9 = 20,736 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_8x6x6to16_Relu_3x16ch_o1x1_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 64, InWidth = 8, OutWidth = 3;
+        const int YPlane = 25, YRow = 5; // the output buffer's planes and rows: zero borders for the next layer's padding
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 576;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * YRow;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    float* xc = xr + ow * 2;
+                    {
+                        float* xb = xc;
+                        float* wb = wt;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      8 input channels per group: 1 block of 8, tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·16·3·3·8·9 = 20,736 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_8x6x6to16_Relu_3x2_o1x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 64, InWidth = 8, OutWidth = 3;
+        const int YPlane = 25, YRow = 5; // the output buffer's planes and rows: zero borders for the next layer's padding
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 576;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * YRow;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    float* xc = xr + ow * 2;
+                    {
+                        float* xb = xc;
+                        float* wb = wt;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
+                }
+            }
         }
     }
 }

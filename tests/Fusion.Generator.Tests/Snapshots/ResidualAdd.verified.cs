@@ -28,7 +28,7 @@ partial class Net : global::Fusion.IFusedModel
     public const int OutputLength = 288;
 
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
-    private const int WorkspacePerSample = 576;
+    private const int WorkspacePerSample = 800;
 
     // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
     private const int PaddedScratch = 512;
@@ -215,16 +215,16 @@ partial class Net : global::Fusion.IFusedModel
         float* aOut = ws + batch * 0;
         for (int n = first; n < last; n++)
         {
+            global::Fusion.Kernels.Padding.ZeroBorders(aOut + n * 512, 8, 6, 6, 1, 1); // the readers' padding
             global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-            Conv3x3s1p1_8x6x6to8_Relu_6x1_V256(padded, aOut + n * 288, packed + 0, packed + 576, 0, 6);
+            Conv3x3s1p1_8x6x6to8_Relu_6x1_o1x1_V256(padded, aOut + n * 512 + 9, packed + 0, packed + 576, 0, 6);
         }
 
         // 2. B: Conv 3×3 s1 p1 of A: 8×6×6 → 8×6×6, BatchNorm (folded), + A, ReLU
         float* bOut = y;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(aOut + n * 288, padded, 8, 6, 6, 1, 1);
-            Conv3x3s1p1_8x6x6to8_AddRelu_6x1_V256(padded, bOut + n * 288, packed + 592, packed + 1168, aOut + n * 288, 0, 6);
+            Conv3x3s1p1_8x6x6to8_AddRelu_6x1_r1x1_V256(aOut + n * 512, bOut + n * 288, packed + 592, packed + 1168, aOut + n * 512 + 9, 0, 6);
         }
     }
 
@@ -396,211 +396,6 @@ partial class Net : global::Fusion.IFusedModel
             // 1. A, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 576, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), default, default, _a.BatchNorm, _aInverseStd, _aBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _a.Conv, default, batch, 6, 6);
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 8×6×6 → 8×6×6, BatchNorm folded into the weights, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
-    /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
-    /// channels   one channel tile of 1 vector at vector 0, all lanes stored
-    /// columns    tail tile of 6 pixels at column 0
-    /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-    /// FLOPs      2·8·6·6·8·9 = 41,472 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 6 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_8x6x6to8_Relu_6x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
-        var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 1 vector at vector 0, all lanes stored
-        {
-            const int v0 = 0;
-            float* wt = wg + v0 * 576;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // tail tile of 6 pixels at column 0
-                {
-                    const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc1_0 = acc0_0;
-                    Vec8 acc2_0 = acc0_0;
-                    Vec8 acc3_0 = acc0_0;
-                    Vec8 acc4_0 = acc0_0;
-                    Vec8 acc5_0 = acc0_0;
-                    float* xc = xr + ow * 1;
-                    {
-                        float* xb = xc;
-                        float* wb = wt;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 192;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 64;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
-                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
-                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
-                                }
-                            }
-                        }
-                    }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store(acc4_0, stage + ow + 4, OutWidth);
-                    Nchw.Store(acc5_0, stage + ow + 5, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 8; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    // 6 pixels of row tail, one at a time
-                    for (int i = 0; i < 6; i++)
-                    {
-                        d[i] = activation.Invoke(s[i]);
-                    }
-                }
-            }
         }
     }
 
@@ -816,6 +611,212 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 8×6×6 → 8×6×6, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
+    /// channels   one channel tile of 1 vector at vector 0, all lanes stored
+    /// columns    tail tile of 6 pixels at column 0
+    /// input      8 input channels per group: 1 block of 8, tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·8·6·6·8·9 = 41,472 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 6 (all of them, or one thread's band).
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_8x6x6to8_Relu_6x1_o1x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 64, InWidth = 8, OutWidth = 6;
+        const int YPlane = 64, YRow = 8; // the output buffer's planes and rows: zero borders for the next layer's padding
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 1 vector at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 576;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * YRow;
+                // tail tile of 6 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc1_0 = acc0_0;
+                    Vec8 acc2_0 = acc0_0;
+                    Vec8 acc3_0 = acc0_0;
+                    Vec8 acc4_0 = acc0_0;
+                    Vec8 acc5_0 = acc0_0;
+                    float* xc = xr + ow * 1;
+                    {
+                        float* xb = xc;
+                        float* wb = wt;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[3 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[4 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[5 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[6 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[7 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store(acc4_0, stage + ow + 4, OutWidth);
+                    Nchw.Store(acc5_0, stage + ow + 5, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    // 6 pixels of row tail, one at a time
+                    for (int i = 0; i < 6; i++)
+                    {
+                        d[i] = activation.Invoke(s[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Conv 3×3, stride 1, padding 1 over 8×6×6 → 8×6×6, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
     /// </summary>
     /// <remarks>
@@ -836,9 +837,10 @@ partial class Net : global::Fusion.IFusedModel
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_8x6x6to8_AddRelu_6x1_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_8x6x6to8_AddRelu_6x1_r1x1_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
+        const int RPlane = 64, RRow = 8; // the residual buffer's planes and rows (zero-bordered)
         var activation = default(global::Fusion.Activations.Relu);
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
@@ -853,12 +855,12 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 576;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            float* rt = r + v0 * 8 * OutPlane;
+            float* rt = r + v0 * 8 * RPlane;
             for (int oh = rowStart; oh < rowEnd; oh++)
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                float* rr = rt + oh * OutWidth;
+                float* rr = rt + oh * RRow;
                 // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
@@ -1013,7 +1015,7 @@ partial class Net : global::Fusion.IFusedModel
                 {
                     float* s = stage + c * OutWidth;
                     float* d = yr + c * OutPlane;
-                    float* q = rr + c * OutPlane;
+                    float* q = rr + c * RPlane;
                     // 6 pixels of row tail, one at a time
                     for (int i = 0; i < 6; i++)
                     {

@@ -34,7 +34,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     public const int OutputLength = 10;
 
     // Per-sample floats of every intermediate output; a batch of N uses N times as much, one region per layer.
-    private const int WorkspacePerSample = 49296;
+    private const int WorkspacePerSample = 58064;
 
     // Floats of the zero-padded input copy that padded convolutions read (the largest one's).
     private const int PaddedScratch = 18496;
@@ -283,79 +283,79 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* stemOut = ws + batch * 0;
         for (int n = first; n < last; n++)
         {
+            global::Fusion.Kernels.Padding.ZeroBorders(stemOut + n * 18496, 16, 32, 32, 1, 1); // the readers' padding
             global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                Conv3x3s1p1_3x32x32to16_Relu_6ch2x32px_V512(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32);
+                Conv3x3s1p1_3x32x32to16_Relu_6ch2x32px_o1x1_V512(padded, stemOut + n * 18496 + 35, packed + 0, packed + 432, 0, 32);
             }
             else
             {
-                Conv3x3s1p1_3x32x32to16_Relu_2ch3x16px_V256(padded, stemOut + n * 16384, packed + 0, packed + 432, 0, 32);
+                Conv3x3s1p1_3x32x32to16_Relu_2ch3x16px_o1x1_V256(padded, stemOut + n * 18496 + 35, packed + 0, packed + 432, 0, 32);
             }
         }
 
         // 2. Down1: Conv 3×3 s2 p1 of Stem: 16×32×32 → 32×16×16, BatchNorm (folded), ReLU
-        float* down1Out = ws + batch * 16384;
+        float* down1Out = ws + batch * 18496;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(stemOut + n * 16384, padded, 16, 32, 32, 1, 1);
+            global::Fusion.Kernels.Padding.ZeroBorders(down1Out + n * 10368, 32, 16, 16, 1, 1); // the readers' padding
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_12x32ch_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down1Out + n * 8192), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_12x32ch_V512(padded, down1Out + n * 8192, packed + 448, packed + 5056, 0, 16); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_12x32ch_o1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(stemOut + n * 18496), (nint)(down1Out + n * 10368 + 19), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_12x32ch_o1x1_V512(stemOut + n * 18496, down1Out + n * 10368 + 19, packed + 448, packed + 5056, 0, 16); }
             }
             else
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_4x3_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down1Out + n * 8192), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(padded, down1Out + n * 8192, packed + 448, packed + 5056, 0, 16); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_4x3_o1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(stemOut + n * 18496), (nint)(down1Out + n * 10368 + 19), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_4x3_o1x1_V256(stemOut + n * 18496, down1Out + n * 10368 + 19, packed + 448, packed + 5056, 0, 16); }
             }
         }
 
         // 3. Block1: Conv 3×3 s1 p1 of Down1: 32×16×16 → 32×16×16, BatchNorm (folded), + Down1, ReLU
-        float* block1Out = ws + batch * 24576;
+        float* block1Out = ws + batch * 28864;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(down1Out + n * 8192, padded, 32, 16, 16, 1, 1);
+            global::Fusion.Kernels.Padding.ZeroBorders(block1Out + n * 10368, 32, 16, 16, 1, 1); // the readers' padding
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_V512((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block1Out + n * 8192), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 8192)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_V512(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192, 0, 16); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down1Out + n * 10368), (nint)(block1Out + n * 10368 + 19), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 10368 + 19)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512(down1Out + n * 10368, block1Out + n * 10368 + 19, packed + 5088, packed + 14304, down1Out + n * 10368 + 19, 0, 16); }
             }
             else
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_3ch2x16px_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block1Out + n * 8192), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 8192)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_3ch2x16px_V256(padded, block1Out + n * 8192, packed + 5088, packed + 14304, down1Out + n * 8192, 0, 16); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_3ch2x16px_o1x1_r1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down1Out + n * 10368), (nint)(block1Out + n * 10368 + 19), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 10368 + 19)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_3ch2x16px_o1x1_r1x1_V256(down1Out + n * 10368, block1Out + n * 10368 + 19, packed + 5088, packed + 14304, down1Out + n * 10368 + 19, 0, 16); }
             }
         }
 
         // 4. Down2: Conv 3×3 s2 p1 of Block1: 32×16×16 → 64×8×8, BatchNorm (folded), ReLU
-        float* down2Out = ws + batch * 32768;
+        float* down2Out = ws + batch * 39232;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(block1Out + n * 8192, padded, 32, 16, 16, 1, 1);
+            global::Fusion.Kernels.Padding.ZeroBorders(down2Out + n * 6400, 64, 8, 8, 1, 1); // the readers' padding
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_8x32ch_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down2Out + n * 4096), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_8x32ch_V512(padded, down2Out + n * 4096, packed + 14336, packed + 32768, 0, 8); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_8x32ch_o1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block1Out + n * 10368), (nint)(down2Out + n * 6400 + 11), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_8x32ch_o1x1_V512(block1Out + n * 10368, down2Out + n * 6400 + 11, packed + 14336, packed + 32768, 0, 8); }
             }
             else
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_4x3_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(padded), (nint)(down2Out + n * 4096), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(padded, down2Out + n * 4096, packed + 14336, packed + 32768, 0, 8); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_4x3_o1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block1Out + n * 10368), (nint)(down2Out + n * 6400 + 11), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_4x3_o1x1_V256(block1Out + n * 10368, down2Out + n * 6400 + 11, packed + 14336, packed + 32768, 0, 8); }
             }
         }
 
         // 5. Block2: Conv 3×3 s1 p1 of Down2: 64×8×8 → 64×8×8, BatchNorm (folded), + Down2, ReLU
-        float* block2Out = ws + batch * 36864;
+        float* block2Out = ws + batch * 45632;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.Copy(down2Out + n * 4096, padded, 64, 8, 8, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 4096)); } else { Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096, 0, 8); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_r1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down2Out + n * 6400), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 6400 + 11)); } else { Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_r1x1_V256(down2Out + n * 6400, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 6400 + 11, 0, 8); }
             }
             else
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_3ch4x8px_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(padded), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 4096)); } else { Conv3x3s1p1_64x8x8to64_AddRelu_3ch4x8px_V256(padded, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 4096, 0, 8); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_3ch4x8px_r1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down2Out + n * 6400), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 6400 + 11)); } else { Conv3x3s1p1_64x8x8to64_AddRelu_3ch4x8px_r1x1_V256(down2Out + n * 6400, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 6400 + 11, 0, 8); }
             }
         }
 
         // 6. Expand: Conv 1×1 s1 p0 of Block2: 64×8×8 → 128×8×8, BatchNorm (folded), ReLU
-        float* expandOut = ws + batch * 40960;
+        float* expandOut = ws + batch * 49728;
         for (int n = first; n < last; n++)
         {
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
@@ -369,7 +369,7 @@ partial class TinyNet : global::Fusion.IFusedModel
         }
 
         // 7. Pool: GlobalAvgPool of Expand: 128×8×8 → 128×1×1
-        float* poolOut = ws + batch * 49152;
+        float* poolOut = ws + batch * 57920;
         for (int n = first; n < last; n++)
         {
             GlobalAvgPool_128x8x8_V256(expandOut + n * 8192, poolOut + n * 128);
@@ -399,34 +399,34 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(stemOut, _stem.BatchNorm!, batch, 1024);
             global::Fusion.Kernels.UnfusedKernels.Activate(stemOut, default(global::Fusion.Activations.Relu));
             // 2. Down1
-            global::System.Span<float> down1Out = new global::System.Span<float>(workspace, batch * 16384, batch * 8192);
+            global::System.Span<float> down1Out = new global::System.Span<float>(workspace, batch * 18496, batch * 8192);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(stemOut, _down1.Conv, down1Out, batch, 32, 32);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(down1Out, _down1.BatchNorm!, batch, 256);
             global::Fusion.Kernels.UnfusedKernels.Activate(down1Out, default(global::Fusion.Activations.Relu));
             // 3. Block1
-            global::System.Span<float> block1Out = new global::System.Span<float>(workspace, batch * 24576, batch * 8192);
+            global::System.Span<float> block1Out = new global::System.Span<float>(workspace, batch * 28864, batch * 8192);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(down1Out, _block1.Conv, block1Out, batch, 16, 16);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(block1Out, _block1.BatchNorm!, batch, 256);
             global::Fusion.Kernels.UnfusedKernels.Add(block1Out, down1Out);
             global::Fusion.Kernels.UnfusedKernels.Activate(block1Out, default(global::Fusion.Activations.Relu));
             // 4. Down2
-            global::System.Span<float> down2Out = new global::System.Span<float>(workspace, batch * 32768, batch * 4096);
+            global::System.Span<float> down2Out = new global::System.Span<float>(workspace, batch * 39232, batch * 4096);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(block1Out, _down2.Conv, down2Out, batch, 16, 16);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(down2Out, _down2.BatchNorm!, batch, 64);
             global::Fusion.Kernels.UnfusedKernels.Activate(down2Out, default(global::Fusion.Activations.Relu));
             // 5. Block2
-            global::System.Span<float> block2Out = new global::System.Span<float>(workspace, batch * 36864, batch * 4096);
+            global::System.Span<float> block2Out = new global::System.Span<float>(workspace, batch * 45632, batch * 4096);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(down2Out, _block2.Conv, block2Out, batch, 8, 8);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(block2Out, _block2.BatchNorm!, batch, 64);
             global::Fusion.Kernels.UnfusedKernels.Add(block2Out, down2Out);
             global::Fusion.Kernels.UnfusedKernels.Activate(block2Out, default(global::Fusion.Activations.Relu));
             // 6. Expand
-            global::System.Span<float> expandOut = new global::System.Span<float>(workspace, batch * 40960, batch * 8192);
+            global::System.Span<float> expandOut = new global::System.Span<float>(workspace, batch * 49728, batch * 8192);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(block2Out, _expand.Conv, expandOut, batch, 8, 8);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(expandOut, _expand.BatchNorm!, batch, 64);
             global::Fusion.Kernels.UnfusedKernels.Activate(expandOut, default(global::Fusion.Activations.Relu));
             // 7. Pool
-            global::System.Span<float> poolOut = new global::System.Span<float>(workspace, batch * 49152, batch * 128);
+            global::System.Span<float> poolOut = new global::System.Span<float>(workspace, batch * 57920, batch * 128);
             global::Fusion.Kernels.UnfusedKernels.Pool(expandOut, _pool, poolOut, batch, 128, 8, 8);
             // 8. Head
             global::System.Span<float> headOut = output;
@@ -453,22 +453,22 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::System.Span<float> stemOut = new global::System.Span<float>(workspace, batch * 0, batch * 16384);
             global::Fusion.Kernels.GenericKernels.ConvBlock(input, _stem, stemOut, batch, 32, 32, default, default(global::Fusion.Activations.Relu), _variant);
             // 2. Down1
-            global::System.Span<float> down1Out = new global::System.Span<float>(workspace, batch * 16384, batch * 8192);
+            global::System.Span<float> down1Out = new global::System.Span<float>(workspace, batch * 18496, batch * 8192);
             global::Fusion.Kernels.GenericKernels.ConvBlock(stemOut, _down1, down1Out, batch, 32, 32, default, default(global::Fusion.Activations.Relu), _variant);
             // 3. Block1
-            global::System.Span<float> block1Out = new global::System.Span<float>(workspace, batch * 24576, batch * 8192);
+            global::System.Span<float> block1Out = new global::System.Span<float>(workspace, batch * 28864, batch * 8192);
             global::Fusion.Kernels.GenericKernels.ConvBlock(down1Out, _block1, block1Out, batch, 16, 16, down1Out, default(global::Fusion.Activations.Relu), _variant);
             // 4. Down2
-            global::System.Span<float> down2Out = new global::System.Span<float>(workspace, batch * 32768, batch * 4096);
+            global::System.Span<float> down2Out = new global::System.Span<float>(workspace, batch * 39232, batch * 4096);
             global::Fusion.Kernels.GenericKernels.ConvBlock(block1Out, _down2, down2Out, batch, 16, 16, default, default(global::Fusion.Activations.Relu), _variant);
             // 5. Block2
-            global::System.Span<float> block2Out = new global::System.Span<float>(workspace, batch * 36864, batch * 4096);
+            global::System.Span<float> block2Out = new global::System.Span<float>(workspace, batch * 45632, batch * 4096);
             global::Fusion.Kernels.GenericKernels.ConvBlock(down2Out, _block2, block2Out, batch, 8, 8, down2Out, default(global::Fusion.Activations.Relu), _variant);
             // 6. Expand
-            global::System.Span<float> expandOut = new global::System.Span<float>(workspace, batch * 40960, batch * 8192);
+            global::System.Span<float> expandOut = new global::System.Span<float>(workspace, batch * 49728, batch * 8192);
             global::Fusion.Kernels.GenericKernels.ConvBlock(block2Out, _expand, expandOut, batch, 8, 8, default, default(global::Fusion.Activations.Relu), _variant);
             // 7. Pool
-            global::System.Span<float> poolOut = new global::System.Span<float>(workspace, batch * 49152, batch * 128);
+            global::System.Span<float> poolOut = new global::System.Span<float>(workspace, batch * 57920, batch * 128);
             global::Fusion.Kernels.UnfusedKernels.Pool(expandOut, _pool, poolOut, batch, 128, 8, 8);
             // 8. Head
             global::System.Span<float> headOut = output;
@@ -764,402 +764,6 @@ partial class TinyNet : global::Fusion.IFusedModel
             // 1. Stem, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 19456, batch * 16384), new global::System.Span<float>(ts + batch * 35840, batch * 16384), default, default, _stem.BatchNorm, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 3072), new global::System.Span<float>(ts + batch * 35840, batch * 16384), _stem.Conv, default, batch, 32, 32);
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 3×32×32 → 16×32×32, BatchNorm folded into the weights, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
-    /// tile       6 output channels × 2 rows × 2 vectors of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 32 = 2 vectors: bands of 2 rows (the last rows of a band that does not fill, one at a time), one tile of 2 vectors across
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 6
-    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
-    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   in registers: ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
-    /// FLOPs      2·16·32·32·3·9 = 884,736 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_6ch2x32px_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
-        var activation = default(global::Fusion.Activations.Relu);
-        int oh = rowStart;
-        // bands of 2 rows
-        for (; oh + 2 <= rowEnd; oh += 2)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            {
-                const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 12; j0 += 6)
-                {
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
-                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
-                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0;
-                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_0_1 = acc4_0_0, acc4_1_0 = acc4_0_0, acc4_1_1 = acc4_0_0;
-                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_0_1 = acc5_0_0, acc5_1_0 = acc5_0_0, acc5_1_1 = acc5_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        // input channel tail: 3 channels
-                        {
-                            float* xb = xc;
-                            float* wb = wc;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 144;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 48;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
-                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
-                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
-                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
-                                    }
-                                }
-                            }
-                        }
-                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0)), yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0)), yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_1)), yt + ow + (j0 + 0) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_1)), yt + ow + (j0 + 0) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0)), yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0)), yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_1)), yt + ow + (j0 + 1) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_1)), yt + ow + (j0 + 1) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0)), yt + ow + (j0 + 2) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0)), yt + ow + (j0 + 2) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_1)), yt + ow + (j0 + 2) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_1)), yt + ow + (j0 + 2) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0)), yt + ow + (j0 + 3) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0)), yt + ow + (j0 + 3) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_1)), yt + ow + (j0 + 3) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_1)), yt + ow + (j0 + 3) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0)), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0)), yt + ow + (j0 + 4) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_1)), yt + ow + (j0 + 4) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_1)), yt + ow + (j0 + 4) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_0)), yt + ow + (j0 + 4) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_0)), yt + ow + (j0 + 4) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_1)), yt + ow + (j0 + 4) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_1)), yt + ow + (j0 + 4) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0)), yt + ow + (j0 + 5) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0)), yt + ow + (j0 + 5) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_1)), yt + ow + (j0 + 5) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_1)), yt + ow + (j0 + 5) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_0)), yt + ow + (j0 + 5) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_0)), yt + ow + (j0 + 5) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_1)), yt + ow + (j0 + 5) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_1)), yt + ow + (j0 + 5) * OutPlane + 56);
-                    }
-                }
-                {
-                    const int j0 = 12;
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
-                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
-                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        // input channel tail: 3 channels
-                        {
-                            float* xb = xc;
-                            float* wb = wc;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 144;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 48;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
-                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
-                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
-                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
-                                    }
-                                }
-                            }
-                        }
-                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0)), yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0)), yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_1)), yt + ow + (j0 + 0) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_1)), yt + ow + (j0 + 0) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0)), yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0)), yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_1)), yt + ow + (j0 + 1) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_1)), yt + ow + (j0 + 1) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0)), yt + ow + (j0 + 2) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0)), yt + ow + (j0 + 2) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_1)), yt + ow + (j0 + 2) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_1)), yt + ow + (j0 + 2) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0)), yt + ow + (j0 + 3) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0)), yt + ow + (j0 + 3) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_1)), yt + ow + (j0 + 3) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_1)), yt + ow + (j0 + 3) * OutPlane + 56);
-                    }
-                }
-            }
-        }
-        // the last rows, one at a time
-        for (; oh < rowEnd; oh++)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            {
-                const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 12; j0 += 6)
-                {
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
-                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
-                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
-                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_0_1 = acc4_0_0;
-                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_0_1 = acc5_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        // input channel tail: 3 channels
-                        {
-                            float* xb = xc;
-                            float* wb = wc;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 144;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 48;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                    }
-                                }
-                            }
-                        }
-                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0)), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0)), yt + ow + (j0 + 4) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_1)), yt + ow + (j0 + 4) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_1)), yt + ow + (j0 + 4) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0)), yt + ow + (j0 + 5) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0)), yt + ow + (j0 + 5) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_1)), yt + ow + (j0 + 5) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_1)), yt + ow + (j0 + 5) * OutPlane + 24);
-                    }
-                }
-                {
-                    const int j0 = 12;
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
-                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
-                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        // input channel tail: 3 channels
-                        {
-                            float* xb = xc;
-                            float* wb = wc;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 144;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 48;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
-                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                    }
-                                }
-                            }
-                        }
-                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * OutPlane + 24);
-                    }
-                }
-            }
         }
     }
 
@@ -1566,192 +1170,6 @@ partial class TinyNet : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 3×32×32 → 16×32×32, BatchNorm folded into the weights, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
-    /// tile       2 output channels × 3 rows × 2 vectors of 8 pixels = 12 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 32 = 4 vectors: bands of 3 rows (the last rows of a band that does not fill, one at a time), 2 tiles of 2 vectors across
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 2
-    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled; per channel and tap: 2 broadcast weights, one unaligned vector load per 8 pixels
-    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   in registers: ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
-    /// FLOPs      2·16·32·32·3·9 = 884,736 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_2ch3x16px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
-        var activation = default(global::Fusion.Activations.Relu);
-        int oh = rowStart;
-        // bands of 3 rows
-        for (; oh + 3 <= rowEnd; oh += 3)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            {
-                const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 16; j0 += 2)
-                {
-                    for (int ow = 0; ow < 32; ow += 16)
-                    {
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_2_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_2_1 = acc1_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        // input channel tail: 3 channels
-                        {
-                            float* xb = xc;
-                            float* wb = wc;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 144;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 48;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 1 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InPlane + 2 * InWidth + 8);
-                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
-                                    }
-                                }
-                            }
-                        }
-                        // ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(activation.Invoke(acc0_1_1), yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(activation.Invoke(acc0_2_0), yt + ow + (j0 + 0) * OutPlane + 64);
-                        V256.Store(activation.Invoke(acc0_2_1), yt + ow + (j0 + 0) * OutPlane + 72);
-                        V256.Store(activation.Invoke(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(activation.Invoke(acc1_1_1), yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(activation.Invoke(acc1_2_0), yt + ow + (j0 + 1) * OutPlane + 64);
-                        V256.Store(activation.Invoke(acc1_2_1), yt + ow + (j0 + 1) * OutPlane + 72);
-                    }
-                }
-            }
-        }
-        // the last rows, one at a time
-        for (; oh < rowEnd; oh++)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            {
-                const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 16; j0 += 2)
-                {
-                    for (int ow = 0; ow < 32; ow += 16)
-                    {
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        // input channel tail: 3 channels
-                        {
-                            float* xb = xc;
-                            float* wb = wc;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 144;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 48;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                    }
-                                }
-                            }
-                        }
-                        // ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 8);
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
     /// Conv 3×3, stride 1, padding 1 over 3×32×32 → 16×32×32, BatchNorm folded into the weights, then no activation. One image.
     /// </summary>
     /// <remarks>
@@ -1940,461 +1358,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         for (int c = 0; c < 16; c++)
         {
             statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16, BatchNorm folded into the weights, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
-    /// tile       12 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 24 accumulators, started at the folded bias
-    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
-    /// columns    tail tile of 12 pixels at column 0
-    /// columns    tail tile of 4 pixels at column 12
-    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-    /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
-    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
-    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_12x32ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
-        var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 4 vectors at vector 0, all lanes stored
-        {
-            const int v0 = 0;
-            float* wt = wg + v0 * 1152;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // tail tile of 12 pixels at column 0
-                {
-                    const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
-                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
-                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
-                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
-                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
-                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
-                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
-                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
-                    Vec16 z8_0 = z0_0, z8_1 = z0_1;
-                    Vec16 z9_0 = z0_0, z9_1 = z0_1;
-                    Vec16 z10_0 = z0_0, z10_1 = z0_1;
-                    Vec16 z11_0 = z0_0, z11_1 = z0_1;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 2; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
-                                {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
-                                    Vec16 x0 = V512.Create(xp[0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                    Vec16 x8 = V512.Create(xp[16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
-                                    Vec16 x9 = V512.Create(xp[18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
-                                    Vec16 x10 = V512.Create(xp[20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
-                                    Vec16 x11 = V512.Create(xp[22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
-                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
-                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
-                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
-                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
-                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
-                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
-                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
-                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
-                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
-                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
-                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
-                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
-                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
-                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
-                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
-                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
-                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
-                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
-                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
-                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
-                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
-                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
-                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
-                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
-                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
-                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
-                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
-                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
-                                }
-                            }
-                        }
-                    }
-                    // each 512-bit accumulator in its two 8-channel halves
-                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
-                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
-                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
-                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
-                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
-                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
-                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
-                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
-                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0), acc8_2 = V512.GetLower(z8_1), acc8_3 = V512.GetUpper(z8_1);
-                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0), acc9_2 = V512.GetLower(z9_1), acc9_3 = V512.GetUpper(z9_1);
-                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0), acc10_2 = V512.GetLower(z10_1), acc10_3 = V512.GetUpper(z10_1);
-                    Vec8 acc11_0 = V512.GetLower(z11_0), acc11_1 = V512.GetUpper(z11_0), acc11_2 = V512.GetLower(z11_1), acc11_3 = V512.GetUpper(z11_1);
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
-                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
-                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 132, OutWidth);
-                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 260, OutWidth);
-                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 388, OutWidth);
-                    Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
-                    Nchw.Store4x8(acc8_1, acc9_1, acc10_1, acc11_1, stage + ow + 136, OutWidth);
-                    Nchw.Store4x8(acc8_2, acc9_2, acc10_2, acc11_2, stage + ow + 264, OutWidth);
-                    Nchw.Store4x8(acc8_3, acc9_3, acc10_3, acc11_3, stage + ow + 392, OutWidth);
-                }
-                // tail tile of 4 pixels at column 12
-                {
-                    const int ow = 12;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
-                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
-                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
-                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 2; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
-                                {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
-                                    Vec16 x0 = V512.Create(xp[0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
-                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
-                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
-                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
-                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
-                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
-                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
-                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                            }
-                        }
-                    }
-                    // each 512-bit accumulator in its two 8-channel halves
-                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
-                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
-                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
-                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 32; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 16; i += 8)
-                    {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
-                    }
-                }
-            }
         }
     }
 
@@ -2860,317 +1823,6 @@ partial class TinyNet : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16, BatchNorm folded into the weights, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
-    /// channels   one channel tile of 3 vectors at vector 0, all lanes stored
-    /// channels   one channel tile of 1 vector at vector 3, all lanes stored
-    /// columns    4 tiles of 4 pixels at columns 0..15
-    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-    /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_4x3_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
-        var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[384]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 3 vectors at vector 0, all lanes stored
-        {
-            const int v0 = 0;
-            float* wt = wg + v0 * 1152;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 4 tiles of 4 pixels at columns 0..15
-                for (int ow = 0; ow < 16; ow += 4)
-                {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 2; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 1728;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 576;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 192;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                            }
-                        }
-                    }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 24; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 16; i += 8)
-                    {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
-                    }
-                }
-            }
-        }
-
-        // one channel tile of 1 vector at vector 3, all lanes stored
-        {
-            const int v0 = 3;
-            float* wt = wg + v0 * 1152;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 4 tiles of 4 pixels at columns 0..15
-                for (int ow = 0; ow < 16; ow += 4)
-                {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc1_0 = acc0_0;
-                    Vec8 acc2_0 = acc0_0;
-                    Vec8 acc3_0 = acc0_0;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 2; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 576;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 192;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 64;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                }
-                            }
-                        }
-                    }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 8; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 16; i += 8)
-                    {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
     /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16, BatchNorm folded into the weights, then no activation. One image.
     /// </summary>
     /// <remarks>
@@ -3484,510 +2136,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         for (int c = 0; c < 32; c++)
         {
             statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 32×16×16 → 32×16×16, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       6 output channels × 4 rows × 1 vector of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 16 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
-    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored, in sub-tiles of 6
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
-    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   in registers: add the residual, ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
-    /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_V512(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
-    {
-        const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
-        var activation = default(global::Fusion.Activations.Relu);
-        int oh = rowStart;
-        // bands of 4 rows
-        for (; oh + 4 <= rowEnd; oh += 4)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * OutWidth;
-            {
-                const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
-                {
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
-                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_1_0 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_3_0 = acc3_0_0;
-                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_1_0 = acc4_0_0, acc4_2_0 = acc4_0_0, acc4_3_0 = acc4_0_0;
-                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_1_0 = acc5_0_0, acc5_2_0 = acc5_0_0, acc5_3_0 = acc5_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 32)), yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 40)), yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 48)), yt + ow + (j0 + 0) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 56)), yt + ow + (j0 + 0) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 32)), yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 40)), yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 48)), yt + ow + (j0 + 1) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 56)), yt + ow + (j0 + 1) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 16)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 24)), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_2_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 32)), yt + ow + (j0 + 2) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_2_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 40)), yt + ow + (j0 + 2) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_3_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 48)), yt + ow + (j0 + 2) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_3_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 56)), yt + ow + (j0 + 2) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 8)), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 16)), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 24)), yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_2_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 32)), yt + ow + (j0 + 3) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_2_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 40)), yt + ow + (j0 + 3) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_3_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 48)), yt + ow + (j0 + 3) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_3_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 56)), yt + ow + (j0 + 3) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane)), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 8)), yt + ow + (j0 + 4) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 16)), yt + ow + (j0 + 4) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 24)), yt + ow + (j0 + 4) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_2_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 32)), yt + ow + (j0 + 4) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_2_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 40)), yt + ow + (j0 + 4) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_3_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 48)), yt + ow + (j0 + 4) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_3_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 56)), yt + ow + (j0 + 4) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane)), yt + ow + (j0 + 5) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 8)), yt + ow + (j0 + 5) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 16)), yt + ow + (j0 + 5) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 24)), yt + ow + (j0 + 5) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_2_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 32)), yt + ow + (j0 + 5) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_2_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 40)), yt + ow + (j0 + 5) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_3_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 48)), yt + ow + (j0 + 5) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_3_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 56)), yt + ow + (j0 + 5) * OutPlane + 56);
-                    }
-                }
-                {
-                    const int j0 = 30;
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 32)), yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 40)), yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 48)), yt + ow + (j0 + 0) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 56)), yt + ow + (j0 + 0) * OutPlane + 56);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 32)), yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 40)), yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 48)), yt + ow + (j0 + 1) * OutPlane + 48);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 56)), yt + ow + (j0 + 1) * OutPlane + 56);
-                    }
-                }
-            }
-        }
-        // the last rows, one at a time
-        for (; oh < rowEnd; oh++)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * OutWidth;
-            {
-                const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
-                {
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
-                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]);
-                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]);
-                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]);
-                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * OutPlane + 8)), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane)), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * OutPlane + 8)), yt + ow + (j0 + 4) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane)), yt + ow + (j0 + 5) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * OutPlane + 8)), yt + ow + (j0 + 5) * OutPlane + 8);
-                    }
-                }
-                {
-                    const int j0 = 30;
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                    }
-                }
-            }
         }
     }
 
@@ -4494,717 +2642,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         for (int c = 0; c < 32; c++)
         {
             statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 32×16×16 → 32×16×16, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       3 output channels × 2 rows × 2 vectors of 8 pixels = 12 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 16 = 2 vectors: bands of 2 rows (the last rows of a band that does not fill, one at a time), one tile of 2 vectors across
-    /// channels   one channel tile of 3 vectors at vector 0, all lanes stored, in sub-tiles of 3
-    /// channels   one channel tile of 1 vector at vector 3, all lanes stored, in sub-tiles of 3
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 3 broadcast weights, one unaligned vector load per 8 pixels
-    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   in registers: add the residual, ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
-    /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_3ch2x16px_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
-    {
-        const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
-        var activation = default(global::Fusion.Activations.Relu);
-        int oh = rowStart;
-        // bands of 2 rows
-        for (; oh + 2 <= rowEnd; oh += 2)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * OutWidth;
-            {
-                const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 24; j0 += 3)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 1728;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 576;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 192;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_1_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_1_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 16)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc2_1_1 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 24)), yt + ow + (j0 + 2) * OutPlane + 24);
-                    }
-                }
-            }
-            {
-                const int v0 = 3;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 6; j0 += 3)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 576;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 192;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 64;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]), w2 = V256.Create(wp[10]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]), w2 = V256.Create(wp[42]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]), w2 = V256.Create(wp[58]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_1_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_1_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 16)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc2_1_1 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 24)), yt + ow + (j0 + 2) * OutPlane + 24);
-                    }
-                }
-                {
-                    const int j0 = 6;
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 576;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 192;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 64;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
-                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_1_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_1_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
-                    }
-                }
-            }
-        }
-        // the last rows, one at a time
-        for (; oh < rowEnd; oh++)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * OutWidth;
-            {
-                const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 24; j0 += 3)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 1728;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 576;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 192;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
-                    }
-                }
-            }
-            {
-                const int v0 = 3;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 6; j0 += 3)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 576;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 192;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 64;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]), w2 = V256.Create(wp[10]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]), w2 = V256.Create(wp[42]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]), w2 = V256.Create(wp[58]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
-                    }
-                }
-                {
-                    const int j0 = 6;
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 576;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 192;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 64;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
-                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                    }
-                }
-            }
         }
     }
 
@@ -5920,261 +3357,6 @@ partial class TinyNet : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
-    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-    /// columns    tail tile of 8 pixels at column 0
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-    /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
-    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
-    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_8x32ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
-        var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // 2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-        for (int v0 = 0; v0 < 8; v0 += 4)
-        {
-            float* wt = wg + v0 * 2304;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // tail tile of 8 pixels at column 0
-                {
-                    const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
-                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
-                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
-                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
-                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
-                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
-                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
-                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 4; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
-                                {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
-                                    Vec16 x0 = V512.Create(xp[0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
-                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
-                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
-                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
-                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
-                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
-                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
-                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                            }
-                        }
-                    }
-                    // each 512-bit accumulator in its two 8-channel halves
-                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
-                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
-                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
-                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
-                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
-                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
-                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
-                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
-                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
-                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 68, OutWidth);
-                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 132, OutWidth);
-                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 196, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 32; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
-                    {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
     /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then no activation. One image.
     /// </summary>
     /// <remarks>
@@ -6432,319 +3614,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         for (int c = 0; c < 64; c++)
         {
             statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
-    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
-    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored
-    /// columns    2 tiles of 4 pixels at columns 0..7
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-    /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_4x3_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
-        var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // 2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
-        for (int v0 = 0; v0 < 6; v0 += 3)
-        {
-            float* wt = wg + v0 * 2304;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
-                {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 4; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 1728;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 576;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 192;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                            }
-                        }
-                    }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 24; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
-                    {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
-                    }
-                }
-            }
-        }
-
-        // one channel tile of 2 vectors at vector 6, all lanes stored
-        {
-            const int v0 = 6;
-            float* wt = wg + v0 * 2304;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
-                {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 4; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 1152;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                            }
-                        }
-                    }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 16; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    for (int i = 0; i < 8; i += 8)
-                    {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
-                    }
-                }
-            }
         }
     }
 
@@ -7064,470 +3933,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         for (int c = 0; c < 64; c++)
         {
             statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 64×8×8 → 64×8×8, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
-    /// tile       6 output channels × 4 rows × 1 vector of 8 pixels = 24 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 8 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
-    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored, in sub-tiles of 6
-    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
-    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   in registers: add the residual, ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
-    /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
-    {
-        const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
-        var activation = default(global::Fusion.Activations.Relu);
-        int oh = rowStart;
-        // bands of 4 rows
-        for (; oh + 4 <= rowEnd; oh += 4)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * OutWidth;
-            for (int v0 = 0; v0 < 8; v0 += 4)
-            {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_1_0 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_3_0 = acc3_0_0;
-                        Vec8 acc4_0_0 = V256.Create(bt[j0 + 4]), acc4_1_0 = acc4_0_0, acc4_2_0 = acc4_0_0, acc4_3_0 = acc4_0_0;
-                        Vec8 acc5_0_0 = V256.Create(bt[j0 + 5]), acc5_1_0 = acc5_0_0, acc5_2_0 = acc5_0_0, acc5_3_0 = acc5_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]), w4 = V256.Create(wp[4]), w5 = V256.Create(wp[5]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]), w4 = V256.Create(wp[36]), w5 = V256.Create(wp[37]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]), w4 = V256.Create(wp[68]), w5 = V256.Create(wp[69]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]), w4 = V256.Create(wp[100]), w5 = V256.Create(wp[101]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]), w4 = V256.Create(wp[132]), w5 = V256.Create(wp[133]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]), w4 = V256.Create(wp[164]), w5 = V256.Create(wp[165]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]), w4 = V256.Create(wp[196]), w5 = V256.Create(wp[197]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]), w4 = V256.Create(wp[228]), w5 = V256.Create(wp[229]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_2_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 16)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc2_3_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 24)), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc3_0_0 + V256.Load(rt + ow + (j0 + 3) * OutPlane)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(acc3_1_0 + V256.Load(rt + ow + (j0 + 3) * OutPlane + 8)), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc3_2_0 + V256.Load(rt + ow + (j0 + 3) * OutPlane + 16)), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc3_3_0 + V256.Load(rt + ow + (j0 + 3) * OutPlane + 24)), yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc4_0_0 + V256.Load(rt + ow + (j0 + 4) * OutPlane)), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(activation.Invoke(acc4_1_0 + V256.Load(rt + ow + (j0 + 4) * OutPlane + 8)), yt + ow + (j0 + 4) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc4_2_0 + V256.Load(rt + ow + (j0 + 4) * OutPlane + 16)), yt + ow + (j0 + 4) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc4_3_0 + V256.Load(rt + ow + (j0 + 4) * OutPlane + 24)), yt + ow + (j0 + 4) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc5_0_0 + V256.Load(rt + ow + (j0 + 5) * OutPlane)), yt + ow + (j0 + 5) * OutPlane);
-                        V256.Store(activation.Invoke(acc5_1_0 + V256.Load(rt + ow + (j0 + 5) * OutPlane + 8)), yt + ow + (j0 + 5) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc5_2_0 + V256.Load(rt + ow + (j0 + 5) * OutPlane + 16)), yt + ow + (j0 + 5) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc5_3_0 + V256.Load(rt + ow + (j0 + 5) * OutPlane + 24)), yt + ow + (j0 + 5) * OutPlane + 24);
-                    }
-                }
-                {
-                    const int j0 = 30;
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
-                    }
-                }
-            }
-        }
-        // the last rows, one at a time
-        for (; oh < rowEnd; oh++)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * OutWidth;
-            for (int v0 = 0; v0 < 8; v0 += 4)
-            {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]);
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]);
-                        Vec8 acc4_0_0 = V256.Create(bt[j0 + 4]);
-                        Vec8 acc5_0_0 = V256.Create(bt[j0 + 5]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]), w4 = V256.Create(wp[4]), w5 = V256.Create(wp[5]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]), w4 = V256.Create(wp[36]), w5 = V256.Create(wp[37]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]), w4 = V256.Create(wp[68]), w5 = V256.Create(wp[69]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]), w4 = V256.Create(wp[100]), w5 = V256.Create(wp[101]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]), w4 = V256.Create(wp[132]), w5 = V256.Create(wp[133]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]), w4 = V256.Create(wp[164]), w5 = V256.Create(wp[165]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]), w4 = V256.Create(wp[196]), w5 = V256.Create(wp[197]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]), w4 = V256.Create(wp[228]), w5 = V256.Create(wp[229]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc3_0_0 + V256.Load(rt + ow + (j0 + 3) * OutPlane)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(acc4_0_0 + V256.Load(rt + ow + (j0 + 4) * OutPlane)), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(activation.Invoke(acc5_0_0 + V256.Load(rt + ow + (j0 + 5) * OutPlane)), yt + ow + (j0 + 5) * OutPlane);
-                    }
-                }
-                {
-                    const int j0 = 30;
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                    }
-                }
-            }
         }
     }
 
@@ -7994,654 +4399,6 @@ partial class TinyNet : global::Fusion.IFusedModel
         for (int c = 0; c < 64; c++)
         {
             statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 64×8×8 → 64×8×8, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
-    /// tile       3 output channels × 4 rows × 1 vector of 8 pixels = 12 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 8 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
-    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored, in sub-tiles of 3
-    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored, in sub-tiles of 3
-    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none; per channel and tap: 3 broadcast weights, one unaligned vector load per 8 pixels
-    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   in registers: add the residual, ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
-    /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_3ch4x8px_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
-    {
-        const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
-        var activation = default(global::Fusion.Activations.Relu);
-        int oh = rowStart;
-        // bands of 4 rows
-        for (; oh + 4 <= rowEnd; oh += 4)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * OutWidth;
-            for (int v0 = 0; v0 < 6; v0 += 3)
-            {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 24; j0 += 3)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 1728;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 576;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 192;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_2_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 16)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc2_3_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 24)), yt + ow + (j0 + 2) * OutPlane + 24);
-                    }
-                }
-            }
-            {
-                const int v0 = 6;
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 15; j0 += 3)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 1152;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 384;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 128;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[80]), w1 = V256.Create(wp[81]), w2 = V256.Create(wp[82]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[112]), w1 = V256.Create(wp[113]), w2 = V256.Create(wp[114]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 8)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 16)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane + 24)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 8)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_2_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 16)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc2_3_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane + 24)), yt + ow + (j0 + 2) * OutPlane + 24);
-                    }
-                }
-                {
-                    const int j0 = 15;
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 1152;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 384;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 128;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[16]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[80]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[112]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 8)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 16)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane + 24)), yt + ow + (j0 + 0) * OutPlane + 24);
-                    }
-                }
-            }
-        }
-        // the last rows, one at a time
-        for (; oh < rowEnd; oh++)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * OutWidth;
-            for (int v0 = 0; v0 < 6; v0 += 3)
-            {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 24; j0 += 3)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 1728;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 576;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 192;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                    }
-                }
-            }
-            {
-                const int v0 = 6;
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 15; j0 += 3)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 1152;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 384;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 128;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[80]), w1 = V256.Create(wp[81]), w2 = V256.Create(wp[82]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[112]), w1 = V256.Create(wp[113]), w2 = V256.Create(wp[114]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * OutPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * OutPlane)), yt + ow + (j0 + 2) * OutPlane);
-                    }
-                }
-                {
-                    const int j0 = 15;
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 1152;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 384;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 128;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[16]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[48]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[80]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[112]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * OutPlane)), yt + ow + (j0 + 0) * OutPlane);
-                    }
-                }
-            }
         }
     }
 
@@ -10226,6 +5983,4261 @@ partial class TinyNet : global::Fusion.IFusedModel
         for (int c = 0; c < 128; c++)
         {
             statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 3×32×32 → 16×32×32, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
+    /// tile       6 output channels × 2 rows × 2 vectors of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 32 = 2 vectors: bands of 2 rows (the last rows of a band that does not fill, one at a time), one tile of 2 vectors across
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 6
+    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·16·32·32·3·9 = 884,736 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_6ch2x32px_o1x1_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 1156, InWidth = 34;
+        const int YPlane = 1156, YRow = 34; // the output buffer's planes and rows: zero borders for the next layer's padding
+        var activation = default(global::Fusion.Activations.Relu);
+        int oh = rowStart;
+        // bands of 2 rows
+        for (; oh + 2 <= rowEnd; oh += 2)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * YRow;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 216;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * YPlane;
+                for (int j0 = 0; j0 < 12; j0 += 6)
+                {
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0;
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_0_1 = acc4_0_0, acc4_1_0 = acc4_0_0, acc4_1_1 = acc4_0_0;
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_0_1 = acc5_0_0, acc5_1_0 = acc5_0_0, acc5_1_1 = acc5_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
+                        {
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
+                                    }
+                                }
+                            }
+                        }
+                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0)), yt + ow + (j0 + 0) * YPlane + 34);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0)), yt + ow + (j0 + 0) * YPlane + 42);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_1)), yt + ow + (j0 + 0) * YPlane + 50);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_1)), yt + ow + (j0 + 0) * YPlane + 58);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0)), yt + ow + (j0 + 1) * YPlane + 34);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0)), yt + ow + (j0 + 1) * YPlane + 42);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_1)), yt + ow + (j0 + 1) * YPlane + 50);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_1)), yt + ow + (j0 + 1) * YPlane + 58);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0)), yt + ow + (j0 + 2) * YPlane + 34);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0)), yt + ow + (j0 + 2) * YPlane + 42);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_1)), yt + ow + (j0 + 2) * YPlane + 50);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_1)), yt + ow + (j0 + 2) * YPlane + 58);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0)), yt + ow + (j0 + 3) * YPlane + 34);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0)), yt + ow + (j0 + 3) * YPlane + 42);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_1)), yt + ow + (j0 + 3) * YPlane + 50);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_1)), yt + ow + (j0 + 3) * YPlane + 58);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0)), yt + ow + (j0 + 4) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0)), yt + ow + (j0 + 4) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_1)), yt + ow + (j0 + 4) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_1)), yt + ow + (j0 + 4) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_0)), yt + ow + (j0 + 4) * YPlane + 34);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_0)), yt + ow + (j0 + 4) * YPlane + 42);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_1)), yt + ow + (j0 + 4) * YPlane + 50);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_1)), yt + ow + (j0 + 4) * YPlane + 58);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0)), yt + ow + (j0 + 5) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0)), yt + ow + (j0 + 5) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_1)), yt + ow + (j0 + 5) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_1)), yt + ow + (j0 + 5) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_0)), yt + ow + (j0 + 5) * YPlane + 34);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_0)), yt + ow + (j0 + 5) * YPlane + 42);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_1)), yt + ow + (j0 + 5) * YPlane + 50);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_1)), yt + ow + (j0 + 5) * YPlane + 58);
+                    }
+                }
+                {
+                    const int j0 = 12;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0, acc3_1_0 = acc3_0_0, acc3_1_1 = acc3_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
+                        {
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
+                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
+                                        acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
+                                    }
+                                }
+                            }
+                        }
+                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0)), yt + ow + (j0 + 0) * YPlane + 34);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0)), yt + ow + (j0 + 0) * YPlane + 42);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_1)), yt + ow + (j0 + 0) * YPlane + 50);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_1)), yt + ow + (j0 + 0) * YPlane + 58);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0)), yt + ow + (j0 + 1) * YPlane + 34);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0)), yt + ow + (j0 + 1) * YPlane + 42);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_1)), yt + ow + (j0 + 1) * YPlane + 50);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_1)), yt + ow + (j0 + 1) * YPlane + 58);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0)), yt + ow + (j0 + 2) * YPlane + 34);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0)), yt + ow + (j0 + 2) * YPlane + 42);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_1)), yt + ow + (j0 + 2) * YPlane + 50);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_1)), yt + ow + (j0 + 2) * YPlane + 58);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0)), yt + ow + (j0 + 3) * YPlane + 34);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0)), yt + ow + (j0 + 3) * YPlane + 42);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_1)), yt + ow + (j0 + 3) * YPlane + 50);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_1)), yt + ow + (j0 + 3) * YPlane + 58);
+                    }
+                }
+            }
+        }
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * YRow;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 216;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * YPlane;
+                for (int j0 = 0; j0 < 12; j0 += 6)
+                {
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_0_1 = acc4_0_0;
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_0_1 = acc5_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
+                        {
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0)), yt + ow + (j0 + 4) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0)), yt + ow + (j0 + 4) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_1)), yt + ow + (j0 + 4) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_1)), yt + ow + (j0 + 4) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0)), yt + ow + (j0 + 5) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0)), yt + ow + (j0 + 5) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_1)), yt + ow + (j0 + 5) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_1)), yt + ow + (j0 + 5) * YPlane + 24);
+                    }
+                }
+                {
+                    const int j0 = 12;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_0_1 = acc3_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
+                        {
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
+                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 24);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 16);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 24);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 3×32×32 → 16×32×32, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
+    /// tile       2 output channels × 3 rows × 2 vectors of 8 pixels = 12 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 32 = 4 vectors: bands of 3 rows (the last rows of a band that does not fill, one at a time), 2 tiles of 2 vectors across
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored, in sub-tiles of 2
+    /// input      3 input channels per group: no full block of 8, tail: 3 channels, unrolled; per channel and tap: 2 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·16·32·32·3·9 = 884,736 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_2ch3x16px_o1x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 1156, InWidth = 34;
+        const int YPlane = 1156, YRow = 34; // the output buffer's planes and rows: zero borders for the next layer's padding
+        var activation = default(global::Fusion.Activations.Relu);
+        int oh = rowStart;
+        // bands of 3 rows
+        for (; oh + 3 <= rowEnd; oh += 3)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * YRow;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 216;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * YPlane;
+                for (int j0 = 0; j0 < 16; j0 += 2)
+                {
+                    for (int ow = 0; ow < 32; ow += 16)
+                    {
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_2_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_2_1 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
+                        {
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 1 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x2_1 = V256.Load(xp + 2 * InPlane + 2 * InWidth + 8);
+                                        acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
+                                    }
+                                }
+                            }
+                        }
+                        // ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(acc0_0_1), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc0_1_0), yt + ow + (j0 + 0) * YPlane + 34);
+                        V256.Store(activation.Invoke(acc0_1_1), yt + ow + (j0 + 0) * YPlane + 42);
+                        V256.Store(activation.Invoke(acc0_2_0), yt + ow + (j0 + 0) * YPlane + 68);
+                        V256.Store(activation.Invoke(acc0_2_1), yt + ow + (j0 + 0) * YPlane + 76);
+                        V256.Store(activation.Invoke(acc1_0_0), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(acc1_0_1), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc1_1_0), yt + ow + (j0 + 1) * YPlane + 34);
+                        V256.Store(activation.Invoke(acc1_1_1), yt + ow + (j0 + 1) * YPlane + 42);
+                        V256.Store(activation.Invoke(acc1_2_0), yt + ow + (j0 + 1) * YPlane + 68);
+                        V256.Store(activation.Invoke(acc1_2_1), yt + ow + (j0 + 1) * YPlane + 76);
+                    }
+                }
+            }
+        }
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * YRow;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 216;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * YPlane;
+                for (int j0 = 0; j0 < 16; j0 += 2)
+                {
+                    for (int ow = 0; ow < 32; ow += 16)
+                    {
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        // input channel tail: 3 channels
+                        {
+                            float* xb = xc;
+                            float* wb = wc;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 144;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 48;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(acc0_0_1), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc1_0_0), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(acc1_0_1), yt + ow + (j0 + 1) * YPlane + 8);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
+    /// tile       12 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 24 accumulators, started at the folded bias
+    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 12 pixels at column 0
+    /// columns    tail tile of 4 pixels at column 12
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_12x32ch_o1x1_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 1156, InWidth = 34, OutWidth = 16;
+        const int YPlane = 324, YRow = 18; // the output buffer's planes and rows: zero borders for the next layer's padding
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 4 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * YRow;
+                // tail tile of 12 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
+                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
+                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
+                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
+                    Vec16 z8_0 = z0_0, z8_1 = z0_1;
+                    Vec16 z9_0 = z0_0, z9_1 = z0_1;
+                    Vec16 z10_0 = z0_0, z10_1 = z0_1;
+                    Vec16 z11_0 = z0_0, z11_1 = z0_1;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
+                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0), acc8_2 = V512.GetLower(z8_1), acc8_3 = V512.GetUpper(z8_1);
+                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0), acc9_2 = V512.GetLower(z9_1), acc9_3 = V512.GetUpper(z9_1);
+                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0), acc10_2 = V512.GetLower(z10_1), acc10_3 = V512.GetUpper(z10_1);
+                    Vec8 acc11_0 = V512.GetLower(z11_0), acc11_1 = V512.GetUpper(z11_0), acc11_2 = V512.GetLower(z11_1), acc11_3 = V512.GetUpper(z11_1);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 132, OutWidth);
+                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 260, OutWidth);
+                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 388, OutWidth);
+                    Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
+                    Nchw.Store4x8(acc8_1, acc9_1, acc10_1, acc11_1, stage + ow + 136, OutWidth);
+                    Nchw.Store4x8(acc8_2, acc9_2, acc10_2, acc11_2, stage + ow + 264, OutWidth);
+                    Nchw.Store4x8(acc8_3, acc9_3, acc10_3, acc11_3, stage + ow + 392, OutWidth);
+                }
+                // tail tile of 4 pixels at column 12
+                {
+                    const int ow = 12;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 16×32×32 → 32×16×16, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   one channel tile of 3 vectors at vector 0, all lanes stored
+    /// channels   one channel tile of 1 vector at vector 3, all lanes stored
+    /// columns    4 tiles of 4 pixels at columns 0..15
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_4x3_o1x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 1156, InWidth = 34, OutWidth = 16;
+        const int YPlane = 324, YRow = 18; // the output buffer's planes and rows: zero borders for the next layer's padding
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[384]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 3 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * YRow;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1728;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 576;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 192;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+
+        // one channel tile of 1 vector at vector 3, all lanes stored
+        {
+            const int v0 = 3;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * YRow;
+                // 4 tiles of 4 pixels at columns 0..15
+                for (int ow = 0; ow < 16; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc1_0 = acc0_0;
+                    Vec8 acc2_0 = acc0_0;
+                    Vec8 acc3_0 = acc0_0;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 576;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 192;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 64;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 8; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    for (int i = 0; i < 16; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 32×16×16 → 32×16×16, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       6 output channels × 4 rows × 1 vector of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 16 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
+    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored, in sub-tiles of 6
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: add the residual, ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
+    {
+        const int InPlane = 324, InWidth = 18;
+        const int YPlane = 324, YRow = 18; // the output buffer's planes and rows: zero borders for the next layer's padding
+        const int RPlane = 324, RRow = 18; // the residual buffer's planes and rows (zero-bordered)
+        var activation = default(global::Fusion.Activations.Relu);
+        int oh = rowStart;
+        // bands of 4 rows
+        for (; oh + 4 <= rowEnd; oh += 4)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * YRow;
+            float* rr = residual + oh * RRow;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * YPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 30; j0 += 6)
+                {
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_1_0 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_3_0 = acc3_0_0;
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_1_0 = acc4_0_0, acc4_2_0 = acc4_0_0, acc4_3_0 = acc4_0_0;
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_1_0 = acc5_0_0, acc5_2_0 = acc5_0_0, acc5_3_0 = acc5_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 18)), yt + ow + (j0 + 0) * YPlane + 18);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 26)), yt + ow + (j0 + 0) * YPlane + 26);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 36)), yt + ow + (j0 + 0) * YPlane + 36);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 44)), yt + ow + (j0 + 0) * YPlane + 44);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 54)), yt + ow + (j0 + 0) * YPlane + 54);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 62)), yt + ow + (j0 + 0) * YPlane + 62);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 18)), yt + ow + (j0 + 1) * YPlane + 18);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 26)), yt + ow + (j0 + 1) * YPlane + 26);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 36)), yt + ow + (j0 + 1) * YPlane + 36);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 44)), yt + ow + (j0 + 1) * YPlane + 44);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 54)), yt + ow + (j0 + 1) * YPlane + 54);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 62)), yt + ow + (j0 + 1) * YPlane + 62);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 18)), yt + ow + (j0 + 2) * YPlane + 18);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 26)), yt + ow + (j0 + 2) * YPlane + 26);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_2_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 36)), yt + ow + (j0 + 2) * YPlane + 36);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_2_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 44)), yt + ow + (j0 + 2) * YPlane + 44);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_3_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 54)), yt + ow + (j0 + 2) * YPlane + 54);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_3_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 62)), yt + ow + (j0 + 2) * YPlane + 62);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * RPlane)), yt + ow + (j0 + 3) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 8)), yt + ow + (j0 + 3) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 18)), yt + ow + (j0 + 3) * YPlane + 18);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 26)), yt + ow + (j0 + 3) * YPlane + 26);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_2_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 36)), yt + ow + (j0 + 3) * YPlane + 36);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_2_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 44)), yt + ow + (j0 + 3) * YPlane + 44);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_3_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 54)), yt + ow + (j0 + 3) * YPlane + 54);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_3_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 62)), yt + ow + (j0 + 3) * YPlane + 62);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * RPlane)), yt + ow + (j0 + 4) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 8)), yt + ow + (j0 + 4) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 18)), yt + ow + (j0 + 4) * YPlane + 18);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 26)), yt + ow + (j0 + 4) * YPlane + 26);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_2_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 36)), yt + ow + (j0 + 4) * YPlane + 36);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_2_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 44)), yt + ow + (j0 + 4) * YPlane + 44);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_3_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 54)), yt + ow + (j0 + 4) * YPlane + 54);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_3_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 62)), yt + ow + (j0 + 4) * YPlane + 62);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * RPlane)), yt + ow + (j0 + 5) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 8)), yt + ow + (j0 + 5) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 18)), yt + ow + (j0 + 5) * YPlane + 18);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 26)), yt + ow + (j0 + 5) * YPlane + 26);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_2_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 36)), yt + ow + (j0 + 5) * YPlane + 36);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_2_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 44)), yt + ow + (j0 + 5) * YPlane + 44);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_3_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 54)), yt + ow + (j0 + 5) * YPlane + 54);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_3_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 62)), yt + ow + (j0 + 5) * YPlane + 62);
+                    }
+                }
+                {
+                    const int j0 = 30;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 18)), yt + ow + (j0 + 0) * YPlane + 18);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 26)), yt + ow + (j0 + 0) * YPlane + 26);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 36)), yt + ow + (j0 + 0) * YPlane + 36);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 44)), yt + ow + (j0 + 0) * YPlane + 44);
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 54)), yt + ow + (j0 + 0) * YPlane + 54);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 62)), yt + ow + (j0 + 0) * YPlane + 62);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 18)), yt + ow + (j0 + 1) * YPlane + 18);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 26)), yt + ow + (j0 + 1) * YPlane + 26);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 36)), yt + ow + (j0 + 1) * YPlane + 36);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 44)), yt + ow + (j0 + 1) * YPlane + 44);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 54)), yt + ow + (j0 + 1) * YPlane + 54);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 62)), yt + ow + (j0 + 1) * YPlane + 62);
+                    }
+                }
+            }
+        }
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * YRow;
+            float* rr = residual + oh * RRow;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * YPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 30; j0 += 6)
+                {
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
+                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]);
+                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]);
+                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]);
+                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * RPlane)), yt + ow + (j0 + 3) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 8)), yt + ow + (j0 + 3) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * RPlane)), yt + ow + (j0 + 4) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 8)), yt + ow + (j0 + 4) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * RPlane)), yt + ow + (j0 + 5) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 8)), yt + ow + (j0 + 5) * YPlane + 8);
+                    }
+                }
+                {
+                    const int j0 = 30;
+                    {
+                        const int ow = 0;
+                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
+                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
+                                        Vec16 x0_0 = V512.Load(xp);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
+                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
+                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
+                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
+                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
+                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
+                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
+                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
+                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 32×16×16 → 32×16×16, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       3 output channels × 2 rows × 2 vectors of 8 pixels = 12 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 16 = 2 vectors: bands of 2 rows (the last rows of a band that does not fill, one at a time), one tile of 2 vectors across
+    /// channels   one channel tile of 3 vectors at vector 0, all lanes stored, in sub-tiles of 3
+    /// channels   one channel tile of 1 vector at vector 3, all lanes stored, in sub-tiles of 3
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 3 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: add the residual, ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_3ch2x16px_o1x1_r1x1_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
+    {
+        const int InPlane = 324, InWidth = 18;
+        const int YPlane = 324, YRow = 18; // the output buffer's planes and rows: zero borders for the next layer's padding
+        const int RPlane = 324, RRow = 18; // the residual buffer's planes and rows (zero-bordered)
+        var activation = default(global::Fusion.Activations.Relu);
+        int oh = rowStart;
+        // bands of 2 rows
+        for (; oh + 2 <= rowEnd; oh += 2)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * YRow;
+            float* rr = residual + oh * RRow;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * YPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
+                {
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1728;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 576;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 192;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 18)), yt + ow + (j0 + 0) * YPlane + 18);
+                        V256.Store(activation.Invoke(acc0_1_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 26)), yt + ow + (j0 + 0) * YPlane + 26);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 18)), yt + ow + (j0 + 1) * YPlane + 18);
+                        V256.Store(activation.Invoke(acc1_1_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 26)), yt + ow + (j0 + 1) * YPlane + 26);
+                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
+                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 18)), yt + ow + (j0 + 2) * YPlane + 18);
+                        V256.Store(activation.Invoke(acc2_1_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 26)), yt + ow + (j0 + 2) * YPlane + 26);
+                    }
+                }
+            }
+            {
+                const int v0 = 3;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * YPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
+                {
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0, acc2_1_0 = acc2_0_0, acc2_1_1 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 576;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 192;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 64;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]), w2 = V256.Create(wp[10]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]), w2 = V256.Create(wp[42]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]), w2 = V256.Create(wp[58]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 18)), yt + ow + (j0 + 0) * YPlane + 18);
+                        V256.Store(activation.Invoke(acc0_1_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 26)), yt + ow + (j0 + 0) * YPlane + 26);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 18)), yt + ow + (j0 + 1) * YPlane + 18);
+                        V256.Store(activation.Invoke(acc1_1_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 26)), yt + ow + (j0 + 1) * YPlane + 26);
+                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
+                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 18)), yt + ow + (j0 + 2) * YPlane + 18);
+                        V256.Store(activation.Invoke(acc2_1_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 26)), yt + ow + (j0 + 2) * YPlane + 26);
+                    }
+                }
+                {
+                    const int j0 = 6;
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0, acc0_1_0 = acc0_0_0, acc0_1_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0, acc1_1_0 = acc1_0_0, acc1_1_1 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 576;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 192;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 64;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 18)), yt + ow + (j0 + 0) * YPlane + 18);
+                        V256.Store(activation.Invoke(acc0_1_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 26)), yt + ow + (j0 + 0) * YPlane + 26);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 18)), yt + ow + (j0 + 1) * YPlane + 18);
+                        V256.Store(activation.Invoke(acc1_1_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 26)), yt + ow + (j0 + 1) * YPlane + 26);
+                    }
+                }
+            }
+        }
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * YRow;
+            float* rr = residual + oh * RRow;
+            {
+                const int v0 = 0;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * YPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
+                {
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1728;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 576;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 192;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
+                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
+                    }
+                }
+            }
+            {
+                const int v0 = 3;
+                float* wt = weights + v0 * 2304;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * YPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 6; j0 += 3)
+                {
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_0_1 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 576;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 192;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 64;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]), w2 = V256.Create(wp[10]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]), w2 = V256.Create(wp[42]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]), w2 = V256.Create(wp[58]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
+                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
+                    }
+                }
+                {
+                    const int j0 = 6;
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_0_1 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_0_1 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 4; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 576;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 192;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 64;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
+                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
+                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+    /// columns    tail tile of 8 pixels at column 0
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_8x32ch_o1x1_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 324, InWidth = 18, OutWidth = 8;
+        const int YPlane = 100, YRow = 10; // the output buffer's planes and rows: zero borders for the next layer's padding
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // 2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 8; v0 += 4)
+        {
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * YRow;
+                // tail tile of 8 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
+                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
+                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
+                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 68, OutWidth);
+                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 132, OutWidth);
+                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 196, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored
+    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_4x3_o1x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 324, InWidth = 18, OutWidth = 8;
+        const int YPlane = 100, YRow = 10; // the output buffer's planes and rows: zero borders for the next layer's padding
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // 2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 6; v0 += 3)
+        {
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * YRow;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1728;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 576;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 192;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+
+        // one channel tile of 2 vectors at vector 6, all lanes stored
+        {
+            const int v0 = 6;
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int oh = rowStart; oh < rowEnd; oh++)
+            {
+                float* xr = x + oh * 2 * InWidth;
+                float* yr = yt + oh * YRow;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 64×8×8 → 64×8×8, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
+    /// tile       6 output channels × 4 rows × 1 vector of 8 pixels = 24 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 8 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
+    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored, in sub-tiles of 6
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: add the residual, ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_r1x1_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
+    {
+        const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
+        const int RPlane = 100, RRow = 10; // the residual buffer's planes and rows (zero-bordered)
+        var activation = default(global::Fusion.Activations.Relu);
+        int oh = rowStart;
+        // bands of 4 rows
+        for (; oh + 4 <= rowEnd; oh += 4)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
+            float* rr = residual + oh * RRow;
+            for (int v0 = 0; v0 < 8; v0 += 4)
+            {
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 30; j0 += 6)
+                {
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
+                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_1_0 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_3_0 = acc3_0_0;
+                        Vec8 acc4_0_0 = V256.Create(bt[j0 + 4]), acc4_1_0 = acc4_0_0, acc4_2_0 = acc4_0_0, acc4_3_0 = acc4_0_0;
+                        Vec8 acc5_0_0 = V256.Create(bt[j0 + 5]), acc5_1_0 = acc5_0_0, acc5_2_0 = acc5_0_0, acc5_3_0 = acc5_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]), w4 = V256.Create(wp[4]), w5 = V256.Create(wp[5]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]), w4 = V256.Create(wp[36]), w5 = V256.Create(wp[37]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]), w4 = V256.Create(wp[68]), w5 = V256.Create(wp[69]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]), w4 = V256.Create(wp[100]), w5 = V256.Create(wp[101]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]), w4 = V256.Create(wp[132]), w5 = V256.Create(wp[133]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]), w4 = V256.Create(wp[164]), w5 = V256.Create(wp[165]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]), w4 = V256.Create(wp[196]), w5 = V256.Create(wp[197]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]), w4 = V256.Create(wp[228]), w5 = V256.Create(wp[229]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 10)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 20)), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 30)), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 10)), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 20)), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 30)), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 10)), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc2_2_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 20)), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc2_3_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 30)), yt + ow + (j0 + 2) * OutPlane + 24);
+                        V256.Store(activation.Invoke(acc3_0_0 + V256.Load(rt + ow + (j0 + 3) * RPlane)), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(activation.Invoke(acc3_1_0 + V256.Load(rt + ow + (j0 + 3) * RPlane + 10)), yt + ow + (j0 + 3) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc3_2_0 + V256.Load(rt + ow + (j0 + 3) * RPlane + 20)), yt + ow + (j0 + 3) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc3_3_0 + V256.Load(rt + ow + (j0 + 3) * RPlane + 30)), yt + ow + (j0 + 3) * OutPlane + 24);
+                        V256.Store(activation.Invoke(acc4_0_0 + V256.Load(rt + ow + (j0 + 4) * RPlane)), yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(activation.Invoke(acc4_1_0 + V256.Load(rt + ow + (j0 + 4) * RPlane + 10)), yt + ow + (j0 + 4) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc4_2_0 + V256.Load(rt + ow + (j0 + 4) * RPlane + 20)), yt + ow + (j0 + 4) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc4_3_0 + V256.Load(rt + ow + (j0 + 4) * RPlane + 30)), yt + ow + (j0 + 4) * OutPlane + 24);
+                        V256.Store(activation.Invoke(acc5_0_0 + V256.Load(rt + ow + (j0 + 5) * RPlane)), yt + ow + (j0 + 5) * OutPlane);
+                        V256.Store(activation.Invoke(acc5_1_0 + V256.Load(rt + ow + (j0 + 5) * RPlane + 10)), yt + ow + (j0 + 5) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc5_2_0 + V256.Load(rt + ow + (j0 + 5) * RPlane + 20)), yt + ow + (j0 + 5) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc5_3_0 + V256.Load(rt + ow + (j0 + 5) * RPlane + 30)), yt + ow + (j0 + 5) * OutPlane + 24);
+                    }
+                }
+                {
+                    const int j0 = 30;
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 10)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 20)), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 30)), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 10)), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 20)), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 30)), yt + ow + (j0 + 1) * OutPlane + 24);
+                    }
+                }
+            }
+        }
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
+            float* rr = residual + oh * RRow;
+            for (int v0 = 0; v0 < 8; v0 += 4)
+            {
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 30; j0 += 6)
+                {
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]);
+                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]);
+                        Vec8 acc4_0_0 = V256.Create(bt[j0 + 4]);
+                        Vec8 acc5_0_0 = V256.Create(bt[j0 + 5]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]), w4 = V256.Create(wp[4]), w5 = V256.Create(wp[5]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]), w4 = V256.Create(wp[36]), w5 = V256.Create(wp[37]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]), w4 = V256.Create(wp[68]), w5 = V256.Create(wp[69]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]), w4 = V256.Create(wp[100]), w5 = V256.Create(wp[101]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]), w4 = V256.Create(wp[132]), w5 = V256.Create(wp[133]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]), w4 = V256.Create(wp[164]), w5 = V256.Create(wp[165]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]), w4 = V256.Create(wp[196]), w5 = V256.Create(wp[197]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]), w4 = V256.Create(wp[228]), w5 = V256.Create(wp[229]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(activation.Invoke(acc3_0_0 + V256.Load(rt + ow + (j0 + 3) * RPlane)), yt + ow + (j0 + 3) * OutPlane);
+                        V256.Store(activation.Invoke(acc4_0_0 + V256.Load(rt + ow + (j0 + 4) * RPlane)), yt + ow + (j0 + 4) * OutPlane);
+                        V256.Store(activation.Invoke(acc5_0_0 + V256.Load(rt + ow + (j0 + 5) * RPlane)), yt + ow + (j0 + 5) * OutPlane);
+                    }
+                }
+                {
+                    const int j0 = 30;
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 2304;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 768;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 256;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 64×8×8 → 64×8×8, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
+    /// tile       3 output channels × 4 rows × 1 vector of 8 pixels = 12 accumulators, started at the folded bias
+    /// rows       stride 1, rows of 8 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
+    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored, in sub-tiles of 3
+    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored, in sub-tiles of 3
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none; per channel and tap: 3 broadcast weights, one unaligned vector load per 8 pixels
+    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
+    /// epilogue   in registers: add the residual, ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
+    /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
+    /// </code>
+    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_3ch4x8px_r1x1_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
+    {
+        const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
+        const int RPlane = 100, RRow = 10; // the residual buffer's planes and rows (zero-bordered)
+        var activation = default(global::Fusion.Activations.Relu);
+        int oh = rowStart;
+        // bands of 4 rows
+        for (; oh + 4 <= rowEnd; oh += 4)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
+            float* rr = residual + oh * RRow;
+            for (int v0 = 0; v0 < 6; v0 += 3)
+            {
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
+                {
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1728;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 576;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 192;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 10)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 20)), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 30)), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 10)), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 20)), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 30)), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 10)), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc2_2_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 20)), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc2_3_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 30)), yt + ow + (j0 + 2) * OutPlane + 24);
+                    }
+                }
+            }
+            {
+                const int v0 = 6;
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 15; j0 += 3)
+                {
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1152;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 384;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 128;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[80]), w1 = V256.Create(wp[81]), w2 = V256.Create(wp[82]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[112]), w1 = V256.Create(wp[113]), w2 = V256.Create(wp[114]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 10)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 20)), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 30)), yt + ow + (j0 + 0) * OutPlane + 24);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 10)), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 20)), yt + ow + (j0 + 1) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 30)), yt + ow + (j0 + 1) * OutPlane + 24);
+                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
+                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 10)), yt + ow + (j0 + 2) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc2_2_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 20)), yt + ow + (j0 + 2) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc2_3_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 30)), yt + ow + (j0 + 2) * OutPlane + 24);
+                    }
+                }
+                {
+                    const int j0 = 15;
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1152;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 384;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 128;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[80]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[112]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
+                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
+                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 10)), yt + ow + (j0 + 0) * OutPlane + 8);
+                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 20)), yt + ow + (j0 + 0) * OutPlane + 16);
+                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 30)), yt + ow + (j0 + 0) * OutPlane + 24);
+                    }
+                }
+            }
+        }
+        // the last rows, one at a time
+        for (; oh < rowEnd; oh++)
+        {
+            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = output + oh * OutWidth;
+            float* rr = residual + oh * RRow;
+            for (int v0 = 0; v0 < 6; v0 += 3)
+            {
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 24; j0 += 3)
+                {
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1728;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 576;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 192;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
+                    }
+                }
+            }
+            {
+                const int v0 = 6;
+                float* wt = weights + v0 * 4608;
+                float* bt = bias + v0 * 8;
+                float* yt = yr + v0 * 8 * OutPlane;
+                float* rt = rr + v0 * 8 * RPlane;
+                for (int j0 = 0; j0 < 15; j0 += 3)
+                {
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
+                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
+                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1152;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 384;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 128;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[80]), w1 = V256.Create(wp[81]), w2 = V256.Create(wp[82]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[112]), w1 = V256.Create(wp[113]), w2 = V256.Create(wp[114]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
+                    }
+                }
+                {
+                    const int j0 = 15;
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
+                        float* xc = xr + ow;
+                        float* wc = wt + j0;
+                        for (int cb = 0; cb < 8; cb++)
+                        {
+                            float* xb = xc + cb * 8 * InPlane;
+                            float* wb = wc + cb * 1152;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 384;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 128;
+                                    {
+                                        Vec8 w0 = V256.Create(wp[0]);
+                                        Vec8 x0_0 = V256.Load(xp);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[16]);
+                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[32]);
+                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[48]);
+                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[64]);
+                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[80]);
+                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[96]);
+                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Create(wp[112]);
+                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
+                                    }
+                                }
+                            }
+                        }
+                        // add the residual, ReLU, store whole vectors of 8 pixels
+                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                    }
+                }
+            }
         }
     }
 
