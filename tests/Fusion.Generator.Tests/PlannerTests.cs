@@ -127,6 +127,39 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Only_outputs_that_convolutions_alone_read_with_one_padding_are_written_zero_bordered()
+    {
+        string source = GeneratorHarness.Usings + """
+            [FusedModel(InputChannels = 3, InputHeight = 8, InputWidth = 8)]
+            public partial class Layouts
+            {
+                [Conv2d(8, Kernel = 3, Padding = 1)] public partial ConvBlock A { get; }
+                [Conv2d(8, Kernel = 3, Padding = 1), Residual(nameof(A))] public partial ConvBlock B { get; }
+                [Conv2d(8, Kernel = 1)] public partial ConvBlock C { get; }
+                [Conv2d(8, Kernel = 3, Padding = 1)] public partial ConvBlock D { get; }
+                [Input(nameof(C)), Conv2d(8, Kernel = 5, Padding = 2), Residual(nameof(D))] public partial ConvBlock E { get; }
+                [MaxPool2d(2)] public partial PoolLayer P { get; }
+            }
+            """;
+        var (_, sources, compilation) = GeneratorHarness.Run(source);
+        Assert.Empty(compilation.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error));
+        string text = sources.Single().SourceText.ToString();
+
+        // A: read by B as its padded input and as its residual: written zero-bordered, B takes it as it stands.
+        Assert.Contains("Padding.ZeroBorders(aOut", text);
+        Assert.DoesNotContain("Padding.Copy(aOut", text);
+        Assert.Contains("_r1x1_V", text);
+        // B: read by a 1×1 convolution (no padding); C: read with padding 1 (D) and 2 (E); D: read only as a residual;
+        // E: read by pooling. All plain, their readers copy as before.
+        foreach (string plain in new[] { "bOut", "cOut", "dOut", "eOut" })
+        {
+            Assert.DoesNotContain($"Padding.ZeroBorders({plain}", text);
+        }
+
+        Assert.Contains("Padding.Copy(cOut", text);
+    }
+
+    [Fact]
     public void Partial_last_vector_gets_its_own_tile_with_fewer_lanes()
     {
         ConvKernelPlan plan = PlanConv(8, 8, 17, 3, 1, 1);  // 17 channels = 2 full vectors + 1 lane
