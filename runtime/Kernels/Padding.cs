@@ -90,8 +90,8 @@ public static unsafe class Padding
     /// <summary>
     /// Zeroes the borders of one zero-bordered image (<paramref name="channels"/> planes of
     /// (<paramref name="height"/> + 2·<paramref name="padHeight"/>) × (<paramref name="width"/> + 2·<paramref name="padWidth"/>)
-    /// floats) and leaves its interior alone: a kernel writes the interior of such a buffer so that the next convolution
-    /// reads it as its padded input without a copy.
+    /// floats), before a kernel writes its interior (which this may partly clear): a kernel writes the interior of such a
+    /// buffer so that the next convolution reads it as its padded input without a copy.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ZeroBorders(float* destination, int channels, int height, int width, int padHeight, int padWidth)
@@ -105,8 +105,18 @@ public static unsafe class Padding
             Zero(plane, edge + padWidth);
             for (int h = 1; h < height; h++)
             {
-                // The right border of row h − 1 and the left border of row h are neighbours.
-                Zero(plane + (long)(padHeight + h) * paddedWidth - padWidth, 2 * padWidth);
+                // The right border of row h − 1 and the left border of row h are neighbours: one vector of zeros covers both
+                // (and the start of row h's interior, which the kernel writes afterwards).
+                long at = (long)(padHeight + h) * paddedWidth - padWidth;
+                float* between = plane + at;
+                if (2 * padWidth <= 8 && at + 8 <= paddedPlane)
+                {
+                    Vector256.Store(Vector256<float>.Zero, between);
+                }
+                else
+                {
+                    Zero(between, 2 * padWidth);
+                }
             }
 
             Zero(plane + (long)(padHeight + height) * paddedWidth - padWidth, edge + padWidth);

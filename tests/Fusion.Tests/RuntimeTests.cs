@@ -109,4 +109,42 @@ public sealed class RuntimeTests
         Assert.Equal(start + 3, changes.Value);
         Assert.Equal(new[] { 2f, 1, 1, 1, 1, 1 }, p.Data.ToArray());
     }
+
+    [Theory]
+    [InlineData(3, 5, 7, 1, 1)]
+    [InlineData(2, 2, 1, 1, 1)]     // rows narrower than a vector: the between-rows store must not leave the buffer
+    [InlineData(2, 4, 2, 2, 3)]
+    [InlineData(1, 6, 30, 0, 2)]
+    [InlineData(4, 3, 16, 2, 0)]
+    [InlineData(2, 5, 9, 1, 5)]     // borders wider than half a vector: no single store covers them
+    public unsafe void ZeroBorders_clears_every_border_float_and_nothing_outside_the_image(int channels, int height, int width, int padHeight, int padWidth)
+    {
+        int paddedWidth = width + 2 * padWidth, paddedHeight = height + 2 * padHeight, length = channels * paddedHeight * paddedWidth;
+        const int guard = 16;
+        float[] buffer = new float[guard + length + guard];
+        new SeededRandom(3).Fill(buffer, 1f, 2f);
+        float[] before = (float[])buffer.Clone();
+
+        fixed (float* p = buffer)
+        {
+            Fusion.Kernels.Padding.ZeroBorders(p + guard, channels, height, width, padHeight, padWidth);
+        }
+
+        Assert.Equal(before.Take(guard), buffer.Take(guard));
+        Assert.Equal(before.Skip(guard + length), buffer.Skip(guard + length));
+        for (int i = 0; i < length; i++)
+        {
+            int x = i % paddedWidth, y = i / paddedWidth % paddedHeight;
+            bool border = x < padWidth || x >= padWidth + width || y < padHeight || y >= padHeight + height;
+            if (border)
+            {
+                Assert.True(buffer[guard + i] == 0f, $"border float {i} (row {y}, column {x}) is {buffer[guard + i]}");
+            }
+            else
+            {
+                // The interior is the kernel's to write next: left as it was, or cleared.
+                Assert.True(buffer[guard + i] == before[guard + i] || buffer[guard + i] == 0f, $"interior float {i} became {buffer[guard + i]}");
+            }
+        }
+    }
 }
