@@ -147,7 +147,7 @@ internal static class ModelEmitter
         w.Line("private int _threads = 1;");
         w.Line();
         w.Line($"// Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.");
-        w.Line($"private readonly float[] _packed = global::System.GC.AllocateArray<float>({System.Math.Max(model.PackedLength, 1)}, pinned: true);");
+        w.Line($"private readonly float[] _packed = global::Fusion.Kernels.Alignment.NewPinned({System.Math.Max(model.PackedLength, 1)}); // from a 64-byte boundary: whole cache lines per 512-bit weight load");
         w.Line("private readonly global::Fusion.Layer[] _layers;");
         foreach (LayerPlan layer in model.Layers)
         {
@@ -281,10 +281,11 @@ internal static class ModelEmitter
                 w.Line("    return;");
                 w.Line("}");
                 w.Line();
+                w.Line("int origin = global::Fusion.Kernels.Alignment.Origin(_packed);");
                 foreach (LayerPlan layer in model.Layers)
                 {
-                    string weights = $"new global::System.Span<float>(_packed, {layer.PackedWeightOffset}, {layer.PackedWeightLength})";
-                    string bias = $"new global::System.Span<float>(_packed, {layer.PackedBiasOffset}, {layer.PackedBiasLength})";
+                    string weights = $"new global::System.Span<float>(_packed, origin + {layer.PackedWeightOffset}, {layer.PackedWeightLength})";
+                    string bias = $"new global::System.Span<float>(_packed, origin + {layer.PackedBiasOffset}, {layer.PackedBiasLength})";
                     if (layer.Spec.Kind == LayerKind.Conv2d)
                     {
                         w.Line($"global::Fusion.Kernels.Folding.PackConv({Field(layer.Spec)}, tileVectors: {TileVectors(layer)}, {weights}, {bias});");
@@ -326,15 +327,16 @@ internal static class ModelEmitter
             w.Line(batchStatistics
                 ? "const int parts = 1; // a layer normalises with the whole batch's statistics: the batch is not split"
                 : "int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;");
-            w.Line("float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch);");
+            w.Line("float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);");
             using (w.Block("try"))
             {
                 w.Line("fixed (float* x = input)");
                 w.Line("fixed (float* y = output)");
-                w.Line("fixed (float* ws = workspace)");
-                w.Line("fixed (float* packed = _packed)");
+                w.Line("fixed (float* wsArray = workspace)");
+                w.Line("fixed (float* packedArray = _packed)");
                 using (w.Open())
                 {
+                    w.Line("float* ws = global::Fusion.Kernels.Alignment.Align(wsArray), packed = global::Fusion.Kernels.Alignment.Align(packedArray);");
                     w.Line("if (parts == 1)");
                     w.Line("{");
                     w.Line("    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);");

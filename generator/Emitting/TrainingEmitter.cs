@@ -20,7 +20,7 @@ internal static class TrainingEmitter
     {
         w.Line();
         w.Line("// Training: the layers' own (unfolded) weights packed for the training kernels, and per-layer state.");
-        w.Line($"private readonly float[] _trainPacked = global::System.GC.AllocateArray<float>({System.Math.Max(model.TrainPackedLength, 1)}, pinned: true);");
+        w.Line($"private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned({System.Math.Max(model.TrainPackedLength, 1)});");
         w.Line("private long _trainPackedAt = -1;");
         w.Line("private bool _training;");
         w.Line("private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample");
@@ -61,10 +61,11 @@ internal static class TrainingEmitter
             w.Line("long version = _changes.Value;");
             w.Line("if (_trainPackedAt != version)");
             w.Line("{");
+            w.Line("    int origin = global::Fusion.Kernels.Alignment.Origin(_trainPacked);");
             foreach (LayerPlan layer in model.Layers.Where(HasWeights))
             {
-                string weights = $"new global::System.Span<float>(_trainPacked, {layer.TrainPackedWeightOffset}, {layer.PackedWeightLength})";
-                string bias = $"new global::System.Span<float>(_trainPacked, {layer.TrainPackedBiasOffset}, {layer.PackedBiasLength})";
+                string weights = $"new global::System.Span<float>(_trainPacked, origin + {layer.TrainPackedWeightOffset}, {layer.PackedWeightLength})";
+                string bias = $"new global::System.Span<float>(_trainPacked, origin + {layer.TrainPackedBiasOffset}, {layer.PackedBiasLength})";
                 w.Line(layer.Spec.Kind == LayerKind.Conv2d
                     ? $"    global::Fusion.Kernels.Folding.PackConv({Field(layer.Spec)}, tileVectors: {ModelEmitter.TileVectors(layer)}, {weights}, {bias}, foldBatchNorm: false);"
                     : $"    global::Fusion.Kernels.Folding.FoldLinear({Field(layer.Spec)}, {weights}, {bias}, foldBatchNorm: false);");
@@ -77,10 +78,11 @@ internal static class TrainingEmitter
             using (w.Block("try"))
             {
                 w.Line("fixed (float* ts = _trainState)");
-                w.Line("fixed (float* tp = _trainPacked)");
+                w.Line("fixed (float* tpArray = _trainPacked)");
                 w.Line("fixed (float* padded = workspace)");
                 using (w.Open())
                 {
+                    w.Line("float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);");
                     w.Line($"float* x = ts + batch * {model.TrainInputOffset};");
                     w.Line("input.CopyTo(new global::System.Span<float>(x, batch * InputLength));");
                     for (int i = 0; i < model.Layers.Count; i++)

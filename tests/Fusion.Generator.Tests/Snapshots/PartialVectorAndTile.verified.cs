@@ -40,12 +40,12 @@ partial class Net : global::Fusion.IFusedModel
     private int _threads = 1;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
-    private readonly float[] _packed = global::System.GC.AllocateArray<float>(592, pinned: true);
+    private readonly float[] _packed = global::Fusion.Kernels.Alignment.NewPinned(592); // from a 64-byte boundary: whole cache lines per 512-bit weight load
     private readonly global::Fusion.Layer[] _layers;
     private readonly global::Fusion.ConvBlock _conv;
 
     // Training: the layers' own (unfolded) weights packed for the training kernels, and per-layer state.
-    private readonly float[] _trainPacked = global::System.GC.AllocateArray<float>(592, pinned: true);
+    private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(592);
     private long _trainPackedAt = -1;
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
@@ -126,7 +126,8 @@ partial class Net : global::Fusion.IFusedModel
                 return;
             }
 
-            global::Fusion.Kernels.Folding.PackConv(_conv, tileVectors: 2, new global::System.Span<float>(_packed, 0, 576), new global::System.Span<float>(_packed, 576, 16));
+            int origin = global::Fusion.Kernels.Alignment.Origin(_packed);
+            global::Fusion.Kernels.Folding.PackConv(_conv, tileVectors: 2, new global::System.Span<float>(_packed, origin + 0, 576), new global::System.Span<float>(_packed, origin + 576, 16));
             global::System.Threading.Volatile.Write(ref _foldedAt, version);
         }
     }
@@ -150,14 +151,15 @@ partial class Net : global::Fusion.IFusedModel
 
         EnsureFolded();
         int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);
         try
         {
             fixed (float* x = input)
             fixed (float* y = output)
-            fixed (float* ws = workspace)
-            fixed (float* packed = _packed)
+            fixed (float* wsArray = workspace)
+            fixed (float* packedArray = _packed)
             {
+                float* ws = global::Fusion.Kernels.Alignment.Align(wsArray), packed = global::Fusion.Kernels.Alignment.Align(packedArray);
                 if (parts == 1)
                 {
                     ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
@@ -273,7 +275,8 @@ partial class Net : global::Fusion.IFusedModel
         long version = _changes.Value;
         if (_trainPackedAt != version)
         {
-            global::Fusion.Kernels.Folding.PackConv(_conv, tileVectors: 2, new global::System.Span<float>(_trainPacked, 0, 576), new global::System.Span<float>(_trainPacked, 576, 16), foldBatchNorm: false);
+            int origin = global::Fusion.Kernels.Alignment.Origin(_trainPacked);
+            global::Fusion.Kernels.Folding.PackConv(_conv, tileVectors: 2, new global::System.Span<float>(_trainPacked, origin + 0, 576), new global::System.Span<float>(_trainPacked, origin + 576, 16), foldBatchNorm: false);
             _trainPackedAt = version;
         }
 
@@ -281,9 +284,10 @@ partial class Net : global::Fusion.IFusedModel
         try
         {
             fixed (float* ts = _trainState)
-            fixed (float* tp = _trainPacked)
+            fixed (float* tpArray = _trainPacked)
             fixed (float* padded = workspace)
             {
+                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
                 float* x = ts + batch * 0;
                 input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
 

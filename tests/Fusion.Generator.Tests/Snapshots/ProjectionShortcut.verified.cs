@@ -43,7 +43,7 @@ partial class Net : global::Fusion.IFusedModel
     private int _threads = 1;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
-    private readonly float[] _packed = global::System.GC.AllocateArray<float>(3904, pinned: true);
+    private readonly float[] _packed = global::Fusion.Kernels.Alignment.NewPinned(3904); // from a 64-byte boundary: whole cache lines per 512-bit weight load
     private readonly global::Fusion.Layer[] _layers;
     private readonly global::Fusion.ConvBlock _conv1;
     private readonly global::Fusion.ConvBlock _conv2;
@@ -51,7 +51,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly global::Fusion.ConvBlock _out;
 
     // Training: the layers' own (unfolded) weights packed for the training kernels, and per-layer state.
-    private readonly float[] _trainPacked = global::System.GC.AllocateArray<float>(3904, pinned: true);
+    private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(3904);
     private long _trainPackedAt = -1;
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
@@ -165,10 +165,11 @@ partial class Net : global::Fusion.IFusedModel
                 return;
             }
 
-            global::Fusion.Kernels.Folding.PackConv(_conv1, tileVectors: 2, new global::System.Span<float>(_packed, 0, 1152), new global::System.Span<float>(_packed, 1152, 16));
-            global::Fusion.Kernels.Folding.PackConv(_conv2, tileVectors: 2, new global::System.Span<float>(_packed, 1168, 2304), new global::System.Span<float>(_packed, 3472, 16));
-            global::Fusion.Kernels.Folding.PackConv(_shortcut, tileVectors: 2, new global::System.Span<float>(_packed, 3488, 128), new global::System.Span<float>(_packed, 3616, 16));
-            global::Fusion.Kernels.Folding.PackConv(_out, tileVectors: 2, new global::System.Span<float>(_packed, 3632, 256), new global::System.Span<float>(_packed, 3888, 16));
+            int origin = global::Fusion.Kernels.Alignment.Origin(_packed);
+            global::Fusion.Kernels.Folding.PackConv(_conv1, tileVectors: 2, new global::System.Span<float>(_packed, origin + 0, 1152), new global::System.Span<float>(_packed, origin + 1152, 16));
+            global::Fusion.Kernels.Folding.PackConv(_conv2, tileVectors: 2, new global::System.Span<float>(_packed, origin + 1168, 2304), new global::System.Span<float>(_packed, origin + 3472, 16));
+            global::Fusion.Kernels.Folding.PackConv(_shortcut, tileVectors: 2, new global::System.Span<float>(_packed, origin + 3488, 128), new global::System.Span<float>(_packed, origin + 3616, 16));
+            global::Fusion.Kernels.Folding.PackConv(_out, tileVectors: 2, new global::System.Span<float>(_packed, origin + 3632, 256), new global::System.Span<float>(_packed, origin + 3888, 16));
             global::System.Threading.Volatile.Write(ref _foldedAt, version);
         }
     }
@@ -192,14 +193,15 @@ partial class Net : global::Fusion.IFusedModel
 
         EnsureFolded();
         int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);
         try
         {
             fixed (float* x = input)
             fixed (float* y = output)
-            fixed (float* ws = workspace)
-            fixed (float* packed = _packed)
+            fixed (float* wsArray = workspace)
+            fixed (float* packedArray = _packed)
             {
+                float* ws = global::Fusion.Kernels.Alignment.Align(wsArray), packed = global::Fusion.Kernels.Alignment.Align(packedArray);
                 if (parts == 1)
                 {
                     ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
@@ -382,10 +384,11 @@ partial class Net : global::Fusion.IFusedModel
         long version = _changes.Value;
         if (_trainPackedAt != version)
         {
-            global::Fusion.Kernels.Folding.PackConv(_conv1, tileVectors: 2, new global::System.Span<float>(_trainPacked, 0, 1152), new global::System.Span<float>(_trainPacked, 1152, 16), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_conv2, tileVectors: 2, new global::System.Span<float>(_trainPacked, 1168, 2304), new global::System.Span<float>(_trainPacked, 3472, 16), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_shortcut, tileVectors: 2, new global::System.Span<float>(_trainPacked, 3488, 128), new global::System.Span<float>(_trainPacked, 3616, 16), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_out, tileVectors: 2, new global::System.Span<float>(_trainPacked, 3632, 256), new global::System.Span<float>(_trainPacked, 3888, 16), foldBatchNorm: false);
+            int origin = global::Fusion.Kernels.Alignment.Origin(_trainPacked);
+            global::Fusion.Kernels.Folding.PackConv(_conv1, tileVectors: 2, new global::System.Span<float>(_trainPacked, origin + 0, 1152), new global::System.Span<float>(_trainPacked, origin + 1152, 16), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_conv2, tileVectors: 2, new global::System.Span<float>(_trainPacked, origin + 1168, 2304), new global::System.Span<float>(_trainPacked, origin + 3472, 16), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_shortcut, tileVectors: 2, new global::System.Span<float>(_trainPacked, origin + 3488, 128), new global::System.Span<float>(_trainPacked, origin + 3616, 16), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_out, tileVectors: 2, new global::System.Span<float>(_trainPacked, origin + 3632, 256), new global::System.Span<float>(_trainPacked, origin + 3888, 16), foldBatchNorm: false);
             _trainPackedAt = version;
         }
 
@@ -393,9 +396,10 @@ partial class Net : global::Fusion.IFusedModel
         try
         {
             fixed (float* ts = _trainState)
-            fixed (float* tp = _trainPacked)
+            fixed (float* tpArray = _trainPacked)
             fixed (float* padded = workspace)
             {
+                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
                 float* x = ts + batch * 0;
                 input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
 

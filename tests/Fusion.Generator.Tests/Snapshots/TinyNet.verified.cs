@@ -47,7 +47,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     private int _threads = 1;
 
     // Every layer's folded, packed weights and bias, pinned so that kernels can hold raw pointers into it.
-    private readonly float[] _packed = global::System.GC.AllocateArray<float>(79376, pinned: true);
+    private readonly float[] _packed = global::Fusion.Kernels.Alignment.NewPinned(79376); // from a 64-byte boundary: whole cache lines per 512-bit weight load
     private readonly global::Fusion.Layer[] _layers;
     private readonly global::Fusion.ConvBlock _stem;
     private readonly global::Fusion.ConvBlock _down1;
@@ -59,7 +59,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     private readonly global::Fusion.LinearBlock _head;
 
     // Training: the layers' own (unfolded) weights packed for the training kernels, and per-layer state.
-    private readonly float[] _trainPacked = global::System.GC.AllocateArray<float>(79376, pinned: true);
+    private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(79376);
     private long _trainPackedAt = -1;
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
@@ -204,13 +204,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                 return;
             }
 
-            global::Fusion.Kernels.Folding.PackConv(_stem, tileVectors: 2, new global::System.Span<float>(_packed, 0, 432), new global::System.Span<float>(_packed, 432, 16));
-            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, 448, 4608), new global::System.Span<float>(_packed, 5056, 32));
-            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, 5088, 9216), new global::System.Span<float>(_packed, 14304, 32));
-            global::Fusion.Kernels.Folding.PackConv(_down2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, 14336, 18432), new global::System.Span<float>(_packed, 32768, 64));
-            global::Fusion.Kernels.Folding.PackConv(_block2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, 32832, 36864), new global::System.Span<float>(_packed, 69696, 64));
-            global::Fusion.Kernels.Folding.PackConv(_expand, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, 69760, 8192), new global::System.Span<float>(_packed, 77952, 128));
-            global::Fusion.Kernels.Folding.FoldLinear(_head, new global::System.Span<float>(_packed, 78080, 1280), new global::System.Span<float>(_packed, 79360, 10));
+            int origin = global::Fusion.Kernels.Alignment.Origin(_packed);
+            global::Fusion.Kernels.Folding.PackConv(_stem, tileVectors: 2, new global::System.Span<float>(_packed, origin + 0, 432), new global::System.Span<float>(_packed, origin + 432, 16));
+            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, origin + 448, 4608), new global::System.Span<float>(_packed, origin + 5056, 32));
+            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, origin + 5088, 9216), new global::System.Span<float>(_packed, origin + 14304, 32));
+            global::Fusion.Kernels.Folding.PackConv(_down2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, origin + 14336, 18432), new global::System.Span<float>(_packed, origin + 32768, 64));
+            global::Fusion.Kernels.Folding.PackConv(_block2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, origin + 32832, 36864), new global::System.Span<float>(_packed, origin + 69696, 64));
+            global::Fusion.Kernels.Folding.PackConv(_expand, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, origin + 69760, 8192), new global::System.Span<float>(_packed, origin + 77952, 128));
+            global::Fusion.Kernels.Folding.FoldLinear(_head, new global::System.Span<float>(_packed, origin + 78080, 1280), new global::System.Span<float>(_packed, origin + 79360, 10));
             global::System.Threading.Volatile.Write(ref _foldedAt, version);
         }
     }
@@ -234,14 +235,15 @@ partial class TinyNet : global::Fusion.IFusedModel
 
         EnsureFolded();
         int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch);
+        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);
         try
         {
             fixed (float* x = input)
             fixed (float* y = output)
-            fixed (float* ws = workspace)
-            fixed (float* packed = _packed)
+            fixed (float* wsArray = workspace)
+            fixed (float* packedArray = _packed)
             {
+                float* ws = global::Fusion.Kernels.Alignment.Align(wsArray), packed = global::Fusion.Kernels.Alignment.Align(packedArray);
                 if (parts == 1)
                 {
                     ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
@@ -500,13 +502,14 @@ partial class TinyNet : global::Fusion.IFusedModel
         long version = _changes.Value;
         if (_trainPackedAt != version)
         {
-            global::Fusion.Kernels.Folding.PackConv(_stem, tileVectors: 2, new global::System.Span<float>(_trainPacked, 0, 432), new global::System.Span<float>(_trainPacked, 432, 16), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, 448, 4608), new global::System.Span<float>(_trainPacked, 5056, 32), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, 5088, 9216), new global::System.Span<float>(_trainPacked, 14304, 32), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_down2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, 14336, 18432), new global::System.Span<float>(_trainPacked, 32768, 64), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_block2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, 32832, 36864), new global::System.Span<float>(_trainPacked, 69696, 64), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_expand, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, 69760, 8192), new global::System.Span<float>(_trainPacked, 77952, 128), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.FoldLinear(_head, new global::System.Span<float>(_trainPacked, 78080, 1280), new global::System.Span<float>(_trainPacked, 79360, 10), foldBatchNorm: false);
+            int origin = global::Fusion.Kernels.Alignment.Origin(_trainPacked);
+            global::Fusion.Kernels.Folding.PackConv(_stem, tileVectors: 2, new global::System.Span<float>(_trainPacked, origin + 0, 432), new global::System.Span<float>(_trainPacked, origin + 432, 16), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, origin + 448, 4608), new global::System.Span<float>(_trainPacked, origin + 5056, 32), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, origin + 5088, 9216), new global::System.Span<float>(_trainPacked, origin + 14304, 32), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_down2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, origin + 14336, 18432), new global::System.Span<float>(_trainPacked, origin + 32768, 64), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_block2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, origin + 32832, 36864), new global::System.Span<float>(_trainPacked, origin + 69696, 64), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_expand, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, origin + 69760, 8192), new global::System.Span<float>(_trainPacked, origin + 77952, 128), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.FoldLinear(_head, new global::System.Span<float>(_trainPacked, origin + 78080, 1280), new global::System.Span<float>(_trainPacked, origin + 79360, 10), foldBatchNorm: false);
             _trainPackedAt = version;
         }
 
@@ -514,9 +517,10 @@ partial class TinyNet : global::Fusion.IFusedModel
         try
         {
             fixed (float* ts = _trainState)
-            fixed (float* tp = _trainPacked)
+            fixed (float* tpArray = _trainPacked)
             fixed (float* padded = workspace)
             {
+                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
                 float* x = ts + batch * 0;
                 input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
 
