@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using Fusion.Generator.Model;
@@ -72,6 +73,56 @@ internal static class ConvKernelEmitter
             }
 
             w.Append(body);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> steps of <paramref name="variable"/> from <paramref name="start"/> by
+    /// <paramref name="step"/>: a loop when there are several, a block with the variable a constant when there is one.
+    /// </summary>
+    private static void EmitSteps(SourceWriter w, string variable, int start, int count, int step, Action body)
+    {
+        if (count > 1)
+        {
+            using (w.Block($"for (int {variable} = {start}; {variable} < {start + count * step}; {variable} += {step})"))
+            {
+                body();
+            }
+        }
+        else if (count == 1)
+        {
+            using (w.Open())
+            {
+                w.Line($"const int {variable} = {start};");
+                body();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every channel tile of the packing (v0, in vectors of 8 channels) and, within it, sub-tiles of
+    /// <paramref name="subTile"/> output channels (j0), then one narrower sub-tile: the loops the pointwise and row-tiled
+    /// kernels share. <paramref name="tile"/> emits one sub-tile from its channel count and the packing's lanes.
+    /// </summary>
+    private static void EmitChannelSubTiles(SourceWriter w, ConvKernelPlan k, int weightsPerLane, int subTile, string outputBase, string outputPlane, string? residualBase, string residualPlane, Action<int, int> tile)
+    {
+        foreach (ChannelRun run in k.ChannelRuns)
+        {
+            int channels = (run.Vectors - 1) * 8 + run.LastLanes, lanes = run.Vectors * 8;
+            EmitSteps(w, "v0", run.FirstVector, run.Count, run.Vectors, () =>
+            {
+                w.Line($"float* wt = weights + v0 * {8 * weightsPerLane};");
+                w.Line("float* bt = bias + v0 * 8;");
+                w.Line($"float* yt = {outputBase} + v0 * 8 * {outputPlane};");
+                if (residualBase is not null)
+                {
+                    w.Line($"float* rt = {residualBase} + v0 * 8 * {residualPlane};");
+                }
+
+                int full = channels / subTile, rest = channels % subTile;
+                EmitSteps(w, "j0", 0, full, subTile, () => tile(subTile, lanes));
+                EmitSteps(w, "j0", full * subTile, rest > 0 ? 1 : 0, 0, () => tile(rest, lanes));
+            });
         }
     }
 
@@ -157,62 +208,8 @@ internal static class ConvKernelEmitter
             w.Line("float* rp = residual + p;");
         }
 
-        foreach (ChannelRun run in k.ChannelRuns)
-        {
-            int channels = (run.Vectors - 1) * 8 + run.LastLanes, lanes = run.Vectors * 8;
-            void Body()
-            {
-                w.Line($"float* wt = weights + v0 * {8 * k.InChannels};");
-                w.Line("float* bt = bias + v0 * 8;");
-                w.Line("float* yt = yp + v0 * 8 * OutPlane;");
-                if (k.Residual)
-                {
-                    w.Line("float* rt = rp + v0 * 8 * OutPlane;");
-                }
-
-                int full = channels / k.PointwiseChannels, rest = channels % k.PointwiseChannels;
-                if (full > 1)
-                {
-                    using (w.Block($"for (int j0 = 0; j0 < {full * k.PointwiseChannels}; j0 += {k.PointwiseChannels})"))
-                    {
-                        EmitPointwiseTile(w, k, k.PointwiseChannels, vectors, width, lanes);
-                    }
-                }
-                else if (full == 1)
-                {
-                    using (w.Open())
-                    {
-                        w.Line("const int j0 = 0;");
-                        EmitPointwiseTile(w, k, k.PointwiseChannels, vectors, width, lanes);
-                    }
-                }
-
-                if (rest > 0)
-                {
-                    using (w.Open())
-                    {
-                        w.Line($"const int j0 = {full * k.PointwiseChannels};");
-                        EmitPointwiseTile(w, k, rest, vectors, width, lanes);
-                    }
-                }
-            }
-
-            if (run.Count > 1)
-            {
-                using (w.Block($"for (int v0 = {run.FirstVector}; v0 < {run.FirstVector + run.Count * run.Vectors}; v0 += {run.Vectors})"))
-                {
-                    Body();
-                }
-            }
-            else
-            {
-                using (w.Open())
-                {
-                    w.Line($"const int v0 = {run.FirstVector};");
-                    Body();
-                }
-            }
-        }
+        EmitChannelSubTiles(w, k, k.InChannels, k.PointwiseChannels, "yp", "OutPlane", k.Residual ? "rp" : null, "OutPlane",
+            (channels, lanes) => EmitPointwiseTile(w, k, channels, vectors, width, lanes));
     }
 
     /// <summary>
@@ -306,91 +303,15 @@ internal static class ConvKernelEmitter
             w.Line($"float* rr = residual + oh * {RRow(k)};");
         }
 
-        foreach (ChannelRun run in k.ChannelRuns)
-        {
-            int channels = (run.Vectors - 1) * 8 + run.LastLanes, lanes = run.Vectors * 8;
-            void Body()
-            {
-                w.Line($"float* wt = weights + v0 * {8 * k.InChannels * k.Taps};");
-                w.Line("float* bt = bias + v0 * 8;");
-                w.Line($"float* yt = yr + v0 * 8 * {YPlane(k)};");
-                if (k.Residual)
-                {
-                    w.Line($"float* rt = rr + v0 * 8 * {RPlane(k)};");
-                }
-
-                int full = channels / k.RowTileChannels, rest = channels % k.RowTileChannels;
-                if (full > 1)
-                {
-                    using (w.Block($"for (int j0 = 0; j0 < {full * k.RowTileChannels}; j0 += {k.RowTileChannels})"))
-                    {
-                        EmitRowColumns(w, k, k.RowTileChannels, rows, lanes);
-                    }
-                }
-                else if (full == 1)
-                {
-                    using (w.Open())
-                    {
-                        w.Line("const int j0 = 0;");
-                        EmitRowColumns(w, k, k.RowTileChannels, rows, lanes);
-                    }
-                }
-
-                if (rest > 0)
-                {
-                    using (w.Open())
-                    {
-                        w.Line($"const int j0 = {full * k.RowTileChannels};");
-                        EmitRowColumns(w, k, rest, rows, lanes);
-                    }
-                }
-            }
-
-            if (run.Count > 1)
-            {
-                using (w.Block($"for (int v0 = {run.FirstVector}; v0 < {run.FirstVector + run.Count * run.Vectors}; v0 += {run.Vectors})"))
-                {
-                    Body();
-                }
-            }
-            else
-            {
-                using (w.Open())
-                {
-                    w.Line($"const int v0 = {run.FirstVector};");
-                    Body();
-                }
-            }
-        }
+        EmitChannelSubTiles(w, k, k.InChannels * k.Taps, k.RowTileChannels, "yr", YPlane(k), k.Residual ? "rr" : null, RPlane(k),
+            (channels, lanes) => EmitRowColumns(w, k, channels, rows, lanes));
     }
 
     private static void EmitRowColumns(SourceWriter w, ConvKernelPlan k, int channels, int rows, int lanes)
     {
         int px = k.VectorPixels, rowVectors = k.OutWidth / px, full = rowVectors / k.RowTileVectors, rest = rowVectors % k.RowTileVectors;
-        if (full > 1)
-        {
-            using (w.Block($"for (int ow = 0; ow < {full * k.RowTileVectors * px}; ow += {k.RowTileVectors * px})"))
-            {
-                EmitRowTile(w, k, channels, rows, k.RowTileVectors, lanes);
-            }
-        }
-        else if (full == 1)
-        {
-            using (w.Open())
-            {
-                w.Line("const int ow = 0;");
-                EmitRowTile(w, k, channels, rows, k.RowTileVectors, lanes);
-            }
-        }
-
-        if (rest > 0)
-        {
-            using (w.Open())
-            {
-                w.Line($"const int ow = {full * k.RowTileVectors * px};");
-                EmitRowTile(w, k, channels, rows, rest, lanes);
-            }
-        }
+        EmitSteps(w, "ow", 0, full, k.RowTileVectors * px, () => EmitRowTile(w, k, channels, rows, k.RowTileVectors, lanes));
+        EmitSteps(w, "ow", full * k.RowTileVectors * px, rest > 0 ? 1 : 0, 0, () => EmitRowTile(w, k, channels, rows, rest, lanes));
     }
 
     /// <summary>
@@ -508,7 +429,7 @@ internal static class ConvKernelEmitter
         w.Line("/// </summary>");
         w.Line("/// <remarks>");
         w.Line("/// <code>");
-        w.Line("/// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]");
+        w.Line($"/// layout     {Describe.Layout(k)}; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]");
         w.Line("/// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here");
         w.Line($"/// padding    {Describe.Padding(k)}");
         if (k.Pointwise)
@@ -521,7 +442,7 @@ internal static class ConvKernelEmitter
             }
 
             w.Line("/// input      every input channel in turn: one vector load per 8 pixels, one broadcast weight per output channel");
-            w.Line("/// epilogue   in registers: " + (k.Residual ? "add the residual, " : "") + (k.Activation.Kind == ActivationKind.Identity ? "" : Describe.Activation(k.Activation) + ", ") + "store whole vectors of 8 pixels (NCHW, no transposes)");
+            w.Line($"/// epilogue   {Describe.VectorEpilogue(k)}");
             w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup} = {Literals.Thousands(k.Flops)} per image");
             w.Line("/// </code>");
             w.Line($"/// Computes output rows rowStart..rowEnd − 1 of the {k.OutHeight} (all of them, or one thread's band).");
@@ -542,12 +463,13 @@ internal static class ConvKernelEmitter
 
             w.Line($"/// input      {Describe.InputBlocks(k)}; per channel and tap: {k.RowTileChannels} broadcast weights, one unaligned vector load per 8 pixels");
             w.Line("/// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops");
-            w.Line("/// epilogue   in registers: " + (k.Residual ? "add the residual, " : "") + (k.Activation.Kind == ActivationKind.Identity ? "" : Describe.Activation(k.Activation) + ", ") + "store whole vectors of 8 pixels (NCHW, no transposes)");
+            w.Line($"/// epilogue   {Describe.VectorEpilogue(k)}");
             w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup}·{k.Taps} = {Literals.Thousands(k.Flops)} per image");
             w.Line("/// </code>");
             w.Line($"/// Computes output rows rowStart..rowEnd − 1 of the {k.OutHeight} (all of them, or one thread's band).");
-            w.Line("/// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is");
-            w.Line("/// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.");
+            int px = k.VectorPixels;
+            w.Line($"/// Registers: acc{{j}}_{{r}}_{{v}} accumulates output channel j0 + j at row oh + r, pixels ow + {px}v..ow + {px}v + {px - 1}; w{{j}} is");
+            w.Line($"/// that channel's weight for the current input channel and tap, broadcast; x{{r}}_{{v}} the matching {px} input pixels.");
             w.Line("/// </remarks>");
             return;
         }
@@ -602,21 +524,7 @@ internal static class ConvKernelEmitter
         {
             w.Line();
             w.Line($"// {Describe.ChannelRun(k, run)}");
-            if (run.Count > 1)
-            {
-                using (w.Block($"for (int v0 = {run.FirstVector}; v0 < {run.FirstVector + run.Count * run.Vectors}; v0 += {run.Vectors})"))
-                {
-                    EmitChannelTile(w, k, run, "v0");
-                }
-            }
-            else
-            {
-                using (w.Open())
-                {
-                    w.Line($"const int v0 = {run.FirstVector};");
-                    EmitChannelTile(w, k, run, "v0");
-                }
-            }
+            EmitSteps(w, "v0", run.FirstVector, run.Count, run.Vectors, () => EmitChannelTile(w, k, run, "v0"));
         }
     }
 
@@ -643,21 +551,7 @@ internal static class ConvKernelEmitter
             foreach (ColumnRun column in k.ColumnRuns)
             {
                 w.Line($"// {Describe.ColumnRun(column)}");
-                if (column.Count > 1)
-                {
-                    using (w.Block($"for (int ow = {column.Start}; ow < {column.Start + column.Count * column.Pixels}; ow += {column.Pixels})"))
-                    {
-                        EmitTile(w, k, run, column, lanes);
-                    }
-                }
-                else
-                {
-                    using (w.Open())
-                    {
-                        w.Line($"const int ow = {column.Start};");
-                        EmitTile(w, k, run, column, lanes);
-                    }
-                }
+                EmitSteps(w, "ow", column.Start, column.Count, column.Pixels, () => EmitTile(w, k, run, column, lanes));
             }
 
             if (k.StagedRows)

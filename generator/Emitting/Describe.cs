@@ -85,6 +85,21 @@ internal static class Describe
             : $"one channel tile of {run.Vectors} vector{(run.Vectors > 1 ? "s" : "")} at vector {run.FirstVector}, {lanes}";
     }
 
+    /// <summary>The epilogue of the kernels vectorised along pixels (pointwise and row tiles).</summary>
+    public static string VectorEpilogue(ConvKernelPlan k)
+        => "in registers: " + (k.Residual ? "add the residual, " : "") + (k.Activation.Kind == ActivationKind.Identity ? "" : Activation(k.Activation) + ", ")
+            + "store whole vectors of 8 pixels (NCHW, no transposes)";
+
+    /// <summary>Where the kernel reads and writes: plain NCHW, or the interior of zero-bordered buffers.</summary>
+    public static string Layout(ConvKernelPlan k)
+    {
+        string output = k.PaddedOutput
+            ? $"NCHW out into the interior of a buffer with {k.OutputPadHeight}×{k.OutputPadWidth} zero borders (the next layer's padding: it needs no copy)"
+            : "NCHW out";
+        string residual = k.PaddedResidual ? $", the residual read from such a buffer ({k.ResidualPadHeight}×{k.ResidualPadWidth} borders)" : "";
+        return $"NCHW in, {output}{residual}";
+    }
+
     public static string RowBands(ConvKernelPlan k)
     {
         int rowVectors = k.OutWidth / k.VectorPixels, full = rowVectors / k.RowTileVectors, rest = rowVectors % k.RowTileVectors;

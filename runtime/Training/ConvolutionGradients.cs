@@ -311,6 +311,26 @@ internal static class ConvolutionGradients
         }
     }
 
+    /// <summary>Up to 64 input channels (<paramref name="count"/> vectors of 8) as 512-bit pairs of vectors; an odd last vector alone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void InputGradient512<TP>(int count, float* target, nint targetPixel, float* z, int outPadded, float* w, int inPadded, int outChannels)
+        where TP : struct, ITileSize
+    {
+        int pairs = count / 2;
+        switch (pairs)
+        {
+            case 4: ConvolutionTiles.InputGradient512<TP, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            case 3: ConvolutionTiles.InputGradient512<TP, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            case 2: ConvolutionTiles.InputGradient512<TP, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            case 1: ConvolutionTiles.InputGradient512<TP, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+        }
+
+        if ((count & 1) != 0)
+        {
+            ConvolutionTiles.InputGradient<TP, One>(target + pairs * 16, targetPixel, z, outPadded, w + pairs * 16, inPadded, outChannels);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void InputGradientImage(bool wide, int tile, float* dxT, int inPadded, float* zT, int outPadded, int outWidthPadded, float* wt, int outChannels, int paddedWidth, int s, int d, int kh, int kw, int outHeight, int maxVectors)
     {
@@ -336,37 +356,13 @@ internal static class ConvolutionGradients
                             float* z = rowGradient + ow * outPadded;
                             if (pairs512)
                             {
-                                // Up to 64 channels as 512-bit pairs of vectors; an odd last vector alone.
-                                int pairs = count / 2;
                                 if (tile == 4)
                                 {
-                                    switch (pairs)
-                                    {
-                                        case 4: ConvolutionTiles.InputGradient512<Four, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                        case 3: ConvolutionTiles.InputGradient512<Four, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                        case 2: ConvolutionTiles.InputGradient512<Four, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                        case 1: ConvolutionTiles.InputGradient512<Four, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    }
-
-                                    if ((count & 1) != 0)
-                                    {
-                                        ConvolutionTiles.InputGradient<Four, One>(target + pairs * 16, targetPixel, z, outPadded, w + pairs * 16, inPadded, outChannels);
-                                    }
+                                    InputGradient512<Four>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels);
                                 }
                                 else
                                 {
-                                    switch (pairs)
-                                    {
-                                        case 4: ConvolutionTiles.InputGradient512<Six, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                        case 3: ConvolutionTiles.InputGradient512<Six, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                        case 2: ConvolutionTiles.InputGradient512<Six, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                        case 1: ConvolutionTiles.InputGradient512<Six, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    }
-
-                                    if ((count & 1) != 0)
-                                    {
-                                        ConvolutionTiles.InputGradient<Six, One>(target + pairs * 16, targetPixel, z, outPadded, w + pairs * 16, inPadded, outChannels);
-                                    }
+                                    InputGradient512<Six>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels);
                                 }
                             }
                             else if (tile == 4)

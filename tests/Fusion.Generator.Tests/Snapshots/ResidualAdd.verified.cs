@@ -619,7 +619,7 @@ partial class Net : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
@@ -825,7 +825,7 @@ partial class Net : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out, the residual read from such a buffer (1×1 borders); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias

@@ -788,8 +788,8 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 16v..ow + 16v + 15; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 16 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_6ch2x32px_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
@@ -2160,8 +2160,8 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 16v..ow + 16v + 15; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 16 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_6ch4x16px_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
@@ -5995,7 +5995,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
     /// tile       6 output channels × 2 rows × 2 vectors of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
@@ -6007,8 +6007,8 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// FLOPs      2·16·32·32·3·9 = 884,736 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 32 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 16v..ow + 16v + 15; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 16 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s1p1_3x32x32to16_Relu_6ch2x32px_o1x1_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
@@ -6392,7 +6392,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 3×34×34, so no tap is out of range: no border code, no clipping
     /// tile       2 output channels × 3 rows × 2 vectors of 8 pixels = 12 accumulators, started at the folded bias
@@ -6579,7 +6579,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
     /// tile       12 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 24 accumulators, started at the folded bias
@@ -7035,7 +7035,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
     /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
@@ -7347,7 +7347,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy), the residual read from such a buffer (1×1 borders); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
     /// tile       6 output channels × 4 rows × 1 vector of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
@@ -7359,8 +7359,8 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 16v..ow + 16v + 15; w{j} is
+    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 16 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
@@ -7853,7 +7853,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy), the residual read from such a buffer (1×1 borders); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
     /// tile       3 output channels × 2 rows × 2 vectors of 8 pixels = 12 accumulators, started at the folded bias
@@ -8566,7 +8566,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
     /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
@@ -8822,7 +8822,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
     /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
@@ -9136,7 +9136,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out, the residual read from such a buffer (1×1 borders); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
     /// tile       6 output channels × 4 rows × 1 vector of 8 pixels = 24 accumulators, started at the folded bias
@@ -9601,7 +9601,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// </summary>
     /// <remarks>
     /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// layout     NCHW in, NCHW out, the residual read from such a buffer (1×1 borders); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
     /// tile       3 output channels × 4 rows × 1 vector of 8 pixels = 12 accumulators, started at the folded bias
