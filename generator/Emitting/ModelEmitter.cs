@@ -503,7 +503,10 @@ internal static class ModelEmitter
                         }
 
                         string cast = residual.Length > 0 ? ", (float*)r" : "";
-                        return $"if (rowThreads > 1) {{ global::Fusion.Kernels.RowParallel.Run(rowThreads, {layer.Output.Height}, static (i, o, w, b, r, r0, r1) => {kernel}((float*)i, (float*)o, (float*)w, (float*)b{cast}, r0, r1), (nint)({inputPointer}), (nint)({outputPointer}), (nint)({weights}), (nint)({bias}), (nint)({residualPointer})); }} else {{ {plain} }}";
+                        // Threads claim rows in whole bands of a row-tiled kernel, so every chunk keeps its band tiles.
+                        ConvKernelPlan plan = model.ConvKernels.First(k => k.Name == kernel);
+                        string granule = plan.RowTiled && plan.RowTileRows > 1 ? $", granule: {plan.RowTileRows}" : "";
+                        return $"if (rowThreads > 1) {{ global::Fusion.Kernels.RowParallel.Run(rowThreads, {layer.Output.Height}, static (i, o, w, b, r, r0, r1) => {kernel}((float*)i, (float*)o, (float*)w, (float*)b{cast}, r0, r1), (nint)({inputPointer}), (nint)({outputPointer}), (nint)({weights}), (nint)({bias}), (nint)({residualPointer}){granule}); }} else {{ {plain} }}";
                     }
 
                     VariantCall(w, Call(layer.KernelName!), layer.Narrow is null ? null : Call(layer.Narrow.KernelName));

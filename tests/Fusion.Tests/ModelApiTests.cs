@@ -256,6 +256,37 @@ public sealed class ThreadingTests
         });
     }
 
+    [Theory]
+    [InlineData(2, 28, 1)]
+    [InlineData(2, 8, 4)]
+    [InlineData(2, 11, 3)]
+    [InlineData(3, 56, 2)]
+    [InlineData(2, 1, 1)]
+    [InlineData(4, 5, 8)]
+    public void Row_split_runs_every_row_once_in_whole_granules(int threads, int rows, int granule)
+    {
+        for (int round = 0; round < 20; round++)
+        {
+            int[] runs = new int[rows];
+            var chunks = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
+            Fusion.Kernels.RowParallel.Run(threads, rows, (i, o, w, b, r, start, end) =>
+            {
+                chunks.Add((start, end));
+                for (int row = start; row < end; row++)
+                {
+                    System.Threading.Interlocked.Increment(ref runs[row]);
+                }
+            }, 0, 0, 0, 0, 0, granule);
+
+            Assert.All(runs, count => Assert.Equal(1, count));
+            Assert.All(chunks, chunk =>
+            {
+                Assert.Equal(0, chunk.Start % granule);
+                Assert.True(chunk.End > chunk.Start && ((chunk.End - chunk.Start) % granule == 0 || chunk.End == rows), $"chunk {chunk.Start}..{chunk.End}");
+            });
+        }
+    }
+
     [Fact]
     public unsafe void A_failing_part_on_a_worker_is_rethrown_to_the_caller_and_the_workers_stay_usable()
     {

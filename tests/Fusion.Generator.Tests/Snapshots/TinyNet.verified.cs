@@ -319,11 +319,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Kernels.Padding.ZeroBorders(block1Out + n * 10368, 32, 16, 16, 1, 1); // the readers' padding
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down1Out + n * 10368), (nint)(block1Out + n * 10368 + 19), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 10368 + 19)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512(down1Out + n * 10368, block1Out + n * 10368 + 19, packed + 5088, packed + 14304, down1Out + n * 10368 + 19, 0, 16); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down1Out + n * 10368), (nint)(block1Out + n * 10368 + 19), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 10368 + 19), granule: 4); } else { Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512(down1Out + n * 10368, block1Out + n * 10368 + 19, packed + 5088, packed + 14304, down1Out + n * 10368 + 19, 0, 16); }
             }
             else
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_3ch2x16px_o1x1_r1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down1Out + n * 10368), (nint)(block1Out + n * 10368 + 19), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 10368 + 19)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_3ch2x16px_o1x1_r1x1_V256(down1Out + n * 10368, block1Out + n * 10368 + 19, packed + 5088, packed + 14304, down1Out + n * 10368 + 19, 0, 16); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_3ch2x16px_o1x1_r1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down1Out + n * 10368), (nint)(block1Out + n * 10368 + 19), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 10368 + 19), granule: 2); } else { Conv3x3s1p1_32x16x16to32_AddRelu_3ch2x16px_o1x1_r1x1_V256(down1Out + n * 10368, block1Out + n * 10368 + 19, packed + 5088, packed + 14304, down1Out + n * 10368 + 19, 0, 16); }
             }
         }
 
@@ -348,11 +348,11 @@ partial class TinyNet : global::Fusion.IFusedModel
         {
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_r1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down2Out + n * 6400), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 6400 + 11)); } else { Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_r1x1_V256(down2Out + n * 6400, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 6400 + 11, 0, 8); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_r1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down2Out + n * 6400), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 6400 + 11), granule: 4); } else { Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_r1x1_V256(down2Out + n * 6400, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 6400 + 11, 0, 8); }
             }
             else
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_3ch4x8px_r1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down2Out + n * 6400), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 6400 + 11)); } else { Conv3x3s1p1_64x8x8to64_AddRelu_3ch4x8px_r1x1_V256(down2Out + n * 6400, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 6400 + 11, 0, 8); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_3ch4x8px_r1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down2Out + n * 6400), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 6400 + 11), granule: 4); } else { Conv3x3s1p1_64x8x8to64_AddRelu_3ch4x8px_r1x1_V256(down2Out + n * 6400, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 6400 + 11, 0, 8); }
             }
         }
 
