@@ -6,11 +6,13 @@ using Fusion.Generator.Model;
 namespace Fusion.Generator.Emitting;
 
 /// <summary>
-/// <see cref="ConvKernelPlan"/> → one direct-convolution kernel for one image. Register tile of P pixels (along an
-/// output row) × V vectors of 8 output channels, started at the folded bias; per input channel and tap, P broadcasts
-/// and V weight loads feed P·V FMAs, with kh, kw and blocks of 8 input channels as loops and the 8 channels of a
-/// block unrolled. The input arrives zero-padded, so every tile is an interior tile. The epilogue adds the residual,
-/// applies the activation and stores, so each output is written once.
+/// <see cref="ConvKernelPlan"/> → one direct-convolution kernel for one image, in one of three shapes the planner chose:
+/// channel tiles (P pixels along an output row × V vectors of output channels, broadcast inputs, rows staged and
+/// transposed to NCHW), pointwise tiles (1×1 stride 1: channels × vectors of pixels of the contiguous plane) or row
+/// tiles (stride 1: channels × rows × vectors of pixels, each tap's inputs loaded as whole vectors of the padded row).
+/// Accumulators start at the folded bias; kh, kw and blocks of 8 input channels are loops, the channels of a block
+/// unrolled. The input arrives zero-padded, so every tile is an interior tile. The epilogue adds the residual, applies
+/// the activation and stores, so each output is written once.
 /// </summary>
 internal static class ConvKernelEmitter
 {

@@ -56,28 +56,19 @@ internal static class ConvKernelPlanner
         // Statistics are added from each channel's output rows after the kernel has written them, which every kernel
         // kind can do but one with rows too wide to stage (its rows are not written while they are still in cache).
         statistics &= stagedRows || pointwise || rowTiled;
-        string name = KernelName(layer, input, output, residual, activation, statistics, tilePixels, tileVectors);
-        if (wide512)
-        {
-            name = name.Replace($"_{tilePixels}x{tileVectors}_V256", $"_{tilePixels}x{tileVectors * 8}ch_V512");
-        }
-
 
         // 1×1, stride 1, no padding, one group: every input and output plane is one contiguous run of pixels, so the
-        // kernel vectorises along pixels (4 channels × 6 vectors of 8 pixels = 24 accumulators; 3 × 3 for 16 registers),
-        // reads the packed weights as broadcasts and writes NCHW without staging or transposes.
+        // kernel vectorises along pixels (4 channels × 3–6 vectors of 16 pixels with 32 registers; 3 × 3 vectors of 8
+        // with 16), reads the packed weights as broadcasts and writes NCHW without staging or transposes.
         int pointwiseChannels = 0, pointwiseVectors = 0;
         if (pointwise)
         {
             (pointwiseChannels, pointwiseVectors) = narrow ? (3, 3) : (4, PointwiseVectors512(output.Height * output.Width));
-            int pixels = pointwiseVectors * (narrow ? 8 : 16);
-            name = KernelName(layer, input, output, residual, activation, statistics, pixels, tileVectors).Replace(
-                $"_{pixels}x{tileVectors}_V256", $"_{pointwiseChannels}ch{pixels}px_{(narrow ? "V256" : "V512")}");
         }
 
         // Stride 1, one group, rows a whole number of vectors: every tap of a row of outputs reads a contiguous run of the
-        // padded input row, so the kernel vectorises along rows (tiles of channels × rows × vectors of 8 pixels), loads
-        // the input as whole vectors, broadcasts the packed weights and writes NCHW without staging or transposes.
+        // padded input row, so the kernel vectorises along rows (tiles of channels × rows × vectors of 8 or 16 pixels),
+        // loads the input as whole vectors, broadcasts the packed weights and writes NCHW without staging or transposes.
         int rowChannels = 0, rowRows = 0, rowVectors = 0;
         bool rows512 = false;
         if (rowTiled)
@@ -92,23 +83,24 @@ internal static class ConvKernelPlanner
             rows512 = !narrow && output.Width % 16 == 0;
             (rowChannels, rowRows, rowVectors) = ChooseRowTile(packingTiles, Math.Min(maxRows, output.Height), output.Height, output.Width / (rows512 ? 16 : 8),
                 reduction, narrow ? MaxAccumulatorsNarrow : MaxAccumulators, narrow ? 16 : 32, rows512);
-            name = KernelName(layer, input, output, residual, activation, statistics, tilePixels, tileVectors).Replace(
-                $"_{tilePixels}x{tileVectors}_V256", $"_{rowChannels}ch{rowRows}x{rowVectors * (rows512 ? 16 : 8)}px_{(rows512 ? "V512" : "V256")}");
         }
 
-        // Kernels that write or read zero-bordered buffers say so in their name: _o1x1 (output), _r1x1 (residual).
-        string layout = (outputPad != default ? $"_o{outputPad.Height}x{outputPad.Width}" : "") + (residualPad != default ? $"_r{residualPad.Height}x{residualPad.Width}" : "");
-        if (layout.Length > 0)
-        {
-            int suffix = name.LastIndexOf("_V", StringComparison.Ordinal);
-            name = name.Substring(0, suffix) + layout + name.Substring(suffix);
-        }
+        bool vectors512 = rowTiled ? rows512 : pointwise ? !narrow : wide512;
+
+        // The tile in the name: P×V (pixels × vectors of 8 channels), P×Cch (512-bit channel pairs), CchRxNpx (row tiles:
+        // channels × rows × pixels), CchNpx (pointwise); then _o/_r for zero-bordered output/residual buffers.
+        string tile = rowTiled ? $"{rowChannels}ch{rowRows}x{rowVectors * (rows512 ? 16 : 8)}px"
+            : pointwise ? $"{pointwiseChannels}ch{pointwiseVectors * (narrow ? 8 : 16)}px"
+            : wide512 ? $"{tilePixels}x{tileVectors * 8}ch"
+            : $"{tilePixels}x{tileVectors}";
+        tile += (outputPad != default ? $"_o{outputPad.Height}x{outputPad.Width}" : "") + (residualPad != default ? $"_r{residualPad.Height}x{residualPad.Width}" : "");
+        string name = KernelName(layer, input, output, residual, activation, statistics, tile, vectors512 ? "V512" : "V256");
 
         return new ConvKernelPlan(
             name, input.Channels, input.Height, input.Width, output.Channels, output.Height, output.Width,
             layer.KernelHeight, layer.KernelWidth, layer.Stride, layer.PaddingHeight, layer.PaddingWidth, layer.Dilation, groups,
-            tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows && pointwiseChannels == 0 && rowChannels == 0, residual, activation, statistics,
-            pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, rowChannels > 0 ? rows512 : pointwiseChannels > 0 ? !narrow : wide512,
+            tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows && !pointwise && !rowTiled, residual, activation, statistics,
+            pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, vectors512,
             outputPad.Height, outputPad.Width, residualPad.Height, residualPad.Width);
     }
 
@@ -159,7 +151,7 @@ internal static class ConvKernelPlanner
     }
 
     /// <summary>
-    /// The row tile (C output channels × R rows × V vectors of 8 pixels) that minimises the cycles of the whole output:
+    /// The row tile (C output channels × R rows × V vectors of 8 or 16 pixels) that minimises the cycles of the whole output:
     /// per input channel and tap a tile issues C·R·V FMAs, C broadcasts and R·V loads (two FMAs and two loads per cycle
     /// on Zen 4), and its epilogue stores C·R·V vectors. Channels, rows and vectors that do not fill a tile are covered
     /// by a smaller one (rows one at a time), as the emitter does. C weights stay in registers while the R·V input
@@ -174,6 +166,7 @@ internal static class ConvKernelPlanner
         double bestCost = double.MaxValue;
         for (int c = 1; c <= Math.Min(8, packingTiles.Max(t => t.Channels)); c++)
         {
+            var channelSplits = packingTiles.SelectMany(t => Split(t.Channels, c).Select(s => (s.Size, s.Count * t.Count))).ToList();
             for (int r = 1; r <= Math.Min(maxRows, outHeight); r++)
             {
                 for (int v = 1; v <= rowVectors; v++)
@@ -185,7 +178,7 @@ internal static class ConvKernelPlanner
                     }
 
                     double cost = 0;
-                    foreach ((int cc, int channelCount) in packingTiles.SelectMany(t => Split(t.Channels, c).Select(s => (s.Size, s.Count * t.Count))))
+                    foreach ((int cc, int channelCount) in channelSplits)
                     {
                         foreach ((int rr, int rowCount) in Split(outHeight, r, remainderInOnes: true))
                         {
@@ -312,14 +305,14 @@ internal static class ConvKernelPlanner
     /// The kernel's name is its specification: op, kernel/stride/padding/dilation/groups, input and output shape,
     /// the post-ops that live in the kernel (BatchNorm lives in the packed weights), the tile and the vector width.
     /// </summary>
-    private static string KernelName(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, bool statistics, int tilePixels, int tileVectors)
+    private static string KernelName(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, bool statistics, string tile, string vectors)
     {
         string kernel = layer.KernelHeight == layer.KernelWidth ? $"{layer.KernelHeight}x{layer.KernelHeight}" : $"{layer.KernelHeight}x{layer.KernelWidth}";
         string padding = layer.PaddingHeight == layer.PaddingWidth ? $"p{layer.PaddingHeight}" : $"p{layer.PaddingHeight}x{layer.PaddingWidth}";
         string dilation = layer.Dilation == 1 ? "" : $"d{layer.Dilation}";
         string groups = layer.Groups == 1 ? "" : layer.Groups == input.Channels && layer.Groups == output.Channels ? "dw" : $"g{layer.Groups}";
         string post = statistics ? "Stats" : (residual ? "Add" : "") + ActivationName(activation);
-        return $"Conv{kernel}s{layer.Stride}{padding}{dilation}{groups}_{input.Channels}x{input.Height}x{input.Width}to{output.Channels}_{post}_{tilePixels}x{tileVectors}_V256";
+        return $"Conv{kernel}s{layer.Stride}{padding}{dilation}{groups}_{input.Channels}x{input.Height}x{input.Width}to{output.Channels}_{post}_{tile}_{vectors}";
     }
 
     /// <summary>The activation and its constants as an identifier fragment: <c>LeakyRelu0p2</c>, <c>ClampM1to1</c>.</summary>

@@ -29,12 +29,7 @@ internal static unsafe class Pooling
             fixed (float* pScratch = scratch)
             {
                 float* row = pScratch, windows = row + rowLength, columns = windows + starts + 8, divisors = columns + height * outWidth;
-                new Span<float>(row, rowLength).Fill(border);
-                for (int i = 0; i < p; i++)
-                {
-                    row[i] = border;
-                    row[p + width + i] = border;
-                }
+                new Span<float>(row, rowLength).Fill(border); // the borders; each row's interior is copied in below
 
                 for (int plane = 0; plane < planes; plane++)
                 {
