@@ -327,28 +327,35 @@ internal static class ModelEmitter
             w.Line(batchStatistics
                 ? "const int parts = 1; // a layer normalises with the whole batch's statistics: the batch is not split"
                 : "int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;");
-            w.Line("float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);");
+            w.Line("global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);");
+            w.Line("// Kernels write only the interiors of zero-bordered buffers: the borders stay zero from one call to the next");
+            w.Line("// unless another path wrote over the array, or it was laid out for another batch size.");
+            w.Line("bool zeroBorders = workspace.BorderedBatch != batch;");
+            w.Line("workspace.BorderedBatch = 0;");
             using (w.Block("try"))
             {
                 w.Line("fixed (float* x = input)");
                 w.Line("fixed (float* y = output)");
-                w.Line("fixed (float* wsArray = workspace)");
+                w.Line("fixed (float* wsArray = workspace.Array)");
                 w.Line("fixed (float* packedArray = _packed)");
                 using (w.Open())
                 {
                     w.Line("float* ws = global::Fusion.Kernels.Alignment.Align(wsArray), packed = global::Fusion.Kernels.Alignment.Align(packedArray);");
                     w.Line("if (parts == 1)");
                     w.Line("{");
-                    w.Line("    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);");
+                    w.Line("    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1, zeroBorders);");
                     w.Line("}");
                     if (!batchStatistics)
                     {
                         w.Line("else");
                         w.Line("{");
-                        w.Line("    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts);");
+                        w.Line("    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts, zeroBorders);");
                         w.Line("}");
                     }
                 }
+
+                w.Line();
+                w.Line("workspace.BorderedBatch = batch;");
             }
 
             using (w.Block("finally"))
@@ -362,9 +369,9 @@ internal static class ModelEmitter
             w.Line();
             w.Line("// Images are independent: each part runs every layer on its share of the batch, with its own padded scratch,");
             w.Line("// on Fusion's worker threads (the arguments stay on this stack until every part is done: nothing is allocated).");
-            using (w.Block("private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)"))
+            using (w.Block("private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts, bool zeroBorders)"))
             {
-                w.Line("nint* arguments = stackalloc nint[] { x, y, ws, packed, batch };");
+                w.Line("nint* arguments = stackalloc nint[] { x, y, ws, packed, batch, zeroBorders ? 1 : 0 };");
                 w.Line("global::Fusion.Kernels.Workers.Run(parts, &ForwardPart, this, (nint)arguments);");
             }
 
@@ -373,15 +380,16 @@ internal static class ModelEmitter
             {
                 w.Line("nint* a = (nint*)state;");
                 w.Line("int batch = (int)a[4], first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);");
-                w.Line($"(({model.ClassName})model!).ForwardImages((float*)a[0], (float*)a[1], (float*)a[2], (float*)a[3], (float*)a[2] + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);");
+                w.Line($"(({model.ClassName})model!).ForwardImages((float*)a[0], (float*)a[1], (float*)a[2], (float*)a[3], (float*)a[2] + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1, a[5] != 0);");
             }
         }
 
         w.Line();
         w.Line("// Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.");
-        w.Line("// With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.");
+        w.Line("// With rowThreads > 1 (a single image), the large convolutions split their output rows across threads. zeroBorders:");
+        w.Line("// the zero-bordered buffers' borders are to be cleared (the array is new, or was last written by another path).");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block("private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)"))
+        using (w.Block("private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads, bool zeroBorders)"))
         {
             w.Line("int count = last - first;");
             for (int i = 0; i < model.Layers.Count; i++)
@@ -476,7 +484,7 @@ internal static class ModelEmitter
                 {
                     if (layer.PaddedOutput)
                     {
-                        w.Line($"global::Fusion.Kernels.Padding.ZeroBorders({output} + n * {layer.OutputLength}, {layer.Output.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.OutputPadHeight}, {layer.OutputPadWidth}); // the readers' padding");
+                        w.Line($"if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders({output} + n * {layer.OutputLength}, {layer.Output.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.OutputPadHeight}, {layer.OutputPadWidth}); // the readers' padding");
                     }
 
                     if (pad && !paddedSource)
@@ -567,7 +575,8 @@ internal static class ModelEmitter
         {
             w.Line($"global::Fusion.Kernels.ModelArguments.Check({Literals.String(model.ClassName)}, input.Length, output.Length, batch, InputLength, OutputLength);");
             EmitBatchStatisticsCheck(w, model);
-            w.Line("float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);");
+            w.Line("global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample);");
+            w.Line("workspace.BorderedBatch = 0; // plain tensors over the fused path's zero borders");
             using (w.Block("try"))
             {
                 for (int i = 0; i < model.Layers.Count; i++)
@@ -584,7 +593,7 @@ internal static class ModelEmitter
                         continue;
                     }
 
-                    w.Line($"global::System.Span<float> {output} = {(last ? "output" : $"new global::System.Span<float>(workspace, batch * {layer.WorkspaceOffset}, batch * {layer.Output.Length})")};");
+                    w.Line($"global::System.Span<float> {output} = {(last ? "output" : $"new global::System.Span<float>(workspace.Array, batch * {layer.WorkspaceOffset}, batch * {layer.Output.Length})")};");
                     switch (s.Kind)
                     {
                         case LayerKind.Conv2d when generic && !layer.BatchStatistics:

@@ -74,12 +74,13 @@ internal static class TrainingEmitter
             w.Line("    _trainPackedAt = version;");
             w.Line("}");
             w.Line();
-            w.Line("float[] workspace = _workspaces.Rent(PaddedScratch);");
+            w.Line("global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);");
+            w.Line("workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders");
             using (w.Block("try"))
             {
                 w.Line("fixed (float* ts = _trainState)");
                 w.Line("fixed (float* tpArray = _trainPacked)");
-                w.Line("fixed (float* padded = workspace)");
+                w.Line("fixed (float* padded = workspace.Array)");
                 using (w.Open())
                 {
                     w.Line("float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);");

@@ -103,6 +103,38 @@ public sealed class KernelTests
         ModelHarness.AssertMatchesReference(model, input, again, batch, "fused after the other paths");
     }
 
+    // Forward clears those borders only when the pooled array may not hold them: the first call, another batch size
+    // (whose buffers sit elsewhere in the array, so its interiors overlap this layout's borders), or after a training
+    // forward (which pads its inputs in the same array). Every call must still match the reference.
+    [Theory]
+    [InlineData(nameof(C7to13RowTails))]
+    [InlineData(nameof(ResidualBlock))]
+    [InlineData(nameof(ProjectionShortcut))]
+    public void Forward_keeps_its_zero_borders_across_calls_batch_sizes_and_training(string name)
+    {
+        IFusedModel model = ModelHarness.Create(Find(name));
+        float[] three = ModelHarness.RandomInput(model, 3, seed: 10), two = ModelHarness.RandomInput(model, 2, seed: 11);
+        float[] first = new float[3 * model.OutputLength], output = new float[first.Length], small = new float[2 * model.OutputLength];
+        model.Forward(three, first, 3);
+        ModelHarness.AssertMatchesReference(model, three, first, 3, "fused, first call");
+
+        model.Forward(three, output, 3);
+        Assert.Equal(first, output);
+
+        model.Forward(two, small, 2);
+        ModelHarness.AssertMatchesReference(model, two, small, 2, "fused, another batch size");
+
+        model.Forward(three, output, 3);
+        Assert.Equal(first, output);
+
+        model.Train();
+        model.Forward(two, small, 2);
+        model.Forward(three, output, 3);
+        model.Eval();
+        model.Forward(three, output, 3);
+        ModelHarness.AssertMatchesReference(model, three, output, 3, "fused after training forwards");
+    }
+
     // Both register-tile variants run, whatever the machine: the choice changes speed, never results.
     private static void AssertPathMatchesReference(string name, int batch, KernelVariant variant, string path, ulong seed, Action<IFusedModel, float[], float[]> forward)
     {

@@ -154,20 +154,26 @@ partial class Net : global::Fusion.IFusedModel
 
         EnsureFolded();
         const int parts = 1; // a layer normalises with the whole batch's statistics: the batch is not split
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);
+        // Kernels write only the interiors of zero-bordered buffers: the borders stay zero from one call to the next
+        // unless another path wrote over the array, or it was laid out for another batch size.
+        bool zeroBorders = workspace.BorderedBatch != batch;
+        workspace.BorderedBatch = 0;
         try
         {
             fixed (float* x = input)
             fixed (float* y = output)
-            fixed (float* wsArray = workspace)
+            fixed (float* wsArray = workspace.Array)
             fixed (float* packedArray = _packed)
             {
                 float* ws = global::Fusion.Kernels.Alignment.Align(wsArray), packed = global::Fusion.Kernels.Alignment.Align(packedArray);
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1, zeroBorders);
                 }
             }
+
+            workspace.BorderedBatch = batch;
         }
         finally
         {
@@ -176,9 +182,10 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
-    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads. zeroBorders:
+    // the zero-bordered buffers' borders are to be cleared (the array is new, or was last written by another path).
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads, bool zeroBorders)
     {
         int count = last - first;
         // 1. A: Conv 1×1 s1 p0 of input: 4×4×4 → 8×4×4, BatchNorm (batch statistics, unfused), ReLU
@@ -208,7 +215,8 @@ partial class Net : global::Fusion.IFusedModel
     public void ForwardUnfused(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        workspace.BorderedBatch = 0; // plain tensors over the fused path's zero borders
         try
         {
             // 1. A
@@ -231,7 +239,8 @@ partial class Net : global::Fusion.IFusedModel
     public void ForwardGeneric(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        workspace.BorderedBatch = 0; // plain tensors over the fused path's zero borders
         try
         {
             // 1. A
@@ -271,12 +280,13 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        float[] workspace = _workspaces.Rent(PaddedScratch);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
+        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
         try
         {
             fixed (float* ts = _trainState)
             fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace)
+            fixed (float* padded = workspace.Array)
             {
                 float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
                 float* x = ts + batch * 0;

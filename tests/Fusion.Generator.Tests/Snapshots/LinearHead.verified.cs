@@ -170,24 +170,30 @@ partial class Net : global::Fusion.IFusedModel
 
         EnsureFolded();
         int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);
+        // Kernels write only the interiors of zero-bordered buffers: the borders stay zero from one call to the next
+        // unless another path wrote over the array, or it was laid out for another batch size.
+        bool zeroBorders = workspace.BorderedBatch != batch;
+        workspace.BorderedBatch = 0;
         try
         {
             fixed (float* x = input)
             fixed (float* y = output)
-            fixed (float* wsArray = workspace)
+            fixed (float* wsArray = workspace.Array)
             fixed (float* packedArray = _packed)
             {
                 float* ws = global::Fusion.Kernels.Alignment.Align(wsArray), packed = global::Fusion.Kernels.Alignment.Align(packedArray);
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1, zeroBorders);
                 }
                 else
                 {
-                    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts);
+                    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts, zeroBorders);
                 }
             }
+
+            workspace.BorderedBatch = batch;
         }
         finally
         {
@@ -197,9 +203,9 @@ partial class Net : global::Fusion.IFusedModel
 
     // Images are independent: each part runs every layer on its share of the batch, with its own padded scratch,
     // on Fusion's worker threads (the arguments stay on this stack until every part is done: nothing is allocated).
-    private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)
+    private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts, bool zeroBorders)
     {
-        nint* arguments = stackalloc nint[] { x, y, ws, packed, batch };
+        nint* arguments = stackalloc nint[] { x, y, ws, packed, batch, zeroBorders ? 1 : 0 };
         global::Fusion.Kernels.Workers.Run(parts, &ForwardPart, this, (nint)arguments);
     }
 
@@ -207,13 +213,14 @@ partial class Net : global::Fusion.IFusedModel
     {
         nint* a = (nint*)state;
         int batch = (int)a[4], first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-        ((Net)model!).ForwardImages((float*)a[0], (float*)a[1], (float*)a[2], (float*)a[3], (float*)a[2] + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
+        ((Net)model!).ForwardImages((float*)a[0], (float*)a[1], (float*)a[2], (float*)a[3], (float*)a[2] + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1, a[5] != 0);
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
-    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads. zeroBorders:
+    // the zero-bordered buffers' borders are to be cleared (the array is new, or was last written by another path).
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads, bool zeroBorders)
     {
         int count = last - first;
         // 1. Flat: Flatten of input: 4×3×3 → 36
@@ -242,14 +249,15 @@ partial class Net : global::Fusion.IFusedModel
     public void ForwardUnfused(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        workspace.BorderedBatch = 0; // plain tensors over the fused path's zero borders
         try
         {
             // 1. Flat
-            global::System.Span<float> flatOut = new global::System.Span<float>(workspace, batch * 0, batch * 36);
+            global::System.Span<float> flatOut = new global::System.Span<float>(workspace.Array, batch * 0, batch * 36);
             input.CopyTo(flatOut);
             // 2. Hidden
-            global::System.Span<float> hiddenOut = new global::System.Span<float>(workspace, batch * 48, batch * 20);
+            global::System.Span<float> hiddenOut = new global::System.Span<float>(workspace.Array, batch * 48, batch * 20);
             global::Fusion.Kernels.UnfusedKernels.Linear(flatOut, _hidden.Linear, hiddenOut, batch);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(hiddenOut, _hidden.BatchNorm!, batch, 1);
             global::Fusion.Kernels.UnfusedKernels.Activate(hiddenOut, default(global::Fusion.Activations.GeluTanh));
@@ -271,14 +279,15 @@ partial class Net : global::Fusion.IFusedModel
     public void ForwardGeneric(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        workspace.BorderedBatch = 0; // plain tensors over the fused path's zero borders
         try
         {
             // 1. Flat
-            global::System.Span<float> flatOut = new global::System.Span<float>(workspace, batch * 0, batch * 36);
+            global::System.Span<float> flatOut = new global::System.Span<float>(workspace.Array, batch * 0, batch * 36);
             input.CopyTo(flatOut);
             // 2. Hidden
-            global::System.Span<float> hiddenOut = new global::System.Span<float>(workspace, batch * 48, batch * 20);
+            global::System.Span<float> hiddenOut = new global::System.Span<float>(workspace.Array, batch * 48, batch * 20);
             global::Fusion.Kernels.UnfusedKernels.Linear(flatOut, _hidden.Linear, hiddenOut, batch);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(hiddenOut, _hidden.BatchNorm!, batch, 1);
             global::Fusion.Kernels.UnfusedKernels.Activate(hiddenOut, default(global::Fusion.Activations.GeluTanh));
@@ -318,12 +327,13 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        float[] workspace = _workspaces.Rent(PaddedScratch);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
+        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
         try
         {
             fixed (float* ts = _trainState)
             fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace)
+            fixed (float* padded = workspace.Array)
             {
                 float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
                 float* x = ts + batch * 0;

@@ -193,24 +193,30 @@ partial class Net : global::Fusion.IFusedModel
 
         EnsureFolded();
         int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);
+        // Kernels write only the interiors of zero-bordered buffers: the borders stay zero from one call to the next
+        // unless another path wrote over the array, or it was laid out for another batch size.
+        bool zeroBorders = workspace.BorderedBatch != batch;
+        workspace.BorderedBatch = 0;
         try
         {
             fixed (float* x = input)
             fixed (float* y = output)
-            fixed (float* wsArray = workspace)
+            fixed (float* wsArray = workspace.Array)
             fixed (float* packedArray = _packed)
             {
                 float* ws = global::Fusion.Kernels.Alignment.Align(wsArray), packed = global::Fusion.Kernels.Alignment.Align(packedArray);
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1, zeroBorders);
                 }
                 else
                 {
-                    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts);
+                    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts, zeroBorders);
                 }
             }
+
+            workspace.BorderedBatch = batch;
         }
         finally
         {
@@ -220,9 +226,9 @@ partial class Net : global::Fusion.IFusedModel
 
     // Images are independent: each part runs every layer on its share of the batch, with its own padded scratch,
     // on Fusion's worker threads (the arguments stay on this stack until every part is done: nothing is allocated).
-    private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)
+    private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts, bool zeroBorders)
     {
-        nint* arguments = stackalloc nint[] { x, y, ws, packed, batch };
+        nint* arguments = stackalloc nint[] { x, y, ws, packed, batch, zeroBorders ? 1 : 0 };
         global::Fusion.Kernels.Workers.Run(parts, &ForwardPart, this, (nint)arguments);
     }
 
@@ -230,20 +236,21 @@ partial class Net : global::Fusion.IFusedModel
     {
         nint* a = (nint*)state;
         int batch = (int)a[4], first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-        ((Net)model!).ForwardImages((float*)a[0], (float*)a[1], (float*)a[2], (float*)a[3], (float*)a[2] + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
+        ((Net)model!).ForwardImages((float*)a[0], (float*)a[1], (float*)a[2], (float*)a[3], (float*)a[2] + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1, a[5] != 0);
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
-    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads. zeroBorders:
+    // the zero-bordered buffers' borders are to be cleared (the array is new, or was last written by another path).
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads, bool zeroBorders)
     {
         int count = last - first;
         // 1. Conv1: Conv 3×3 s2 p1 of input: 8×6×6 → 16×3×3, BatchNorm (folded), ReLU
         float* conv1Out = ws + batch * 0;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.ZeroBorders(conv1Out + n * 400, 16, 3, 3, 1, 1); // the readers' padding
+            if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders(conv1Out + n * 400, 16, 3, 3, 1, 1); // the readers' padding
             global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
@@ -305,20 +312,21 @@ partial class Net : global::Fusion.IFusedModel
     public void ForwardUnfused(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        workspace.BorderedBatch = 0; // plain tensors over the fused path's zero borders
         try
         {
             // 1. Conv1
-            global::System.Span<float> conv1Out = new global::System.Span<float>(workspace, batch * 0, batch * 144);
+            global::System.Span<float> conv1Out = new global::System.Span<float>(workspace.Array, batch * 0, batch * 144);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _conv1.Conv, conv1Out, batch, 6, 6);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(conv1Out, _conv1.BatchNorm!, batch, 9);
             global::Fusion.Kernels.UnfusedKernels.Activate(conv1Out, default(global::Fusion.Activations.Relu));
             // 2. Conv2
-            global::System.Span<float> conv2Out = new global::System.Span<float>(workspace, batch * 400, batch * 144);
+            global::System.Span<float> conv2Out = new global::System.Span<float>(workspace.Array, batch * 400, batch * 144);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(conv1Out, _conv2.Conv, conv2Out, batch, 3, 3);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(conv2Out, _conv2.BatchNorm!, batch, 9);
             // 3. Shortcut
-            global::System.Span<float> shortcutOut = new global::System.Span<float>(workspace, batch * 544, batch * 144);
+            global::System.Span<float> shortcutOut = new global::System.Span<float>(workspace.Array, batch * 544, batch * 144);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _shortcut.Conv, shortcutOut, batch, 6, 6);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(shortcutOut, _shortcut.BatchNorm!, batch, 9);
             // 4. Out
@@ -342,17 +350,18 @@ partial class Net : global::Fusion.IFusedModel
     public void ForwardGeneric(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("Net", input.Length, output.Length, batch, InputLength, OutputLength);
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        workspace.BorderedBatch = 0; // plain tensors over the fused path's zero borders
         try
         {
             // 1. Conv1
-            global::System.Span<float> conv1Out = new global::System.Span<float>(workspace, batch * 0, batch * 144);
+            global::System.Span<float> conv1Out = new global::System.Span<float>(workspace.Array, batch * 0, batch * 144);
             global::Fusion.Kernels.GenericKernels.ConvBlock(input, _conv1, conv1Out, batch, 6, 6, default, default(global::Fusion.Activations.Relu), _variant);
             // 2. Conv2
-            global::System.Span<float> conv2Out = new global::System.Span<float>(workspace, batch * 400, batch * 144);
+            global::System.Span<float> conv2Out = new global::System.Span<float>(workspace.Array, batch * 400, batch * 144);
             global::Fusion.Kernels.GenericKernels.ConvBlock(conv1Out, _conv2, conv2Out, batch, 3, 3, default, default(global::Fusion.Activations.Identity), _variant);
             // 3. Shortcut
-            global::System.Span<float> shortcutOut = new global::System.Span<float>(workspace, batch * 544, batch * 144);
+            global::System.Span<float> shortcutOut = new global::System.Span<float>(workspace.Array, batch * 544, batch * 144);
             global::Fusion.Kernels.GenericKernels.ConvBlock(input, _shortcut, shortcutOut, batch, 6, 6, default, default(global::Fusion.Activations.Identity), _variant);
             // 4. Out
             global::System.Span<float> outOut = output;
@@ -392,12 +401,13 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        float[] workspace = _workspaces.Rent(PaddedScratch);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
+        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
         try
         {
             fixed (float* ts = _trainState)
             fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace)
+            fixed (float* padded = workspace.Array)
             {
                 float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
                 float* x = ts + batch * 0;

@@ -235,24 +235,30 @@ partial class TinyNet : global::Fusion.IFusedModel
 
         EnsureFolded();
         int parts = batch >= 2 && _threads > 1 ? global::System.Math.Min(_threads, batch) : 1;
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample + parts * PaddedScratch + global::Fusion.Kernels.Alignment.Slack);
+        // Kernels write only the interiors of zero-bordered buffers: the borders stay zero from one call to the next
+        // unless another path wrote over the array, or it was laid out for another batch size.
+        bool zeroBorders = workspace.BorderedBatch != batch;
+        workspace.BorderedBatch = 0;
         try
         {
             fixed (float* x = input)
             fixed (float* y = output)
-            fixed (float* wsArray = workspace)
+            fixed (float* wsArray = workspace.Array)
             fixed (float* packedArray = _packed)
             {
                 float* ws = global::Fusion.Kernels.Alignment.Align(wsArray), packed = global::Fusion.Kernels.Alignment.Align(packedArray);
                 if (parts == 1)
                 {
-                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1);
+                    ForwardImages(x, y, ws, packed, ws + batch * WorkspacePerSample, batch, 0, batch, batch == 1 ? _threads : 1, zeroBorders);
                 }
                 else
                 {
-                    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts);
+                    ForwardInParts((nint)x, (nint)y, (nint)ws, (nint)packed, batch, parts, zeroBorders);
                 }
             }
+
+            workspace.BorderedBatch = batch;
         }
         finally
         {
@@ -262,9 +268,9 @@ partial class TinyNet : global::Fusion.IFusedModel
 
     // Images are independent: each part runs every layer on its share of the batch, with its own padded scratch,
     // on Fusion's worker threads (the arguments stay on this stack until every part is done: nothing is allocated).
-    private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts)
+    private unsafe void ForwardInParts(nint x, nint y, nint ws, nint packed, int batch, int parts, bool zeroBorders)
     {
-        nint* arguments = stackalloc nint[] { x, y, ws, packed, batch };
+        nint* arguments = stackalloc nint[] { x, y, ws, packed, batch, zeroBorders ? 1 : 0 };
         global::Fusion.Kernels.Workers.Run(parts, &ForwardPart, this, (nint)arguments);
     }
 
@@ -272,20 +278,21 @@ partial class TinyNet : global::Fusion.IFusedModel
     {
         nint* a = (nint*)state;
         int batch = (int)a[4], first = (int)((long)batch * part / parts), last = (int)((long)batch * (part + 1) / parts);
-        ((TinyNet)model!).ForwardImages((float*)a[0], (float*)a[1], (float*)a[2], (float*)a[3], (float*)a[2] + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1);
+        ((TinyNet)model!).ForwardImages((float*)a[0], (float*)a[1], (float*)a[2], (float*)a[3], (float*)a[2] + batch * WorkspacePerSample + part * PaddedScratch, batch, first, last, 1, a[5] != 0);
     }
 
     // Every layer, in order, on images first..last-1 of the batch; buffers are laid out per layer, so parts never share memory.
-    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads.
+    // With rowThreads > 1 (a single image), the large convolutions split their output rows across threads. zeroBorders:
+    // the zero-bordered buffers' borders are to be cleared (the array is new, or was last written by another path).
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads)
+    private unsafe void ForwardImages(float* x, float* y, float* ws, float* packed, float* padded, int batch, int first, int last, int rowThreads, bool zeroBorders)
     {
         int count = last - first;
         // 1. Stem: Conv 3×3 s1 p1 of input: 3×32×32 → 16×32×32, BatchNorm (folded), ReLU
         float* stemOut = ws + batch * 0;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.ZeroBorders(stemOut + n * 18496, 16, 32, 32, 1, 1); // the readers' padding
+            if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders(stemOut + n * 18496, 16, 32, 32, 1, 1); // the readers' padding
             global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
@@ -301,7 +308,7 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* down1Out = ws + batch * 18496;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.ZeroBorders(down1Out + n * 10368, 32, 16, 16, 1, 1); // the readers' padding
+            if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders(down1Out + n * 10368, 32, 16, 16, 1, 1); // the readers' padding
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
                 if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_12x32ch_o1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(stemOut + n * 18496), (nint)(down1Out + n * 10368 + 19), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_12x32ch_o1x1_V512(stemOut + n * 18496, down1Out + n * 10368 + 19, packed + 448, packed + 5056, 0, 16); }
@@ -316,7 +323,7 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* block1Out = ws + batch * 28864;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.ZeroBorders(block1Out + n * 10368, 32, 16, 16, 1, 1); // the readers' padding
+            if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders(block1Out + n * 10368, 32, 16, 16, 1, 1); // the readers' padding
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
                 if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down1Out + n * 10368), (nint)(block1Out + n * 10368 + 19), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 10368 + 19), granule: 4); } else { Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512(down1Out + n * 10368, block1Out + n * 10368 + 19, packed + 5088, packed + 14304, down1Out + n * 10368 + 19, 0, 16); }
@@ -331,7 +338,7 @@ partial class TinyNet : global::Fusion.IFusedModel
         float* down2Out = ws + batch * 39232;
         for (int n = first; n < last; n++)
         {
-            global::Fusion.Kernels.Padding.ZeroBorders(down2Out + n * 6400, 64, 8, 8, 1, 1); // the readers' padding
+            if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders(down2Out + n * 6400, 64, 8, 8, 1, 1); // the readers' padding
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
                 if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_8x32ch_o1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block1Out + n * 10368), (nint)(down2Out + n * 6400 + 11), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_8x32ch_o1x1_V512(block1Out + n * 10368, down2Out + n * 6400 + 11, packed + 14336, packed + 32768, 0, 8); }
@@ -392,43 +399,44 @@ partial class TinyNet : global::Fusion.IFusedModel
     public void ForwardUnfused(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("TinyNet", input.Length, output.Length, batch, InputLength, OutputLength);
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        workspace.BorderedBatch = 0; // plain tensors over the fused path's zero borders
         try
         {
             // 1. Stem
-            global::System.Span<float> stemOut = new global::System.Span<float>(workspace, batch * 0, batch * 16384);
+            global::System.Span<float> stemOut = new global::System.Span<float>(workspace.Array, batch * 0, batch * 16384);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(input, _stem.Conv, stemOut, batch, 32, 32);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(stemOut, _stem.BatchNorm!, batch, 1024);
             global::Fusion.Kernels.UnfusedKernels.Activate(stemOut, default(global::Fusion.Activations.Relu));
             // 2. Down1
-            global::System.Span<float> down1Out = new global::System.Span<float>(workspace, batch * 18496, batch * 8192);
+            global::System.Span<float> down1Out = new global::System.Span<float>(workspace.Array, batch * 18496, batch * 8192);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(stemOut, _down1.Conv, down1Out, batch, 32, 32);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(down1Out, _down1.BatchNorm!, batch, 256);
             global::Fusion.Kernels.UnfusedKernels.Activate(down1Out, default(global::Fusion.Activations.Relu));
             // 3. Block1
-            global::System.Span<float> block1Out = new global::System.Span<float>(workspace, batch * 28864, batch * 8192);
+            global::System.Span<float> block1Out = new global::System.Span<float>(workspace.Array, batch * 28864, batch * 8192);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(down1Out, _block1.Conv, block1Out, batch, 16, 16);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(block1Out, _block1.BatchNorm!, batch, 256);
             global::Fusion.Kernels.UnfusedKernels.Add(block1Out, down1Out);
             global::Fusion.Kernels.UnfusedKernels.Activate(block1Out, default(global::Fusion.Activations.Relu));
             // 4. Down2
-            global::System.Span<float> down2Out = new global::System.Span<float>(workspace, batch * 39232, batch * 4096);
+            global::System.Span<float> down2Out = new global::System.Span<float>(workspace.Array, batch * 39232, batch * 4096);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(block1Out, _down2.Conv, down2Out, batch, 16, 16);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(down2Out, _down2.BatchNorm!, batch, 64);
             global::Fusion.Kernels.UnfusedKernels.Activate(down2Out, default(global::Fusion.Activations.Relu));
             // 5. Block2
-            global::System.Span<float> block2Out = new global::System.Span<float>(workspace, batch * 45632, batch * 4096);
+            global::System.Span<float> block2Out = new global::System.Span<float>(workspace.Array, batch * 45632, batch * 4096);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(down2Out, _block2.Conv, block2Out, batch, 8, 8);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(block2Out, _block2.BatchNorm!, batch, 64);
             global::Fusion.Kernels.UnfusedKernels.Add(block2Out, down2Out);
             global::Fusion.Kernels.UnfusedKernels.Activate(block2Out, default(global::Fusion.Activations.Relu));
             // 6. Expand
-            global::System.Span<float> expandOut = new global::System.Span<float>(workspace, batch * 49728, batch * 8192);
+            global::System.Span<float> expandOut = new global::System.Span<float>(workspace.Array, batch * 49728, batch * 8192);
             global::Fusion.Kernels.UnfusedKernels.Conv2d(block2Out, _expand.Conv, expandOut, batch, 8, 8);
             global::Fusion.Kernels.UnfusedKernels.BatchNormInference(expandOut, _expand.BatchNorm!, batch, 64);
             global::Fusion.Kernels.UnfusedKernels.Activate(expandOut, default(global::Fusion.Activations.Relu));
             // 7. Pool
-            global::System.Span<float> poolOut = new global::System.Span<float>(workspace, batch * 57920, batch * 128);
+            global::System.Span<float> poolOut = new global::System.Span<float>(workspace.Array, batch * 57920, batch * 128);
             global::Fusion.Kernels.UnfusedKernels.Pool(expandOut, _pool, poolOut, batch, 128, 8, 8);
             // 8. Head
             global::System.Span<float> headOut = output;
@@ -448,29 +456,30 @@ partial class TinyNet : global::Fusion.IFusedModel
     public void ForwardGeneric(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)
     {
         global::Fusion.Kernels.ModelArguments.Check("TinyNet", input.Length, output.Length, batch, InputLength, OutputLength);
-        float[] workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(batch * WorkspacePerSample);
+        workspace.BorderedBatch = 0; // plain tensors over the fused path's zero borders
         try
         {
             // 1. Stem
-            global::System.Span<float> stemOut = new global::System.Span<float>(workspace, batch * 0, batch * 16384);
+            global::System.Span<float> stemOut = new global::System.Span<float>(workspace.Array, batch * 0, batch * 16384);
             global::Fusion.Kernels.GenericKernels.ConvBlock(input, _stem, stemOut, batch, 32, 32, default, default(global::Fusion.Activations.Relu), _variant);
             // 2. Down1
-            global::System.Span<float> down1Out = new global::System.Span<float>(workspace, batch * 18496, batch * 8192);
+            global::System.Span<float> down1Out = new global::System.Span<float>(workspace.Array, batch * 18496, batch * 8192);
             global::Fusion.Kernels.GenericKernels.ConvBlock(stemOut, _down1, down1Out, batch, 32, 32, default, default(global::Fusion.Activations.Relu), _variant);
             // 3. Block1
-            global::System.Span<float> block1Out = new global::System.Span<float>(workspace, batch * 28864, batch * 8192);
+            global::System.Span<float> block1Out = new global::System.Span<float>(workspace.Array, batch * 28864, batch * 8192);
             global::Fusion.Kernels.GenericKernels.ConvBlock(down1Out, _block1, block1Out, batch, 16, 16, down1Out, default(global::Fusion.Activations.Relu), _variant);
             // 4. Down2
-            global::System.Span<float> down2Out = new global::System.Span<float>(workspace, batch * 39232, batch * 4096);
+            global::System.Span<float> down2Out = new global::System.Span<float>(workspace.Array, batch * 39232, batch * 4096);
             global::Fusion.Kernels.GenericKernels.ConvBlock(block1Out, _down2, down2Out, batch, 16, 16, default, default(global::Fusion.Activations.Relu), _variant);
             // 5. Block2
-            global::System.Span<float> block2Out = new global::System.Span<float>(workspace, batch * 45632, batch * 4096);
+            global::System.Span<float> block2Out = new global::System.Span<float>(workspace.Array, batch * 45632, batch * 4096);
             global::Fusion.Kernels.GenericKernels.ConvBlock(down2Out, _block2, block2Out, batch, 8, 8, down2Out, default(global::Fusion.Activations.Relu), _variant);
             // 6. Expand
-            global::System.Span<float> expandOut = new global::System.Span<float>(workspace, batch * 49728, batch * 8192);
+            global::System.Span<float> expandOut = new global::System.Span<float>(workspace.Array, batch * 49728, batch * 8192);
             global::Fusion.Kernels.GenericKernels.ConvBlock(block2Out, _expand, expandOut, batch, 8, 8, default, default(global::Fusion.Activations.Relu), _variant);
             // 7. Pool
-            global::System.Span<float> poolOut = new global::System.Span<float>(workspace, batch * 57920, batch * 128);
+            global::System.Span<float> poolOut = new global::System.Span<float>(workspace.Array, batch * 57920, batch * 128);
             global::Fusion.Kernels.UnfusedKernels.Pool(expandOut, _pool, poolOut, batch, 128, 8, 8);
             // 8. Head
             global::System.Span<float> headOut = output;
@@ -513,12 +522,13 @@ partial class TinyNet : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        float[] workspace = _workspaces.Rent(PaddedScratch);
+        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
+        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
         try
         {
             fixed (float* ts = _trainState)
             fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace)
+            fixed (float* padded = workspace.Array)
             {
                 float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
                 float* x = ts + batch * 0;
