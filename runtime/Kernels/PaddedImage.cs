@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Fusion.Kernels;
 
@@ -31,15 +33,35 @@ internal static unsafe class PaddedImage
     }
 
     /// <summary>Copies <paramref name="channels"/> planes of the image into the interior of the padded planes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CopyInterior(float* source, float* padded, Conv2d conv, int channels, int height, int width, int paddedHeight, int paddedWidth)
     {
+        // Rows are short (8 to 56 floats in most networks): an inline vector loop, not a library call per row. A row of
+        // at least 8 floats ends with one vector that may overlap the previous one (the same floats, written twice).
         int plane = paddedHeight * paddedWidth;
         for (int c = 0; c < channels; c++)
         {
             float* target = padded + (nint)c * plane + conv.PaddingHeight * paddedWidth + conv.PaddingWidth;
+            float* image = source + (nint)c * height * width;
             for (int ih = 0; ih < height; ih++)
             {
-                new ReadOnlySpan<float>(source + ((nint)c * height + ih) * width, width).CopyTo(new Span<float>(target + ih * paddedWidth, width));
+                float* from = image + (nint)ih * width, to = target + (nint)ih * paddedWidth;
+                if (width < 8)
+                {
+                    for (int j = 0; j < width; j++)
+                    {
+                        to[j] = from[j];
+                    }
+
+                    continue;
+                }
+
+                for (int j = 0; j < width - 8; j += 8)
+                {
+                    Vector256.Store(Vector256.Load(from + j), to + j);
+                }
+
+                Vector256.Store(Vector256.Load(from + width - 8), to + width - 8);
             }
         }
     }
