@@ -427,7 +427,7 @@ internal static class ConvKernelEmitter
     private static void EmitDocumentation(SourceWriter w, ConvKernelPlan k)
     {
         w.Line("/// <summary>");
-        w.Line($"/// {Describe.ConvOperation(k)}, BatchNorm folded into the weights{(k.Residual ? ", plus the residual" : "")}, then {Describe.Activation(k.Activation)}. One image.");
+        w.Line($"/// {Describe.ConvOperation(k)}, BatchNorm folded into the weights{(k.Residual ? ", plus the residual" : "")}, then {Describe.Activation(k.Activation)}. {(k.BatchRows ? "The images of a call, rows of all of them in each channel tile" : "One image")}.");
         w.Line("/// </summary>");
         w.Line("/// <remarks>");
         w.Line("/// <code>");
@@ -492,9 +492,16 @@ internal static class ConvKernelEmitter
         w.Line($"/// input      {Describe.InputBlocks(k)}");
         w.Line("/// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)");
         w.Line($"/// epilogue   {Describe.Epilogue(k)}");
+        if (k.BatchRows)
+        {
+            w.Line($"/// batch      rows run over every image of the call (images {k.InputImage} floats apart in, {k.OutputImage} out), each channel tile over all of them: its {Literals.Thousands(4L * k.TileVectors * 8 * k.InPerGroup * k.Taps)} bytes of weights are read once per call, not once per image");
+        }
+
         w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup}·{k.Taps} = {Literals.Thousands(k.Flops)} per image");
         w.Line("/// </code>");
-        w.Line($"/// Computes output rows rowStart..rowEnd − 1 of the {k.OutHeight} (all of them, or one thread's band).");
+        w.Line(k.BatchRows
+            ? $"/// Computes rows rowStart..rowEnd − 1 of the images' {k.OutHeight}-row outputs stacked (row r: image r / {k.OutHeight}, row r mod {k.OutHeight}): all of them, or one thread's band."
+            : $"/// Computes output rows rowStart..rowEnd − 1 of the {k.OutHeight} (all of them, or one thread's band).");
         if (k.Wide512)
         {
             w.Line("/// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast");
@@ -541,6 +548,25 @@ internal static class ConvKernelEmitter
             w.Line($"float* rt = r + {v0} * 8 * {RPlane(k)};");
         }
 
+        if (k.BatchRows)
+        {
+            // Rows of every image of the call: this tile's weights serve them all while they are in cache.
+            using (w.Block("for (int row = rowStart; row < rowEnd; row++)"))
+            {
+                w.Line($"int n = row / {k.OutHeight}, oh = row - n * {k.OutHeight};");
+                w.Line($"float* xr = x + n * {k.InputImage} + oh * {k.Stride} * InWidth;");
+                w.Line($"float* yr = yt + n * {k.OutputImage} + oh * {YRow(k)};");
+                if (k.Residual)
+                {
+                    w.Line($"float* rr = rt + n * {k.ResidualImage} + oh * {RRow(k)};");
+                }
+
+                EmitRowTiles(w, k, run, lanes);
+            }
+
+            return;
+        }
+
         using (w.Block("for (int oh = rowStart; oh < rowEnd; oh++)"))
         {
             w.Line($"float* xr = x + oh * {k.Stride} * InWidth;");
@@ -550,16 +576,22 @@ internal static class ConvKernelEmitter
                 w.Line($"float* rr = rt + oh * {RRow(k)};");
             }
 
-            foreach (ColumnRun column in k.ColumnRuns)
-            {
-                w.Line($"// {Describe.ColumnRun(column)}");
-                EmitSteps(w, "ow", column.Start, column.Count, column.Pixels, () => EmitTile(w, k, run, column, lanes));
-            }
+            EmitRowTiles(w, k, run, lanes);
+        }
+    }
 
-            if (k.StagedRows)
-            {
-                EmitRowEpilogue(w, k, run);
-            }
+    /// <summary>One output row of a channel tile: its column tiles, then the staged row's epilogue.</summary>
+    private static void EmitRowTiles(SourceWriter w, ConvKernelPlan k, ChannelRun run, int lanes)
+    {
+        foreach (ColumnRun column in k.ColumnRuns)
+        {
+            w.Line($"// {Describe.ColumnRun(column)}");
+            EmitSteps(w, "ow", column.Start, column.Count, column.Pixels, () => EmitTile(w, k, run, column, lanes));
+        }
+
+        if (k.StagedRows)
+        {
+            EmitRowEpilogue(w, k, run);
         }
     }
 

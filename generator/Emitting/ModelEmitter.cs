@@ -476,15 +476,53 @@ internal static class ModelEmitter
         {
             case LayerKind.Conv2d:
                 LayerPlan? residualLayer = layer.ResidualSource >= 0 && !layer.BatchStatistics ? model.Layers[layer.ResidualSource] : null;
-                string residual = residualLayer is null ? "" : $", {Buffer(residualLayer.Spec)} + n * {residualLayer.OutputLength}{Origin(residualLayer)}";
+                // A kernel with batched rows runs every image of the call at once (ModelPlanner.BatchRows); others one image at a time.
+                bool batched = model.ConvKernels.First(k => k.Name == layer.KernelName).BatchRows;
+                string image = batched ? "first" : "n", rows = batched ? $"count * {layer.Output.Height}" : $"{layer.Output.Height}";
+                string residual = residualLayer is null ? "" : $", {Buffer(residualLayer.Spec)} + {image} * {residualLayer.OutputLength}{Origin(residualLayer)}";
                 bool pad = layer.Spec.PaddingHeight > 0 || layer.Spec.PaddingWidth > 0;
                 // A source already written zero-bordered for this padding is the kernel's padded input as it stands.
                 bool paddedSource = pad && layer.Source >= 0 && model.Layers[layer.Source].PaddedOutput;
+                string inputPointer = paddedSource ? $"{input} + {image} * {model.Layers[layer.Source].OutputLength}" : pad ? "padded" : $"{input} + {image} * {inLength}";
+                string outputPointer = $"{output} + {image} * {layer.OutputLength}{Origin(layer)}";
+                string weights = $"packed + {layer.PackedWeightOffset}", bias = $"packed + {layer.PackedBiasOffset}";
+                string residualPointer = residual.Length > 0 ? residual.Substring(2) : "0";
+                string Call(string kernel)
+                {
+                    string plain = $"{kernel}({inputPointer}, {outputPointer}, {weights}, {bias}{residual}, 0, {rows});";
+                    if (!SplitsRows(layer))
+                    {
+                        return plain;
+                    }
+
+                    string cast = residual.Length > 0 ? ", (float*)r" : "";
+                    // Threads claim rows in whole bands of a row-tiled kernel, so every chunk keeps its band tiles.
+                    ConvKernelPlan plan = model.ConvKernels.First(k => k.Name == kernel);
+                    string granule = plan.RowTiled && plan.RowTileRows > 1 ? $", granule: {plan.RowTileRows}" : "";
+                    return $"if (rowThreads > 1) {{ global::Fusion.Kernels.RowParallel.Run(rowThreads, {rows}, static (i, o, w, b, r, r0, r1) => {kernel}((float*)i, (float*)o, (float*)w, (float*)b{cast}, r0, r1), (nint)({inputPointer}), (nint)({outputPointer}), (nint)({weights}), (nint)({bias}), (nint)({residualPointer}){granule}); }} else {{ {plain} }}";
+                }
+
+                string zeroBorders = $"if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders({output} + n * {layer.OutputLength}, {layer.Output.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.OutputPadHeight}, {layer.OutputPadWidth}); // the readers' padding";
+                if (batched)
+                {
+                    if (layer.PaddedOutput)
+                    {
+                        using (w.Block("for (int n = first; n < last; n++)"))
+                        {
+                            w.Line(zeroBorders);
+                        }
+                    }
+
+                    w.Line("// One call for all the images: each channel tile's weights serve every image's rows while they are in cache.");
+                    VariantCall(w, Call(layer.KernelName!), layer.Narrow is null ? null : Call(layer.Narrow.KernelName));
+                    break;
+                }
+
                 using (w.Block("for (int n = first; n < last; n++)"))
                 {
                     if (layer.PaddedOutput)
                     {
-                        w.Line($"if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders({output} + n * {layer.OutputLength}, {layer.Output.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.OutputPadHeight}, {layer.OutputPadWidth}); // the readers' padding");
+                        w.Line(zeroBorders);
                     }
 
                     if (pad && !paddedSource)
@@ -496,25 +534,6 @@ internal static class ModelEmitter
                         w.Line(SplitsRows(layer) && paddedFloats >= 65536
                             ? $"global::Fusion.Kernels.Padding.Copy(rowThreads, {copyArguments});"
                             : $"global::Fusion.Kernels.Padding.Copy({copyArguments});");
-                    }
-
-                    string inputPointer = paddedSource ? $"{input} + n * {model.Layers[layer.Source].OutputLength}" : pad ? "padded" : $"{input} + n * {inLength}";
-                    string outputPointer = $"{output} + n * {layer.OutputLength}{Origin(layer)}";
-                    string weights = $"packed + {layer.PackedWeightOffset}", bias = $"packed + {layer.PackedBiasOffset}";
-                    string residualPointer = residual.Length > 0 ? residual.Substring(2) : "0";
-                    string Call(string kernel)
-                    {
-                        string plain = $"{kernel}({inputPointer}, {outputPointer}, {weights}, {bias}{residual}, 0, {layer.Output.Height});";
-                        if (!SplitsRows(layer))
-                        {
-                            return plain;
-                        }
-
-                        string cast = residual.Length > 0 ? ", (float*)r" : "";
-                        // Threads claim rows in whole bands of a row-tiled kernel, so every chunk keeps its band tiles.
-                        ConvKernelPlan plan = model.ConvKernels.First(k => k.Name == kernel);
-                        string granule = plan.RowTiled && plan.RowTileRows > 1 ? $", granule: {plan.RowTileRows}" : "";
-                        return $"if (rowThreads > 1) {{ global::Fusion.Kernels.RowParallel.Run(rowThreads, {layer.Output.Height}, static (i, o, w, b, r, r0, r1) => {kernel}((float*)i, (float*)o, (float*)w, (float*)b{cast}, r0, r1), (nint)({inputPointer}), (nint)({outputPointer}), (nint)({weights}), (nint)({bias}), (nint)({residualPointer}){granule}); }} else {{ {plain} }}";
                     }
 
                     VariantCall(w, Call(layer.KernelName!), layer.Narrow is null ? null : Call(layer.Narrow.KernelName));

@@ -34,6 +34,11 @@ internal sealed record ChannelRun(int FirstVector, int Count, int Vectors, int L
 /// <param name="OutputPadWidth">Zero columns left and right of each output row in the buffer the kernel writes.</param>
 /// <param name="ResidualPadHeight">Zero rows above and below each plane of the residual buffer.</param>
 /// <param name="ResidualPadWidth">Zero columns left and right of each row of the residual buffer.</param>
+/// <param name="BatchRows">
+/// The kernel's rows run over all the images of a call (row r is row r mod OutHeight of image r / OutHeight, images
+/// <see cref="InputImage"/>, <see cref="OutputImage"/> and <see cref="ResidualImage"/> floats apart), so each channel
+/// tile's weights serve every image of the batch while they are in cache. Channel-tiled kernels only.
+/// </param>
 internal sealed record ConvKernelPlan(
     string Name,
     int InChannels,
@@ -66,7 +71,8 @@ internal sealed record ConvKernelPlan(
     int OutputPadHeight = 0,
     int OutputPadWidth = 0,
     int ResidualPadHeight = 0,
-    int ResidualPadWidth = 0)
+    int ResidualPadWidth = 0,
+    bool BatchRows = false)
 {
     /// <summary>
     /// The output is written into the interior of a zero-bordered buffer laid out for the next convolution's padding
@@ -127,6 +133,15 @@ internal sealed record ConvKernelPlan(
     public int Taps => KernelHeight * KernelWidth;
 
     public int PackedWeightLength => Groups * VectorsPerGroup * 8 * InPerGroup * Taps;
+
+    /// <summary>Floats from one image of the kernel's input to the next: the padded image when it pads (a zero-bordered buffer), else the plain one.</summary>
+    public int InputImage => PaddedInput ? PaddedLength : InChannels * Height * Width;
+
+    /// <summary>Floats from one image of the kernel's output buffer to the next.</summary>
+    public int OutputImage => OutChannels * YPlane;
+
+    /// <summary>Floats from one image of the residual buffer to the next.</summary>
+    public int ResidualImage => OutChannels * RPlane;
 
     public int PackedBiasLength => Groups * VectorsPerGroup * 8;
 

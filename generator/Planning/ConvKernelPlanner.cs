@@ -32,7 +32,7 @@ internal static class ConvKernelPlanner
     /// <param name="outputPad">Zero rows and columns around each plane of the buffer the kernel writes (the next layer's padding).</param>
     /// <param name="residualPad">Zero rows and columns around each plane of the residual buffer.</param>
     public static ConvKernelPlan Plan(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, bool statistics = false, bool narrow = false,
-        (int Height, int Width) outputPad = default, (int Height, int Width) residualPad = default)
+        (int Height, int Width) outputPad = default, (int Height, int Width) residualPad = default, bool batchRows = false)
     {
         int groups = layer.Groups;
         int outPerGroup = output.Channels / groups;
@@ -86,14 +86,17 @@ internal static class ConvKernelPlanner
         }
 
         bool vectors512 = rowTiled ? rows512 : pointwise ? !narrow : wide512;
+        batchRows &= !pointwise && !rowTiled && !statistics;
 
         // The tile in the name: P×V (pixels × vectors of 8 channels), P×Cch (512-bit channel pairs), CchRxNpx (row tiles:
-        // channels × rows × pixels), CchNpx (pointwise); then _o/_r for zero-bordered output/residual buffers.
+        // channels × rows × pixels), CchNpx (pointwise); then _o/_r for zero-bordered output/residual buffers,
+        // _batch for rows that run over every image of the call.
         string tile = rowTiled ? $"{rowChannels}ch{rowRows}x{rowVectors * (rows512 ? 16 : 8)}px"
             : pointwise ? $"{pointwiseChannels}ch{pointwiseVectors * (narrow ? 8 : 16)}px"
             : wide512 ? $"{tilePixels}x{tileVectors * 8}ch"
             : $"{tilePixels}x{tileVectors}";
-        tile += (outputPad != default ? $"_o{outputPad.Height}x{outputPad.Width}" : "") + (residualPad != default ? $"_r{residualPad.Height}x{residualPad.Width}" : "");
+        tile += (outputPad != default ? $"_o{outputPad.Height}x{outputPad.Width}" : "") + (residualPad != default ? $"_r{residualPad.Height}x{residualPad.Width}" : "")
+            + (batchRows ? "_batch" : "");
         string name = KernelName(layer, input, output, residual, activation, statistics, tile, vectors512 ? "V512" : "V256");
 
         return new ConvKernelPlan(
@@ -101,7 +104,7 @@ internal static class ConvKernelPlanner
             layer.KernelHeight, layer.KernelWidth, layer.Stride, layer.PaddingHeight, layer.PaddingWidth, layer.Dilation, groups,
             tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows && !pointwise && !rowTiled, residual, activation, statistics,
             pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, vectors512,
-            outputPad.Height, outputPad.Width, residualPad.Height, residualPad.Width);
+            outputPad.Height, outputPad.Width, residualPad.Height, residualPad.Width, batchRows);
     }
 
     /// <summary>

@@ -215,6 +215,7 @@ internal static class ModelPlanner
 
         var placed = layers.Select(l => l!).ToList();
         workspace = PadActivations(placed, convKernels, workspace);
+        BatchRows(placed, convKernels);
 
         var plan = new ModelPlan(
             model.Location,
@@ -314,6 +315,63 @@ internal static class ModelPlanner
         var used = new HashSet<string>(layers.SelectMany(l => new[] { l.KernelName, l.TrainKernelName, l.Narrow?.KernelName, l.Narrow?.TrainKernelName }).Where(n => n is not null)!);
         convKernels.RemoveAll(k => !used.Contains(k.Name));
         return workspace;
+    }
+
+    /// <summary>
+    /// Runs the rows of every image of a call through one kernel call where a layer's weights outweigh one image's
+    /// input (the late layers of a ResNet: 9.4 MB of weights over 7×7 planes). Images one at a time would read every
+    /// channel tile's weights again per image, from L3 or memory; with the rows of all images inside each channel tile
+    /// they are read once per call while the inputs, small, stay in cache. Only channel-tiled kernels whose input needs
+    /// no per-image copy (no padding, or a zero-bordered source) qualify: the other kernel kinds already sweep a
+    /// channel's weights once per image over whole planes.
+    /// </summary>
+    private static void BatchRows(List<LayerPlan> layers, List<ConvKernelPlan> convKernels)
+    {
+        ConvKernelPlan Kernel(string name) => convKernels.First(k => k.Name == name);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            LayerPlan layer = layers[i];
+            if (layer.Spec.Kind != LayerKind.Conv2d || layer.BatchStatistics || layer.KernelName is null)
+            {
+                continue;
+            }
+
+            ConvKernelPlan current = Kernel(layer.KernelName);
+            (int Height, int Width) pad = (layer.Spec.PaddingHeight, layer.Spec.PaddingWidth);
+            bool sourceReady = pad == default
+                || (layer.Source >= 0 && (layers[layer.Source].OutputPadHeight, layers[layer.Source].OutputPadWidth) == pad);
+            if (!sourceReady || current.Pointwise || current.RowTiled || (long)current.PackedWeightLength <= current.InputImage)
+            {
+                continue;
+            }
+
+            bool residual = layer.ResidualSource >= 0;
+            (int, int) outputPad = (layer.OutputPadHeight, layer.OutputPadWidth);
+            (int, int) residualPad = residual ? (layers[layer.ResidualSource].OutputPadHeight, layers[layer.ResidualSource].OutputPadWidth) : default;
+            ConvKernelPlan wide = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, outputPad: outputPad, residualPad: residualPad, batchRows: true);
+            ConvKernelPlan narrow = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, narrow: true, outputPad: outputPad, residualPad: residualPad, batchRows: true);
+            if (!wide.BatchRows || !narrow.BatchRows)
+            {
+                continue;
+            }
+
+            foreach (ConvKernelPlan kernel in new[] { wide, narrow })
+            {
+                if (!convKernels.Any(k => k.Name == kernel.Name))
+                {
+                    convKernels.Add(kernel);
+                }
+            }
+
+            layers[i] = layer with
+            {
+                KernelName = wide.Name,
+                Narrow = layer.Narrow is null ? null : layer.Narrow with { KernelName = narrow.Name },
+            };
+        }
+
+        var used = new HashSet<string>(layers.SelectMany(l => new[] { l.KernelName, l.TrainKernelName, l.Narrow?.KernelName, l.Narrow?.TrainKernelName }).Where(n => n is not null)!);
+        convKernels.RemoveAll(k => !used.Contains(k.Name));
     }
 
     /// <summary>

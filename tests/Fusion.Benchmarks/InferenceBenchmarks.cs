@@ -34,6 +34,7 @@ public class InferenceBenchmarks
         ["TinyNet-b1"] = (() => new TinyNet(), 1, TinyNetFlops),
         ["TinyNet-b8"] = (() => new TinyNet(), 8, 8 * TinyNetFlops),
         ["ResNet18-b1"] = (() => new ResNet18(), 1, 3.63e9),
+        ["ResNet18-b8"] = (() => new ResNet18(), 8, 8 * 3.63e9),
     };
 
     private const double TinyNetFlops = 2.0 * (16 * 32 * 32 * 27 + 32 * 16 * 16 * 144 + 32 * 16 * 16 * 288 + 64 * 8 * 8 * 288 + 64 * 8 * 8 * 576 + 128 * 8 * 8 * 64);

@@ -160,6 +160,36 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Only_kernels_whose_weights_outweigh_an_image_and_need_no_copy_batch_their_rows()
+    {
+        string source = GeneratorHarness.Usings + """
+            [FusedModel(InputChannels = 16, InputHeight = 32, InputWidth = 30)]
+            public partial class Batching
+            {
+                [Conv2d(16, Kernel = 3, Padding = 1)] public partial ConvBlock Early { get; }
+                [Conv2d(64, Kernel = 3, Stride = 2, Padding = 1)] public partial ConvBlock Down { get; }
+                [Conv2d(64, Kernel = 3, Stride = 2, Padding = 1)] public partial ConvBlock Late { get; }
+                [Conv2d(64, Kernel = 3, Padding = 1)] public partial ConvBlock Later { get; }
+                [Conv2d(64, Kernel = 1)] public partial ConvBlock Pointwise { get; }
+            }
+            """;
+        var (_, sources, compilation) = GeneratorHarness.Run(source);
+        Assert.Empty(compilation.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error));
+        string text = sources.Single().SourceText.ToString();
+
+        // Early: 9 KB of weights against a 66 KB image; Down: 37 KB against Early's 66 KB output: one image at a time.
+        Assert.DoesNotContain("Conv3x3s1p1_16x32x30to16_Identity_12x16ch_o1x1_batch", text);
+        Assert.DoesNotContain("Conv3x3s2p1_16x32x30to64_Identity_10x32ch_o1x1_batch", text);
+        // Late: 147 KB against Down's 78 KB zero-bordered output: both variants batch, one call for images first..last − 1.
+        Assert.Contains("private static unsafe void Conv3x3s2p1_64x16x15to64_Identity_8x32ch_o1x1_batch_V512(", text);
+        Assert.Contains("private static unsafe void Conv3x3s2p1_64x16x15to64_Identity_4x3_o1x1_batch_V256(", text);
+        Assert.Matches(@"else \{ Conv3x3s2p1_64x16x15to64_Identity_8x32ch_o1x1_batch_V512\(downOut \+ first \* \d+, lateOut \+ first \* \d+ \+ \d+, [^;]*, 0, count \* 8\); \}", text);
+        // Later (row tiles) and Pointwise sweep a channel's weights once per image over whole rows or planes: not batched.
+        Assert.Contains("private static unsafe void Conv3x3s1p1_64x8x8to64_Identity_6ch4x8px_V256(", text);
+        Assert.DoesNotContain("Conv1x1s1p0_64x8x8to64_Identity_4ch64px_batch", text);
+    }
+
+    [Fact]
     public void Partial_last_vector_gets_its_own_tile_with_fewer_lanes()
     {
         ConvKernelPlan plan = PlanConv(8, 8, 17, 3, 1, 1);  // 17 channels = 2 full vectors + 1 lane

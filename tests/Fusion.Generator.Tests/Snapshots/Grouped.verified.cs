@@ -209,10 +209,8 @@ partial class Net : global::Fusion.IFusedModel
         int count = last - first;
         // 1. Grouped: Conv 3×3 s1 p0 g2 of input: 8×6×6 → 16×4×4, BatchNorm (folded), HardSwish
         float* groupedOut = y;
-        for (int n = first; n < last; n++)
-        {
-            Conv3x3s1p0g2_8x6x6to16_HardSwish_4x1_V256(x + n * 288, groupedOut + n * 256, packed + 0, packed + 576, 0, 4);
-        }
+        // One call for all the images: each channel tile's weights serve every image's rows while they are in cache.
+        Conv3x3s1p0g2_8x6x6to16_HardSwish_4x1_batch_V256(x + first * 288, groupedOut + first * 256, packed + 0, packed + 576, 0, count * 4);
     }
 
     /// <summary>
@@ -357,136 +355,6 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 0, 2 groups over 8×6×6 → 16×4×4, BatchNorm folded into the weights, then HardSwish. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    none
-    /// tile       4 pixels × 1 vectors of 8 output channels = 4 accumulators, started at the folded bias
-    /// channels   one channel tile of 1 vector at vector 0, all lanes stored
-    /// columns    tail tile of 4 pixels at column 0
-    /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: HardSwish, store, so each output line is written whole, once
-    /// FLOPs      2·16·4·4·4·9 = 18,432 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p0g2_8x6x6to16_HardSwish_4x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 36, InWidth = 6, OutPlane = 16, OutWidth = 4;
-        var activation = default(global::Fusion.Activations.HardSwish);
-        float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
-        // 2 groups of 4 → 8 channels; each group reads only its own input planes.
-        for (int g = 0; g < 2; g++)
-        {
-            float* x = input + g * 144;
-            float* y = output + g * 128;
-            float* wg = weights + g * 288;
-            float* bg = bias + g * 8;
-
-            // one channel tile of 1 vector at vector 0, all lanes stored
-            {
-                const int v0 = 0;
-                float* wt = wg + v0 * 288;
-                float* bt = bg + v0 * 8;
-                float* yt = y + v0 * 8 * OutPlane;
-                for (int oh = rowStart; oh < rowEnd; oh++)
-                {
-                    float* xr = x + oh * 1 * InWidth;
-                    float* yr = yt + oh * OutWidth;
-                    // tail tile of 4 pixels at column 0
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0 = V256.Load(bt + 0);
-                        Vec8 acc1_0 = acc0_0;
-                        Vec8 acc2_0 = acc0_0;
-                        Vec8 acc3_0 = acc0_0;
-                        float* xc = xr + ow * 1;
-                        // input channel tail: 4 channels
-                        {
-                            float* xb = xc + 0 * InPlane;
-                            float* wb = wt + 0;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 96;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 32;
-                                    {
-                                        Vec8 w0 = V256.Load(wp + 0);
-                                        Vec8 x0 = V256.Create(xp[0]);
-                                        acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                        Vec8 x1 = V256.Create(xp[1]);
-                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                        Vec8 x2 = V256.Create(xp[2]);
-                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                        Vec8 x3 = V256.Create(xp[3]);
-                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Load(wp + 8);
-                                        Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                        acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                        Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                        Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                        Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
-                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Load(wp + 16);
-                                        Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                        acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                        Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                        Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                        Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
-                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Load(wp + 24);
-                                        Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                        acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
-                                        Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
-                                        Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
-                                        Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
-                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                        Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    }
-                    // tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: HardSwish, store, so each output line is written whole, once
-                    for (int c = 0; c < 8; c++)
-                    {
-                        float* s = stage + c * OutWidth;
-                        float* d = yr + c * OutPlane;
-                        // 4 pixels of row tail, one at a time
-                        for (int i = 0; i < 4; i++)
-                        {
-                            d[i] = activation.Invoke(s[i]);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
     /// Conv 3×3, stride 1, padding 0, 2 groups over 8×6×6 → 16×4×4, BatchNorm folded into the weights, then no activation. One image.
     /// </summary>
     /// <remarks>
@@ -619,6 +487,138 @@ partial class Net : global::Fusion.IFusedModel
         for (int c = 0; c < 16; c++)
         {
             statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 0, 2 groups over 8×6×6 → 16×4×4, BatchNorm folded into the weights, then HardSwish. The images of a call, rows of all of them in each channel tile.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    none
+    /// tile       4 pixels × 1 vectors of 8 output channels = 4 accumulators, started at the folded bias
+    /// channels   one channel tile of 1 vector at vector 0, all lanes stored
+    /// columns    tail tile of 4 pixels at column 0
+    /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: HardSwish, store, so each output line is written whole, once
+    /// batch      rows run over every image of the call (images 288 floats apart in, 256 out), each channel tile over all of them: its 1,152 bytes of weights are read once per call, not once per image
+    /// FLOPs      2·16·4·4·4·9 = 18,432 per image
+    /// </code>
+    /// Computes rows rowStart..rowEnd − 1 of the images' 4-row outputs stacked (row r: image r / 4, row r mod 4): all of them, or one thread's band.
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p0g2_8x6x6to16_HardSwish_4x1_batch_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 36, InWidth = 6, OutPlane = 16, OutWidth = 4;
+        var activation = default(global::Fusion.Activations.HardSwish);
+        float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
+        // 2 groups of 4 → 8 channels; each group reads only its own input planes.
+        for (int g = 0; g < 2; g++)
+        {
+            float* x = input + g * 144;
+            float* y = output + g * 128;
+            float* wg = weights + g * 288;
+            float* bg = bias + g * 8;
+
+            // one channel tile of 1 vector at vector 0, all lanes stored
+            {
+                const int v0 = 0;
+                float* wt = wg + v0 * 288;
+                float* bt = bg + v0 * 8;
+                float* yt = y + v0 * 8 * OutPlane;
+                for (int row = rowStart; row < rowEnd; row++)
+                {
+                    int n = row / 4, oh = row - n * 4;
+                    float* xr = x + n * 288 + oh * 1 * InWidth;
+                    float* yr = yt + n * 256 + oh * OutWidth;
+                    // tail tile of 4 pixels at column 0
+                    {
+                        const int ow = 0;
+                        Vec8 acc0_0 = V256.Load(bt + 0);
+                        Vec8 acc1_0 = acc0_0;
+                        Vec8 acc2_0 = acc0_0;
+                        Vec8 acc3_0 = acc0_0;
+                        float* xc = xr + ow * 1;
+                        // input channel tail: 4 channels
+                        {
+                            float* xb = xc + 0 * InPlane;
+                            float* wb = wt + 0;
+                            for (int kh = 0; kh < 3; kh++)
+                            {
+                                float* xk = xb + kh * 1 * InWidth;
+                                float* wk = wb + kh * 96;
+                                for (int kw = 0; kw < 3; kw++)
+                                {
+                                    float* xp = xk + kw * 1;
+                                    float* wp = wk + kw * 32;
+                                    {
+                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 x0 = V256.Create(xp[0]);
+                                        acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                        Vec8 x1 = V256.Create(xp[1]);
+                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                        Vec8 x2 = V256.Create(xp[2]);
+                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                        Vec8 x3 = V256.Create(xp[3]);
+                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Load(wp + 8);
+                                        Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                        acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                        Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                        Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                        Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Load(wp + 16);
+                                        Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                        acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                        Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                        Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                        Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    }
+                                    {
+                                        Vec8 w0 = V256.Load(wp + 24);
+                                        Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                        acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                        Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                        Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                        Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
+                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    }
+                                }
+                            }
+                        }
+                        // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                        Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    }
+                    // tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: HardSwish, store, so each output line is written whole, once
+                    for (int c = 0; c < 8; c++)
+                    {
+                        float* s = stage + c * OutWidth;
+                        float* d = yr + c * OutPlane;
+                        // 4 pixels of row tail, one at a time
+                        for (int i = 0; i < 4; i++)
+                        {
+                            d[i] = activation.Invoke(s[i]);
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -264,16 +264,14 @@ partial class Net : global::Fusion.IFusedModel
 
         // 2. Conv2: Conv 3×3 s1 p1 of Conv1: 16×3×3 → 16×3×3, BatchNorm (folded)
         float* conv2Out = ws + batch * 400;
-        for (int n = first; n < last; n++)
+        // One call for all the images: each channel tile's weights serve every image's rows while they are in cache.
+        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
         {
-            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-            {
-                Conv3x3s1p1_16x3x3to16_Identity_3x16ch_V512(conv1Out + n * 400, conv2Out + n * 144, packed + 1168, packed + 3472, 0, 3);
-            }
-            else
-            {
-                Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(conv1Out + n * 400, conv2Out + n * 144, packed + 1168, packed + 3472, 0, 3);
-            }
+            Conv3x3s1p1_16x3x3to16_Identity_3x16ch_batch_V512(conv1Out + first * 400, conv2Out + first * 144, packed + 1168, packed + 3472, 0, count * 3);
+        }
+        else
+        {
+            Conv3x3s1p1_16x3x3to16_Identity_3x2_batch_V256(conv1Out + first * 400, conv2Out + first * 144, packed + 1168, packed + 3472, 0, count * 3);
         }
 
         // 3. Shortcut: Conv 1×1 s2 p0 of input: 8×6×6 → 16×3×3, BatchNorm (folded)
@@ -910,165 +908,6 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 3 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
-    /// FLOPs      2·16·3·3·16·9 = 41,472 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
-    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
-    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
-    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_16x3x3to16_Identity_3x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
-        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 2 vectors at vector 0, all lanes stored
-        {
-            const int v0 = 0;
-            float* wt = wg + v0 * 1152;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // tail tile of 3 pixels at column 0
-                {
-                    const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z1_0 = z0_0;
-                    Vec16 z2_0 = z0_0;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 2; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 1152;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
-                                {
-                                    Vec16 w0 = V512.Load(wp + 0);
-                                    Vec16 x0 = V512.Create(xp[0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[1]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[2]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 16);
-                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 32);
-                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 48);
-                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 64);
-                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 80);
-                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 96);
-                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 112);
-                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                                }
-                            }
-                        }
-                    }
-                    // each 512-bit accumulator in its two 8-channel halves
-                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
-                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
-                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
-                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
-                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
-                for (int c = 0; c < 16; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    // 3 pixels of row tail, one at a time
-                    for (int i = 0; i < 3; i++)
-                    {
-                        d[i] = s[i];
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 16×3×3 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
-    /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    tail tile of 3 pixels at column 0
-    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
     /// FLOPs      2·16·3·3·16·9 = 41,472 per image
     /// </code>
@@ -1219,161 +1058,6 @@ partial class Net : global::Fusion.IFusedModel
         for (int c = 0; c < 16; c++)
         {
             statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 16×3×3 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
-    /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    tail tile of 3 pixels at column 0
-    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
-    /// FLOPs      2·16·3·3·16·9 = 41,472 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
-        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 2 vectors at vector 0, all lanes stored
-        {
-            const int v0 = 0;
-            float* wt = wg + v0 * 1152;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // tail tile of 3 pixels at column 0
-                {
-                    const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    float* xc = xr + ow * 1;
-                    for (int cb = 0; cb < 2; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 1152;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                }
-                            }
-                        }
-                    }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
-                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
-                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
-                for (int c = 0; c < 16; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    // 3 pixels of row tail, one at a time
-                    for (int i = 0; i < 3; i++)
-                    {
-                        d[i] = s[i];
-                    }
-                }
-            }
         }
     }
 
@@ -3267,6 +2951,324 @@ partial class Net : global::Fusion.IFusedModel
                     for (int i = 0; i < 3; i++)
                     {
                         d[i] = activation.Invoke(s[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 16×3×3 → 16×3×3, BatchNorm folded into the weights, then no activation. The images of a call, rows of all of them in each channel tile.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
+    /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// batch      rows run over every image of the call (images 400 floats apart in, 144 out), each channel tile over all of them: its 9,216 bytes of weights are read once per call, not once per image
+    /// FLOPs      2·16·3·3·16·9 = 41,472 per image
+    /// </code>
+    /// Computes rows rowStart..rowEnd − 1 of the images' 3-row outputs stacked (row r: image r / 3, row r mod 3): all of them, or one thread's band.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_16x3x3to16_Identity_3x16ch_batch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int row = rowStart; row < rowEnd; row++)
+            {
+                int n = row / 3, oh = row - n * 3;
+                float* xr = x + n * 400 + oh * 1 * InWidth;
+                float* yr = yt + n * 144 + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 1, padding 1 over 16×3×3 → 16×3×3, BatchNorm folded into the weights, then no activation. The images of a call, rows of all of them in each channel tile.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
+    /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
+    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
+    /// columns    tail tile of 3 pixels at column 0
+    /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// batch      rows run over every image of the call (images 400 floats apart in, 144 out), each channel tile over all of them: its 9,216 bytes of weights are read once per call, not once per image
+    /// FLOPs      2·16·3·3·16·9 = 41,472 per image
+    /// </code>
+    /// Computes rows rowStart..rowEnd − 1 of the images' 3-row outputs stacked (row r: image r / 3, row r mod 3): all of them, or one thread's band.
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s1p1_16x3x3to16_Identity_3x2_batch_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
+        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // one channel tile of 2 vectors at vector 0, all lanes stored
+        {
+            const int v0 = 0;
+            float* wt = wg + v0 * 1152;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int row = rowStart; row < rowEnd; row++)
+            {
+                int n = row / 3, oh = row - n * 3;
+                float* xr = x + n * 400 + oh * 1 * InWidth;
+                float* yr = yt + n * 144 + oh * OutWidth;
+                // tail tile of 3 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 2; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
+                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
+                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    // 3 pixels of row tail, one at a time
+                    for (int i = 0; i < 3; i++)
+                    {
+                        d[i] = s[i];
                     }
                 }
             }

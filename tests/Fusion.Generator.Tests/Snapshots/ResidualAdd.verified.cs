@@ -231,10 +231,8 @@ partial class Net : global::Fusion.IFusedModel
 
         // 2. B: Conv 3×3 s1 p1 of A: 8×6×6 → 8×6×6, BatchNorm (folded), + A, ReLU
         float* bOut = y;
-        for (int n = first; n < last; n++)
-        {
-            Conv3x3s1p1_8x6x6to8_AddRelu_6x1_r1x1_V256(aOut + n * 512, bOut + n * 288, packed + 592, packed + 1168, aOut + n * 512 + 9, 0, 6);
-        }
+        // One call for all the images: each channel tile's weights serve every image's rows while they are in cache.
+        Conv3x3s1p1_8x6x6to8_AddRelu_6x1_r1x1_batch_V256(aOut + first * 512, bOut + first * 288, packed + 592, packed + 1168, aOut + first * 512 + 9, 0, count * 6);
     }
 
     /// <summary>
@@ -831,7 +829,7 @@ partial class Net : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 1, padding 1 over 8×6×6 → 8×6×6, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
+    /// Conv 3×3, stride 1, padding 1 over 8×6×6 → 8×6×6, BatchNorm folded into the weights, plus the residual, then ReLU. The images of a call, rows of all of them in each channel tile.
     /// </summary>
     /// <remarks>
     /// <code>
@@ -844,14 +842,15 @@ partial class Net : global::Fusion.IFusedModel
     /// input      8 input channels per group: 1 block of 8, tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+    /// batch      rows run over every image of the call (images 512 floats apart in, 288 out), each channel tile over all of them: its 2,304 bytes of weights are read once per call, not once per image
     /// FLOPs      2·8·6·6·8·9 = 41,472 per image
     /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 6 (all of them, or one thread's band).
+    /// Computes rows rowStart..rowEnd − 1 of the images' 6-row outputs stacked (row r: image r / 6, row r mod 6): all of them, or one thread's band.
     /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_8x6x6to8_AddRelu_6x1_r1x1_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_8x6x6to8_AddRelu_6x1_r1x1_batch_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         const int RPlane = 64, RRow = 8; // the residual buffer's planes and rows (zero-bordered)
@@ -870,11 +869,12 @@ partial class Net : global::Fusion.IFusedModel
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
             float* rt = r + v0 * 8 * RPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int row = rowStart; row < rowEnd; row++)
             {
-                float* xr = x + oh * 1 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                float* rr = rt + oh * RRow;
+                int n = row / 6, oh = row - n * 6;
+                float* xr = x + n * 512 + oh * 1 * InWidth;
+                float* yr = yt + n * 288 + oh * OutWidth;
+                float* rr = rt + n * 512 + oh * RRow;
                 // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;

@@ -339,14 +339,15 @@ partial class TinyNet : global::Fusion.IFusedModel
         for (int n = first; n < last; n++)
         {
             if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders(down2Out + n * 6400, 64, 8, 8, 1, 1); // the readers' padding
-            if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-            {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_8x32ch_o1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block1Out + n * 10368), (nint)(down2Out + n * 6400 + 11), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_8x32ch_o1x1_V512(block1Out + n * 10368, down2Out + n * 6400 + 11, packed + 14336, packed + 32768, 0, 8); }
-            }
-            else
-            {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_4x3_o1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block1Out + n * 10368), (nint)(down2Out + n * 6400 + 11), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_4x3_o1x1_V256(block1Out + n * 10368, down2Out + n * 6400 + 11, packed + 14336, packed + 32768, 0, 8); }
-            }
+        }
+        // One call for all the images: each channel tile's weights serve every image's rows while they are in cache.
+        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+        {
+            if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, count * 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_8x32ch_o1x1_batch_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block1Out + first * 10368), (nint)(down2Out + first * 6400 + 11), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_8x32ch_o1x1_batch_V512(block1Out + first * 10368, down2Out + first * 6400 + 11, packed + 14336, packed + 32768, 0, count * 8); }
+        }
+        else
+        {
+            if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, count * 8, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_32x16x16to64_Relu_4x3_o1x1_batch_V256((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(block1Out + first * 10368), (nint)(down2Out + first * 6400 + 11), (nint)(packed + 14336), (nint)(packed + 32768), (nint)(0)); } else { Conv3x3s2p1_32x16x16to64_Relu_4x3_o1x1_batch_V256(block1Out + first * 10368, down2Out + first * 6400 + 11, packed + 14336, packed + 32768, 0, count * 8); }
         }
 
         // 5. Block2: Conv 3×3 s1 p1 of Down2: 64×8×8 → 64×8×8, BatchNorm (folded), + Down2, ReLU
@@ -8572,576 +8573,6 @@ partial class TinyNet : global::Fusion.IFusedModel
     }
 
     /// <summary>
-    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
-    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-    /// columns    tail tile of 8 pixels at column 0
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-    /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
-    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
-    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_8x32ch_o1x1_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 324, InWidth = 18, OutWidth = 8;
-        const int YPlane = 100, YRow = 10; // the output buffer's planes and rows: zero borders for the next layer's padding
-        var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // 2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
-        for (int v0 = 0; v0 < 8; v0 += 4)
-        {
-            float* wt = wg + v0 * 2304;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * YPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * YRow;
-                // tail tile of 8 pixels at column 0
-                {
-                    const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
-                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
-                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
-                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
-                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
-                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
-                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
-                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 4; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
-                                {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
-                                    Vec16 x0 = V512.Create(xp[0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
-                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
-                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
-                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
-                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
-                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
-                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
-                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
-                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
-                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
-                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
-                                }
-                            }
-                        }
-                    }
-                    // each 512-bit accumulator in its two 8-channel halves
-                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
-                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
-                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
-                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
-                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
-                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
-                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
-                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
-                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
-                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 68, OutWidth);
-                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 132, OutWidth);
-                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 196, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 32; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * YPlane;
-                    for (int i = 0; i < 8; i += 8)
-                    {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
-    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
-    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored
-    /// columns    2 tiles of 4 pixels at columns 0..7
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-    /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_4x3_o1x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
-    {
-        const int InPlane = 324, InWidth = 18, OutWidth = 8;
-        const int YPlane = 100, YRow = 10; // the output buffer's planes and rows: zero borders for the next layer's padding
-        var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // 2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
-        for (int v0 = 0; v0 < 6; v0 += 3)
-        {
-            float* wt = wg + v0 * 2304;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * YPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * YRow;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
-                {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 4; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 1728;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 576;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 192;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
-                                }
-                            }
-                        }
-                    }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 24; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * YPlane;
-                    for (int i = 0; i < 8; i += 8)
-                    {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
-                    }
-                }
-            }
-        }
-
-        // one channel tile of 2 vectors at vector 6, all lanes stored
-        {
-            const int v0 = 6;
-            float* wt = wg + v0 * 2304;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * YPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * YRow;
-                // 2 tiles of 4 pixels at columns 0..7
-                for (int ow = 0; ow < 8; ow += 4)
-                {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 4; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 1152;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
-                                {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                    Vec8 x0 = V256.Create(xp[0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
-                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
-                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
-                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                                {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
-                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
-                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
-                                }
-                            }
-                        }
-                    }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 16; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * YPlane;
-                    for (int i = 0; i < 8; i += 8)
-                    {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
     /// Conv 3×3, stride 1, padding 1 over 64×8×8 → 64×8×8, BatchNorm folded into the weights, plus the residual, then ReLU. One image.
     /// </summary>
     /// <remarks>
@@ -10249,6 +9680,581 @@ partial class TinyNet : global::Fusion.IFusedModel
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
                         V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. The images of a call, rows of all of them in each channel tile.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+    /// columns    tail tile of 8 pixels at column 0
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// batch      rows run over every image of the call (images 10368 floats apart in, 6400 out), each channel tile over all of them: its 36,864 bytes of weights are read once per call, not once per image
+    /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
+    /// </code>
+    /// Computes rows rowStart..rowEnd − 1 of the images' 8-row outputs stacked (row r: image r / 8, row r mod 8): all of them, or one thread's band.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_8x32ch_o1x1_batch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 324, InWidth = 18, OutWidth = 8;
+        const int YPlane = 100, YRow = 10; // the output buffer's planes and rows: zero borders for the next layer's padding
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // 2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 8; v0 += 4)
+        {
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int row = rowStart; row < rowEnd; row++)
+            {
+                int n = row / 8, oh = row - n * 8;
+                float* xr = x + n * 10368 + oh * 2 * InWidth;
+                float* yr = yt + n * 6400 + oh * YRow;
+                // tail tile of 8 pixels at column 0
+                {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
+                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
+                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
+                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                            }
+                        }
+                    }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 68, OutWidth);
+                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 132, OutWidth);
+                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 196, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv 3×3, stride 2, padding 1 over 32×16×16 → 64×8×8, BatchNorm folded into the weights, then ReLU. The images of a call, rows of all of them in each channel tile.
+    /// </summary>
+    /// <remarks>
+    /// <code>
+    /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
+    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+    /// channels   one channel tile of 2 vectors at vector 6, all lanes stored
+    /// columns    2 tiles of 4 pixels at columns 0..7
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// batch      rows run over every image of the call (images 10368 floats apart in, 6400 out), each channel tile over all of them: its 27,648 bytes of weights are read once per call, not once per image
+    /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
+    /// </code>
+    /// Computes rows rowStart..rowEnd − 1 of the images' 8-row outputs stacked (row r: image r / 8, row r mod 8): all of them, or one thread's band.
+    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
+    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
+    /// </remarks>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Relu_4x3_o1x1_batch_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    {
+        const int InPlane = 324, InWidth = 18, OutWidth = 8;
+        const int YPlane = 100, YRow = 10; // the output buffer's planes and rows: zero borders for the next layer's padding
+        var activation = default(global::Fusion.Activations.Relu);
+        float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // 2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 6; v0 += 3)
+        {
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int row = rowStart; row < rowEnd; row++)
+            {
+                int n = row / 8, oh = row - n * 8;
+                float* xr = x + n * 10368 + oh * 2 * InWidth;
+                float* yr = yt + n * 6400 + oh * YRow;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1728;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 576;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 192;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 24; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                    }
+                }
+            }
+        }
+
+        // one channel tile of 2 vectors at vector 6, all lanes stored
+        {
+            const int v0 = 6;
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            for (int row = rowStart; row < rowEnd; row++)
+            {
+                int n = row / 8, oh = row - n * 8;
+                float* xr = x + n * 10368 + oh * 2 * InWidth;
+                float* yr = yt + n * 6400 + oh * YRow;
+                // 2 tiles of 4 pixels at columns 0..7
+                for (int ow = 0; ow < 8; ow += 4)
+                {
+                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
+                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
+                    Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
+                    float* xc = xr + ow * 2;
+                    for (int cb = 0; cb < 4; cb++)
+                    {
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = 0; kh < 3; kh++)
+                        {
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            for (int kw = 0; kw < 3; kw++)
+                            {
+                                float* xp = xk + kw * 1;
+                                float* wp = wk + kw * 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[3 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[4 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[5 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[6 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                    Vec8 x3 = V256.Create(xp[7 * InPlane + 6]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
+                                }
+                            }
+                        }
+                    }
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                }
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
+                {
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    for (int i = 0; i < 8; i += 8)
+                    {
+                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
                     }
                 }
             }
