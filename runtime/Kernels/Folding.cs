@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Runtime.Intrinsics;
 
 namespace Fusion.Kernels;
 
@@ -31,7 +32,7 @@ public static class Folding
     /// <param name="packedBias">Receives the packed bias.</param>
     /// <param name="foldBatchNorm">False for training kernels, which need the convolution's own weights and bias.</param>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void PackConv(ConvBlock block, int tileVectors, Span<float> packedWeights, Span<float> packedBias, bool foldBatchNorm = true)
+    public static unsafe void PackConv(ConvBlock block, int tileVectors, Span<float> packedWeights, Span<float> packedBias, bool foldBatchNorm = true)
     {
         ArgumentNullException.ThrowIfNull(block);
         Conv2d conv = block.Conv;
@@ -51,6 +52,7 @@ public static class Folding
 
         packedWeights.Clear();
         packedBias.Clear();
+        float* block8 = stackalloc float[64]; // one 8×8 transpose
         for (int g = 0; g < groups; g++)
         {
             for (int lane = 0; lane < outPerGroup; lane++)
@@ -68,39 +70,51 @@ public static class Folding
                 {
                     int blockChannels = Math.Min(8, inPerGroup - block0);
                     int blockStart = tileStart + block0 * taps * tileLanes;
-                    // One output channel at a time: its weights are read in order, written tileLanes apart within an
-                    // L1-sized block (this runs after every optimiser step in training).
+                    // Whole vectors of 8 output channels: 8 channels' weights (rows of the block's channels × taps, in
+                    // order) transposed 8 at a time, so each packed vector is one store. This runs after every optimiser
+                    // step in training. Float products equal the double ones rounded once: a float product is exact in double.
                     int lanes = Math.Min(tileLanes, outPerGroup - v0 * 8);
+                    int reduction = blockChannels * taps, vectorLanes = lanes / 8 * 8, vectorReduction = reduction / 8 * 8;
+                    fixed (float* pWeight = weight, pPacked = packedWeights, pScale = scale)
+                    {
+                        for (int lane0 = 0; lane0 < vectorLanes; lane0 += 8)
+                        {
+                            int oc0 = g * outPerGroup + v0 * 8 + lane0;
+                            float* source = pWeight + ((nint)oc0 * inPerGroup + block0) * taps;
+                            Vector256<float> laneScale = Vector256.Load(pScale + oc0);
+                            for (int k0 = 0; k0 < vectorReduction; k0 += 8)
+                            {
+                                Nchw.Transpose8x8(source + k0, inPerGroup * taps, block8, 8, accumulate: false);
+                                for (int m = 0; m < 8; m++)
+                                {
+                                    int k = k0 + m, ic = k / taps, tap = k - ic * taps;
+                                    Vector256.Store(Vector256.Load(block8 + 8 * m) * laneScale, pPacked + blockStart + (nint)(tap * blockChannels + ic) * tileLanes + lane0);
+                                }
+                            }
+                        }
+                    }
+
+                    // The rest one output channel at a time (channels beyond the whole vectors: every k; the others: the
+                    // reduction's tail): weights read in order, written tileLanes apart within an L1-sized block.
                     for (int lane = 0; lane < lanes; lane++)
                     {
+                        int first = lane < vectorLanes ? vectorReduction : 0;
+                        if (first == reduction)
+                        {
+                            continue;
+                        }
+
                         int oc = g * outPerGroup + v0 * 8 + lane;
                         double s = scale[oc];
                         ReadOnlySpan<float> source = weight.Slice((oc * inPerGroup + block0) * taps, blockChannels * taps);
                         Span<float> target = packedWeights.Slice(blockStart + lane, ((taps - 1) * blockChannels + blockChannels - 1) * tileLanes + 1);
-                        unsafe
+                        fixed (float* from = source, to = target)
                         {
-                            fixed (float* from = source, to = target)
+                            int tapStride = blockChannels * tileLanes;
+                            for (int k = first; k < reduction; k++)
                             {
-                                int tapStride = blockChannels * tileLanes;
-                                for (int ic = 0; ic < blockChannels; ic++)
-                                {
-                                    float* row = from + ic * taps, column = to + ic * tileLanes;
-                                    if (s == 1.0)
-                                    {
-                                        // Nothing folded (training packs the raw weights after every step): a plain copy.
-                                        for (int tap = 0; tap < taps; tap++)
-                                        {
-                                            column[tap * tapStride] = row[tap];
-                                        }
-                                    }
-                                    else
-                                    {
-                                        for (int tap = 0; tap < taps; tap++)
-                                        {
-                                            column[tap * tapStride] = (float)(row[tap] * s);
-                                        }
-                                    }
-                                }
+                                int ic = k / taps, tap = k - ic * taps;
+                                to[tap * tapStride + ic * tileLanes] = (float)(from[k] * s);
                             }
                         }
                     }
