@@ -51,7 +51,11 @@ public class InferenceBenchmarks
     [ParamsSource(nameof(CaseNames))]
     public string Case { get; set; } = "S1";
 
-    public static IEnumerable<string> CaseNames => Cases.Keys;
+    /// <summary>Every case, or those named in <c>FUSION_BENCHMARK_CASES</c> (comma-separated), to rerun a few.</summary>
+    public static IEnumerable<string> CaseNames
+        => Environment.GetEnvironmentVariable("FUSION_BENCHMARK_CASES") is { Length: > 0 } names
+            ? names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Where(Cases.ContainsKey)
+            : Cases.Keys;
 
     [GlobalSetup]
     public void Setup()
