@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -23,101 +22,100 @@ internal static unsafe class Pooling
         int paddedWidth = width + 2 * p;
         // Every window start of a row, stride 1 (then every s-th is kept): vectors read up to 7 + k − 1 floats past it.
         int starts = (outWidth - 1) * s + 1, rowLength = Math.Max(paddedWidth, starts + k + 7);
-        float[] scratch = ArrayPool<float>.Shared.Rent(rowLength + starts + 8 + height * outWidth + outWidth);
-        try
+        // Per-thread scratch, kept: ArrayPool.Shared drops its arrays at a gen-2 collection, so renting from it showed as
+        // kilobytes allocated per Forward on the worker threads of a batch split in parts.
+        int length = rowLength + starts + 8 + height * outWidth + outWidth;
+        float[] scratch = t_scratch is { } cached && cached.Length >= length ? cached : (t_scratch = GC.AllocateUninitializedArray<float>(length));
+        fixed (float* pScratch = scratch)
         {
-            fixed (float* pScratch = scratch)
+            float* row = pScratch, windows = row + rowLength, columns = windows + starts + 8, divisors = columns + height * outWidth;
+            new Span<float>(row, rowLength).Fill(border); // the borders; each row's interior is copied in below
+
+            for (int plane = 0; plane < planes; plane++)
             {
-                float* row = pScratch, windows = row + rowLength, columns = windows + starts + 8, divisors = columns + height * outWidth;
-                new Span<float>(row, rowLength).Fill(border); // the borders; each row's interior is copied in below
+                float* x = input + (nint)plane * height * width;
+                float* y = output + (nint)plane * outHeight * outWidth;
 
-                for (int plane = 0; plane < planes; plane++)
+                // Horizontal: columns[ih, ow] = reduce over kw of padded row ih at ow·s + kw.
+                for (int ih = 0; ih < height; ih++)
                 {
-                    float* x = input + (nint)plane * height * width;
-                    float* y = output + (nint)plane * outHeight * outWidth;
-
-                    // Horizontal: columns[ih, ow] = reduce over kw of padded row ih at ow·s + kw.
-                    for (int ih = 0; ih < height; ih++)
+                    new ReadOnlySpan<float>(x + ih * width, width).CopyTo(new Span<float>(row + p, width));
+                    float* target = columns + ih * outWidth;
+                    // Every start at once, 8 at a time (the same order of operations as one window alone), then every s-th.
+                    float* reduced = s == 1 ? target : windows;
+                    for (int i = 0; i < starts; i += 8)
                     {
-                        new ReadOnlySpan<float>(x + ih * width, width).CopyTo(new Span<float>(row + p, width));
-                        float* target = columns + ih * outWidth;
-                        // Every start at once, 8 at a time (the same order of operations as one window alone), then every s-th.
-                        float* reduced = s == 1 ? target : windows;
-                        for (int i = 0; i < starts; i += 8)
+                        Vector256<float> value = Vector256.Load(row + i);
+                        for (int kw = 1; kw < k; kw++)
                         {
-                            Vector256<float> value = Vector256.Load(row + i);
-                            for (int kw = 1; kw < k; kw++)
-                            {
-                                Vector256<float> next = Vector256.Load(row + i + kw);
-                                value = max ? Vector256.Max(value, next) : value + next;
-                            }
-
-                            if (i + 8 <= starts || s != 1)
-                            {
-                                value.Store(reduced + i);
-                            }
-                            else
-                            {
-                                for (int j = i; j < starts; j++)
-                                {
-                                    reduced[j] = value.GetElement(j - i);
-                                }
-                            }
+                            Vector256<float> next = Vector256.Load(row + i + kw);
+                            value = max ? Vector256.Max(value, next) : value + next;
                         }
 
-                        if (s != 1)
+                        if (i + 8 <= starts || s != 1)
                         {
-                            for (int ow = 0; ow < outWidth; ow++)
+                            value.Store(reduced + i);
+                        }
+                        else
+                        {
+                            for (int j = i; j < starts; j++)
                             {
-                                target[ow] = windows[ow * s];
+                                reduced[j] = value.GetElement(j - i);
                             }
                         }
                     }
 
-                    // Vertical: y[oh, ow] = reduce over the window's rows that lie inside the image.
-                    for (int oh = 0; oh < outHeight; oh++)
+                    if (s != 1)
                     {
-                        int first = Math.Max(oh * s - p, 0), last = Math.Min(oh * s - p + k, height);
-                        float* target = y + oh * outWidth;
-                        if (!max)
+                        for (int ow = 0; ow < outWidth; ow++)
                         {
-                            for (int ow = 0; ow < outWidth; ow++)
-                            {
-                                int inside = (last - first) * (Math.Min(ow * s - p + k, width) - Math.Max(ow * s - p, 0));
-                                divisors[ow] = UnfusedKernels.AverageDivisor(pool, oh, ow, height, width, inside);
-                            }
+                            target[ow] = windows[ow * s];
+                        }
+                    }
+                }
+
+                // Vertical: y[oh, ow] = reduce over the window's rows that lie inside the image.
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    int first = Math.Max(oh * s - p, 0), last = Math.Min(oh * s - p + k, height);
+                    float* target = y + oh * outWidth;
+                    if (!max)
+                    {
+                        for (int ow = 0; ow < outWidth; ow++)
+                        {
+                            int inside = (last - first) * (Math.Min(ow * s - p + k, width) - Math.Max(ow * s - p, 0));
+                            divisors[ow] = UnfusedKernels.AverageDivisor(pool, oh, ow, height, width, inside);
+                        }
+                    }
+
+                    int j = 0;
+                    for (; j + 8 <= outWidth; j += 8)
+                    {
+                        Vector256<float> value = Vector256.Load(columns + first * outWidth + j);
+                        for (int ih = first + 1; ih < last; ih++)
+                        {
+                            Vector256<float> next = Vector256.Load(columns + ih * outWidth + j);
+                            value = max ? Vector256.Max(value, next) : value + next;
                         }
 
-                        int j = 0;
-                        for (; j + 8 <= outWidth; j += 8)
-                        {
-                            Vector256<float> value = Vector256.Load(columns + first * outWidth + j);
-                            for (int ih = first + 1; ih < last; ih++)
-                            {
-                                Vector256<float> next = Vector256.Load(columns + ih * outWidth + j);
-                                value = max ? Vector256.Max(value, next) : value + next;
-                            }
+                        (max ? value : value / Vector256.Load(divisors + j)).Store(target + j);
+                    }
 
-                            (max ? value : value / Vector256.Load(divisors + j)).Store(target + j);
+                    for (; j < outWidth; j++)
+                    {
+                        float value = columns[first * outWidth + j];
+                        for (int ih = first + 1; ih < last; ih++)
+                        {
+                            value = max ? MathF.Max(value, columns[ih * outWidth + j]) : value + columns[ih * outWidth + j];
                         }
 
-                        for (; j < outWidth; j++)
-                        {
-                            float value = columns[first * outWidth + j];
-                            for (int ih = first + 1; ih < last; ih++)
-                            {
-                                value = max ? MathF.Max(value, columns[ih * outWidth + j]) : value + columns[ih * outWidth + j];
-                            }
-
-                            target[j] = max ? value : value / divisors[j];
-                        }
+                        target[j] = max ? value : value / divisors[j];
                     }
                 }
             }
         }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(scratch);
-        }
     }
+
+    [ThreadStatic]
+    private static float[]? t_scratch;
 }
