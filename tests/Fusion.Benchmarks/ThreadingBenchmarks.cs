@@ -18,7 +18,7 @@ public class ThreadingBenchmarks
     private readonly string[] _inputNames = ["input"], _outputNames = ["output"];
     private RunOptions _runOptions = null!;
 
-    [Params("S1", "S2", "S3", "S4", "S5", "S6", "TinyNet-b1", "TinyNet-b8", "ResNet18-b1", "ResNet18-b8")]
+    [ParamsSource(typeof(InferenceBenchmarks), nameof(InferenceBenchmarks.CaseNames))]
     public string Case { get; set; } = "S3";
 
     [GlobalSetup]

@@ -184,31 +184,6 @@ public sealed class ModelApiTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
-    // Every thread of the call, across full collections (which empty ArrayPool.Shared's caches): the worker threads
-    // of a batch split in parts run pooling and every other layer too.
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Forward_allocates_nothing_on_any_thread_across_collections(int threads)
-    {
-        var model = new PoolingHead { Threads = threads };
-        float[] input = new float[4 * PoolingHead.InputLength];
-        float[] output = new float[4 * PoolingHead.OutputLength];
-        ModelHarness.WarmUp(() => model.Forward(input, output, 4));
-
-        long allocated = 0;
-        for (int i = 0; i < 5; i++)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            model.Forward(input, output, 4);
-            allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
-        }
-
-        Assert.Equal(0, allocated);
-    }
-
     [Fact]
     public void Layer_objects_are_the_declared_members()
     {
