@@ -9,8 +9,8 @@ namespace Fusion.Tests;
 public sealed class ProcessWideAllocationCollection;
 
 /// <summary>
-/// Forward allocates nothing on any thread of the call, across full collections (which empty ArrayPool.Shared's
-/// caches): the worker threads of a batch split in parts run pooling and every other layer too.
+/// Forward allocates nothing on any thread of the call, across full collections (after which shared pools may have
+/// trimmed their caches): the worker threads of a batch split in parts run pooling and every other layer too.
 /// </summary>
 [Collection(nameof(ProcessWideAllocationTests))]
 public sealed class ProcessWideAllocationTests
