@@ -58,7 +58,7 @@ internal static class ConvKernelEmitter
             bool Uses(string name) => System.Text.RegularExpressions.Regex.IsMatch(text, $@"\b{name}\b");
             string Constants(params (string Name, int Value)[] constants)
                 => string.Join(", ", constants.Where(c => Uses(c.Name)).Select(c => $"{c.Name} = {c.Value}"));
-            string strides = Constants(("InPlane", k.PaddedHeight * k.PaddedWidth), ("InWidth", k.PaddedWidth), ("OutPlane", k.OutHeight * k.OutWidth), ("OutWidth", k.OutWidth));
+            string strides = Constants(("InPlane", k.InputPlane), ("InWidth", k.InputRow), ("OutPlane", k.OutHeight * k.OutWidth), ("OutWidth", k.OutWidth));
             if (strides.Length > 0)
             {
                 w.Line($"const int {strides};");
@@ -519,7 +519,7 @@ internal static class ConvKernelEmitter
     private static void EmitGroup(SourceWriter w, ConvKernelPlan k, string? group)
     {
         string G(int stride) => group is null ? "" : $" + {group} * {stride}";
-        w.Line($"float* x = input{G(k.InPerGroup * k.PaddedHeight * k.PaddedWidth)};");
+        w.Line($"float* x = input{G(k.InPerGroup * k.InputPlane)};");
         w.Line($"float* y = output{G(k.OutPerGroup * k.YPlane)};");
         if (k.Residual)
         {

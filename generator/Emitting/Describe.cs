@@ -97,7 +97,10 @@ internal static class Describe
             ? $"NCHW out into the interior of a buffer with {k.OutputPadHeight}×{k.OutputPadWidth} zero borders (the next layer's padding: it needs no copy)"
             : "NCHW out";
         string residual = k.PaddedResidual ? $", the residual read from such a buffer ({k.ResidualPadHeight}×{k.ResidualPadWidth} borders)" : "";
-        return $"NCHW in, {output}{residual}";
+        string input = k.BorderedInput
+            ? $"NCHW in from the interior of a buffer with {k.InputBorderHeight}×{k.InputBorderWidth} zero borders (another reader's padding: rows of {k.InputRow}, planes of {k.InputPlane} floats)"
+            : "NCHW in";
+        return $"{input}, {output}{residual}";
     }
 
     public static string RowBands(ConvKernelPlan k)

@@ -483,7 +483,11 @@ internal static class ModelEmitter
                 bool pad = layer.Spec.PaddingHeight > 0 || layer.Spec.PaddingWidth > 0;
                 // A source already written zero-bordered for this padding is the kernel's padded input as it stands.
                 bool paddedSource = pad && layer.Source >= 0 && model.Layers[layer.Source].PaddedOutput;
-                string inputPointer = paddedSource ? $"{input} + {image} * {model.Layers[layer.Source].OutputLength}" : pad ? "padded" : $"{input} + {image} * {inLength}";
+                // A kernel that pads nothing reads a zero-bordered source's interior (ConvKernelPlan.InputBorderHeight/Width).
+                bool borderedSource = !pad && layer.Source >= 0 && model.Layers[layer.Source].PaddedOutput;
+                string inputPointer = paddedSource ? $"{input} + {image} * {model.Layers[layer.Source].OutputLength}"
+                    : borderedSource ? $"{input} + {image} * {model.Layers[layer.Source].OutputLength}{Origin(model.Layers[layer.Source])}"
+                    : pad ? "padded" : $"{input} + {image} * {inLength}";
                 string outputPointer = $"{output} + {image} * {layer.OutputLength}{Origin(layer)}";
                 string weights = $"packed + {layer.PackedWeightOffset}", bias = $"packed + {layer.PackedBiasOffset}";
                 string residualPointer = residual.Length > 0 ? residual.Substring(2) : "0";

@@ -34,6 +34,11 @@ internal sealed record ChannelRun(int FirstVector, int Count, int Vectors, int L
 /// <param name="OutputPadWidth">Zero columns left and right of each output row in the buffer the kernel writes.</param>
 /// <param name="ResidualPadHeight">Zero rows above and below each plane of the residual buffer.</param>
 /// <param name="ResidualPadWidth">Zero columns left and right of each row of the residual buffer.</param>
+/// <param name="InputBorderHeight">
+/// Zero rows above and below each plane of the input buffer of a kernel that pads nothing itself: it reads the interior
+/// of a buffer written zero-bordered for another reader's padding (the caller passes the interior's origin).
+/// </param>
+/// <param name="InputBorderWidth">Zero columns left and right of each input row of such a kernel.</param>
 /// <param name="BatchRows">
 /// The kernel's rows run over all the images of a call (row r is row r mod OutHeight of image r / OutHeight, images
 /// <see cref="InputImage"/>, <see cref="OutputImage"/> and <see cref="ResidualImage"/> floats apart), so each channel
@@ -72,7 +77,9 @@ internal sealed record ConvKernelPlan(
     int OutputPadWidth = 0,
     int ResidualPadHeight = 0,
     int ResidualPadWidth = 0,
-    bool BatchRows = false)
+    bool BatchRows = false,
+    int InputBorderHeight = 0,
+    int InputBorderWidth = 0)
 {
     /// <summary>
     /// The output is written into the interior of a zero-bordered buffer laid out for the next convolution's padding
@@ -134,8 +141,17 @@ internal sealed record ConvKernelPlan(
 
     public int PackedWeightLength => Groups * VectorsPerGroup * 8 * InPerGroup * Taps;
 
-    /// <summary>Floats from one image of the kernel's input to the next: the padded image when it pads (a zero-bordered buffer), else the plain one.</summary>
-    public int InputImage => PaddedInput ? PaddedLength : InChannels * Height * Width;
+    /// <summary>Floats per row of the buffer the kernel reads: the padded row, or the plain one with the buffer's borders.</summary>
+    public int InputRow => PaddedInput ? PaddedWidth : Width + 2 * InputBorderWidth;
+
+    /// <summary>Floats per plane of the buffer the kernel reads.</summary>
+    public int InputPlane => (PaddedInput ? PaddedHeight : Height + 2 * InputBorderHeight) * InputRow;
+
+    /// <summary>The kernel reads the interior of a zero-bordered buffer without padding itself.</summary>
+    public bool BorderedInput => InputBorderHeight > 0 || InputBorderWidth > 0;
+
+    /// <summary>Floats from one image of the kernel's input to the next (padded, bordered or plain).</summary>
+    public int InputImage => InChannels * InputPlane;
 
     /// <summary>Floats from one image of the kernel's output buffer to the next.</summary>
     public int OutputImage => OutChannels * YPlane;

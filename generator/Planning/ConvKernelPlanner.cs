@@ -32,8 +32,15 @@ internal static class ConvKernelPlanner
     /// <param name="outputPad">Zero rows and columns around each plane of the buffer the kernel writes (the next layer's padding).</param>
     /// <param name="residualPad">Zero rows and columns around each plane of the residual buffer.</param>
     public static ConvKernelPlan Plan(LayerSpec layer, TensorShape input, TensorShape output, bool residual, ActivationSpec activation, bool statistics = false, bool narrow = false,
-        (int Height, int Width) outputPad = default, (int Height, int Width) residualPad = default, bool batchRows = false)
+        (int Height, int Width) outputPad = default, (int Height, int Width) residualPad = default, bool batchRows = false,
+        (int Height, int Width) inputBorder = default)
     {
+        // Only a kernel that pads nothing reads another reader's zero-bordered buffer as it stands.
+        if (layer.PaddingHeight > 0 || layer.PaddingWidth > 0)
+        {
+            inputBorder = default;
+        }
+
         int groups = layer.Groups;
         int outPerGroup = output.Channels / groups;
         int vectorsPerGroup = (outPerGroup + 7) / 8;
@@ -48,9 +55,10 @@ internal static class ConvKernelPlanner
         var columnRuns = ColumnRuns(output.Width, tilePixels);
         bool stagedRows = tileVectors * 8 * output.Width <= MaxStageFloats;
 
+        // Pointwise and row-tiled kernels address whole planes or padded rows: they read plain or padded buffers only.
         bool pointwise = layer.KernelHeight == 1 && layer.KernelWidth == 1 && layer.Stride == 1 && layer.PaddingHeight == 0 && layer.PaddingWidth == 0
-            && layer.Dilation == 1 && groups == 1 && output.Height * output.Width >= 8;
-        bool rowTiled = !pointwise && layer.Stride == 1 && groups == 1 && output.Width % 8 == 0 && output.Width > 0
+            && layer.Dilation == 1 && groups == 1 && output.Height * output.Width >= 8 && inputBorder == default;
+        bool rowTiled = !pointwise && inputBorder == default && layer.Stride == 1 && groups == 1 && output.Width % 8 == 0 && output.Width > 0
             && RowBandBytes(input.Channels, 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes;
 
         // Statistics are added from each channel's output rows after the kernel has written them, which every kernel
@@ -89,13 +97,14 @@ internal static class ConvKernelPlanner
         batchRows &= !pointwise && !rowTiled && !statistics;
 
         // The tile in the name: P×V (pixels × vectors of 8 channels), P×Cch (512-bit channel pairs), CchRxNpx (row tiles:
-        // channels × rows × pixels), CchNpx (pointwise); then _o/_r for zero-bordered output/residual buffers,
+        // channels × rows × pixels), CchNpx (pointwise); then _i/_o/_r for zero-bordered input/output/residual buffers,
         // _batch for rows that run over every image of the call.
         string tile = rowTiled ? $"{rowChannels}ch{rowRows}x{rowVectors * (rows512 ? 16 : 8)}px"
             : pointwise ? $"{pointwiseChannels}ch{pointwiseVectors * (narrow ? 8 : 16)}px"
             : wide512 ? $"{tilePixels}x{tileVectors * 8}ch"
             : $"{tilePixels}x{tileVectors}";
-        tile += (outputPad != default ? $"_o{outputPad.Height}x{outputPad.Width}" : "") + (residualPad != default ? $"_r{residualPad.Height}x{residualPad.Width}" : "")
+        tile += (inputBorder != default ? $"_i{inputBorder.Height}x{inputBorder.Width}" : "")
+            + (outputPad != default ? $"_o{outputPad.Height}x{outputPad.Width}" : "") + (residualPad != default ? $"_r{residualPad.Height}x{residualPad.Width}" : "")
             + (batchRows ? "_batch" : "");
         string name = KernelName(layer, input, output, residual, activation, statistics, tile, vectors512 ? "V512" : "V256");
 
@@ -104,7 +113,7 @@ internal static class ConvKernelPlanner
             layer.KernelHeight, layer.KernelWidth, layer.Stride, layer.PaddingHeight, layer.PaddingWidth, layer.Dilation, groups,
             tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows && !pointwise && !rowTiled, residual, activation, statistics,
             pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, vectors512,
-            outputPad.Height, outputPad.Width, residualPad.Height, residualPad.Width, batchRows);
+            outputPad.Height, outputPad.Width, residualPad.Height, residualPad.Width, batchRows, inputBorder.Height, inputBorder.Width);
     }
 
     /// <summary>

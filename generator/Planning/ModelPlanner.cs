@@ -238,8 +238,8 @@ internal static class ModelPlanner
 
     /// <summary>
     /// Zero-bordered activations for <c>Forward</c>: a convolution whose output only convolutions read — as their input,
-    /// all with the same padding, or as their residual — writes it straight into that padded layout, so its readers need
-    /// no padded copy. Pointwise kernels address whole planes as one run of pixels and neither write nor read such a
+    /// all with the same padding (or none, through a channel-tiled kernel that reads the interior), or as their
+    /// residual — writes it straight into that padded layout, so its readers need no padded copy. Pointwise kernels address whole planes as one run of pixels and neither write nor read such a
     /// buffer; the model's output and layers normalised with batch statistics stay plain. Re-plans the kernels whose
     /// layout changed and lays the workspace out again. Returns the workspace's floats per sample.
     /// </summary>
@@ -247,6 +247,8 @@ internal static class ModelPlanner
     {
         ConvKernelPlan Kernel(string name) => convKernels.First(k => k.Name == name);
         bool Pointwise(LayerPlan layer) => Kernel(layer.KernelName!).Pointwise || (layer.Narrow is not null && Kernel(layer.Narrow.KernelName).Pointwise);
+        bool RowTiled(LayerPlan layer) => Kernel(layer.KernelName!).RowTiled || (layer.Narrow is not null && Kernel(layer.Narrow.KernelName).RowTiled);
+        bool Unpadded(LayerPlan layer) => layer.Spec.PaddingHeight == 0 && layer.Spec.PaddingWidth == 0;
 
         var pads = new (int Height, int Width)[layers.Count];
         for (int i = 0; i < layers.Count - 1; i++)
@@ -260,8 +262,12 @@ internal static class ModelPlanner
                 continue;
             }
 
-            (int Height, int Width) pad = (inputReaders[0].Spec.PaddingHeight, inputReaders[0].Spec.PaddingWidth);
-            if (pad == default || inputReaders.Any(l => (l.Spec.PaddingHeight, l.Spec.PaddingWidth) != pad)
+            // Readers that pad nothing may read the interior of a buffer bordered for the others (ResNet's 1×1 stride-2
+            // shortcut next to its 3×3 convolution), if their kernels are channel-tiled: those take any row and plane stride.
+            var padded = inputReaders.Where(l => !Unpadded(l)).ToList();
+            (int Height, int Width) pad = padded.Count > 0 ? (padded[0].Spec.PaddingHeight, padded[0].Spec.PaddingWidth) : default;
+            if (pad == default || padded.Any(l => (l.Spec.PaddingHeight, l.Spec.PaddingWidth) != pad)
+                || inputReaders.Any(l => Unpadded(l) && (Pointwise(l) || RowTiled(l)))
                 || Pointwise(producer) || readers.Any(l => l.ResidualSource == i && Pointwise(l)))
             {
                 continue;
@@ -280,11 +286,12 @@ internal static class ModelPlanner
         {
             LayerPlan layer = layers[i];
             (int Height, int Width) outputPad = pads[i], residualPad = layer.ResidualSource >= 0 ? pads[layer.ResidualSource] : default;
-            if (layer.Spec.Kind == LayerKind.Conv2d && (outputPad != default || residualPad != default))
+            (int Height, int Width) inputBorder = layer.Source >= 0 && Unpadded(layer) ? pads[layer.Source] : default;
+            if (layer.Spec.Kind == LayerKind.Conv2d && (outputPad != default || residualPad != default || inputBorder != default))
             {
                 bool residual = layer.ResidualSource >= 0;
-                ConvKernelPlan wide = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, outputPad: outputPad, residualPad: residualPad);
-                ConvKernelPlan narrow = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, narrow: true, outputPad: outputPad, residualPad: residualPad);
+                ConvKernelPlan wide = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, outputPad: outputPad, residualPad: residualPad, inputBorder: inputBorder);
+                ConvKernelPlan narrow = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, narrow: true, outputPad: outputPad, residualPad: residualPad, inputBorder: inputBorder);
                 foreach (ConvKernelPlan kernel in new[] { wide, narrow })
                 {
                     if (!convKernels.Any(k => k.Name == kernel.Name))
@@ -348,8 +355,9 @@ internal static class ModelPlanner
             bool residual = layer.ResidualSource >= 0;
             (int, int) outputPad = (layer.OutputPadHeight, layer.OutputPadWidth);
             (int, int) residualPad = residual ? (layers[layer.ResidualSource].OutputPadHeight, layers[layer.ResidualSource].OutputPadWidth) : default;
-            ConvKernelPlan wide = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, outputPad: outputPad, residualPad: residualPad, batchRows: true);
-            ConvKernelPlan narrow = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, narrow: true, outputPad: outputPad, residualPad: residualPad, batchRows: true);
+            (int, int) inputBorder = (current.InputBorderHeight, current.InputBorderWidth);
+            ConvKernelPlan wide = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, outputPad: outputPad, residualPad: residualPad, batchRows: true, inputBorder: inputBorder);
+            ConvKernelPlan narrow = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, narrow: true, outputPad: outputPad, residualPad: residualPad, batchRows: true, inputBorder: inputBorder);
             if (!wide.BatchRows || !narrow.BatchRows)
             {
                 continue;

@@ -159,6 +159,29 @@ public sealed class PlannerTests
         Assert.Contains("Padding.Copy(cOut", text);
     }
 
+    [Theory]
+    [InlineData(2, true)]  // a 1×1 stride-2 shortcut (channel tiles): reads the bordered buffer's interior
+    [InlineData(1, false)] // a 1×1 stride-1 reader (pointwise, whole planes): the buffer stays plain, the 3×3 copies
+    public void An_unpadded_reader_shares_a_zero_bordered_buffer_only_through_a_channel_tiled_kernel(int stride, bool bordered)
+    {
+        string source = GeneratorHarness.Usings + $$"""
+            [FusedModel(InputChannels = 8, InputHeight = 12, InputWidth = 12)]
+            public partial class Shared
+            {
+                [Conv2d(16, Kernel = 3, Padding = 1)] public partial ConvBlock Stem { get; }
+                [Conv2d(16, Kernel = 3, Stride = 2, Padding = 1)] public partial ConvBlock Conv { get; }
+                [Input(nameof(Stem)), Conv2d(16, Kernel = 1, Stride = {{stride}})] public partial ConvBlock Shortcut { get; }
+            }
+            """;
+        var (_, sources, compilation) = GeneratorHarness.Run(source);
+        Assert.Empty(compilation.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error));
+        string text = sources.Single().SourceText.ToString();
+
+        Assert.Equal(bordered, text.Contains("Padding.ZeroBorders(stemOut"));
+        Assert.Equal(!bordered, text.Contains("Padding.Copy(stemOut"));
+        Assert.Equal(bordered, text.Contains($"private static unsafe void Conv1x1s{stride}p0_16x12x12to16_Identity_") && text.Contains("_i1x1_"));
+    }
+
     [Fact]
     public void Only_kernels_whose_weights_outweigh_an_image_and_need_no_copy_batch_their_rows()
     {

@@ -114,6 +114,19 @@ public partial class ProjectionShortcut
     [Input(nameof(Conv2)), Conv2d(32, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(Shortcut)), Relu] public partial ConvBlock Out { get; }
 }
 
+// ResNet's downsampling block on odd planes: Stem's output is read by a 3×3 convolution with padding 1 and by a 1×1
+// stride-2 shortcut without padding, so it is written zero-bordered and the shortcut reads its interior (_i1x1); the
+// shortcut's weights (96×40) outweigh one input image (40×8×9), so it also batches its rows.
+[FusedModel(InputChannels = 5, InputHeight = 6, InputWidth = 7)]
+public partial class DownsampleBlock
+{
+    [Conv2d(40, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Stem { get; }
+    [Conv2d(96, Kernel = 3, Stride = 2, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv1 { get; }
+    [Conv2d(96, Kernel = 3, Padding = 1, Bias = false), BatchNorm] public partial ConvBlock Conv2 { get; }
+    [Input(nameof(Stem)), Conv2d(96, Kernel = 1, Stride = 2, Bias = false), BatchNorm] public partial ConvBlock Shortcut { get; }
+    [Input(nameof(Conv2)), Conv2d(96, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(Shortcut)), Relu] public partial ConvBlock Out { get; }
+}
+
 // Heads: pooling, flatten, Linear with BatchNorm1d and an activation.
 [FusedModel(InputChannels = 3, InputHeight = 16, InputWidth = 16)]
 public partial class PoolingHead
