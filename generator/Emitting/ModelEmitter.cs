@@ -561,6 +561,19 @@ internal static class ModelEmitter
             case LayerKind.Flatten:
                 w.Line($"global::System.Buffer.MemoryCopy({input} + first * {outLength}, {output} + first * {outLength}, (long)count * {outLength} * sizeof(float), (long)count * {outLength} * sizeof(float));");
                 break;
+            case LayerKind.MaxPool2d or LayerKind.AvgPool2d when layer.PaddedOutput:
+                w.Line("// Windowed pooling runs the shape-agnostic runtime kernel: it moves little data and has no weights to specialise on.");
+                w.Line("// It writes the interiors of a zero-bordered buffer: its readers' padding.");
+                using (w.Block("if (zeroBorders)"))
+                {
+                    using (w.Block("for (int n = first; n < last; n++)"))
+                    {
+                        w.Line($"global::Fusion.Kernels.Padding.ZeroBorders({output} + n * {layer.OutputLength}, {layer.Output.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.OutputPadHeight}, {layer.OutputPadWidth});");
+                    }
+                }
+
+                w.Line($"global::Fusion.Kernels.UnfusedKernels.PoolBordered(new global::System.ReadOnlySpan<float>({input} + first * {inLength}, count * {inLength}), {Field(layer.Spec)}, new global::System.Span<float>({output} + first * {layer.OutputLength}, count * {layer.OutputLength}), count, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {layer.OutputPadHeight}, {layer.OutputPadWidth});");
+                break;
             default:
                 w.Line("// Windowed pooling runs the shape-agnostic runtime kernel: it moves little data and has no weights to specialise on.");
                 w.Line($"global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>({input} + first * {inLength}, count * {inLength}), {Field(layer.Spec)}, new global::System.Span<float>({output} + first * {outLength}, count * {outLength}), count, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width});");

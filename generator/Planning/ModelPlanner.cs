@@ -256,7 +256,9 @@ internal static class ModelPlanner
             LayerPlan producer = layers[i];
             var readers = layers.Where(l => l.Source == i || l.ResidualSource == i).ToList();
             var inputReaders = readers.Where(l => l.Source == i).ToList();
-            if (producer.Spec.Kind != LayerKind.Conv2d || producer.BatchStatistics || inputReaders.Count == 0
+            // Convolutions and windowed pooling write zero-bordered outputs (the pooling through UnfusedKernels.PoolBordered).
+            bool windowedPool = producer.Spec.Kind is LayerKind.MaxPool2d or LayerKind.AvgPool2d;
+            if ((producer.Spec.Kind != LayerKind.Conv2d && !windowedPool) || producer.BatchStatistics || inputReaders.Count == 0
                 || readers.Any(l => l.Spec.Kind != LayerKind.Conv2d || l.BatchStatistics))
             {
                 continue;
@@ -268,7 +270,7 @@ internal static class ModelPlanner
             (int Height, int Width) pad = padded.Count > 0 ? (padded[0].Spec.PaddingHeight, padded[0].Spec.PaddingWidth) : default;
             if (pad == default || padded.Any(l => (l.Spec.PaddingHeight, l.Spec.PaddingWidth) != pad)
                 || inputReaders.Any(l => Unpadded(l) && (Pointwise(l) || RowTiled(l)))
-                || Pointwise(producer) || readers.Any(l => l.ResidualSource == i && Pointwise(l)))
+                || (!windowedPool && Pointwise(producer)) || readers.Any(l => l.ResidualSource == i && Pointwise(l)))
             {
                 continue;
             }
@@ -307,6 +309,10 @@ internal static class ModelPlanner
                     OutputPadHeight = outputPad.Height,
                     OutputPadWidth = outputPad.Width,
                 };
+            }
+            else if (outputPad != default)
+            {
+                layer = layer with { OutputPadHeight = outputPad.Height, OutputPadWidth = outputPad.Width };
             }
 
             if (layer.WorkspaceOffset >= 0)

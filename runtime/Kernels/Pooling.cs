@@ -12,11 +12,19 @@ namespace Fusion.Kernels;
 /// </summary>
 internal static unsafe class Pooling
 {
+    /// <summary>
+    /// Pools <paramref name="planes"/> planes of <paramref name="height"/> × <paramref name="width"/> floats from
+    /// <paramref name="input"/> with <paramref name="pool"/>'s window into <paramref name="output"/>: plain planes, or with
+    /// <paramref name="outputRow"/> and <paramref name="outputPlane"/> (0: plain) the strides of a zero-bordered buffer
+    /// whose first interior float <paramref name="output"/> points at.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Window(float* input, PoolLayer pool, float* output, int planes, int height, int width)
+    public static void Window(float* input, PoolLayer pool, float* output, int planes, int height, int width, int outputRow = 0, int outputPlane = 0)
     {
         int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
         int outHeight = (height + 2 * p - k) / s + 1, outWidth = (width + 2 * p - k) / s + 1;
+        outputRow = outputRow > 0 ? outputRow : outWidth;
+        outputPlane = outputPlane > 0 ? outputPlane : outHeight * outWidth;
         bool max = pool.Kind == PoolKind.Max;
         float border = max ? float.NegativeInfinity : 0f;
         int paddedWidth = width + 2 * p;
@@ -34,7 +42,7 @@ internal static unsafe class Pooling
             for (int plane = 0; plane < planes; plane++)
             {
                 float* x = input + (nint)plane * height * width;
-                float* y = output + (nint)plane * outHeight * outWidth;
+                float* y = output + (nint)plane * outputPlane;
 
                 // Horizontal: columns[ih, ow] = reduce over kw of padded row ih at ow·s + kw.
                 for (int ih = 0; ih < height; ih++)
@@ -78,7 +86,7 @@ internal static unsafe class Pooling
                 for (int oh = 0; oh < outHeight; oh++)
                 {
                     int first = Math.Max(oh * s - p, 0), last = Math.Min(oh * s - p + k, height);
-                    float* target = y + oh * outWidth;
+                    float* target = y + oh * outputRow;
                     if (!max)
                     {
                         for (int ow = 0; ow < outWidth; ow++)

@@ -129,6 +129,36 @@ public static class UnfusedKernels
         }
     }
 
+    /// <summary>
+    /// Windowed pooling (max or average) into the interiors of a zero-bordered output buffer: <paramref name="batch"/>
+    /// images of <paramref name="channels"/> planes of (outHeight + 2·<paramref name="padHeight"/>) ×
+    /// (outWidth + 2·<paramref name="padWidth"/>) floats, so that a convolution with that padding reads it without a
+    /// copy. The borders are the caller's (<see cref="Padding.ZeroBorders"/>).
+    /// </summary>
+    public static void PoolBordered(ReadOnlySpan<float> input, PoolLayer pool, Span<float> output, int batch, int channels, int height, int width, int padHeight, int padWidth)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        if (pool.Kind == PoolKind.GlobalAverage)
+        {
+            throw new ArgumentException("Global average pooling has no spatial output to border.", nameof(pool));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(padHeight);
+        ArgumentOutOfRangeException.ThrowIfNegative(padWidth);
+        CheckLength(input, batch * channels * height * width, nameof(input));
+        int k = pool.Kernel, s = pool.Stride, p = pool.Padding;
+        int outHeight = (height + 2 * p - k) / s + 1, outWidth = (width + 2 * p - k) / s + 1;
+        int row = outWidth + 2 * padWidth, plane = (outHeight + 2 * padHeight) * row;
+        CheckLength(output, batch * channels * plane, nameof(output));
+        unsafe
+        {
+            fixed (float* x = input, y = output)
+            {
+                Pooling.Window(x, pool, y + padHeight * row + padWidth, batch * channels, height, width, row, plane);
+            }
+        }
+    }
+
     /// <summary>A fully connected layer with its own (unfolded) weights: <c>y = W·x + b</c> per sample.</summary>
     public static void Linear(ReadOnlySpan<float> input, Linear linear, Span<float> output, int batch)
     {

@@ -127,6 +127,17 @@ public partial class DownsampleBlock
     [Input(nameof(Conv2)), Conv2d(96, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(Shortcut)), Relu] public partial ConvBlock Out { get; }
 }
 
+// ResNet's stem and first block on odd planes: the max pool's output is read by a padded 3×3 convolution and as a
+// residual, so pooling writes it zero-bordered (UnfusedKernels.PoolBordered) and neither reader copies it.
+[FusedModel(InputChannels = 3, InputHeight = 13, InputWidth = 11)]
+public partial class PoolThenBlock
+{
+    [Conv2d(16, Kernel = 3, Stride = 2, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Stem { get; }
+    [MaxPool2d(3, Stride = 2, Padding = 1)] public partial PoolLayer Pool { get; }
+    [Conv2d(16, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv1 { get; }
+    [Conv2d(16, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(Pool)), Relu] public partial ConvBlock Conv2 { get; }
+}
+
 // Heads: pooling, flatten, Linear with BatchNorm1d and an activation.
 [FusedModel(InputChannels = 3, InputHeight = 16, InputWidth = 16)]
 public partial class PoolingHead
