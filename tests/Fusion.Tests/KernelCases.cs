@@ -138,6 +138,18 @@ public partial class PoolThenBlock
     [Conv2d(16, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(Pool)), Relu] public partial ConvBlock Conv2 { get; }
 }
 
+// Input gradients of awkward convolutions (the gradient tests go through them to the first layer): a 1×3 kernel, a
+// dilated 3×3, a 5×5 with padding 1 that shrinks the plane, and a 1×1.
+[FusedModel(InputChannels = 4, InputHeight = 9, InputWidth = 10)]
+public partial class InputGradientShapes
+{
+    [Conv2d(12, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock A { get; }
+    [Conv2d(10, KernelHeight = 1, KernelWidth = 3, PaddingWidth = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock B { get; }
+    [Conv2d(9, Kernel = 3, Padding = 2, Dilation = 2, Bias = false), BatchNorm, Relu] public partial ConvBlock C { get; }
+    [Conv2d(11, Kernel = 5, Padding = 1), Relu] public partial ConvBlock D { get; }
+    [Conv2d(8, Kernel = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock E { get; }
+}
+
 // Heads: pooling, flatten, Linear with BatchNorm1d and an activation.
 [FusedModel(InputChannels = 3, InputHeight = 16, InputWidth = 16)]
 public partial class PoolingHead
