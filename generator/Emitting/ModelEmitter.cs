@@ -448,6 +448,10 @@ internal static class ModelEmitter
         }
     }
 
+    /// <summary>Image n's border clearing of a layer's zero-bordered output, when the workspace may not hold it.</summary>
+    private static string ZeroBorders(LayerPlan layer, string output)
+        => $"if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders({output} + n * {layer.OutputLength}, {layer.Output.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.OutputPadHeight}, {layer.OutputPadWidth}); // the readers' padding";
+
     /// <summary>The offset of a zero-bordered buffer's interior in its sample (empty for a plain buffer).</summary>
     private static string Origin(LayerPlan layer) => layer.PaddedOutput ? $" + {layer.OutputOrigin}" : "";
 
@@ -506,7 +510,7 @@ internal static class ModelEmitter
                     return $"if (rowThreads > 1) {{ global::Fusion.Kernels.RowParallel.Run(rowThreads, {rows}, static (i, o, w, b, r, r0, r1) => {kernel}((float*)i, (float*)o, (float*)w, (float*)b{cast}, r0, r1), (nint)({inputPointer}), (nint)({outputPointer}), (nint)({weights}), (nint)({bias}), (nint)({residualPointer}){granule}); }} else {{ {plain} }}";
                 }
 
-                string zeroBorders = $"if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders({output} + n * {layer.OutputLength}, {layer.Output.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.OutputPadHeight}, {layer.OutputPadWidth}); // the readers' padding";
+                string zeroBorders = ZeroBorders(layer, output);
                 if (batched)
                 {
                     if (layer.PaddedOutput)
@@ -564,12 +568,9 @@ internal static class ModelEmitter
             case LayerKind.MaxPool2d or LayerKind.AvgPool2d when layer.PaddedOutput:
                 w.Line("// Windowed pooling runs the shape-agnostic runtime kernel: it moves little data and has no weights to specialise on.");
                 w.Line("// It writes the interiors of a zero-bordered buffer: its readers' padding.");
-                using (w.Block("if (zeroBorders)"))
+                using (w.Block("for (int n = first; n < last; n++)"))
                 {
-                    using (w.Block("for (int n = first; n < last; n++)"))
-                    {
-                        w.Line($"global::Fusion.Kernels.Padding.ZeroBorders({output} + n * {layer.OutputLength}, {layer.Output.Channels}, {layer.Output.Height}, {layer.Output.Width}, {layer.OutputPadHeight}, {layer.OutputPadWidth});");
-                    }
+                    w.Line(ZeroBorders(layer, output));
                 }
 
                 w.Line($"global::Fusion.Kernels.UnfusedKernels.PoolBordered(new global::System.ReadOnlySpan<float>({input} + first * {inLength}, count * {inLength}), {Field(layer.Spec)}, new global::System.Span<float>({output} + first * {layer.OutputLength}, count * {layer.OutputLength}), count, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {layer.OutputPadHeight}, {layer.OutputPadWidth});");

@@ -291,26 +291,11 @@ internal static class ModelPlanner
             (int Height, int Width) inputBorder = layer.Source >= 0 && Unpadded(layer) ? pads[layer.Source] : default;
             if (layer.Spec.Kind == LayerKind.Conv2d && (outputPad != default || residualPad != default || inputBorder != default))
             {
-                bool residual = layer.ResidualSource >= 0;
-                ConvKernelPlan wide = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, outputPad: outputPad, residualPad: residualPad, inputBorder: inputBorder);
-                ConvKernelPlan narrow = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, narrow: true, outputPad: outputPad, residualPad: residualPad, inputBorder: inputBorder);
-                foreach (ConvKernelPlan kernel in new[] { wide, narrow })
-                {
-                    if (!convKernels.Any(k => k.Name == kernel.Name))
-                    {
-                        convKernels.Add(kernel);
-                    }
-                }
-
-                layer = layer with
-                {
-                    KernelName = wide.Name,
-                    Narrow = layer.Narrow is null ? null : layer.Narrow with { KernelName = narrow.Name },
-                    OutputPadHeight = outputPad.Height,
-                    OutputPadWidth = outputPad.Width,
-                };
+                (ConvKernelPlan wide, ConvKernelPlan narrow) = Replan(layer, convKernels, outputPad, residualPad, inputBorder, batchRows: false);
+                layer = WithKernels(layer, wide, narrow);
             }
-            else if (outputPad != default)
+
+            if (outputPad != default)
             {
                 layer = layer with { OutputPadHeight = outputPad.Height, OutputPadWidth = outputPad.Width };
             }
@@ -324,9 +309,7 @@ internal static class ModelPlanner
             layers[i] = layer;
         }
 
-        // The plain kernels the padded ones replaced, unless another layer still runs them.
-        var used = new HashSet<string>(layers.SelectMany(l => new[] { l.KernelName, l.TrainKernelName, l.Narrow?.KernelName, l.Narrow?.TrainKernelName }).Where(n => n is not null)!);
-        convKernels.RemoveAll(k => !used.Contains(k.Name));
+        RemoveUnusedKernels(layers, convKernels); // the plain kernels the padded ones replaced
         return workspace;
     }
 
@@ -358,32 +341,47 @@ internal static class ModelPlanner
                 continue;
             }
 
-            bool residual = layer.ResidualSource >= 0;
-            (int, int) outputPad = (layer.OutputPadHeight, layer.OutputPadWidth);
-            (int, int) residualPad = residual ? (layers[layer.ResidualSource].OutputPadHeight, layers[layer.ResidualSource].OutputPadWidth) : default;
-            (int, int) inputBorder = (current.InputBorderHeight, current.InputBorderWidth);
-            ConvKernelPlan wide = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, outputPad: outputPad, residualPad: residualPad, batchRows: true, inputBorder: inputBorder);
-            ConvKernelPlan narrow = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, narrow: true, outputPad: outputPad, residualPad: residualPad, batchRows: true, inputBorder: inputBorder);
-            if (!wide.BatchRows || !narrow.BatchRows)
+            (int, int) residualPad = layer.ResidualSource >= 0 ? (layers[layer.ResidualSource].OutputPadHeight, layers[layer.ResidualSource].OutputPadWidth) : default;
+            (ConvKernelPlan wide, ConvKernelPlan narrow) = Replan(layer, convKernels, (layer.OutputPadHeight, layer.OutputPadWidth), residualPad,
+                (current.InputBorderHeight, current.InputBorderWidth), batchRows: true);
+            if (wide.BatchRows && narrow.BatchRows)
             {
-                continue;
+                layers[i] = WithKernels(layer, wide, narrow);
             }
-
-            foreach (ConvKernelPlan kernel in new[] { wide, narrow })
-            {
-                if (!convKernels.Any(k => k.Name == kernel.Name))
-                {
-                    convKernels.Add(kernel);
-                }
-            }
-
-            layers[i] = layer with
-            {
-                KernelName = wide.Name,
-                Narrow = layer.Narrow is null ? null : layer.Narrow with { KernelName = narrow.Name },
-            };
         }
 
+        RemoveUnusedKernels(layers, convKernels); // the one-image kernels the batched ones replaced
+    }
+
+    /// <summary>
+    /// Plans a convolution's two kernel variants again for another buffer layout (or batched rows) and adds those not
+    /// planned yet.
+    /// </summary>
+    private static (ConvKernelPlan Wide, ConvKernelPlan Narrow) Replan(LayerPlan layer, List<ConvKernelPlan> convKernels,
+        (int Height, int Width) outputPad, (int Height, int Width) residualPad, (int Height, int Width) inputBorder, bool batchRows)
+    {
+        bool residual = layer.ResidualSource >= 0;
+        ConvKernelPlan wide = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation,
+            outputPad: outputPad, residualPad: residualPad, batchRows: batchRows, inputBorder: inputBorder);
+        ConvKernelPlan narrow = ConvKernelPlanner.Plan(layer.Spec, layer.Input, layer.Output, residual, layer.Activation, narrow: true,
+            outputPad: outputPad, residualPad: residualPad, batchRows: batchRows, inputBorder: inputBorder);
+        foreach (ConvKernelPlan kernel in new[] { wide, narrow })
+        {
+            if (!convKernels.Any(k => k.Name == kernel.Name))
+            {
+                convKernels.Add(kernel);
+            }
+        }
+
+        return (wide, narrow);
+    }
+
+    private static LayerPlan WithKernels(LayerPlan layer, ConvKernelPlan wide, ConvKernelPlan narrow)
+        => layer with { KernelName = wide.Name, Narrow = layer.Narrow is null ? null : layer.Narrow with { KernelName = narrow.Name } };
+
+    /// <summary>Drops the kernels no layer runs any more (inference or training, either variant).</summary>
+    private static void RemoveUnusedKernels(List<LayerPlan> layers, List<ConvKernelPlan> convKernels)
+    {
         var used = new HashSet<string>(layers.SelectMany(l => new[] { l.KernelName, l.TrainKernelName, l.Narrow?.KernelName, l.Narrow?.TrainKernelName }).Where(n => n is not null)!);
         convKernels.RemoveAll(k => !used.Contains(k.Name));
     }

@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace Fusion.Kernels;
 
@@ -36,8 +35,6 @@ internal static unsafe class PaddedImage
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CopyInterior(float* source, float* padded, Conv2d conv, int channels, int height, int width, int paddedHeight, int paddedWidth)
     {
-        // Rows are short (8 to 56 floats in most networks): an inline vector loop, not a library call per row. A row of
-        // at least 8 floats ends with one vector that may overlap the previous one (the same floats, written twice).
         int plane = paddedHeight * paddedWidth;
         for (int c = 0; c < channels; c++)
         {
@@ -45,23 +42,7 @@ internal static unsafe class PaddedImage
             float* image = source + (nint)c * height * width;
             for (int ih = 0; ih < height; ih++)
             {
-                float* from = image + (nint)ih * width, to = target + (nint)ih * paddedWidth;
-                if (width < 8)
-                {
-                    for (int j = 0; j < width; j++)
-                    {
-                        to[j] = from[j];
-                    }
-
-                    continue;
-                }
-
-                for (int j = 0; j < width - 8; j += 8)
-                {
-                    Vector256.Store(Vector256.Load(from + j), to + j);
-                }
-
-                Vector256.Store(Vector256.Load(from + width - 8), to + width - 8);
+                Padding.CopyRow(image + (nint)ih * width, target + (nint)ih * paddedWidth, width);
             }
         }
     }

@@ -36,17 +36,7 @@ public static unsafe class Padding
                     row[padWidth + width + i] = 0f;
                 }
 
-                float* from = input + (long)h * width, to = row + padWidth;
-                int j = 0;
-                for (; j + 8 <= width; j += 8)
-                {
-                    Vector256.Store(Vector256.Load(from + j), to + j);
-                }
-
-                for (; j < width; j++)
-                {
-                    to[j] = from[j];
-                }
+                CopyRow(input + (long)h * width, row + padWidth, width);
             }
 
             Zero(plane + (long)(padHeight + height) * paddedWidth, edge);
@@ -121,6 +111,31 @@ public static unsafe class Padding
 
             Zero(plane + (long)(padHeight + height) * paddedWidth - padWidth, edge + padWidth);
         }
+    }
+
+    /// <summary>
+    /// Copies one short row (8 to 56 floats in most networks) with an inline vector loop, not a library call: a row of at
+    /// least 8 floats ends with one vector that may overlap the previous one (the same floats, written twice).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void CopyRow(float* from, float* to, int width)
+    {
+        if (width < 8)
+        {
+            for (int j = 0; j < width; j++)
+            {
+                to[j] = from[j];
+            }
+
+            return;
+        }
+
+        for (int j = 0; j < width - 8; j += 8)
+        {
+            Vector256.Store(Vector256.Load(from + j), to + j);
+        }
+
+        Vector256.Store(Vector256.Load(from + width - 8), to + width - 8);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -52,10 +52,22 @@ public class InferenceBenchmarks
     public string Case { get; set; } = "S1";
 
     /// <summary>Every case, or those named in <c>FUSION_BENCHMARK_CASES</c> (comma-separated), to rerun a few.</summary>
+    /// <exception cref="ArgumentException">A name in <c>FUSION_BENCHMARK_CASES</c> is not a case.</exception>
     public static IEnumerable<string> CaseNames
-        => Environment.GetEnvironmentVariable("FUSION_BENCHMARK_CASES") is { Length: > 0 } names
-            ? names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Where(Cases.ContainsKey)
-            : Cases.Keys;
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable("FUSION_BENCHMARK_CASES") is not { Length: > 0 } names)
+            {
+                return Cases.Keys;
+            }
+
+            string[] chosen = names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            string[] unknown = chosen.Where(name => !Cases.ContainsKey(name)).ToArray();
+            return unknown.Length == 0 ? chosen : throw new ArgumentException(
+                $"FUSION_BENCHMARK_CASES names {string.Join(", ", unknown)}; the cases are {string.Join(", ", Cases.Keys)}.");
+        }
+    }
 
     [GlobalSetup]
     public void Setup()
