@@ -6,7 +6,7 @@ namespace Fusion.Generator.Emitting;
 /// <summary>
 /// <see cref="ModelPlan"/> → the model's training members: <c>Train</c>/<c>Eval</c>, the training-mode forward
 /// pass (generated convolutions that measure the batch in their epilogue, then one pass that normalises, adds the
-/// residual and activates, keeping x̂), and <c>Backward</c>, layer by layer in reverse with the constants of each.
+/// residual and activates, keeping the convolution's output z and each channel's μ and 1/σ), and <c>Backward</c>, layer by layer in reverse with the constants of each.
 /// </summary>
 internal static class TrainingEmitter
 {
@@ -23,12 +23,13 @@ internal static class TrainingEmitter
         w.Line($"private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned({System.Math.Max(model.TrainPackedLength, 1)});");
         w.Line("private long _trainPackedAt = -1;");
         w.Line("private bool _training;");
-        w.Line("private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample");
+        w.Line("private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample");
         w.Line("private int _cachedBatch;");
         w.Line($"private const int TrainPerSample = {model.TrainPerSample};");
         foreach (LayerPlan layer in model.Layers.Where(l => l.BatchNorm is not null))
         {
             w.Line($"private readonly global::Fusion.Normalization.ChannelStatistics[] {Field(layer.Spec)}Statistics = new global::Fusion.Normalization.ChannelStatistics[{layer.Output.Channels}];");
+            w.Line($"private readonly float[] {Field(layer.Spec)}Mean = new float[{layer.Output.Channels}];");
             w.Line($"private readonly float[] {Field(layer.Spec)}InverseStd = new float[{layer.Output.Channels}];");
             w.Line($"private bool {Field(layer.Spec)}BatchStatistics;");
         }
@@ -187,9 +188,9 @@ internal static class TrainingEmitter
                     }
 
                     string statisticsSpan = hasBatchNorm ? $"{Field(s)}Statistics" : "default";
-                    string inverseStd = hasBatchNorm ? $"{Field(s)}InverseStd" : "default";
+                    string normalization = hasBatchNorm ? $"{Field(s)}Mean, {Field(s)}InverseStd" : "default, default";
                     string batchStatistics = hasBatchNorm ? $"{Field(s)}BatchStatistics" : "false";
-                    w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivate({Span("kept", $"batch * {outLength}")}, {Span("y", $"batch * {outLength}")}, {residual}, {batchNorm}, {statisticsSpan}, {inverseStd}, {batchStatistics}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)});");
+                    w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivate({Span("kept", $"batch * {outLength}")}, {Span("y", $"batch * {outLength}")}, {residual}, {batchNorm}, {statisticsSpan}, {normalization}, {batchStatistics}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)});");
                     if (layer.BatchNorm is { TrackRunningStats: true })
                     {
                         w.Line($"if ({Field(s)}BatchStatistics)");
@@ -270,7 +271,7 @@ internal static class TrainingEmitter
                 bool hasBatchNorm = layer.BatchNorm is not null;
                 string residual = layer.ResidualSource >= 0 ? $"new global::System.ReadOnlySpan<float>({Output(model.Layers[layer.ResidualSource])}, batch * {outLength})" : "default";
                 string residualGradient = layer.ResidualSource >= 0 ? Span($"ts + batch * {model.Layers[layer.ResidualSource].Training.Gradient}", $"batch * {outLength}") : "default";
-                w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * {layer.Training.Kept}, batch * {outLength}), {gradient}, {residual}, {residualGradient}, {(hasBatchNorm ? $"{Field(s)}.BatchNorm" : "null")}, {(hasBatchNorm ? $"{Field(s)}InverseStd" : "default")}, {(hasBatchNorm ? $"{Field(s)}BatchStatistics" : "false")}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)});");
+                w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * {layer.Training.Kept}, batch * {outLength}), {gradient}, {residual}, {residualGradient}, {(hasBatchNorm ? $"{Field(s)}.BatchNorm" : "null")}, {(hasBatchNorm ? $"{Field(s)}Mean, {Field(s)}InverseStd" : "default, default")}, {(hasBatchNorm ? $"{Field(s)}BatchStatistics" : "false")}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)});");
                 w.Line(s.Kind == LayerKind.Conv2d
                     ? $"global::Fusion.Training.TrainingKernels.ConvolutionBackward({source}, {gradient}, {Field(s)}.Conv, {sourceGradient}, batch, {layer.Input.Height}, {layer.Input.Width});"
                     : $"global::Fusion.Training.TrainingKernels.LinearBackward({source}, {gradient}, {Field(s)}.Linear, {sourceGradient}, batch);");

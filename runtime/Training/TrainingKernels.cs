@@ -17,45 +17,49 @@ namespace Fusion.Training;
 public static class TrainingKernels
 {
     /// <summary>
-    /// The pass after a training convolution: <c>x̂ = (z − μ)·invstd</c> written over <paramref name="z"/> (kept for the
-    /// backward pass), then <c>y = act(γ·x̂ + β [+ r])</c>. μ and the biased σ² come from <paramref name="statistics"/>
-    /// (the batch, accumulated in the convolution's epilogue) when <paramref name="batchStatistics"/>, else from the
-    /// running statistics (eval mode or a frozen layer). Without BatchNorm, <c>y = act(z [+ r])</c> and z is kept as is.
-    /// <paramref name="inverseStd"/> receives 1/√(σ² + ε) per channel for the backward pass.
+    /// The pass after a training convolution: <c>y = act(γ·x̂ + β [+ r])</c> with <c>x̂ = (z − μ)·invstd</c>, reading
+    /// <paramref name="z"/> and writing only <paramref name="y"/> (z stays as the convolution wrote it: the backward pass
+    /// recomputes x̂ from it, so no x̂ tensor is written). μ and the biased σ² come from
+    /// <paramref name="statistics"/> (the batch, accumulated in the convolution's epilogue) when
+    /// <paramref name="batchStatistics"/>, else from the running statistics (eval mode or a frozen layer). Without
+    /// BatchNorm, <c>y = act(z [+ r])</c>. <paramref name="mean"/> and <paramref name="inverseStd"/> receive μ and
+    /// 1/√(σ² + ε) per channel, as floats, for the backward pass.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NormalizeAddActivate<TActivation>(
-        Span<float> z, Span<float> y, ReadOnlySpan<float> residual, BatchNorm? batchNorm, ReadOnlySpan<ChannelStatistics> statistics,
-        Span<float> inverseStd, bool batchStatistics, int batch, int channels, int planeSize, TActivation activation)
+        ReadOnlySpan<float> z, Span<float> y, ReadOnlySpan<float> residual, BatchNorm? batchNorm, ReadOnlySpan<ChannelStatistics> statistics,
+        Span<float> mean, Span<float> inverseStd, bool batchStatistics, int batch, int channels, int planeSize, TActivation activation)
         where TActivation : struct, IActivation
     {
         CheckLengths(z.Length, batch, channels, planeSize, y.Length, residual.Length);
         for (int c = 0; c < channels; c++)
         {
-            double mean = 0, invStd = 1, gamma = 1, beta = 0;
+            float mu = 0, invStd = 1, gamma = 1, beta = 0;
             if (batchNorm is not null)
             {
-                (mean, double variance) = batchStatistics
+                (double m, double variance) = batchStatistics
                     ? (statistics[c].Mean, statistics[c].BiasedVariance)
                     : (batchNorm.RunningMean!.Data[c], batchNorm.RunningVar!.Data[c]);
-                invStd = 1 / Math.Sqrt(variance + batchNorm.Epsilon);
+                mu = (float)m;
+                invStd = (float)(1 / Math.Sqrt(variance + batchNorm.Epsilon));
                 gamma = batchNorm.Weight?.Data[c] ?? 1f;
                 beta = batchNorm.Bias?.Data[c] ?? 0f;
-                inverseStd[c] = (float)invStd;
+                mean[c] = mu;
+                inverseStd[c] = invStd;
             }
 
             for (int n = 0; n < batch; n++)
             {
                 int start = (n * channels + c) * planeSize;
                 NormalizePlane(z.Slice(start, planeSize), y.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
-                    batchNorm is not null, (float)mean, (float)invStd, (float)gamma, (float)beta, activation);
+                    batchNorm is not null, mu, invStd, gamma, beta, activation);
             }
         }
     }
 
-    /// <summary>One plane: x̂ = (z − μ)·invstd over z, y = act(γ·x̂ + β [+ r]); eight at a time, then the tail.</summary>
+    /// <summary>One plane: y = act(γ·x̂ + β [+ r]), x̂ = (z − μ)·invstd; eight at a time, then the tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NormalizePlane<TActivation>(Span<float> z, Span<float> y, ReadOnlySpan<float> r, bool normalize, float mean, float invStd, float gamma, float beta, TActivation activation)
+    private static void NormalizePlane<TActivation>(ReadOnlySpan<float> z, Span<float> y, ReadOnlySpan<float> r, bool normalize, float mean, float invStd, float gamma, float beta, TActivation activation)
         where TActivation : struct, IActivation
     {
         int vectorEnd = z.Length - z.Length % 8;
@@ -68,9 +72,7 @@ public static class TrainingKernels
             Vector256<float> u = Vector256.LoadUnsafe(ref zs, (nuint)i);
             if (normalize)
             {
-                Vector256<float> xHat = (u - vMean) * vInvStd;
-                xHat.StoreUnsafe(ref zs, (nuint)i);
-                u = Vector256.FusedMultiplyAdd(vGamma, xHat, vBeta);
+                u = Vector256.FusedMultiplyAdd(vGamma, (u - vMean) * vInvStd, vBeta);
             }
 
             if (!r.IsEmpty)
@@ -86,9 +88,7 @@ public static class TrainingKernels
             float u = z[i];
             if (normalize)
             {
-                float xHat = (u - mean) * invStd;
-                z[i] = xHat;
-                u = MathF.FusedMultiplyAdd(gamma, xHat, beta);
+                u = MathF.FusedMultiplyAdd(gamma, (u - mean) * invStd, beta);
             }
 
             if (!r.IsEmpty)
@@ -104,22 +104,24 @@ public static class TrainingKernels
     /// Backward through the activation, the residual add and BatchNorm (BATCHNORM.md §4 with batch statistics, §5
     /// with running ones). Reads the output gradient from <paramref name="gradient"/> and overwrites it with the
     /// convolution output's gradient dz; adds the residual's gradient (= du) to <paramref name="residualGradient"/>;
-    /// adds dγ and dβ to the BatchNorm's parameter gradients. <paramref name="kept"/> is what the forward pass kept:
-    /// x̂ with BatchNorm, z without.
+    /// adds dγ and dβ to the BatchNorm's parameter gradients. <paramref name="z"/> is the convolution's output the
+    /// forward pass kept; with BatchNorm, x̂ = (z − μ)·invstd is recomputed from it with the forward pass's
+    /// <paramref name="mean"/> and <paramref name="inverseStd"/> (the same float operations, so the same x̂).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NormalizeAddActivateBackward<TActivation>(
-        ReadOnlySpan<float> kept, Span<float> gradient, ReadOnlySpan<float> residual, Span<float> residualGradient, BatchNorm? batchNorm,
-        ReadOnlySpan<float> inverseStd, bool batchStatistics, int batch, int channels, int planeSize, TActivation activation)
+        ReadOnlySpan<float> z, Span<float> gradient, ReadOnlySpan<float> residual, Span<float> residualGradient, BatchNorm? batchNorm,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> inverseStd, bool batchStatistics, int batch, int channels, int planeSize, TActivation activation)
         where TActivation : struct, IActivation
     {
-        CheckLengths(kept.Length, batch, channels, planeSize, gradient.Length, residual.Length);
+        CheckLengths(z.Length, batch, channels, planeSize, gradient.Length, residual.Length);
         Span<float> gammaGradient = batchNorm?.Weight is { } w ? w.Gradient : default;
         Span<float> betaGradient = batchNorm?.Bias is { } b ? b.Gradient : default;
         long m = (long)batch * planeSize;
         for (int c = 0; c < channels; c++)
         {
             float gamma = batchNorm?.Weight?.Data[c] ?? 1f, beta = batchNorm?.Bias?.Data[c] ?? 0f;
+            float mu = batchNorm is null ? 0f : mean[c], invStd = batchNorm is null ? 1f : inverseStd[c];
             float scale = 1f, meanDu = 0f, meanDuXHat = 0f;
             if (batchNorm is not null)
             {
@@ -129,8 +131,8 @@ public static class TrainingKernels
                 {
                     int start = (n * channels + c) * planeSize;
                     (double planeDu, double planeDuXHat) = ActivationBackwardSums(
-                        kept.Slice(start, planeSize), gradient.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
-                        normalized: true, gamma, beta, activation);
+                        z.Slice(start, planeSize), gradient.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
+                        normalized: true, mu, invStd, gamma, beta, activation);
                     sumDu += planeDu;
                     sumDuXHat += planeDuXHat;
                 }
@@ -152,49 +154,80 @@ public static class TrainingKernels
             {
                 int start = (n * channels + c) * planeSize;
                 ActivationBackwardApply(
-                    kept.Slice(start, planeSize), gradient.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
+                    z.Slice(start, planeSize), gradient.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
                     residualGradient.IsEmpty ? default : residualGradient.Slice(start, planeSize),
-                    batchNorm is not null, gamma, beta, activation, scale, meanDu, meanDuXHat);
+                    batchNorm is not null, mu, invStd, gamma, beta, activation, scale, meanDu, meanDuXHat);
             }
         }
     }
 
     /// <summary>
-    /// One plane of du = g·act′(u), u = γ·x̂ + β [+ r] (or z [+ r] without BatchNorm): returns Σdu and Σdu·x̂ and writes
-    /// nothing. ReLU and identity run eight at a time; other activations call their scalar derivative.
+    /// One plane of du = g·act′(u), u = γ·x̂ + β [+ r] (or z [+ r] without BatchNorm), x̂ = (z − μ)·invstd: returns Σdu
+    /// and Σdu·x̂ and writes nothing. ReLU and identity run sixteen at a time; other activations call their scalar
+    /// derivative.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double SumDu, double SumDuXHat) ActivationBackwardSums<TActivation>(
-        ReadOnlySpan<float> kept, ReadOnlySpan<float> g, ReadOnlySpan<float> r, bool normalized, float gamma, float beta, TActivation activation)
+        ReadOnlySpan<float> z, ReadOnlySpan<float> g, ReadOnlySpan<float> r, bool normalized, float mean, float invStd, float gamma, float beta, TActivation activation)
         where TActivation : struct, IActivation
     {
         int start = 0;
-        Vector256<float> sumDu = Vector256<float>.Zero, sumDuXHat = Vector256<float>.Zero;
+        double totalDu = 0, totalDuXHat = 0;
         if (typeof(TActivation) == typeof(Relu) || typeof(TActivation) == typeof(Identity))
         {
             start = g.Length - g.Length % 8;
-            ref float ks = ref MemoryMarshal.GetReference(kept);
-            ref float gs = ref MemoryMarshal.GetReference(g);
-            ref float rs = ref MemoryMarshal.GetReference(r);
-            Vector256<float> vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
-            for (int i = 0; i < start; i += 8)
-            {
-                Vector256<float> k = Vector256.LoadUnsafe(ref ks, (nuint)i);
-                Vector256<float> du = VectorDu(k, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, !r.IsEmpty, normalized, vGamma, vBeta, activation);
-                sumDu += du;
-                sumDuXHat = Vector256.FusedMultiplyAdd(du, k, sumDuXHat);
-            }
+            var constants = new PlaneConstants(mean, invStd, gamma, beta, 0f, 0f, 0f);
+            (Vector256<float> sumDu, Vector256<float> sumDuXHat) = r.IsEmpty
+                ? VectorSums<TActivation, Off>(ref MemoryMarshal.GetReference(z), ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(r), start, constants)
+                : VectorSums<TActivation, On>(ref MemoryMarshal.GetReference(z), ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(r), start, constants);
+            totalDu = Vector256.Sum(sumDu);
+            totalDuXHat = Vector256.Sum(sumDuXHat);
         }
 
-        double totalDu = Vector256.Sum(sumDu), totalDuXHat = Vector256.Sum(sumDuXHat);
         for (int i = start; i < g.Length; i++)
         {
-            float du = ScalarDu(kept[i], g[i], r.IsEmpty ? 0f : r[i], normalized, gamma, beta, activation);
+            float k = (z[i] - mean) * invStd;
+            float du = ScalarDu(k, g[i], r.IsEmpty ? 0f : r[i], normalized, gamma, beta, activation);
             totalDu += du;
-            totalDuXHat += (double)du * kept[i];
+            totalDuXHat += (double)du * k;
         }
 
         return (totalDu, totalDuXHat);
+    }
+
+    /// <summary>
+    /// The sums of <see cref="ActivationBackwardSums"/> over the first <paramref name="end"/> values (a multiple of 8),
+    /// with the residual's presence a type parameter (no test in the loop) and two pairs of accumulators, so the loop
+    /// waits on neither add's latency.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> SumDu, Vector256<float> SumDuXHat) VectorSums<TActivation, TResidual>(ref float zs, ref float gs, ref float rs, int end, in PlaneConstants k)
+        where TActivation : struct, IActivation
+        where TResidual : struct, IFlag
+    {
+        Vector256<float> sumDu0 = Vector256<float>.Zero, sumDu1 = sumDu0, sumDuXHat0 = sumDu0, sumDuXHat1 = sumDu0;
+        int i = 0;
+        for (; i + 16 <= end; i += 16)
+        {
+            Vector256<float> xHat0 = (Vector256.LoadUnsafe(ref zs, (nuint)i) - k.Mean) * k.InverseStd;
+            Vector256<float> xHat1 = (Vector256.LoadUnsafe(ref zs, (nuint)(i + 8)) - k.Mean) * k.InverseStd;
+            Vector256<float> du0 = VectorDu<TActivation, TResidual>(xHat0, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, normalized: true, k);
+            Vector256<float> du1 = VectorDu<TActivation, TResidual>(xHat1, Vector256.LoadUnsafe(ref gs, (nuint)(i + 8)), ref rs, i + 8, normalized: true, k);
+            sumDu0 += du0;
+            sumDu1 += du1;
+            sumDuXHat0 = Vector256.FusedMultiplyAdd(du0, xHat0, sumDuXHat0);
+            sumDuXHat1 = Vector256.FusedMultiplyAdd(du1, xHat1, sumDuXHat1);
+        }
+
+        if (i < end)
+        {
+            Vector256<float> xHat = (Vector256.LoadUnsafe(ref zs, (nuint)i) - k.Mean) * k.InverseStd;
+            Vector256<float> du = VectorDu<TActivation, TResidual>(xHat, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, normalized: true, k);
+            sumDu0 += du;
+            sumDuXHat0 = Vector256.FusedMultiplyAdd(du, xHat, sumDuXHat0);
+        }
+
+        return (sumDu0 + sumDu1, sumDuXHat0 + sumDuXHat1);
     }
 
     /// <summary>
@@ -203,7 +236,7 @@ public static class TrainingKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ActivationBackwardApply<TActivation>(
-        ReadOnlySpan<float> kept, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, bool normalized, float gamma, float beta, TActivation activation,
+        ReadOnlySpan<float> z, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, bool normalized, float mean, float invStd, float gamma, float beta, TActivation activation,
         float scale, float meanDu, float meanDuXHat)
         where TActivation : struct, IActivation
     {
@@ -211,55 +244,105 @@ public static class TrainingKernels
         if (typeof(TActivation) == typeof(Relu) || typeof(TActivation) == typeof(Identity))
         {
             start = g.Length - g.Length % 8;
-            ref float ks = ref MemoryMarshal.GetReference(kept);
+            var constants = new PlaneConstants(mean, invStd, gamma, beta, scale, meanDu, meanDuXHat);
+            ref float zs = ref MemoryMarshal.GetReference(z);
             ref float gs = ref MemoryMarshal.GetReference(g);
             ref float rs = ref MemoryMarshal.GetReference(r);
             ref float drs = ref MemoryMarshal.GetReference(dr);
-            Vector256<float> vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
-            Vector256<float> vScale = Vector256.Create(scale), vMeanDu = Vector256.Create(meanDu), vMeanDuXHat = Vector256.Create(meanDuXHat);
-            for (int i = 0; i < start; i += 8)
+            // The loop's three choices as type parameters: each combination compiles to a loop without tests.
+            switch ((normalized, r.IsEmpty, dr.IsEmpty))
             {
-                Vector256<float> k = Vector256.LoadUnsafe(ref ks, (nuint)i);
-                Vector256<float> du = VectorDu(k, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, !r.IsEmpty, normalized, vGamma, vBeta, activation);
-                if (!dr.IsEmpty)
-                {
-                    (Vector256.LoadUnsafe(ref drs, (nuint)i) + du).StoreUnsafe(ref drs, (nuint)i);
-                }
-
-                (normalized ? vScale * (du - vMeanDu - k * vMeanDuXHat) : du).StoreUnsafe(ref gs, (nuint)i);
+                case (true, true, true): VectorApply<TActivation, On, Off, Off>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
+                case (true, true, false): VectorApply<TActivation, On, Off, On>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
+                case (true, false, true): VectorApply<TActivation, On, On, Off>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
+                case (true, false, false): VectorApply<TActivation, On, On, On>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
+                case (false, true, true): VectorApply<TActivation, Off, Off, Off>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
+                case (false, true, false): VectorApply<TActivation, Off, Off, On>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
+                case (false, false, true): VectorApply<TActivation, Off, On, Off>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
+                case (false, false, false): VectorApply<TActivation, Off, On, On>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
             }
         }
 
         for (int i = start; i < g.Length; i++)
         {
-            float du = ScalarDu(kept[i], g[i], r.IsEmpty ? 0f : r[i], normalized, gamma, beta, activation);
+            float k = normalized ? (z[i] - mean) * invStd : z[i];
+            float du = ScalarDu(k, g[i], r.IsEmpty ? 0f : r[i], normalized, gamma, beta, activation);
             if (!dr.IsEmpty)
             {
                 dr[i] += du;
             }
 
-            g[i] = normalized ? scale * (du - meanDu - kept[i] * meanDuXHat) : du;
+            g[i] = normalized ? scale * (du - meanDu - k * meanDuXHat) : du;
         }
     }
 
-    /// <summary>du = g·act′(u) for ReLU (g where u &gt; 0) and identity (g), eight at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> VectorDu<TActivation>(
-        Vector256<float> k, Vector256<float> g, ref float rs, int i, bool residual, bool normalized, Vector256<float> gamma, Vector256<float> beta, TActivation activation)
+    private static void VectorApply<TActivation, TNormalized, TResidual, TResidualGradient>(ref float zs, ref float gs, ref float rs, ref float drs, int end, in PlaneConstants k)
         where TActivation : struct, IActivation
+        where TNormalized : struct, IFlag
+        where TResidual : struct, IFlag
+        where TResidualGradient : struct, IFlag
+    {
+        for (int i = 0; i < end; i += 8)
+        {
+            Vector256<float> xHat = Vector256.LoadUnsafe(ref zs, (nuint)i);
+            if (TNormalized.Value)
+            {
+                xHat = (xHat - k.Mean) * k.InverseStd;
+            }
+
+            Vector256<float> du = VectorDu<TActivation, TResidual>(xHat, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, TNormalized.Value, k);
+            if (TResidualGradient.Value)
+            {
+                (Vector256.LoadUnsafe(ref drs, (nuint)i) + du).StoreUnsafe(ref drs, (nuint)i);
+            }
+
+            (TNormalized.Value ? k.Scale * (du - k.MeanDu - xHat * k.MeanDuXHat) : du).StoreUnsafe(ref gs, (nuint)i);
+        }
+    }
+
+    /// <summary>du = g·act′(u) for ReLU (g where u &gt; 0) and identity (g), eight at a time; u = γ·x̂ + β [+ r] or z [+ r].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> VectorDu<TActivation, TResidual>(Vector256<float> xHat, Vector256<float> g, ref float rs, int i, bool normalized, in PlaneConstants k)
+        where TActivation : struct, IActivation
+        where TResidual : struct, IFlag
     {
         if (typeof(TActivation) != typeof(Relu))
         {
             return g;
         }
 
-        Vector256<float> u = normalized ? Vector256.FusedMultiplyAdd(gamma, k, beta) : k;
-        if (residual)
+        Vector256<float> u = normalized ? Vector256.FusedMultiplyAdd(k.Gamma, xHat, k.Beta) : xHat;
+        if (TResidual.Value)
         {
             u += Vector256.LoadUnsafe(ref rs, (nuint)i);
         }
 
         return Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), g, Vector256<float>.Zero);
+    }
+
+    /// <summary>One channel's constants of the backward passes, broadcast.</summary>
+    private readonly struct PlaneConstants(float mean, float inverseStd, float gamma, float beta, float scale, float meanDu, float meanDuXHat)
+    {
+        public readonly Vector256<float> Mean = Vector256.Create(mean), InverseStd = Vector256.Create(inverseStd);
+        public readonly Vector256<float> Gamma = Vector256.Create(gamma), Beta = Vector256.Create(beta);
+        public readonly Vector256<float> Scale = Vector256.Create(scale), MeanDu = Vector256.Create(meanDu), MeanDuXHat = Vector256.Create(meanDuXHat);
+    }
+
+    /// <summary>A choice fixed per call, as a type: the JIT compiles one loop per combination, with the tests folded away.</summary>
+    private interface IFlag
+    {
+        static abstract bool Value { get; }
+    }
+
+    private readonly struct On : IFlag
+    {
+        public static bool Value => true;
+    }
+
+    private readonly struct Off : IFlag
+    {
+        public static bool Value => false;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

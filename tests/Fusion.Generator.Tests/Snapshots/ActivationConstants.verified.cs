@@ -52,7 +52,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(192);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 1168;
 
@@ -379,7 +379,7 @@ partial class Net : global::Fusion.IFusedModel
                             Conv1x1s1p0_1x4x4to8_Identity_3ch24px_V256(x + n * 16, kept + n * 128, tp + 0, tp + 16, 0, 4);
                         }
                     }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, false, batch, 8, 16, new global::Fusion.Activations.Clamp(-1.5f, 2f));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, default, false, batch, 8, 16, new global::Fusion.Activations.Clamp(-1.5f, 2f));
                 }
 
                 // 2. B: Conv 1×1 s1 p0 of A: 8×4×4 → 8×4×4, ELU (alpha 0.5f)
@@ -397,7 +397,7 @@ partial class Net : global::Fusion.IFusedModel
                             Conv1x1s1p0_8x4x4to8_Identity_3ch24px_V256(ts + batch * 16 + n * 128, kept + n * 128, tp + 32, tp + 96, 0, 4);
                         }
                     }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, false, batch, 8, 16, new global::Fusion.Activations.Elu(0.5f));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, default, false, batch, 8, 16, new global::Fusion.Activations.Elu(0.5f));
                 }
 
                 // 3. C: Conv 1×1 s1 p0 of B: 8×4×4 → 8×4×4, Mish
@@ -415,7 +415,7 @@ partial class Net : global::Fusion.IFusedModel
                             Conv1x1s1p0_8x4x4to8_Identity_3ch24px_V256(ts + batch * 400 + n * 128, kept + n * 128, tp + 112, tp + 176, 0, 4);
                         }
                     }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, false, batch, 8, 16, default(global::Fusion.Activations.Mish));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, default, false, batch, 8, 16, default(global::Fusion.Activations.Mish));
                 }
 
                 new global::System.ReadOnlySpan<float>(ts + batch * 784, batch * OutputLength).CopyTo(output);
@@ -456,15 +456,15 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1040, batch * OutputLength));
 
             // 3. C, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 912, batch * 128), new global::System.Span<float>(ts + batch * 1040, batch * 128), default, default, null, default, false, batch, 8, 16, default(global::Fusion.Activations.Mish));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 912, batch * 128), new global::System.Span<float>(ts + batch * 1040, batch * 128), default, default, null, default, default, false, batch, 8, 16, default(global::Fusion.Activations.Mish));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 400, batch * 128), new global::System.Span<float>(ts + batch * 1040, batch * 128), _c.Conv, new global::System.Span<float>(ts + batch * 656, batch * 128), batch, 4, 4);
 
             // 2. B, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 528, batch * 128), new global::System.Span<float>(ts + batch * 656, batch * 128), default, default, null, default, false, batch, 8, 16, new global::Fusion.Activations.Elu(0.5f));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 528, batch * 128), new global::System.Span<float>(ts + batch * 656, batch * 128), default, default, null, default, default, false, batch, 8, 16, new global::Fusion.Activations.Elu(0.5f));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 16, batch * 128), new global::System.Span<float>(ts + batch * 656, batch * 128), _b.Conv, new global::System.Span<float>(ts + batch * 272, batch * 128), batch, 4, 4);
 
             // 1. A, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 144, batch * 128), new global::System.Span<float>(ts + batch * 272, batch * 128), default, default, null, default, false, batch, 8, 16, new global::Fusion.Activations.Clamp(-1.5f, 2f));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 144, batch * 128), new global::System.Span<float>(ts + batch * 272, batch * 128), default, default, null, default, default, false, batch, 8, 16, new global::Fusion.Activations.Clamp(-1.5f, 2f));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 16), new global::System.Span<float>(ts + batch * 272, batch * 128), _a.Conv, default, batch, 4, 4);
         }
     }

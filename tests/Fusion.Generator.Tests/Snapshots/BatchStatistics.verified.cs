@@ -48,10 +48,11 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(48);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 448;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _aStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
+    private readonly float[] _aMean = new float[8];
     private readonly float[] _aInverseStd = new float[8];
     private bool _aBatchStatistics;
 
@@ -310,7 +311,7 @@ partial class Net : global::Fusion.IFusedModel
                         }
                     }
                     _aBatchStatistics = !_a.BatchNorm!.TrackRunningStats || !_a.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, _a.BatchNorm, _aStatistics, _aInverseStd, _aBatchStatistics, batch, 8, 16, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, _a.BatchNorm, _aStatistics, _aMean, _aInverseStd, _aBatchStatistics, batch, 8, 16, default(global::Fusion.Activations.Relu));
                 }
 
                 new global::System.ReadOnlySpan<float>(ts + batch * 64, batch * OutputLength).CopyTo(output);
@@ -349,7 +350,7 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 320, batch * OutputLength));
 
             // 1. A, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 192, batch * 128), new global::System.Span<float>(ts + batch * 320, batch * 128), default, default, _a.BatchNorm, _aInverseStd, _aBatchStatistics, batch, 8, 16, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 192, batch * 128), new global::System.Span<float>(ts + batch * 320, batch * 128), default, default, _a.BatchNorm, _aMean, _aInverseStd, _aBatchStatistics, batch, 8, 16, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 64), new global::System.Span<float>(ts + batch * 320, batch * 128), _a.Conv, default, batch, 4, 4);
         }
     }

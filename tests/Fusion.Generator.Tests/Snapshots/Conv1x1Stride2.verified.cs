@@ -48,10 +48,11 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(272);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 1792;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _projectStatistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _projectMean = new float[16];
     private readonly float[] _projectInverseStd = new float[16];
     private bool _projectBatchStatistics;
 
@@ -321,7 +322,7 @@ partial class Net : global::Fusion.IFusedModel
                         }
                     }
                     _projectBatchStatistics = !_project.BatchNorm!.TrackRunningStats || !_project.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 256), new global::System.Span<float>(y, batch * 256), default, _project.BatchNorm, _projectStatistics, _projectInverseStd, _projectBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.Identity));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 256), new global::System.Span<float>(y, batch * 256), default, _project.BatchNorm, _projectStatistics, _projectMean, _projectInverseStd, _projectBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.Identity));
                     if (_projectBatchStatistics)
                     {
                         _project.BatchNorm!.CommitBatch(_projectStatistics);
@@ -364,7 +365,7 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1536, batch * OutputLength));
 
             // 1. Project, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1280, batch * 256), new global::System.Span<float>(ts + batch * 1536, batch * 256), default, default, _project.BatchNorm, _projectInverseStd, _projectBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.Identity));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1280, batch * 256), new global::System.Span<float>(ts + batch * 1536, batch * 256), default, default, _project.BatchNorm, _projectMean, _projectInverseStd, _projectBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.Identity));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 1024), new global::System.Span<float>(ts + batch * 1536, batch * 256), _project.Conv, default, batch, 8, 8);
         }
     }

@@ -48,10 +48,11 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(240);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 976;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _stemStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
+    private readonly float[] _stemMean = new float[8];
     private readonly float[] _stemInverseStd = new float[8];
     private bool _stemBatchStatistics;
 
@@ -310,7 +311,7 @@ partial class Net : global::Fusion.IFusedModel
                         Conv3x3s1p1_3x6x6to8_Stats_6x1_V256(padded, kept + n * 288, tp + 0, tp + 224, st, 0, 6);
                     }
                     _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _stem.BatchNorm, _stemStatistics, _stemInverseStd, _stemBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _stem.BatchNorm, _stemStatistics, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
                     if (_stemBatchStatistics)
                     {
                         _stem.BatchNorm!.CommitBatch(_stemStatistics);
@@ -353,7 +354,7 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 688, batch * OutputLength));
 
             // 1. Stem, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 400, batch * 288), new global::System.Span<float>(ts + batch * 688, batch * 288), default, default, _stem.BatchNorm, _stemInverseStd, _stemBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 400, batch * 288), new global::System.Span<float>(ts + batch * 688, batch * 288), default, default, _stem.BatchNorm, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 108), new global::System.Span<float>(ts + batch * 688, batch * 288), _stem.Conv, default, batch, 6, 6);
         }
     }

@@ -48,10 +48,11 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(640);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 1152;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _depthwiseStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
+    private readonly float[] _depthwiseMean = new float[8];
     private readonly float[] _depthwiseInverseStd = new float[8];
     private bool _depthwiseBatchStatistics;
 
@@ -310,7 +311,7 @@ partial class Net : global::Fusion.IFusedModel
                         Conv3x3s1p1dw_8x6x6to8_Stats_6x1_V256(padded, kept + n * 288, tp + 0, tp + 576, st, 0, 6);
                     }
                     _depthwiseBatchStatistics = !_depthwise.BatchNorm!.TrackRunningStats || !_depthwise.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _depthwise.BatchNorm, _depthwiseStatistics, _depthwiseInverseStd, _depthwiseBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu6));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _depthwise.BatchNorm, _depthwiseStatistics, _depthwiseMean, _depthwiseInverseStd, _depthwiseBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu6));
                     if (_depthwiseBatchStatistics)
                     {
                         _depthwise.BatchNorm!.CommitBatch(_depthwiseStatistics);
@@ -353,7 +354,7 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 864, batch * OutputLength));
 
             // 1. Depthwise, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 576, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), default, default, _depthwise.BatchNorm, _depthwiseInverseStd, _depthwiseBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu6));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 576, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), default, default, _depthwise.BatchNorm, _depthwiseMean, _depthwiseInverseStd, _depthwiseBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu6));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _depthwise.Conv, default, batch, 6, 6);
         }
     }

@@ -48,10 +48,11 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(304);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 2304;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _atrousStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
+    private readonly float[] _atrousMean = new float[8];
     private readonly float[] _atrousInverseStd = new float[8];
     private bool _atrousBatchStatistics;
 
@@ -310,7 +311,7 @@ partial class Net : global::Fusion.IFusedModel
                         Conv3x3s1p2d2_4x9x9to8_Stats_9x1_V256(padded, kept + n * 648, tp + 0, tp + 288, st, 0, 9);
                     }
                     _atrousBatchStatistics = !_atrous.BatchNorm!.TrackRunningStats || !_atrous.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 648), new global::System.Span<float>(y, batch * 648), default, _atrous.BatchNorm, _atrousStatistics, _atrousInverseStd, _atrousBatchStatistics, batch, 8, 81, default(global::Fusion.Activations.Gelu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 648), new global::System.Span<float>(y, batch * 648), default, _atrous.BatchNorm, _atrousStatistics, _atrousMean, _atrousInverseStd, _atrousBatchStatistics, batch, 8, 81, default(global::Fusion.Activations.Gelu));
                     if (_atrousBatchStatistics)
                     {
                         _atrous.BatchNorm!.CommitBatch(_atrousStatistics);
@@ -353,7 +354,7 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1648, batch * OutputLength));
 
             // 1. Atrous, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 992, batch * 648), new global::System.Span<float>(ts + batch * 1648, batch * 648), default, default, _atrous.BatchNorm, _atrousInverseStd, _atrousBatchStatistics, batch, 8, 81, default(global::Fusion.Activations.Gelu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 992, batch * 648), new global::System.Span<float>(ts + batch * 1648, batch * 648), default, default, _atrous.BatchNorm, _atrousMean, _atrousInverseStd, _atrousBatchStatistics, batch, 8, 81, default(global::Fusion.Activations.Gelu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 324), new global::System.Span<float>(ts + batch * 1648, batch * 648), _atrous.Conv, default, batch, 9, 9);
         }
     }

@@ -48,10 +48,11 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(592);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 1056;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _groupedStatistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _groupedMean = new float[16];
     private readonly float[] _groupedInverseStd = new float[16];
     private bool _groupedBatchStatistics;
 
@@ -306,7 +307,7 @@ partial class Net : global::Fusion.IFusedModel
                         Conv3x3s1p0g2_8x6x6to16_Stats_4x1_V256(x + n * 288, kept + n * 256, tp + 0, tp + 576, st, 0, 4);
                     }
                     _groupedBatchStatistics = !_grouped.BatchNorm!.TrackRunningStats || !_grouped.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 256), new global::System.Span<float>(y, batch * 256), default, _grouped.BatchNorm, _groupedStatistics, _groupedInverseStd, _groupedBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.HardSwish));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 256), new global::System.Span<float>(y, batch * 256), default, _grouped.BatchNorm, _groupedStatistics, _groupedMean, _groupedInverseStd, _groupedBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.HardSwish));
                     if (_groupedBatchStatistics)
                     {
                         _grouped.BatchNorm!.CommitBatch(_groupedStatistics);
@@ -349,7 +350,7 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 800, batch * OutputLength));
 
             // 1. Grouped, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 544, batch * 256), new global::System.Span<float>(ts + batch * 800, batch * 256), default, default, _grouped.BatchNorm, _groupedInverseStd, _groupedBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.HardSwish));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 544, batch * 256), new global::System.Span<float>(ts + batch * 800, batch * 256), default, default, _grouped.BatchNorm, _groupedMean, _groupedInverseStd, _groupedBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.HardSwish));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 800, batch * 256), _grouped.Conv, default, batch, 6, 6);
         }
     }

@@ -52,10 +52,11 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(832);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 288;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _hiddenStatistics = new global::Fusion.Normalization.ChannelStatistics[20];
+    private readonly float[] _hiddenMean = new float[20];
     private readonly float[] _hiddenInverseStd = new float[20];
     private bool _hiddenBatchStatistics;
 
@@ -356,7 +357,7 @@ partial class Net : global::Fusion.IFusedModel
                     }
                     global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 20), batch, 20, 1, _hiddenStatistics);
                     _hiddenBatchStatistics = !_hidden.BatchNorm!.TrackRunningStats || !_hidden.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 20), new global::System.Span<float>(y, batch * 20), default, _hidden.BatchNorm, _hiddenStatistics, _hiddenInverseStd, _hiddenBatchStatistics, batch, 20, 1, default(global::Fusion.Activations.GeluTanh));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 20), new global::System.Span<float>(y, batch * 20), default, _hidden.BatchNorm, _hiddenStatistics, _hiddenMean, _hiddenInverseStd, _hiddenBatchStatistics, batch, 20, 1, default(global::Fusion.Activations.GeluTanh));
                     if (_hiddenBatchStatistics)
                     {
                         _hidden.BatchNorm!.CommitBatch(_hiddenStatistics);
@@ -371,7 +372,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         Linear_20to3_Identity_V256(ts + batch * 144 + n * 20, kept + n * 3, tp + 752, tp + 816);
                     }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 3), new global::System.Span<float>(y, batch * 3), default, null, default, default, false, batch, 3, 1, default(global::Fusion.Activations.Identity));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 3), new global::System.Span<float>(y, batch * 3), default, null, default, default, default, false, batch, 3, 1, default(global::Fusion.Activations.Identity));
                 }
 
                 new global::System.ReadOnlySpan<float>(ts + batch * 240, batch * OutputLength).CopyTo(output);
@@ -412,11 +413,11 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 272, batch * OutputLength));
 
             // 3. Logits, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 256, batch * 3), new global::System.Span<float>(ts + batch * 272, batch * 3), default, default, null, default, false, batch, 3, 1, default(global::Fusion.Activations.Identity));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 256, batch * 3), new global::System.Span<float>(ts + batch * 272, batch * 3), default, default, null, default, default, false, batch, 3, 1, default(global::Fusion.Activations.Identity));
             global::Fusion.Training.TrainingKernels.LinearBackward(new global::System.ReadOnlySpan<float>(ts + batch * 144, batch * 20), new global::System.Span<float>(ts + batch * 272, batch * 3), _logits.Linear, new global::System.Span<float>(ts + batch * 208, batch * 20), batch);
 
             // 2. Hidden, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 176, batch * 20), new global::System.Span<float>(ts + batch * 208, batch * 20), default, default, _hidden.BatchNorm, _hiddenInverseStd, _hiddenBatchStatistics, batch, 20, 1, default(global::Fusion.Activations.GeluTanh));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 176, batch * 20), new global::System.Span<float>(ts + batch * 208, batch * 20), default, default, _hidden.BatchNorm, _hiddenMean, _hiddenInverseStd, _hiddenBatchStatistics, batch, 20, 1, default(global::Fusion.Activations.GeluTanh));
             global::Fusion.Training.TrainingKernels.LinearBackward(new global::System.ReadOnlySpan<float>(ts + batch * 48, batch * 36), new global::System.Span<float>(ts + batch * 208, batch * 20), _hidden.Linear, new global::System.Span<float>(ts + batch * 96, batch * 36), batch);
 
             // 1. Flat, backward

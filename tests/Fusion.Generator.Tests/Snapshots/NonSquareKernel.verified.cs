@@ -48,7 +48,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(64);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 1248;
 
@@ -303,7 +303,7 @@ partial class Net : global::Fusion.IFusedModel
                         global::Fusion.Kernels.Padding.Copy(x + n * 96, padded, 2, 4, 12, 0, 1);
                         Conv1x3s1p0x1_2x4x12to8_Identity_12x1_V256(padded, kept + n * 384, tp + 0, tp + 48, 0, 4);
                     }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 384), new global::System.Span<float>(y, batch * 384), default, null, default, default, false, batch, 8, 48, new global::Fusion.Activations.LeakyRelu(0.2f));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 384), new global::System.Span<float>(y, batch * 384), default, null, default, default, default, false, batch, 8, 48, new global::Fusion.Activations.LeakyRelu(0.2f));
                 }
 
                 new global::System.ReadOnlySpan<float>(ts + batch * 96, batch * OutputLength).CopyTo(output);
@@ -342,7 +342,7 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 864, batch * OutputLength));
 
             // 1. Row, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 480, batch * 384), new global::System.Span<float>(ts + batch * 864, batch * 384), default, default, null, default, false, batch, 8, 48, new global::Fusion.Activations.LeakyRelu(0.2f));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 480, batch * 384), new global::System.Span<float>(ts + batch * 864, batch * 384), default, default, null, default, default, false, batch, 8, 48, new global::Fusion.Activations.LeakyRelu(0.2f));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 96), new global::System.Span<float>(ts + batch * 864, batch * 384), _row.Conv, default, batch, 4, 12);
         }
     }

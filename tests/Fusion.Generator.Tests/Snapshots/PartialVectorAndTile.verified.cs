@@ -48,7 +48,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(592);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 1904;
 
@@ -317,7 +317,7 @@ partial class Net : global::Fusion.IFusedModel
                             Conv3x3s1p1_4x5x11to10_Identity_6x2_V256(padded, kept + n * 550, tp + 0, tp + 576, 0, 5);
                         }
                     }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 550), new global::System.Span<float>(y, batch * 550), default, null, default, default, false, batch, 10, 55, default(global::Fusion.Activations.Silu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 550), new global::System.Span<float>(y, batch * 550), default, null, default, default, default, false, batch, 10, 55, default(global::Fusion.Activations.Silu));
                 }
 
                 new global::System.ReadOnlySpan<float>(ts + batch * 224, batch * OutputLength).CopyTo(output);
@@ -356,7 +356,7 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1344, batch * OutputLength));
 
             // 1. Conv, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 784, batch * 550), new global::System.Span<float>(ts + batch * 1344, batch * 550), default, default, null, default, false, batch, 10, 55, default(global::Fusion.Activations.Silu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 784, batch * 550), new global::System.Span<float>(ts + batch * 1344, batch * 550), default, default, null, default, default, false, batch, 10, 55, default(global::Fusion.Activations.Silu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 220), new global::System.Span<float>(ts + batch * 1344, batch * 550), _conv.Conv, default, batch, 5, 11);
         }
     }

@@ -54,19 +54,23 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(3904);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 2016;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _conv1Statistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _conv1Mean = new float[16];
     private readonly float[] _conv1InverseStd = new float[16];
     private bool _conv1BatchStatistics;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _conv2Statistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _conv2Mean = new float[16];
     private readonly float[] _conv2InverseStd = new float[16];
     private bool _conv2BatchStatistics;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _shortcutStatistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _shortcutMean = new float[16];
     private readonly float[] _shortcutInverseStd = new float[16];
     private bool _shortcutBatchStatistics;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _outStatistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _outMean = new float[16];
     private readonly float[] _outInverseStd = new float[16];
     private bool _outBatchStatistics;
 
@@ -430,7 +434,7 @@ partial class Net : global::Fusion.IFusedModel
                         }
                     }
                     _conv1BatchStatistics = !_conv1.BatchNorm!.TrackRunningStats || !_conv1.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv1.BatchNorm, _conv1Statistics, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv1.BatchNorm, _conv1Statistics, _conv1Mean, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
                     if (_conv1BatchStatistics)
                     {
                         _conv1.BatchNorm!.CommitBatch(_conv1Statistics);
@@ -456,7 +460,7 @@ partial class Net : global::Fusion.IFusedModel
                         }
                     }
                     _conv2BatchStatistics = !_conv2.BatchNorm!.TrackRunningStats || !_conv2.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv2.BatchNorm, _conv2Statistics, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv2.BatchNorm, _conv2Statistics, _conv2Mean, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
                     if (_conv2BatchStatistics)
                     {
                         _conv2.BatchNorm!.CommitBatch(_conv2Statistics);
@@ -481,7 +485,7 @@ partial class Net : global::Fusion.IFusedModel
                         }
                     }
                     _shortcutBatchStatistics = !_shortcut.BatchNorm!.TrackRunningStats || !_shortcut.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _shortcut.BatchNorm, _shortcutStatistics, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _shortcut.BatchNorm, _shortcutStatistics, _shortcutMean, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
                     if (_shortcutBatchStatistics)
                     {
                         _shortcut.BatchNorm!.CommitBatch(_shortcutStatistics);
@@ -506,7 +510,7 @@ partial class Net : global::Fusion.IFusedModel
                         }
                     }
                     _outBatchStatistics = !_out.BatchNorm!.TrackRunningStats || !_out.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), _out.BatchNorm, _outStatistics, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), _out.BatchNorm, _outStatistics, _outMean, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
                     if (_outBatchStatistics)
                     {
                         _out.BatchNorm!.CommitBatch(_outStatistics);
@@ -552,19 +556,19 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1872, batch * OutputLength));
 
             // 4. Out, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1728, batch * 144), new global::System.Span<float>(ts + batch * 1872, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), new global::System.Span<float>(ts + batch * 1440, batch * 144), _out.BatchNorm, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1728, batch * 144), new global::System.Span<float>(ts + batch * 1872, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), new global::System.Span<float>(ts + batch * 1440, batch * 144), _out.BatchNorm, _outMean, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 720, batch * 144), new global::System.Span<float>(ts + batch * 1872, batch * 144), _out.Conv, new global::System.Span<float>(ts + batch * 1008, batch * 144), batch, 3, 3);
 
             // 3. Shortcut, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1296, batch * 144), new global::System.Span<float>(ts + batch * 1440, batch * 144), default, default, _shortcut.BatchNorm, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1296, batch * 144), new global::System.Span<float>(ts + batch * 1440, batch * 144), default, default, _shortcut.BatchNorm, _shortcutMean, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 1440, batch * 144), _shortcut.Conv, default, batch, 6, 6);
 
             // 2. Conv2, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 864, batch * 144), new global::System.Span<float>(ts + batch * 1008, batch * 144), default, default, _conv2.BatchNorm, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 864, batch * 144), new global::System.Span<float>(ts + batch * 1008, batch * 144), default, default, _conv2.BatchNorm, _conv2Mean, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 144), new global::System.Span<float>(ts + batch * 1008, batch * 144), _conv2.Conv, new global::System.Span<float>(ts + batch * 576, batch * 144), batch, 3, 3);
 
             // 1. Conv1, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 432, batch * 144), new global::System.Span<float>(ts + batch * 576, batch * 144), default, default, _conv1.BatchNorm, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 432, batch * 144), new global::System.Span<float>(ts + batch * 576, batch * 144), default, default, _conv1.BatchNorm, _conv1Mean, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 576, batch * 144), _conv1.Conv, default, batch, 6, 6);
         }
     }

@@ -50,13 +50,15 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(1184);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 2016;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _aStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
+    private readonly float[] _aMean = new float[8];
     private readonly float[] _aInverseStd = new float[8];
     private bool _aBatchStatistics;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _bStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
+    private readonly float[] _bMean = new float[8];
     private readonly float[] _bInverseStd = new float[8];
     private bool _bBatchStatistics;
 
@@ -339,7 +341,7 @@ partial class Net : global::Fusion.IFusedModel
                         Conv3x3s1p1_8x6x6to8_Stats_6x1_V256(padded, kept + n * 288, tp + 0, tp + 576, st, 0, 6);
                     }
                     _aBatchStatistics = !_a.BatchNorm!.TrackRunningStats || !_a.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _a.BatchNorm, _aStatistics, _aInverseStd, _aBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _a.BatchNorm, _aStatistics, _aMean, _aInverseStd, _aBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
                     if (_aBatchStatistics)
                     {
                         _a.BatchNorm!.CommitBatch(_aStatistics);
@@ -358,7 +360,7 @@ partial class Net : global::Fusion.IFusedModel
                         Conv3x3s1p1_8x6x6to8_Stats_6x1_V256(padded, kept + n * 288, tp + 592, tp + 1168, st, 0, 6);
                     }
                     _bBatchStatistics = !_b.BatchNorm!.TrackRunningStats || !_b.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), _b.BatchNorm, _bStatistics, _bInverseStd, _bBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), _b.BatchNorm, _bStatistics, _bMean, _bInverseStd, _bBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
                     if (_bBatchStatistics)
                     {
                         _b.BatchNorm!.CommitBatch(_bStatistics);
@@ -402,11 +404,11 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1728, batch * OutputLength));
 
             // 2. B, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1440, batch * 288), new global::System.Span<float>(ts + batch * 1728, batch * 288), new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _b.BatchNorm, _bInverseStd, _bBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1440, batch * 288), new global::System.Span<float>(ts + batch * 1728, batch * 288), new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _b.BatchNorm, _bMean, _bInverseStd, _bBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), new global::System.Span<float>(ts + batch * 1728, batch * 288), _b.Conv, new global::System.Span<float>(ts + batch * 864, batch * 288), batch, 6, 6);
 
             // 1. A, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 576, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), default, default, _a.BatchNorm, _aInverseStd, _aBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 576, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), default, default, _a.BatchNorm, _aMean, _aInverseStd, _aBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _a.Conv, default, batch, 6, 6);
         }
     }

@@ -62,25 +62,31 @@ partial class TinyNet : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(79376);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (z or x̂), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 150832;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _stemStatistics = new global::Fusion.Normalization.ChannelStatistics[16];
+    private readonly float[] _stemMean = new float[16];
     private readonly float[] _stemInverseStd = new float[16];
     private bool _stemBatchStatistics;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _down1Statistics = new global::Fusion.Normalization.ChannelStatistics[32];
+    private readonly float[] _down1Mean = new float[32];
     private readonly float[] _down1InverseStd = new float[32];
     private bool _down1BatchStatistics;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _block1Statistics = new global::Fusion.Normalization.ChannelStatistics[32];
+    private readonly float[] _block1Mean = new float[32];
     private readonly float[] _block1InverseStd = new float[32];
     private bool _block1BatchStatistics;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _down2Statistics = new global::Fusion.Normalization.ChannelStatistics[64];
+    private readonly float[] _down2Mean = new float[64];
     private readonly float[] _down2InverseStd = new float[64];
     private bool _down2BatchStatistics;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _block2Statistics = new global::Fusion.Normalization.ChannelStatistics[64];
+    private readonly float[] _block2Mean = new float[64];
     private readonly float[] _block2InverseStd = new float[64];
     private bool _block2BatchStatistics;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _expandStatistics = new global::Fusion.Normalization.ChannelStatistics[128];
+    private readonly float[] _expandMean = new float[128];
     private readonly float[] _expandInverseStd = new float[128];
     private bool _expandBatchStatistics;
 
@@ -554,7 +560,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                         }
                     }
                     _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 16384), new global::System.Span<float>(y, batch * 16384), default, _stem.BatchNorm, _stemStatistics, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 16384), new global::System.Span<float>(y, batch * 16384), default, _stem.BatchNorm, _stemStatistics, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
                     if (_stemBatchStatistics)
                     {
                         _stem.BatchNorm!.CommitBatch(_stemStatistics);
@@ -580,7 +586,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                         }
                     }
                     _down1BatchStatistics = !_down1.BatchNorm!.TrackRunningStats || !_down1.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _down1.BatchNorm, _down1Statistics, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _down1.BatchNorm, _down1Statistics, _down1Mean, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
                     if (_down1BatchStatistics)
                     {
                         _down1.BatchNorm!.CommitBatch(_down1Statistics);
@@ -606,7 +612,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                         }
                     }
                     _block1BatchStatistics = !_block1.BatchNorm!.TrackRunningStats || !_block1.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), _block1.BatchNorm, _block1Statistics, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), _block1.BatchNorm, _block1Statistics, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
                     if (_block1BatchStatistics)
                     {
                         _block1.BatchNorm!.CommitBatch(_block1Statistics);
@@ -632,7 +638,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                         }
                     }
                     _down2BatchStatistics = !_down2.BatchNorm!.TrackRunningStats || !_down2.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), default, _down2.BatchNorm, _down2Statistics, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), default, _down2.BatchNorm, _down2Statistics, _down2Mean, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
                     if (_down2BatchStatistics)
                     {
                         _down2.BatchNorm!.CommitBatch(_down2Statistics);
@@ -658,7 +664,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                         }
                     }
                     _block2BatchStatistics = !_block2.BatchNorm!.TrackRunningStats || !_block2.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), _block2.BatchNorm, _block2Statistics, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), _block2.BatchNorm, _block2Statistics, _block2Mean, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
                     if (_block2BatchStatistics)
                     {
                         _block2.BatchNorm!.CommitBatch(_block2Statistics);
@@ -683,7 +689,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                         }
                     }
                     _expandBatchStatistics = !_expand.BatchNorm!.TrackRunningStats || !_expand.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _expand.BatchNorm, _expandStatistics, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _expand.BatchNorm, _expandStatistics, _expandMean, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
                     if (_expandBatchStatistics)
                     {
                         _expand.BatchNorm!.CommitBatch(_expandStatistics);
@@ -704,7 +710,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         Linear_128to10_Identity_V256(ts + batch * 150528 + n * 128, kept + n * 10, tp + 78080, tp + 79360);
                     }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 10), new global::System.Span<float>(y, batch * 10), default, null, default, default, false, batch, 10, 1, default(global::Fusion.Activations.Identity));
+                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 10), new global::System.Span<float>(y, batch * 10), default, null, default, default, default, false, batch, 10, 1, default(global::Fusion.Activations.Identity));
                 }
 
                 new global::System.ReadOnlySpan<float>(ts + batch * 150784, batch * OutputLength).CopyTo(output);
@@ -750,34 +756,34 @@ partial class TinyNet : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 150816, batch * OutputLength));
 
             // 8. Head, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 150800, batch * 10), new global::System.Span<float>(ts + batch * 150816, batch * 10), default, default, null, default, false, batch, 10, 1, default(global::Fusion.Activations.Identity));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 150800, batch * 10), new global::System.Span<float>(ts + batch * 150816, batch * 10), default, default, null, default, default, false, batch, 10, 1, default(global::Fusion.Activations.Identity));
             global::Fusion.Training.TrainingKernels.LinearBackward(new global::System.ReadOnlySpan<float>(ts + batch * 150528, batch * 128), new global::System.Span<float>(ts + batch * 150816, batch * 10), _head.Linear, new global::System.Span<float>(ts + batch * 150656, batch * 128), batch);
 
             // 7. Pool, backward
             global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 125952, batch * 8192), new global::System.Span<float>(ts + batch * 150656, batch * 128), _pool, new global::System.Span<float>(ts + batch * 142336, batch * 8192), batch, 128, 8, 8);
 
             // 6. Expand, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 134144, batch * 8192), new global::System.Span<float>(ts + batch * 142336, batch * 8192), default, default, _expand.BatchNorm, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 134144, batch * 8192), new global::System.Span<float>(ts + batch * 142336, batch * 8192), default, default, _expand.BatchNorm, _expandMean, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 113664, batch * 4096), new global::System.Span<float>(ts + batch * 142336, batch * 8192), _expand.Conv, new global::System.Span<float>(ts + batch * 121856, batch * 4096), batch, 8, 8);
 
             // 5. Block2, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 117760, batch * 4096), new global::System.Span<float>(ts + batch * 121856, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), new global::System.Span<float>(ts + batch * 109568, batch * 4096), _block2.BatchNorm, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 117760, batch * 4096), new global::System.Span<float>(ts + batch * 121856, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), new global::System.Span<float>(ts + batch * 109568, batch * 4096), _block2.BatchNorm, _block2Mean, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), new global::System.Span<float>(ts + batch * 121856, batch * 4096), _block2.Conv, new global::System.Span<float>(ts + batch * 109568, batch * 4096), batch, 8, 8);
 
             // 4. Down2, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 105472, batch * 4096), new global::System.Span<float>(ts + batch * 109568, batch * 4096), default, default, _down2.BatchNorm, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 105472, batch * 4096), new global::System.Span<float>(ts + batch * 109568, batch * 4096), default, default, _down2.BatchNorm, _down2Mean, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 76800, batch * 8192), new global::System.Span<float>(ts + batch * 109568, batch * 4096), _down2.Conv, new global::System.Span<float>(ts + batch * 93184, batch * 8192), batch, 16, 16);
 
             // 3. Block1, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 84992, batch * 8192), new global::System.Span<float>(ts + batch * 93184, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), new global::System.Span<float>(ts + batch * 68608, batch * 8192), _block1.BatchNorm, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 84992, batch * 8192), new global::System.Span<float>(ts + batch * 93184, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), new global::System.Span<float>(ts + batch * 68608, batch * 8192), _block1.BatchNorm, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), new global::System.Span<float>(ts + batch * 93184, batch * 8192), _block1.Conv, new global::System.Span<float>(ts + batch * 68608, batch * 8192), batch, 16, 16);
 
             // 2. Down1, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 60416, batch * 8192), new global::System.Span<float>(ts + batch * 68608, batch * 8192), default, default, _down1.BatchNorm, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 60416, batch * 8192), new global::System.Span<float>(ts + batch * 68608, batch * 8192), default, default, _down1.BatchNorm, _down1Mean, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 3072, batch * 16384), new global::System.Span<float>(ts + batch * 68608, batch * 8192), _down1.Conv, new global::System.Span<float>(ts + batch * 35840, batch * 16384), batch, 32, 32);
 
             // 1. Stem, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 19456, batch * 16384), new global::System.Span<float>(ts + batch * 35840, batch * 16384), default, default, _stem.BatchNorm, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 19456, batch * 16384), new global::System.Span<float>(ts + batch * 35840, batch * 16384), default, default, _stem.BatchNorm, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 3072), new global::System.Span<float>(ts + batch * 35840, batch * 16384), _stem.Conv, default, batch, 32, 32);
         }
     }
