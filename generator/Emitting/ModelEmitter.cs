@@ -742,7 +742,7 @@ internal static class ModelEmitter
         }
     }
 
-    private static string GlobalAveragePoolName(TensorShape input) => $"GlobalAvgPool_{input.Channels}x{input.Height}x{input.Width}_V256";
+    internal static string GlobalAveragePoolName(TensorShape input) => $"GlobalAvgPool_{input.Channels}x{input.Height}x{input.Width}_V256";
 
     private static void EmitGlobalAveragePoolKernel(SourceWriter w, TensorShape input)
     {

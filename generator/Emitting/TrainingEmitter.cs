@@ -205,6 +205,14 @@ internal static class TrainingEmitter
                 case LayerKind.Flatten:
                     w.Line($"new global::System.ReadOnlySpan<float>({source}, batch * {outLength}).CopyTo({Span("y", $"batch * {outLength}")});");
                     break;
+                case LayerKind.GlobalAvgPool:
+                    // The inference pass's generated kernel (vector sums of each plane), image by image.
+                    using (w.Block("for (int n = 0; n < batch; n++)"))
+                    {
+                        w.Line($"{ModelEmitter.GlobalAveragePoolName(layer.Input)}({source} + n * {inLength}, y + n * {outLength});");
+                    }
+
+                    break;
                 default:
                     w.Line($"global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>({source}, batch * {inLength}), {Field(s)}, {Span("y", $"batch * {outLength}")}, batch, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width});");
                     break;
@@ -238,22 +246,21 @@ internal static class TrainingEmitter
             using (w.Open())
             {
                 w.Line($"float* x = ts + batch * {model.TrainInputOffset};");
-                foreach (LayerPlan layer in model.Layers)
-                {
-                    w.Line($"{Span($"ts + batch * {layer.Training.Gradient}", $"batch * {layer.Output.Length}")}.Clear();");
-                }
-
                 LayerPlan last = model.Layers[model.Layers.Count - 1];
                 w.Line($"outputGradient.CopyTo({Span($"ts + batch * {last.Training.Gradient}", "batch * OutputLength")});");
+
+                // Gradient buffers are not cleared up front: the first contribution to each (in this reverse order) is
+                // written over it, later ones added; a buffer whose first writer can only add is cleared just before.
+                var written = new System.Collections.Generic.HashSet<int> { model.Layers.Count - 1 };
                 for (int i = model.Layers.Count - 1; i >= 0; i--)
                 {
-                    EmitLayerBackward(w, model, i);
+                    EmitLayerBackward(w, model, i, written);
                 }
             }
         }
     }
 
-    private static void EmitLayerBackward(SourceWriter w, ModelPlan model, int index)
+    private static void EmitLayerBackward(SourceWriter w, ModelPlan model, int index, System.Collections.Generic.HashSet<int> written)
     {
         LayerPlan layer = model.Layers[index];
         LayerSpec s = layer.Spec;
@@ -263,6 +270,23 @@ internal static class TrainingEmitter
         string gradient = Span($"ts + batch * {layer.Training.Gradient}", $"batch * {outLength}");
         w.Line();
         w.Line($"// {index + 1}. {s.Name}, backward");
+
+        // True when this is the first contribution to layer j's gradient (so it may be written rather than added).
+        bool First(int j) => j >= 0 && written.Add(j);
+        if (First(index))
+        {
+            // No later layer reads this one's output: its gradient is zero.
+            w.Line($"{gradient}.Clear();");
+        }
+
+        void ClearIfFirst(int j, string span)
+        {
+            if (First(j))
+            {
+                w.Line($"{span}.Clear();");
+            }
+        }
+
         switch (s.Kind)
         {
             case LayerKind.Conv2d:
@@ -271,23 +295,35 @@ internal static class TrainingEmitter
                 bool hasBatchNorm = layer.BatchNorm is not null;
                 string residual = layer.ResidualSource >= 0 ? $"new global::System.ReadOnlySpan<float>({Output(model.Layers[layer.ResidualSource])}, batch * {outLength})" : "default";
                 string residualGradient = layer.ResidualSource >= 0 ? Span($"ts + batch * {model.Layers[layer.ResidualSource].Training.Gradient}", $"batch * {outLength}") : "default";
-                w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * {layer.Training.Kept}, batch * {outLength}), {gradient}, {residual}, {residualGradient}, {(hasBatchNorm ? $"{Field(s)}.BatchNorm" : "null")}, {(hasBatchNorm ? $"{Field(s)}Mean, {Field(s)}InverseStd" : "default, default")}, {(hasBatchNorm ? $"{Field(s)}BatchStatistics" : "false")}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)});");
-                w.Line(s.Kind == LayerKind.Conv2d
-                    ? $"global::Fusion.Training.TrainingKernels.ConvolutionBackward({source}, {gradient}, {Field(s)}.Conv, {sourceGradient}, batch, {layer.Input.Height}, {layer.Input.Width});"
-                    : $"global::Fusion.Training.TrainingKernels.LinearBackward({source}, {gradient}, {Field(s)}.Linear, {sourceGradient}, batch);");
+                string storeResidual = First(layer.ResidualSource) ? ", accumulateResidualGradient: false" : "";
+                w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * {layer.Training.Kept}, batch * {outLength}), {gradient}, {residual}, {residualGradient}, {(hasBatchNorm ? $"{Field(s)}.BatchNorm" : "null")}, {(hasBatchNorm ? $"{Field(s)}Mean, {Field(s)}InverseStd" : "default, default")}, {(hasBatchNorm ? $"{Field(s)}BatchStatistics" : "false")}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)}{storeResidual});");
+                if (s.Kind == LayerKind.Conv2d)
+                {
+                    string storeInput = First(layer.Source) ? ", accumulate: false" : "";
+                    w.Line($"global::Fusion.Training.TrainingKernels.ConvolutionBackward({source}, {gradient}, {Field(s)}.Conv, {sourceGradient}, batch, {layer.Input.Height}, {layer.Input.Width}{storeInput});");
+                }
+                else
+                {
+                    ClearIfFirst(layer.Source, sourceGradient);
+                    w.Line($"global::Fusion.Training.TrainingKernels.LinearBackward({source}, {gradient}, {Field(s)}.Linear, {sourceGradient}, batch);");
+                }
+
                 break;
             }
 
             case LayerKind.Flatten:
                 if (layer.Source >= 0)
                 {
-                    w.Line($"global::Fusion.Kernels.UnfusedKernels.Add({sourceGradient}, {gradient});");
+                    w.Line(First(layer.Source)
+                        ? $"{gradient}.CopyTo({sourceGradient});"
+                        : $"global::Fusion.Kernels.UnfusedKernels.Add({sourceGradient}, {gradient});");
                 }
 
                 break;
             default:
                 if (layer.Source >= 0)
                 {
+                    ClearIfFirst(layer.Source, sourceGradient);
                     w.Line($"global::Fusion.Training.TrainingKernels.PoolBackward({source}, {gradient}, {Field(s)}, {sourceGradient}, batch, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width});");
                 }
 

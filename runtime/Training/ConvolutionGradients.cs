@@ -15,7 +15,7 @@ namespace Fusion.Training;
 /// </summary>
 internal static class ConvolutionGradients
 {
-    public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, Kernels.KernelVariant variant)
+    public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, Kernels.KernelVariant variant, bool accumulate)
     {
         int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, d = conv.Dilation, ph = conv.PaddingHeight, pw = conv.PaddingWidth;
         int outHeight = (height + 2 * ph - d * (kh - 1) - 1) / s + 1, outWidth = (width + 2 * pw - d * (kw - 1) - 1) / s + 1;
@@ -36,8 +36,13 @@ internal static class ConvolutionGradients
 
         if (groups == 1)
         {
-            DirectBackward(input, outputGradient, conv, inputGradient, batch, height, width, outHeight, outWidth, variant == Kernels.KernelVariant.Wide);
+            DirectBackward(input, outputGradient, conv, inputGradient, batch, height, width, outHeight, outWidth, variant == Kernels.KernelVariant.Wide, accumulate);
             return;
+        }
+
+        if (!accumulate)
+        {
+            inputGradient.Clear(); // col2im adds every tap's share
         }
 
         Span<float> weightGradient = conv.Weight.Gradient;
@@ -89,7 +94,7 @@ internal static class ConvolutionGradients
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void DirectBackward(
         ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient,
-        int batch, int height, int width, int outHeight, int outWidth, bool wide)
+        int batch, int height, int width, int outHeight, int outWidth, bool wide, bool accumulate)
     {
         // Tap tile and pixel tile: 6 (wide) or 3 (narrow); a row of output pixels is padded to a whole number of pixel
         // tiles, so where 4 wastes fewer padded pixels than 6 (8×8 and 16×16 planes) the wide ∂X tile is 4 pixels.
@@ -153,13 +158,13 @@ internal static class ConvolutionGradients
                         float* dx = pInputGradient + (nint)n * inChannels * plane;
                         for (int ih = 0; ih < height; ih++)
                         {
-                            AddFromPixelMajor(dxT + ((ph + ih) * paddedWidth + pw) * inPadded, inPadded, dx + ih * width, plane, inChannels, width);
+                            FromPixelMajor(dxT + ((ph + ih) * paddedWidth + pw) * inPadded, inPadded, dx + ih * width, plane, inChannels, width, accumulate);
                         }
                     }
                 }
 
                 // ∂W[o, t] += g[t, o], by 8×8 blocks.
-                AddFromPixelMajor(g, outPadded, pWeightGradient, taps, outChannels, taps);
+                FromPixelMajor(g, outPadded, pWeightGradient, taps, outChannels, taps, accumulate: true);
             }
 
         }
@@ -242,9 +247,12 @@ internal static class ConvolutionGradients
         }
     }
 
-    /// <summary>target[c·targetPlane + p] += source[p·sourcePixel + c] for one row of <paramref name="pixels"/> pixels, by 8×8 blocks.</summary>
+    /// <summary>
+    /// target[c·targetPlane + p] += source[p·sourcePixel + c] (or = without <paramref name="accumulate"/>) for one row of
+    /// <paramref name="pixels"/> pixels, by 8×8 blocks.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void AddFromPixelMajor(float* source, nint sourcePixel, float* target, nint targetPlane, int channels, int pixels)
+    private static unsafe void FromPixelMajor(float* source, nint sourcePixel, float* target, nint targetPlane, int channels, int pixels, bool accumulate)
     {
         int c = 0;
         for (; c + 8 <= channels; c += 8)
@@ -252,14 +260,14 @@ internal static class ConvolutionGradients
             int p = 0;
             for (; p + 8 <= pixels; p += 8)
             {
-                Kernels.Nchw.Transpose8x8(source + p * sourcePixel + c, sourcePixel, target + c * targetPlane + p, targetPlane, accumulate: true);
+                Kernels.Nchw.Transpose8x8(source + p * sourcePixel + c, sourcePixel, target + c * targetPlane + p, targetPlane, accumulate);
             }
 
             for (; p < pixels; p++)
             {
                 for (int k = c; k < c + 8; k++)
                 {
-                    target[k * targetPlane + p] += source[p * sourcePixel + k];
+                    target[k * targetPlane + p] = (accumulate ? target[k * targetPlane + p] : 0f) + source[p * sourcePixel + k];
                 }
             }
         }
@@ -269,7 +277,7 @@ internal static class ConvolutionGradients
         {
             for (int p = 0; p < pixels; p++)
             {
-                target[c * targetPlane + p] += source[p * sourcePixel + c];
+                target[c * targetPlane + p] = (accumulate ? target[c * targetPlane + p] : 0f) + source[p * sourcePixel + c];
             }
         }
     }

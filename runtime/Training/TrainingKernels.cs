@@ -103,7 +103,8 @@ public static class TrainingKernels
     /// <summary>
     /// Backward through the activation, the residual add and BatchNorm (BATCHNORM.md §4 with batch statistics, §5
     /// with running ones). Reads the output gradient from <paramref name="gradient"/> and overwrites it with the
-    /// convolution output's gradient dz; adds the residual's gradient (= du) to <paramref name="residualGradient"/>;
+    /// convolution output's gradient dz; adds the residual's gradient (= du) to <paramref name="residualGradient"/> (or
+    /// writes it there, without <paramref name="accumulateResidualGradient"/>: its first contribution);
     /// adds dγ and dβ to the BatchNorm's parameter gradients. <paramref name="z"/> is the convolution's output the
     /// forward pass kept; with BatchNorm, x̂ = (z − μ)·invstd is recomputed from it with the forward pass's
     /// <paramref name="mean"/> and <paramref name="inverseStd"/> (the same float operations, so the same x̂).
@@ -111,7 +112,8 @@ public static class TrainingKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NormalizeAddActivateBackward<TActivation>(
         ReadOnlySpan<float> z, Span<float> gradient, ReadOnlySpan<float> residual, Span<float> residualGradient, BatchNorm? batchNorm,
-        ReadOnlySpan<float> mean, ReadOnlySpan<float> inverseStd, bool batchStatistics, int batch, int channels, int planeSize, TActivation activation)
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> inverseStd, bool batchStatistics, int batch, int channels, int planeSize, TActivation activation,
+        bool accumulateResidualGradient = true)
         where TActivation : struct, IActivation
     {
         CheckLengths(z.Length, batch, channels, planeSize, gradient.Length, residual.Length);
@@ -156,7 +158,7 @@ public static class TrainingKernels
                 ActivationBackwardApply(
                     z.Slice(start, planeSize), gradient.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
                     residualGradient.IsEmpty ? default : residualGradient.Slice(start, planeSize),
-                    batchNorm is not null, mu, invStd, gamma, beta, activation, scale, meanDu, meanDuXHat);
+                    batchNorm is not null, mu, invStd, gamma, beta, activation, scale, meanDu, meanDuXHat, accumulateResidualGradient);
             }
         }
     }
@@ -237,7 +239,7 @@ public static class TrainingKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ActivationBackwardApply<TActivation>(
         ReadOnlySpan<float> z, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, bool normalized, float mean, float invStd, float gamma, float beta, TActivation activation,
-        float scale, float meanDu, float meanDuXHat)
+        float scale, float meanDu, float meanDuXHat, bool accumulateResidualGradient)
         where TActivation : struct, IActivation
     {
         int start = 0;
@@ -249,17 +251,14 @@ public static class TrainingKernels
             ref float gs = ref MemoryMarshal.GetReference(g);
             ref float rs = ref MemoryMarshal.GetReference(r);
             ref float drs = ref MemoryMarshal.GetReference(dr);
-            // The loop's three choices as type parameters: each combination compiles to a loop without tests.
-            switch ((normalized, r.IsEmpty, dr.IsEmpty))
+            // The loop's choices as type parameters: each combination compiles to a loop without tests.
+            ResidualGradient mode = dr.IsEmpty ? ResidualGradient.None : accumulateResidualGradient ? ResidualGradient.Add : ResidualGradient.Store;
+            switch ((normalized, r.IsEmpty))
             {
-                case (true, true, true): VectorApply<TActivation, On, Off, Off>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
-                case (true, true, false): VectorApply<TActivation, On, Off, On>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
-                case (true, false, true): VectorApply<TActivation, On, On, Off>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
-                case (true, false, false): VectorApply<TActivation, On, On, On>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
-                case (false, true, true): VectorApply<TActivation, Off, Off, Off>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
-                case (false, true, false): VectorApply<TActivation, Off, Off, On>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
-                case (false, false, true): VectorApply<TActivation, Off, On, Off>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
-                case (false, false, false): VectorApply<TActivation, Off, On, On>(ref zs, ref gs, ref rs, ref drs, start, constants); break;
+                case (true, true): VectorApply<TActivation, On, Off>(ref zs, ref gs, ref rs, ref drs, start, constants, mode); break;
+                case (true, false): VectorApply<TActivation, On, On>(ref zs, ref gs, ref rs, ref drs, start, constants, mode); break;
+                case (false, true): VectorApply<TActivation, Off, Off>(ref zs, ref gs, ref rs, ref drs, start, constants, mode); break;
+                case (false, false): VectorApply<TActivation, Off, On>(ref zs, ref gs, ref rs, ref drs, start, constants, mode); break;
             }
         }
 
@@ -269,19 +268,41 @@ public static class TrainingKernels
             float du = ScalarDu(k, g[i], r.IsEmpty ? 0f : r[i], normalized, gamma, beta, activation);
             if (!dr.IsEmpty)
             {
-                dr[i] += du;
+                dr[i] = accumulateResidualGradient ? dr[i] + du : du;
             }
 
             g[i] = normalized ? scale * (du - meanDu - k * meanDuXHat) : du;
         }
     }
 
+    private enum ResidualGradient
+    {
+        None,
+        Add,
+        Store,
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void VectorApply<TActivation, TNormalized, TResidual, TResidualGradient>(ref float zs, ref float gs, ref float rs, ref float drs, int end, in PlaneConstants k)
+    private static void VectorApply<TActivation, TNormalized, TResidual>(ref float zs, ref float gs, ref float rs, ref float drs, int end, in PlaneConstants k, ResidualGradient mode)
+        where TActivation : struct, IActivation
+        where TNormalized : struct, IFlag
+        where TResidual : struct, IFlag
+    {
+        switch (mode)
+        {
+            case ResidualGradient.None: VectorApply<TActivation, TNormalized, TResidual, Off, Off>(ref zs, ref gs, ref rs, ref drs, end, k); break;
+            case ResidualGradient.Add: VectorApply<TActivation, TNormalized, TResidual, On, On>(ref zs, ref gs, ref rs, ref drs, end, k); break;
+            default: VectorApply<TActivation, TNormalized, TResidual, On, Off>(ref zs, ref gs, ref rs, ref drs, end, k); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void VectorApply<TActivation, TNormalized, TResidual, TResidualGradient, TAccumulate>(ref float zs, ref float gs, ref float rs, ref float drs, int end, in PlaneConstants k)
         where TActivation : struct, IActivation
         where TNormalized : struct, IFlag
         where TResidual : struct, IFlag
         where TResidualGradient : struct, IFlag
+        where TAccumulate : struct, IFlag
     {
         for (int i = 0; i < end; i += 8)
         {
@@ -294,7 +315,7 @@ public static class TrainingKernels
             Vector256<float> du = VectorDu<TActivation, TResidual>(xHat, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, TNormalized.Value, k);
             if (TResidualGradient.Value)
             {
-                (Vector256.LoadUnsafe(ref drs, (nuint)i) + du).StoreUnsafe(ref drs, (nuint)i);
+                (TAccumulate.Value ? Vector256.LoadUnsafe(ref drs, (nuint)i) + du : du).StoreUnsafe(ref drs, (nuint)i);
             }
 
             (TNormalized.Value ? k.Scale * (du - k.MeanDu - xHat * k.MeanDuXHat) : du).StoreUnsafe(ref gs, (nuint)i);
@@ -352,18 +373,20 @@ public static class TrainingKernels
 
     /// <summary>
     /// Gradients of a convolution: adds ∂L/∂W and ∂L/∂b to the layer's parameter gradients and, unless
-    /// <paramref name="inputGradient"/> is empty, ∂L/∂x to it. Ungrouped convolutions run register-tiled direct
-    /// kernels over pixel-major scratch copies; grouped ones, matrix products over the im2col matrix.
+    /// <paramref name="inputGradient"/> is empty, ∂L/∂x to it — or writes ∂L/∂x over it without
+    /// <paramref name="accumulate"/> (its first contribution, so no clearing pass is needed beforehand). Ungrouped
+    /// convolutions run register-tiled direct kernels over pixel-major scratch copies; grouped ones, matrix products
+    /// over the im2col matrix.
     /// </summary>
-    public static void ConvolutionBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width)
-        => ConvolutionBackward(input, outputGradient, conv, inputGradient, batch, height, width, KernelVariants.Default);
+    public static void ConvolutionBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, bool accumulate = true)
+        => ConvolutionBackward(input, outputGradient, conv, inputGradient, batch, height, width, KernelVariants.Default, accumulate);
 
     /// <summary>
-    /// <see cref="ConvolutionBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Conv2d, Span{float}, int, int, int)"/> with
+    /// <see cref="ConvolutionBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Conv2d, Span{float}, int, int, int, bool)"/> with
     /// the register tiles of <paramref name="variant"/> (<see cref="KernelVariant.Wide"/> needs 32 vector registers to
     /// run at full speed; both compute the same gradients).
     /// </summary>
-    public static void ConvolutionBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, KernelVariant variant)
+    public static void ConvolutionBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, KernelVariant variant, bool accumulate = true)
     {
         ArgumentNullException.ThrowIfNull(conv);
         int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, d = conv.Dilation, ph = conv.PaddingHeight, pw = conv.PaddingWidth;
@@ -373,10 +396,13 @@ public static class TrainingKernels
         if (input.Length != batch * conv.InChannels * inPlane || outputGradient.Length != batch * conv.OutChannels * outPlane
             || !(inputGradient.IsEmpty || inputGradient.Length == input.Length))
         {
-            throw new ArgumentException("Convolution backward: span lengths do not match the layer's shapes.");
+            throw new ArgumentException(
+                $"Convolution backward over a batch of {batch} ({conv.InChannels}×{height}×{width} → {conv.OutChannels}×{outHeight}×{outWidth}) expected an input of "
+                + $"{batch * conv.InChannels * inPlane} floats, an output gradient of {batch * conv.OutChannels * outPlane} and an input gradient of the input's length "
+                + $"or none; got {input.Length}, {outputGradient.Length} and {inputGradient.Length}.");
         }
 
-        ConvolutionGradients.Backward(input, outputGradient, conv, inputGradient, batch, height, width, variant);
+        ConvolutionGradients.Backward(input, outputGradient, conv, inputGradient, batch, height, width, variant, accumulate);
     }
 
     /// <summary>Gradients of a fully connected layer: ∂L/∂W += dzᵀx, ∂L/∂b += Σ dz, and (unless empty) ∂L/∂x += dz·W.</summary>

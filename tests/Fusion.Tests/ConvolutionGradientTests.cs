@@ -40,7 +40,21 @@ public sealed class ConvolutionGradientTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Gradients_match_the_definition(int[] shape, bool bias, string variant)
+    public void Gradients_match_the_definition(int[] shape, bool bias, string variant) => Check(shape, bias, variant, accumulate: true);
+
+    /// <summary>
+    /// A layer's first contribution to ∂L/∂x is written over whatever the buffer held (NaN here, so any value read from it
+    /// shows): the direct path's transposes in both variants, a 1×1 stride-2 layer whose rows and columns are never read
+    /// (they must become zero), and the grouped (col2im) path.
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { 5, 9, 3, 3, 1, 1, 1, 1, 1, 7, 9 }, true, "Wide")]
+    [InlineData(new[] { 5, 9, 3, 3, 1, 1, 1, 1, 1, 7, 9 }, true, "Narrow")]
+    [InlineData(new[] { 64, 72, 1, 1, 2, 0, 0, 1, 1, 9, 7 }, false, "Wide")]
+    [InlineData(new[] { 16, 32, 3, 3, 1, 1, 1, 1, 4, 8, 8 }, true, "Wide")]
+    public void Input_gradient_is_written_over_when_not_accumulating(int[] shape, bool bias, string variant) => Check(shape, bias, variant, accumulate: false);
+
+    private static void Check(int[] shape, bool bias, string variant, bool accumulate)
     {
         (int cin, int cout, int kh, int kw, int stride, int padH, int padW, int dilation, int groups, int height, int width) =
             (shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7], shape[8], shape[9], shape[10]);
@@ -55,6 +69,12 @@ public sealed class ConvolutionGradientTests
         float[] dx = new float[x.Length];
         new SeededRandom(8).Fill(dx, -1f, 1f);
         float[] dxBefore = (float[])dx.Clone();
+        if (!accumulate)
+        {
+            Array.Fill(dx, float.NaN);
+            Array.Clear(dxBefore);
+        }
+
         new SeededRandom(9).Fill(conv.Weight.Gradient, -1f, 1f);
         float[] dwBefore = conv.Weight.Gradient.ToArray();
         float[] dbBefore = new float[cout];
@@ -64,7 +84,7 @@ public sealed class ConvolutionGradientTests
             dbBefore = conv.Bias.Gradient.ToArray();
         }
 
-        TrainingKernels.ConvolutionBackward(x, dz, conv, dx, Batch, height, width, Enum.Parse<KernelVariant>(variant));
+        TrainingKernels.ConvolutionBackward(x, dz, conv, dx, Batch, height, width, Enum.Parse<KernelVariant>(variant), accumulate);
 
         int inPerGroup = cin / groups, outPerGroup = cout / groups;
         var dwExact = new double[conv.Weight.Length];

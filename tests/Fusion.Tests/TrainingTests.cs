@@ -81,6 +81,42 @@ public sealed class GradientTests
         }
     }
 
+    /// <summary>
+    /// Backward keeps per-layer gradient buffers between calls and writes each one's first contribution over it instead
+    /// of clearing it first: a second Backward over the same forward pass must give bit-identical parameter gradients,
+    /// for models where a buffer has several contributions (residuals, a shared input, pooling, a linear head).
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(ResidualBlock))]
+    [InlineData(nameof(ProjectionShortcut))]
+    [InlineData(nameof(DownsampleBlock))]
+    [InlineData(nameof(PoolingHead))]
+    [InlineData(nameof(InputGradientShapes))]
+    public void Backward_repeated_over_one_forward_gives_the_same_gradients(string name)
+    {
+        const int Batch = 2;
+        IFusedModel model = ModelHarness.Create(Find(name), seed: 21);
+        float[] input = ModelHarness.RandomInput(model, Batch, seed: 22);
+        float[] outputGradient = new float[Batch * model.OutputLength];
+        new SeededRandom(23).Fill(outputGradient, -1f, 1f);
+        model.Train();
+        model.Forward(input, new float[Batch * model.OutputLength], Batch);
+
+        float[][] Gradients()
+        {
+            foreach (Parameter p in model.Parameters()) { p.Gradient.Clear(); }
+            model.Backward(outputGradient);
+            return model.Parameters().Select(p => p.Gradient.ToArray()).ToArray();
+        }
+
+        float[][] first = Gradients(), second = Gradients();
+        Parameter[] parameters = model.Parameters().ToArray();
+        for (int k = 0; k < parameters.Length; k++)
+        {
+            Assert.True(first[k].AsSpan().SequenceEqual(second[k]), $"{name}: ∂L/∂{parameters[k].Name} changed on the second Backward");
+        }
+    }
+
     [Fact]
     public void Forward_in_training_mode_matches_the_reference_with_batch_statistics()
     {

@@ -450,18 +450,15 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 272, batch * 128).Clear();
-            new global::System.Span<float>(ts + batch * 656, batch * 128).Clear();
-            new global::System.Span<float>(ts + batch * 1040, batch * 128).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1040, batch * OutputLength));
 
             // 3. C, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 912, batch * 128), new global::System.Span<float>(ts + batch * 1040, batch * 128), default, default, null, default, default, false, batch, 8, 16, default(global::Fusion.Activations.Mish));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 400, batch * 128), new global::System.Span<float>(ts + batch * 1040, batch * 128), _c.Conv, new global::System.Span<float>(ts + batch * 656, batch * 128), batch, 4, 4);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 400, batch * 128), new global::System.Span<float>(ts + batch * 1040, batch * 128), _c.Conv, new global::System.Span<float>(ts + batch * 656, batch * 128), batch, 4, 4, accumulate: false);
 
             // 2. B, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 528, batch * 128), new global::System.Span<float>(ts + batch * 656, batch * 128), default, default, null, default, default, false, batch, 8, 16, new global::Fusion.Activations.Elu(0.5f));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 16, batch * 128), new global::System.Span<float>(ts + batch * 656, batch * 128), _b.Conv, new global::System.Span<float>(ts + batch * 272, batch * 128), batch, 4, 4);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 16, batch * 128), new global::System.Span<float>(ts + batch * 656, batch * 128), _b.Conv, new global::System.Span<float>(ts + batch * 272, batch * 128), batch, 4, 4, accumulate: false);
 
             // 1. A, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 144, batch * 128), new global::System.Span<float>(ts + batch * 272, batch * 128), default, default, null, default, default, false, batch, 8, 16, new global::Fusion.Activations.Clamp(-1.5f, 2f));

@@ -346,7 +346,6 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 320, batch * 128).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 320, batch * OutputLength));
 
             // 1. A, backward

@@ -361,7 +361,6 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 1536, batch * 256).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1536, batch * OutputLength));
 
             // 1. Project, backward

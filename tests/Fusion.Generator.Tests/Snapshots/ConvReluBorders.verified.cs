@@ -350,7 +350,6 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 688, batch * 288).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 688, batch * OutputLength));
 
             // 1. Stem, backward

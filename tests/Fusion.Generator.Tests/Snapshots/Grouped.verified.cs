@@ -346,7 +346,6 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 800, batch * 256).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 800, batch * OutputLength));
 
             // 1. Grouped, backward

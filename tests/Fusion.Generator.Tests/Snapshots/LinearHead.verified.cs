@@ -407,17 +407,16 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 96, batch * 36).Clear();
-            new global::System.Span<float>(ts + batch * 208, batch * 20).Clear();
-            new global::System.Span<float>(ts + batch * 272, batch * 3).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 272, batch * OutputLength));
 
             // 3. Logits, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 256, batch * 3), new global::System.Span<float>(ts + batch * 272, batch * 3), default, default, null, default, default, false, batch, 3, 1, default(global::Fusion.Activations.Identity));
+            new global::System.Span<float>(ts + batch * 208, batch * 20).Clear();
             global::Fusion.Training.TrainingKernels.LinearBackward(new global::System.ReadOnlySpan<float>(ts + batch * 144, batch * 20), new global::System.Span<float>(ts + batch * 272, batch * 3), _logits.Linear, new global::System.Span<float>(ts + batch * 208, batch * 20), batch);
 
             // 2. Hidden, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 176, batch * 20), new global::System.Span<float>(ts + batch * 208, batch * 20), default, default, _hidden.BatchNorm, _hiddenMean, _hiddenInverseStd, _hiddenBatchStatistics, batch, 20, 1, default(global::Fusion.Activations.GeluTanh));
+            new global::System.Span<float>(ts + batch * 96, batch * 36).Clear();
             global::Fusion.Training.TrainingKernels.LinearBackward(new global::System.ReadOnlySpan<float>(ts + batch * 48, batch * 36), new global::System.Span<float>(ts + batch * 208, batch * 20), _hidden.Linear, new global::System.Span<float>(ts + batch * 96, batch * 36), batch);
 
             // 1. Flat, backward

@@ -338,7 +338,6 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 864, batch * 384).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 864, batch * OutputLength));
 
             // 1. Row, backward

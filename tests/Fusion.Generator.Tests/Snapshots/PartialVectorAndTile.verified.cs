@@ -352,7 +352,6 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 1344, batch * 550).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1344, batch * OutputLength));
 
             // 1. Conv, backward

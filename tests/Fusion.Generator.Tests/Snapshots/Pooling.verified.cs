@@ -336,7 +336,10 @@ partial class Net : global::Fusion.IFusedModel
                 // 3. Global: GlobalAvgPool of Average: 2×2×2 → 2×1×1
                 {
                     float* y = ts + batch * 224;
-                    global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(ts + batch * 192, batch * 8), _global, new global::System.Span<float>(y, batch * 2), batch, 2, 2, 2);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        GlobalAvgPool_2x2x2_V256(ts + batch * 192 + n * 8, y + n * 2);
+                    }
                 }
 
                 new global::System.ReadOnlySpan<float>(ts + batch * 224, batch * OutputLength).CopyTo(output);
@@ -371,15 +374,14 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 160, batch * 32).Clear();
-            new global::System.Span<float>(ts + batch * 208, batch * 8).Clear();
-            new global::System.Span<float>(ts + batch * 240, batch * 2).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 240, batch * OutputLength));
 
             // 3. Global, backward
+            new global::System.Span<float>(ts + batch * 208, batch * 8).Clear();
             global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 192, batch * 8), new global::System.Span<float>(ts + batch * 240, batch * 2), _global, new global::System.Span<float>(ts + batch * 208, batch * 8), batch, 2, 2, 2);
 
             // 2. Average, backward
+            new global::System.Span<float>(ts + batch * 160, batch * 32).Clear();
             global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 128, batch * 32), new global::System.Span<float>(ts + batch * 208, batch * 8), _average, new global::System.Span<float>(ts + batch * 160, batch * 32), batch, 2, 4, 4);
 
             // 1. Max, backward

@@ -549,15 +549,11 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 576, batch * 144).Clear();
-            new global::System.Span<float>(ts + batch * 1008, batch * 144).Clear();
-            new global::System.Span<float>(ts + batch * 1440, batch * 144).Clear();
-            new global::System.Span<float>(ts + batch * 1872, batch * 144).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1872, batch * OutputLength));
 
             // 4. Out, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1728, batch * 144), new global::System.Span<float>(ts + batch * 1872, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), new global::System.Span<float>(ts + batch * 1440, batch * 144), _out.BatchNorm, _outMean, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 720, batch * 144), new global::System.Span<float>(ts + batch * 1872, batch * 144), _out.Conv, new global::System.Span<float>(ts + batch * 1008, batch * 144), batch, 3, 3);
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1728, batch * 144), new global::System.Span<float>(ts + batch * 1872, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), new global::System.Span<float>(ts + batch * 1440, batch * 144), _out.BatchNorm, _outMean, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 720, batch * 144), new global::System.Span<float>(ts + batch * 1872, batch * 144), _out.Conv, new global::System.Span<float>(ts + batch * 1008, batch * 144), batch, 3, 3, accumulate: false);
 
             // 3. Shortcut, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1296, batch * 144), new global::System.Span<float>(ts + batch * 1440, batch * 144), default, default, _shortcut.BatchNorm, _shortcutMean, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
@@ -565,7 +561,7 @@ partial class Net : global::Fusion.IFusedModel
 
             // 2. Conv2, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 864, batch * 144), new global::System.Span<float>(ts + batch * 1008, batch * 144), default, default, _conv2.BatchNorm, _conv2Mean, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 144), new global::System.Span<float>(ts + batch * 1008, batch * 144), _conv2.Conv, new global::System.Span<float>(ts + batch * 576, batch * 144), batch, 3, 3);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 144), new global::System.Span<float>(ts + batch * 1008, batch * 144), _conv2.Conv, new global::System.Span<float>(ts + batch * 576, batch * 144), batch, 3, 3, accumulate: false);
 
             // 1. Conv1, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 432, batch * 144), new global::System.Span<float>(ts + batch * 576, batch * 144), default, default, _conv1.BatchNorm, _conv1Mean, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));

@@ -399,12 +399,10 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 864, batch * 288).Clear();
-            new global::System.Span<float>(ts + batch * 1728, batch * 288).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1728, batch * OutputLength));
 
             // 2. B, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1440, batch * 288), new global::System.Span<float>(ts + batch * 1728, batch * 288), new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _b.BatchNorm, _bMean, _bInverseStd, _bBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1440, batch * 288), new global::System.Span<float>(ts + batch * 1728, batch * 288), new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _b.BatchNorm, _bMean, _bInverseStd, _bBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), new global::System.Span<float>(ts + batch * 1728, batch * 288), _b.Conv, new global::System.Span<float>(ts + batch * 864, batch * 288), batch, 6, 6);
 
             // 1. A, backward

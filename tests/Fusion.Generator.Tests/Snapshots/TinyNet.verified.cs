@@ -699,7 +699,10 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // 7. Pool: GlobalAvgPool of Expand: 128×8×8 → 128×1×1
                 {
                     float* y = ts + batch * 150528;
-                    global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(ts + batch * 125952, batch * 8192), _pool, new global::System.Span<float>(y, batch * 128), batch, 128, 8, 8);
+                    for (int n = 0; n < batch; n++)
+                    {
+                        GlobalAvgPool_128x8x8_V256(ts + batch * 125952 + n * 8192, y + n * 128);
+                    }
                 }
 
                 // 8. Head: Linear of Pool: 128×1×1 → 10
@@ -745,42 +748,36 @@ partial class TinyNet : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            new global::System.Span<float>(ts + batch * 35840, batch * 16384).Clear();
-            new global::System.Span<float>(ts + batch * 68608, batch * 8192).Clear();
-            new global::System.Span<float>(ts + batch * 93184, batch * 8192).Clear();
-            new global::System.Span<float>(ts + batch * 109568, batch * 4096).Clear();
-            new global::System.Span<float>(ts + batch * 121856, batch * 4096).Clear();
-            new global::System.Span<float>(ts + batch * 142336, batch * 8192).Clear();
-            new global::System.Span<float>(ts + batch * 150656, batch * 128).Clear();
-            new global::System.Span<float>(ts + batch * 150816, batch * 10).Clear();
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 150816, batch * OutputLength));
 
             // 8. Head, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 150800, batch * 10), new global::System.Span<float>(ts + batch * 150816, batch * 10), default, default, null, default, default, false, batch, 10, 1, default(global::Fusion.Activations.Identity));
+            new global::System.Span<float>(ts + batch * 150656, batch * 128).Clear();
             global::Fusion.Training.TrainingKernels.LinearBackward(new global::System.ReadOnlySpan<float>(ts + batch * 150528, batch * 128), new global::System.Span<float>(ts + batch * 150816, batch * 10), _head.Linear, new global::System.Span<float>(ts + batch * 150656, batch * 128), batch);
 
             // 7. Pool, backward
+            new global::System.Span<float>(ts + batch * 142336, batch * 8192).Clear();
             global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 125952, batch * 8192), new global::System.Span<float>(ts + batch * 150656, batch * 128), _pool, new global::System.Span<float>(ts + batch * 142336, batch * 8192), batch, 128, 8, 8);
 
             // 6. Expand, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 134144, batch * 8192), new global::System.Span<float>(ts + batch * 142336, batch * 8192), default, default, _expand.BatchNorm, _expandMean, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 113664, batch * 4096), new global::System.Span<float>(ts + batch * 142336, batch * 8192), _expand.Conv, new global::System.Span<float>(ts + batch * 121856, batch * 4096), batch, 8, 8);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 113664, batch * 4096), new global::System.Span<float>(ts + batch * 142336, batch * 8192), _expand.Conv, new global::System.Span<float>(ts + batch * 121856, batch * 4096), batch, 8, 8, accumulate: false);
 
             // 5. Block2, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 117760, batch * 4096), new global::System.Span<float>(ts + batch * 121856, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), new global::System.Span<float>(ts + batch * 109568, batch * 4096), _block2.BatchNorm, _block2Mean, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 117760, batch * 4096), new global::System.Span<float>(ts + batch * 121856, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), new global::System.Span<float>(ts + batch * 109568, batch * 4096), _block2.BatchNorm, _block2Mean, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), new global::System.Span<float>(ts + batch * 121856, batch * 4096), _block2.Conv, new global::System.Span<float>(ts + batch * 109568, batch * 4096), batch, 8, 8);
 
             // 4. Down2, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 105472, batch * 4096), new global::System.Span<float>(ts + batch * 109568, batch * 4096), default, default, _down2.BatchNorm, _down2Mean, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 76800, batch * 8192), new global::System.Span<float>(ts + batch * 109568, batch * 4096), _down2.Conv, new global::System.Span<float>(ts + batch * 93184, batch * 8192), batch, 16, 16);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 76800, batch * 8192), new global::System.Span<float>(ts + batch * 109568, batch * 4096), _down2.Conv, new global::System.Span<float>(ts + batch * 93184, batch * 8192), batch, 16, 16, accumulate: false);
 
             // 3. Block1, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 84992, batch * 8192), new global::System.Span<float>(ts + batch * 93184, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), new global::System.Span<float>(ts + batch * 68608, batch * 8192), _block1.BatchNorm, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 84992, batch * 8192), new global::System.Span<float>(ts + batch * 93184, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), new global::System.Span<float>(ts + batch * 68608, batch * 8192), _block1.BatchNorm, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
             global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), new global::System.Span<float>(ts + batch * 93184, batch * 8192), _block1.Conv, new global::System.Span<float>(ts + batch * 68608, batch * 8192), batch, 16, 16);
 
             // 2. Down1, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 60416, batch * 8192), new global::System.Span<float>(ts + batch * 68608, batch * 8192), default, default, _down1.BatchNorm, _down1Mean, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 3072, batch * 16384), new global::System.Span<float>(ts + batch * 68608, batch * 8192), _down1.Conv, new global::System.Span<float>(ts + batch * 35840, batch * 16384), batch, 32, 32);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 3072, batch * 16384), new global::System.Span<float>(ts + batch * 68608, batch * 8192), _down1.Conv, new global::System.Span<float>(ts + batch * 35840, batch * 16384), batch, 32, 32, accumulate: false);
 
             // 1. Stem, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 19456, batch * 16384), new global::System.Span<float>(ts + batch * 35840, batch * 16384), default, default, _stem.BatchNorm, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
