@@ -323,8 +323,8 @@ internal static class TrainingEmitter
             default:
                 if (layer.Source >= 0)
                 {
-                    ClearIfFirst(layer.Source, sourceGradient);
-                    w.Line($"global::Fusion.Training.TrainingKernels.PoolBackward({source}, {gradient}, {Field(s)}, {sourceGradient}, batch, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width});");
+                    string storePool = First(layer.Source) ? ", accumulate: false" : "";
+                    w.Line($"global::Fusion.Training.TrainingKernels.PoolBackward({source}, {gradient}, {Field(s)}, {sourceGradient}, batch, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}{storePool});");
                 }
 
                 break;

@@ -435,9 +435,12 @@ public static class TrainingKernels
         }
     }
 
-    /// <summary>Gradient of max, average or global-average pooling, added to <paramref name="inputGradient"/>.</summary>
+    /// <summary>
+    /// Gradient of max, average or global-average pooling, added to <paramref name="inputGradient"/> (or written over
+    /// it without <paramref name="accumulate"/>: its first contribution).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PoolBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, PoolLayer pool, Span<float> inputGradient, int batch, int channels, int height, int width)
+    public static void PoolBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, PoolLayer pool, Span<float> inputGradient, int batch, int channels, int height, int width, bool accumulate = true)
     {
         ArgumentNullException.ThrowIfNull(pool);
         int plane = height * width;
@@ -446,13 +449,23 @@ public static class TrainingKernels
             for (int p = 0; p < batch * channels; p++)
             {
                 float share = outputGradient[p] / plane;
-                foreach (ref float g in inputGradient.Slice(p * plane, plane))
+                Span<float> target = inputGradient.Slice(p * plane, plane);
+                if (accumulate)
                 {
-                    g += share;
+                    AddScalar(share, target);
+                }
+                else
+                {
+                    target.Fill(share);
                 }
             }
 
             return;
+        }
+
+        if (!accumulate)
+        {
+            inputGradient.Clear(); // the windows scatter into it
         }
 
         int k = pool.Kernel, s = pool.Stride, pad = pool.Padding;
@@ -505,6 +518,21 @@ public static class TrainingKernels
                     }
                 }
             }
+        }
+    }
+
+    private static void AddScalar(float value, Span<float> y)
+    {
+        Span<Vector<float>> vy = MemoryMarshal.Cast<float, Vector<float>>(y);
+        var v = new Vector<float>(value);
+        for (int i = 0; i < vy.Length; i++)
+        {
+            vy[i] += v;
+        }
+
+        for (int i = vy.Length * Vector<float>.Count; i < y.Length; i++)
+        {
+            y[i] += value;
         }
     }
 

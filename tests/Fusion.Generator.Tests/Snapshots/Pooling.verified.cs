@@ -377,12 +377,10 @@ partial class Net : global::Fusion.IFusedModel
             outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 240, batch * OutputLength));
 
             // 3. Global, backward
-            new global::System.Span<float>(ts + batch * 208, batch * 8).Clear();
-            global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 192, batch * 8), new global::System.Span<float>(ts + batch * 240, batch * 2), _global, new global::System.Span<float>(ts + batch * 208, batch * 8), batch, 2, 2, 2);
+            global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 192, batch * 8), new global::System.Span<float>(ts + batch * 240, batch * 2), _global, new global::System.Span<float>(ts + batch * 208, batch * 8), batch, 2, 2, 2, accumulate: false);
 
             // 2. Average, backward
-            new global::System.Span<float>(ts + batch * 160, batch * 32).Clear();
-            global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 128, batch * 32), new global::System.Span<float>(ts + batch * 208, batch * 8), _average, new global::System.Span<float>(ts + batch * 160, batch * 32), batch, 2, 4, 4);
+            global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 128, batch * 32), new global::System.Span<float>(ts + batch * 208, batch * 8), _average, new global::System.Span<float>(ts + batch * 160, batch * 32), batch, 2, 4, 4, accumulate: false);
 
             // 1. Max, backward
         }

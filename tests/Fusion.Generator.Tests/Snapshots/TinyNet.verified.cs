@@ -756,8 +756,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             global::Fusion.Training.TrainingKernels.LinearBackward(new global::System.ReadOnlySpan<float>(ts + batch * 150528, batch * 128), new global::System.Span<float>(ts + batch * 150816, batch * 10), _head.Linear, new global::System.Span<float>(ts + batch * 150656, batch * 128), batch);
 
             // 7. Pool, backward
-            new global::System.Span<float>(ts + batch * 142336, batch * 8192).Clear();
-            global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 125952, batch * 8192), new global::System.Span<float>(ts + batch * 150656, batch * 128), _pool, new global::System.Span<float>(ts + batch * 142336, batch * 8192), batch, 128, 8, 8);
+            global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 125952, batch * 8192), new global::System.Span<float>(ts + batch * 150656, batch * 128), _pool, new global::System.Span<float>(ts + batch * 142336, batch * 8192), batch, 128, 8, 8, accumulate: false);
 
             // 6. Expand, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 134144, batch * 8192), new global::System.Span<float>(ts + batch * 142336, batch * 8192), default, default, _expand.BatchNorm, _expandMean, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
