@@ -80,7 +80,8 @@ internal static class ConvolutionGradients
 
     /// <summary>
     /// The gradients of an ungrouped convolution without im2col, one image at a time, from three per-image scratch
-    /// buffers: the input zero-padded (NCHW, so a tap is a fixed offset from the pixel's corner), the output gradient
+    /// buffers: the input zero-padded (NCHW, so a tap is a fixed offset from the pixel's corner; a layer that pads
+    /// nothing is read in place), the output gradient
     /// pixel-major with the channels padded to 8 (one vector load per 8 output channels), and the input gradient
     /// pixel-major and padded (each tap adds into it at a fixed offset).
     /// <list type="bullet">
@@ -109,8 +110,13 @@ internal static class ConvolutionGradients
         int taps = inChannels * kh * kw, tapsPadded = (taps + tile - 1) / tile * tile;
         bool wantInput = !inputGradient.IsEmpty;
 
+        // ∂W reads the input only under real output pixels, so without padding it reads the images where they are;
+        // otherwise from a zero-padded copy (∂X's pixel-major scratch keeps the padded layout either way).
+        bool copyInput = ph > 0 || pw > 0;
+        (int xHeight, int xWidth) = copyInput ? (paddedHeight, paddedWidth) : (height, width);
+
         // Each region starts on a 64-byte line, so the vector loads of pixel-major rows never straddle two lines.
-        int xLength = AlignedLength(inChannels * paddedPlane), zLength = AlignedLength(outHeight * outWidthPadded * outPadded);
+        int xLength = copyInput ? AlignedLength(inChannels * paddedPlane) : 0, zLength = AlignedLength(outHeight * outWidthPadded * outPadded);
         int gLength = AlignedLength(tapsPadded * outPadded), dxLength = wantInput ? AlignedLength(paddedPlane * inPadded) : 0;
         int wtLength = wantInput ? AlignedLength(kh * kw * outChannels * inPadded) : 0;
         float[] scratch = ArrayPool<float>.Shared.Rent(xLength + zLength + gLength + dxLength + wtLength + 16);
@@ -126,7 +132,7 @@ internal static class ConvolutionGradients
                 new Span<float>(g, gLength).Clear();
                 new Span<float>(zT, zLength).Clear();
                 new Span<float>(xP, xLength).Clear();
-                PaddedImage.TapOffsets(offsets, conv, inChannels, paddedHeight, paddedWidth);
+                PaddedImage.TapOffsets(offsets, conv, inChannels, xHeight, xWidth);
                 for (int t = taps; t < tapsPadded; t++)
                 {
                     offsets[t] = offsets[0];
@@ -140,8 +146,13 @@ internal static class ConvolutionGradients
 
                 for (int n = 0; n < batch; n++)
                 {
-                    // The image, into the interior of its zero-padded copy.
-                    PaddedImage.CopyInterior(pIn + (nint)n * inChannels * plane, xP, conv, inChannels, height, width, paddedHeight, paddedWidth);
+                    // The image, into the interior of its zero-padded copy (or read in place).
+                    float* x = pIn + (nint)n * inChannels * plane;
+                    if (copyInput)
+                    {
+                        PaddedImage.CopyInterior(x, xP, conv, inChannels, height, width, paddedHeight, paddedWidth);
+                        x = xP;
+                    }
 
                     // Its output gradient, pixel-major (padding lanes and pixels stay zero).
                     float* dz = pOut + (nint)n * outChannels * outPlane;
@@ -150,7 +161,7 @@ internal static class ConvolutionGradients
                         ToPixelMajor(dz + oh * outWidth, outPlane, zT + oh * outWidthPadded * outPadded, outPadded, outChannels, outWidth);
                     }
 
-                    WeightGradientImage(wide, g, outPadded, zT, outWidthPadded, xP, offsets, paddedWidth, s, outHeight, outWidth, tapsPadded, maxVectors);
+                    WeightGradientImage(wide, g, outPadded, zT, outWidthPadded, x, offsets, xWidth, s, outHeight, outWidth, tapsPadded, maxVectors);
                     if (wantInput)
                     {
                         new Span<float>(dxT, dxLength).Clear();
