@@ -48,55 +48,68 @@ public static class TrainingKernels
                 inverseStd[c] = invStd;
             }
 
-            for (int n = 0; n < batch; n++)
+            var channel = new Channel(c * planeSize, channels * planeSize, batch, planeSize);
+            switch ((batchNorm is not null, residual.IsEmpty))
             {
-                int start = (n * channels + c) * planeSize;
-                NormalizePlane(z.Slice(start, planeSize), y.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
-                    batchNorm is not null, mu, invStd, gamma, beta, activation);
+                case (true, true): NormalizeChannel<TActivation, On, Off>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
+                case (true, false): NormalizeChannel<TActivation, On, On>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
+                case (false, true): NormalizeChannel<TActivation, Off, Off>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
+                case (false, false): NormalizeChannel<TActivation, Off, On>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
             }
         }
     }
 
-    /// <summary>One plane: y = act(γ·x̂ + β [+ r]), x̂ = (z − μ)·invstd; eight at a time, then the tail.</summary>
+    /// <summary>
+    /// One channel's plane in every image: y = act(γ·x̂ + β [+ r]), x̂ = (z − μ)·invstd; eight at a time, then the
+    /// tail; whether it normalises and adds a residual are type parameters (no tests in the loop).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NormalizePlane<TActivation>(ReadOnlySpan<float> z, Span<float> y, ReadOnlySpan<float> r, bool normalize, float mean, float invStd, float gamma, float beta, TActivation activation)
+    private static void NormalizeChannel<TActivation, TNormalize, TResidual>(
+        ReadOnlySpan<float> z, Span<float> y, ReadOnlySpan<float> r, Channel channel, float mean, float invStd, float gamma, float beta, TActivation activation)
         where TActivation : struct, IActivation
+        where TNormalize : struct, IFlag
+        where TResidual : struct, IFlag
     {
-        int vectorEnd = z.Length - z.Length % 8;
+        int planeSize = channel.PlaneSize, vectorEnd = planeSize - planeSize % 8;
         ref float zs = ref MemoryMarshal.GetReference(z);
         ref float ys = ref MemoryMarshal.GetReference(y);
         ref float rs = ref MemoryMarshal.GetReference(r);
         Vector256<float> vMean = Vector256.Create(mean), vInvStd = Vector256.Create(invStd), vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
-        for (int i = 0; i < vectorEnd; i += 8)
+        for (int n = 0, start = channel.First; n < channel.Batch; n++, start += channel.ImageStride)
         {
-            Vector256<float> u = Vector256.LoadUnsafe(ref zs, (nuint)i);
-            if (normalize)
+            ref float zp = ref Unsafe.Add(ref zs, start), yp = ref Unsafe.Add(ref ys, start);
+            ref float rp = ref Unsafe.Add(ref rs, TResidual.Value ? start : 0);
+            for (int i = 0; i < vectorEnd; i += 8)
             {
-                u = Vector256.FusedMultiplyAdd(vGamma, (u - vMean) * vInvStd, vBeta);
+                Vector256<float> u = Vector256.LoadUnsafe(ref zp, (nuint)i);
+                if (TNormalize.Value)
+                {
+                    u = Vector256.FusedMultiplyAdd(vGamma, (u - vMean) * vInvStd, vBeta);
+                }
+
+                if (TResidual.Value)
+                {
+                    u += Vector256.LoadUnsafe(ref rp, (nuint)i);
+                }
+
+                activation.Invoke(u).StoreUnsafe(ref yp, (nuint)i);
             }
 
-            if (!r.IsEmpty)
+            for (int i = start + vectorEnd; i < start + planeSize; i++)
             {
-                u += Vector256.LoadUnsafe(ref rs, (nuint)i);
+                float u = z[i];
+                if (TNormalize.Value)
+                {
+                    u = MathF.FusedMultiplyAdd(gamma, (u - mean) * invStd, beta);
+                }
+
+                if (TResidual.Value)
+                {
+                    u += r[i];
+                }
+
+                y[i] = activation.Invoke(u);
             }
-
-            activation.Invoke(u).StoreUnsafe(ref ys, (nuint)i);
-        }
-
-        for (int i = vectorEnd; i < z.Length; i++)
-        {
-            float u = z[i];
-            if (normalize)
-            {
-                u = MathF.FusedMultiplyAdd(gamma, (u - mean) * invStd, beta);
-            }
-
-            if (!r.IsEmpty)
-            {
-                u += r[i];
-            }
-
-            y[i] = activation.Invoke(u);
         }
     }
 
@@ -128,16 +141,7 @@ public static class TrainingKernels
             if (batchNorm is not null)
             {
                 // Pass 1 reads only: du = g·act′(u) (u recomputed from what the forward pass kept) summed with du·x̂.
-                double sumDu = 0, sumDuXHat = 0;
-                for (int n = 0; n < batch; n++)
-                {
-                    int start = (n * channels + c) * planeSize;
-                    (double planeDu, double planeDuXHat) = ActivationBackwardSums(
-                        z.Slice(start, planeSize), gradient.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
-                        normalized: true, mu, invStd, gamma, beta, activation);
-                    sumDu += planeDu;
-                    sumDuXHat += planeDuXHat;
-                }
+                (double sumDu, double sumDuXHat) = ActivationBackwardSums(z, gradient, residual, c * planeSize, channels * planeSize, batch, planeSize, mu, invStd, gamma, beta, activation);
 
                 if (!gammaGradient.IsEmpty)
                 {
@@ -152,58 +156,71 @@ public static class TrainingKernels
             }
 
             // Pass 2 writes: du recomputed, added to the residual's gradient, and dz over the gradient.
-            for (int n = 0; n < batch; n++)
-            {
-                int start = (n * channels + c) * planeSize;
-                ActivationBackwardApply(
-                    z.Slice(start, planeSize), gradient.Slice(start, planeSize), residual.IsEmpty ? default : residual.Slice(start, planeSize),
-                    residualGradient.IsEmpty ? default : residualGradient.Slice(start, planeSize),
-                    batchNorm is not null, mu, invStd, gamma, beta, activation, scale, meanDu, meanDuXHat, accumulateResidualGradient);
-            }
+            ActivationBackwardApply(z, gradient, residual, residualGradient, c * planeSize, channels * planeSize, batch, planeSize,
+                batchNorm is not null, mu, invStd, gamma, beta, activation, scale, meanDu, meanDuXHat, accumulateResidualGradient);
         }
     }
 
     /// <summary>
-    /// One plane of du = g·act′(u), u = γ·x̂ + β [+ r] (or z [+ r] without BatchNorm), x̂ = (z − μ)·invstd: returns Σdu
-    /// and Σdu·x̂ and writes nothing. ReLU and identity run sixteen at a time; other activations call their scalar
-    /// derivative.
+    /// One channel of du = g·act′(u), u = γ·x̂ + β [+ r], x̂ = (z − μ)·invstd, over its plane in each of the
+    /// <paramref name="batch"/> images (the plane of image n starts at first + n·imageStride): returns Σdu and Σdu·x̂
+    /// and writes nothing. ReLU and identity run sixteen at a time, each plane's float partial sums added in double;
+    /// other activations call their scalar derivative. One call per channel, not per plane: 8×8 planes are 8 vectors.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double SumDu, double SumDuXHat) ActivationBackwardSums<TActivation>(
-        ReadOnlySpan<float> z, ReadOnlySpan<float> g, ReadOnlySpan<float> r, bool normalized, float mean, float invStd, float gamma, float beta, TActivation activation)
+        ReadOnlySpan<float> z, ReadOnlySpan<float> g, ReadOnlySpan<float> r, int first, int imageStride, int batch, int planeSize,
+        float mean, float invStd, float gamma, float beta, TActivation activation)
         where TActivation : struct, IActivation
+        => r.IsEmpty
+            ? ChannelSums<TActivation, Off>(z, g, r, first, imageStride, batch, planeSize, mean, invStd, gamma, beta, activation)
+            : ChannelSums<TActivation, On>(z, g, r, first, imageStride, batch, planeSize, mean, invStd, gamma, beta, activation);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (double SumDu, double SumDuXHat) ChannelSums<TActivation, TResidual>(
+        ReadOnlySpan<float> z, ReadOnlySpan<float> g, ReadOnlySpan<float> r, int first, int imageStride, int batch, int planeSize,
+        float mean, float invStd, float gamma, float beta, TActivation activation)
+        where TActivation : struct, IActivation
+        where TResidual : struct, IFlag
     {
-        int start = 0;
-        double totalDu = 0, totalDuXHat = 0;
-        if (typeof(TActivation) == typeof(Relu) || typeof(TActivation) == typeof(Identity))
+        bool vectorised = typeof(TActivation) == typeof(Relu) || typeof(TActivation) == typeof(Identity);
+        int vectorEnd = vectorised ? planeSize - planeSize % 8 : 0;
+        Vector256<float> vMean = Vector256.Create(mean), vInvStd = Vector256.Create(invStd), vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
+        ref float zs = ref MemoryMarshal.GetReference(z);
+        ref float gs = ref MemoryMarshal.GetReference(g);
+        ref float rs = ref MemoryMarshal.GetReference(r);
+        Vector256<double> sumDu = Vector256<double>.Zero, sumDuXHat = Vector256<double>.Zero;
+        double tailDu = 0, tailDuXHat = 0;
+        for (int n = 0, start = first; n < batch; n++, start += imageStride)
         {
-            start = g.Length - g.Length % 8;
-            var constants = new PlaneConstants(mean, invStd, gamma, beta, 0f, 0f, 0f);
-            (Vector256<float> sumDu, Vector256<float> sumDuXHat) = r.IsEmpty
-                ? VectorSums<TActivation, Off>(ref MemoryMarshal.GetReference(z), ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(r), start, constants)
-                : VectorSums<TActivation, On>(ref MemoryMarshal.GetReference(z), ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(r), start, constants);
-            totalDu = Vector256.Sum(sumDu);
-            totalDuXHat = Vector256.Sum(sumDuXHat);
+            if (vectorEnd > 0)
+            {
+                (Vector256<float> planeDu, Vector256<float> planeDuXHat) = VectorSums<TActivation, TResidual>(
+                    ref Unsafe.Add(ref zs, start), ref Unsafe.Add(ref gs, start), ref Unsafe.Add(ref rs, TResidual.Value ? start : 0), vectorEnd, vMean, vInvStd, vGamma, vBeta);
+                (Vector256<double> low, Vector256<double> high) = Vector256.Widen(planeDu);
+                sumDu += low + high;
+                (low, high) = Vector256.Widen(planeDuXHat);
+                sumDuXHat += low + high;
+            }
+
+            for (int i = start + vectorEnd; i < start + planeSize; i++)
+            {
+                float k = (z[i] - mean) * invStd;
+                float du = ScalarDu(k, g[i], TResidual.Value ? r[i] : 0f, true, gamma, beta, activation);
+                tailDu += du;
+                tailDuXHat += (double)du * k;
+            }
         }
 
-        for (int i = start; i < g.Length; i++)
-        {
-            float k = (z[i] - mean) * invStd;
-            float du = ScalarDu(k, g[i], r.IsEmpty ? 0f : r[i], normalized, gamma, beta, activation);
-            totalDu += du;
-            totalDuXHat += (double)du * k;
-        }
-
-        return (totalDu, totalDuXHat);
+        return (Vector256.Sum(sumDu) + tailDu, Vector256.Sum(sumDuXHat) + tailDuXHat);
     }
 
     /// <summary>
-    /// The sums of <see cref="ActivationBackwardSums"/> over the first <paramref name="end"/> values (a multiple of 8),
-    /// with the residual's presence a type parameter (no test in the loop) and two pairs of accumulators, so the loop
-    /// waits on neither add's latency.
+    /// The sums of <see cref="ActivationBackwardSums"/> over the first <paramref name="end"/> values of one plane (a
+    /// multiple of 8), with two pairs of accumulators, so the loop waits on neither add's latency.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> SumDu, Vector256<float> SumDuXHat) VectorSums<TActivation, TResidual>(ref float zs, ref float gs, ref float rs, int end, in PlaneConstants k)
+    private static (Vector256<float> SumDu, Vector256<float> SumDuXHat) VectorSums<TActivation, TResidual>(ref float zs, ref float gs, ref float rs, int end, Vector256<float> mean, Vector256<float> invStd, Vector256<float> gamma, Vector256<float> beta)
         where TActivation : struct, IActivation
         where TResidual : struct, IFlag
     {
@@ -211,10 +228,10 @@ public static class TrainingKernels
         int i = 0;
         for (; i + 16 <= end; i += 16)
         {
-            Vector256<float> xHat0 = (Vector256.LoadUnsafe(ref zs, (nuint)i) - k.Mean) * k.InverseStd;
-            Vector256<float> xHat1 = (Vector256.LoadUnsafe(ref zs, (nuint)(i + 8)) - k.Mean) * k.InverseStd;
-            Vector256<float> du0 = VectorDu<TActivation, TResidual>(xHat0, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, normalized: true, k);
-            Vector256<float> du1 = VectorDu<TActivation, TResidual>(xHat1, Vector256.LoadUnsafe(ref gs, (nuint)(i + 8)), ref rs, i + 8, normalized: true, k);
+            Vector256<float> xHat0 = (Vector256.LoadUnsafe(ref zs, (nuint)i) - mean) * invStd;
+            Vector256<float> xHat1 = (Vector256.LoadUnsafe(ref zs, (nuint)(i + 8)) - mean) * invStd;
+            Vector256<float> du0 = VectorDu<TActivation, TResidual>(xHat0, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, normalized: true, gamma, beta);
+            Vector256<float> du1 = VectorDu<TActivation, TResidual>(xHat1, Vector256.LoadUnsafe(ref gs, (nuint)(i + 8)), ref rs, i + 8, normalized: true, gamma, beta);
             sumDu0 += du0;
             sumDu1 += du1;
             sumDuXHat0 = Vector256.FusedMultiplyAdd(du0, xHat0, sumDuXHat0);
@@ -223,8 +240,8 @@ public static class TrainingKernels
 
         if (i < end)
         {
-            Vector256<float> xHat = (Vector256.LoadUnsafe(ref zs, (nuint)i) - k.Mean) * k.InverseStd;
-            Vector256<float> du = VectorDu<TActivation, TResidual>(xHat, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, normalized: true, k);
+            Vector256<float> xHat = (Vector256.LoadUnsafe(ref zs, (nuint)i) - mean) * invStd;
+            Vector256<float> du = VectorDu<TActivation, TResidual>(xHat, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, normalized: true, gamma, beta);
             sumDu0 += du;
             sumDuXHat0 = Vector256.FusedMultiplyAdd(du, xHat, sumDuXHat0);
         }
@@ -233,47 +250,31 @@ public static class TrainingKernels
     }
 
     /// <summary>
-    /// One plane of du (as <see cref="ActivationBackwardSums"/>), added to <paramref name="dr"/>, and
-    /// <c>scale·(du − meanDu − x̂·meanDuXHat)</c> (BatchNorm) or du (none) written over <paramref name="g"/>.
+    /// One channel (as <see cref="ActivationBackwardSums"/>) of du, added to <paramref name="dr"/> (or written there),
+    /// and <c>scale·(du − meanDu − x̂·meanDuXHat)</c> (BatchNorm) or du (none) written over <paramref name="g"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ActivationBackwardApply<TActivation>(
-        ReadOnlySpan<float> z, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, bool normalized, float mean, float invStd, float gamma, float beta, TActivation activation,
+        ReadOnlySpan<float> z, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, int first, int imageStride, int batch, int planeSize,
+        bool normalized, float mean, float invStd, float gamma, float beta, TActivation activation,
         float scale, float meanDu, float meanDuXHat, bool accumulateResidualGradient)
         where TActivation : struct, IActivation
     {
-        int start = 0;
-        if (typeof(TActivation) == typeof(Relu) || typeof(TActivation) == typeof(Identity))
+        // The loop's choices as type parameters: each combination compiles to a loop without tests.
+        var k = new PlaneConstants(mean, invStd, gamma, beta, scale, meanDu, meanDuXHat);
+        var channel = new Channel(first, imageStride, batch, planeSize);
+        ResidualGradient mode = dr.IsEmpty ? ResidualGradient.None : accumulateResidualGradient ? ResidualGradient.Add : ResidualGradient.Store;
+        switch ((normalized, r.IsEmpty))
         {
-            start = g.Length - g.Length % 8;
-            var constants = new PlaneConstants(mean, invStd, gamma, beta, scale, meanDu, meanDuXHat);
-            ref float zs = ref MemoryMarshal.GetReference(z);
-            ref float gs = ref MemoryMarshal.GetReference(g);
-            ref float rs = ref MemoryMarshal.GetReference(r);
-            ref float drs = ref MemoryMarshal.GetReference(dr);
-            // The loop's choices as type parameters: each combination compiles to a loop without tests.
-            ResidualGradient mode = dr.IsEmpty ? ResidualGradient.None : accumulateResidualGradient ? ResidualGradient.Add : ResidualGradient.Store;
-            switch ((normalized, r.IsEmpty))
-            {
-                case (true, true): VectorApply<TActivation, On, Off>(ref zs, ref gs, ref rs, ref drs, start, constants, mode); break;
-                case (true, false): VectorApply<TActivation, On, On>(ref zs, ref gs, ref rs, ref drs, start, constants, mode); break;
-                case (false, true): VectorApply<TActivation, Off, Off>(ref zs, ref gs, ref rs, ref drs, start, constants, mode); break;
-                case (false, false): VectorApply<TActivation, Off, On>(ref zs, ref gs, ref rs, ref drs, start, constants, mode); break;
-            }
-        }
-
-        for (int i = start; i < g.Length; i++)
-        {
-            float k = normalized ? (z[i] - mean) * invStd : z[i];
-            float du = ScalarDu(k, g[i], r.IsEmpty ? 0f : r[i], normalized, gamma, beta, activation);
-            if (!dr.IsEmpty)
-            {
-                dr[i] = accumulateResidualGradient ? dr[i] + du : du;
-            }
-
-            g[i] = normalized ? scale * (du - meanDu - k * meanDuXHat) : du;
+            case (true, true): ChannelApply<TActivation, On, Off>(z, g, r, dr, channel, k, activation, mode); break;
+            case (true, false): ChannelApply<TActivation, On, On>(z, g, r, dr, channel, k, activation, mode); break;
+            case (false, true): ChannelApply<TActivation, Off, Off>(z, g, r, dr, channel, k, activation, mode); break;
+            case (false, false): ChannelApply<TActivation, Off, On>(z, g, r, dr, channel, k, activation, mode); break;
         }
     }
+
+    /// <summary>Where one channel's planes are: the plane of image n starts at First + n·ImageStride.</summary>
+    private readonly record struct Channel(int First, int ImageStride, int Batch, int PlaneSize);
 
     private enum ResidualGradient
     {
@@ -283,48 +284,77 @@ public static class TrainingKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void VectorApply<TActivation, TNormalized, TResidual>(ref float zs, ref float gs, ref float rs, ref float drs, int end, in PlaneConstants k, ResidualGradient mode)
+    private static void ChannelApply<TActivation, TNormalized, TResidual>(
+        ReadOnlySpan<float> z, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, Channel channel, in PlaneConstants k, TActivation activation, ResidualGradient mode)
         where TActivation : struct, IActivation
         where TNormalized : struct, IFlag
         where TResidual : struct, IFlag
     {
         switch (mode)
         {
-            case ResidualGradient.None: VectorApply<TActivation, TNormalized, TResidual, Off, Off>(ref zs, ref gs, ref rs, ref drs, end, k); break;
-            case ResidualGradient.Add: VectorApply<TActivation, TNormalized, TResidual, On, On>(ref zs, ref gs, ref rs, ref drs, end, k); break;
-            default: VectorApply<TActivation, TNormalized, TResidual, On, Off>(ref zs, ref gs, ref rs, ref drs, end, k); break;
+            case ResidualGradient.None: ChannelApply<TActivation, TNormalized, TResidual, Off, Off>(z, g, r, dr, channel, k, activation); break;
+            case ResidualGradient.Add: ChannelApply<TActivation, TNormalized, TResidual, On, On>(z, g, r, dr, channel, k, activation); break;
+            default: ChannelApply<TActivation, TNormalized, TResidual, On, Off>(z, g, r, dr, channel, k, activation); break;
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void VectorApply<TActivation, TNormalized, TResidual, TResidualGradient, TAccumulate>(ref float zs, ref float gs, ref float rs, ref float drs, int end, in PlaneConstants k)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ChannelApply<TActivation, TNormalized, TResidual, TResidualGradient, TAccumulate>(
+        ReadOnlySpan<float> z, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, Channel channel, in PlaneConstants k, TActivation activation)
         where TActivation : struct, IActivation
         where TNormalized : struct, IFlag
         where TResidual : struct, IFlag
         where TResidualGradient : struct, IFlag
         where TAccumulate : struct, IFlag
     {
-        for (int i = 0; i < end; i += 8)
+        bool vectorised = typeof(TActivation) == typeof(Relu) || typeof(TActivation) == typeof(Identity);
+        int planeSize = channel.PlaneSize, vectorEnd = vectorised ? planeSize - planeSize % 8 : 0;
+        ref float zs = ref MemoryMarshal.GetReference(z);
+        ref float gs = ref MemoryMarshal.GetReference(g);
+        ref float rs = ref MemoryMarshal.GetReference(r);
+        ref float drs = ref MemoryMarshal.GetReference(dr);
+        (float mean, float invStd, float gamma, float beta, float scale, float meanDu, float meanDuXHat) = k;
+        // Vector locals, which the JIT keeps in registers (a struct of vectors it would reload on every use).
+        Vector256<float> vMean = Vector256.Create(mean), vInvStd = Vector256.Create(invStd), vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
+        Vector256<float> vScale = Vector256.Create(scale), vMeanDu = Vector256.Create(meanDu), vMeanDuXHat = Vector256.Create(meanDuXHat);
+        for (int n = 0, start = channel.First; n < channel.Batch; n++, start += channel.ImageStride)
         {
-            Vector256<float> xHat = Vector256.LoadUnsafe(ref zs, (nuint)i);
-            if (TNormalized.Value)
+            ref float zp = ref Unsafe.Add(ref zs, start), gp = ref Unsafe.Add(ref gs, start);
+            ref float rp = ref Unsafe.Add(ref rs, TResidual.Value ? start : 0), drp = ref Unsafe.Add(ref drs, TResidualGradient.Value ? start : 0);
+            for (int i = 0; i < vectorEnd; i += 8)
             {
-                xHat = (xHat - k.Mean) * k.InverseStd;
+                Vector256<float> xHat = Vector256.LoadUnsafe(ref zp, (nuint)i);
+                if (TNormalized.Value)
+                {
+                    xHat = (xHat - vMean) * vInvStd;
+                }
+
+                Vector256<float> du = VectorDu<TActivation, TResidual>(xHat, Vector256.LoadUnsafe(ref gp, (nuint)i), ref rp, i, TNormalized.Value, vGamma, vBeta);
+                if (TResidualGradient.Value)
+                {
+                    (TAccumulate.Value ? Vector256.LoadUnsafe(ref drp, (nuint)i) + du : du).StoreUnsafe(ref drp, (nuint)i);
+                }
+
+                (TNormalized.Value ? vScale * (du - vMeanDu - xHat * vMeanDuXHat) : du).StoreUnsafe(ref gp, (nuint)i);
             }
 
-            Vector256<float> du = VectorDu<TActivation, TResidual>(xHat, Vector256.LoadUnsafe(ref gs, (nuint)i), ref rs, i, TNormalized.Value, k);
-            if (TResidualGradient.Value)
+            for (int i = start + vectorEnd; i < start + planeSize; i++)
             {
-                (TAccumulate.Value ? Vector256.LoadUnsafe(ref drs, (nuint)i) + du : du).StoreUnsafe(ref drs, (nuint)i);
-            }
+                float xHat = TNormalized.Value ? (z[i] - mean) * invStd : z[i];
+                float du = ScalarDu(xHat, g[i], TResidual.Value ? r[i] : 0f, TNormalized.Value, gamma, beta, activation);
+                if (TResidualGradient.Value)
+                {
+                    dr[i] = TAccumulate.Value ? dr[i] + du : du;
+                }
 
-            (TNormalized.Value ? k.Scale * (du - k.MeanDu - xHat * k.MeanDuXHat) : du).StoreUnsafe(ref gs, (nuint)i);
+                g[i] = TNormalized.Value ? scale * (du - meanDu - xHat * meanDuXHat) : du;
+            }
         }
     }
 
     /// <summary>du = g·act′(u) for ReLU (g where u &gt; 0) and identity (g), eight at a time; u = γ·x̂ + β [+ r] or z [+ r].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> VectorDu<TActivation, TResidual>(Vector256<float> xHat, Vector256<float> g, ref float rs, int i, bool normalized, in PlaneConstants k)
+    private static Vector256<float> VectorDu<TActivation, TResidual>(Vector256<float> xHat, Vector256<float> g, ref float rs, int i, bool normalized, Vector256<float> gamma, Vector256<float> beta)
         where TActivation : struct, IActivation
         where TResidual : struct, IFlag
     {
@@ -333,7 +363,7 @@ public static class TrainingKernels
             return g;
         }
 
-        Vector256<float> u = normalized ? Vector256.FusedMultiplyAdd(k.Gamma, xHat, k.Beta) : xHat;
+        Vector256<float> u = normalized ? Vector256.FusedMultiplyAdd(gamma, xHat, beta) : xHat;
         if (TResidual.Value)
         {
             u += Vector256.LoadUnsafe(ref rs, (nuint)i);
@@ -342,13 +372,8 @@ public static class TrainingKernels
         return Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), g, Vector256<float>.Zero);
     }
 
-    /// <summary>One channel's constants of the backward passes, broadcast.</summary>
-    private readonly struct PlaneConstants(float mean, float inverseStd, float gamma, float beta, float scale, float meanDu, float meanDuXHat)
-    {
-        public readonly Vector256<float> Mean = Vector256.Create(mean), InverseStd = Vector256.Create(inverseStd);
-        public readonly Vector256<float> Gamma = Vector256.Create(gamma), Beta = Vector256.Create(beta);
-        public readonly Vector256<float> Scale = Vector256.Create(scale), MeanDu = Vector256.Create(meanDu), MeanDuXHat = Vector256.Create(meanDuXHat);
-    }
+    /// <summary>One channel's constants of the backward's writing pass.</summary>
+    private readonly record struct PlaneConstants(float Mean, float InverseStd, float Gamma, float Beta, float Scale, float MeanDu, float MeanDuXHat);
 
     /// <summary>A choice fixed per call, as a type: the JIT compiles one loop per combination, with the tests folded away.</summary>
     private interface IFlag
