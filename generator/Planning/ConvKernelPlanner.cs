@@ -63,7 +63,9 @@ internal static class ConvKernelPlanner
 
         // Statistics are added from each channel's output rows after the kernel has written them, which every kernel
         // kind can do but one with rows too wide to stage (its rows are not written while they are still in cache).
-        statistics &= stagedRows || pointwise || rowTiled;
+        // Planes under 512 values are measured after the batch instead, a channel's planes of several images per chunk:
+        // per image, an 8×8 plane is 8 vectors against a chunk's fixed cost (two reductions and Chan's combination).
+        statistics &= (stagedRows || pointwise || rowTiled) && output.Height * output.Width >= MinEpiloguePlane;
 
         // 1×1, stride 1, no padding, one group: every input and output plane is one contiguous run of pixels, so the
         // kernel vectorises along pixels (4 channels × 3–6 vectors of 16 pixels with 32 registers; 3 × 3 vectors of 8
@@ -291,6 +293,9 @@ internal static class ConvKernelPlanner
     /// tile's channel planes all fall in one L1 set and partial lines are evicted before they are complete.
     /// </summary>
     public const int MaxStageFloats = 16384;
+
+    /// <summary>The smallest output plane whose batch statistics the training kernel's epilogue measures, image by image.</summary>
+    public const int MinEpiloguePlane = 512;
 
     /// <summary>
     /// The tiles of one output row. The input is zero-padded before the kernel runs, so no tile reads out of range:

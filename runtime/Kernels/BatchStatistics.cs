@@ -6,17 +6,21 @@ namespace Fusion.Kernels;
 public static class BatchStatistics
 {
     /// <summary>
-    /// Adds every value of each channel of an NCHW batch to its <see cref="Normalization.ChannelStatistics"/>, one plane
-    /// at a time (Chan's combination); the training path uses it where the kernel's epilogue cannot (layers without a staged row).
+    /// Adds every value of each channel of an NCHW batch to its <see cref="Normalization.ChannelStatistics"/>, channel
+    /// by channel over the planes of every image (small planes gathered into chunks of up to 1024 values; Chan's
+    /// combination between chunks). The training path uses it after the batch for layers whose planes are too small
+    /// for the kernel's epilogue to measure them economically, or where the epilogue cannot (rows too wide to stage).
     /// </summary>
     public static void Accumulate(ReadOnlySpan<float> data, int batch, int channels, int planeSize, Span<Normalization.ChannelStatistics> statistics)
     {
-        for (int n = 0; n < batch; n++)
+        if (data.Length != (long)batch * channels * planeSize || statistics.Length < channels)
         {
-            for (int c = 0; c < channels; c++)
-            {
-                statistics[c].AddRun(data.Slice((n * channels + c) * planeSize, planeSize));
-            }
+            throw new ArgumentException($"Expected {(long)batch * channels * planeSize} values (batch {batch} × {channels} channels × {planeSize}) and {channels} statistics; got {data.Length} and {statistics.Length}.");
+        }
+
+        for (int c = 0; c < channels; c++)
+        {
+            statistics[c].AddRuns(data, c * planeSize, channels * planeSize, batch, planeSize);
         }
     }
 }

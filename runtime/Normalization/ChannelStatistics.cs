@@ -72,70 +72,121 @@ public struct ChannelStatistics
 
     private const int RunChunk = 1024;
 
+    /// <summary>
+    /// Merges <paramref name="runs"/> runs of <paramref name="length"/> values, run r starting at
+    /// <paramref name="first"/> + r·<paramref name="stride"/> (a channel's plane in each image of an NCHW batch):
+    /// short runs are gathered into chunks of up to 1024 values with one shift and one combination each, so small
+    /// planes (8×8) do not pay a chunk's fixed cost per plane.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void AddChunk(ReadOnlySpan<float> values)
+    public void AddRuns(ReadOnlySpan<float> data, int first, int stride, int runs, int length)
     {
-        int length = values.Length;
+        if (runs > 0 && (first < 0 || length < 0 || stride < length || (long)first + (long)(runs - 1) * stride + length > data.Length))
+        {
+            throw new ArgumentException($"Expected {runs} runs of {length} values {stride} apart from {first} inside {data.Length} values.", nameof(data));
+        }
+
         if (length == 0)
         {
             return;
         }
 
-        float shift = values[0];
-        ref float start = ref MemoryMarshal.GetReference(values);
+        if (length > RunChunk / 2)
+        {
+            for (int r = 0; r < runs; r++)
+            {
+                AddRun(data.Slice(first + r * stride, length));
+            }
+
+            return;
+        }
+
+        int perChunk = RunChunk / length;
+        for (int r = 0; r < runs; r += perChunk)
+        {
+            AddChunk(ref Unsafe.Add(ref MemoryMarshal.GetReference(data), first + r * stride), stride, Math.Min(perChunk, runs - r), length);
+        }
+    }
+
+    private void AddChunk(ReadOnlySpan<float> values) => AddChunk(ref MemoryMarshal.GetReference(values), values.Length, 1, values.Length);
+
+    /// <summary>
+    /// <paramref name="runs"/> runs of <paramref name="length"/> values, <paramref name="stride"/> apart, as one chunk
+    /// of at most 1024 values: shifted by its first value, sums in float, combined in double.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AddChunk(ref float first, int stride, int runs, int length)
+    {
+        if (length == 0 || runs == 0)
+        {
+            return;
+        }
+
+        float shift = first;
         int blockEnd = length - length % 32, vectorEnd = length - length % 8;
         var vectorShift = Vector256.Create(shift);
 
         // Four independent sums per pass: one chain would wait on every add's latency.
         Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
-        int i = 0;
-        for (; i < blockEnd; i += 32)
+        float tail = 0;
+        for (int r = 0; r < runs; r++)
         {
-            s0 += Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift;
-            s1 += Vector256.LoadUnsafe(ref start, (nuint)(i + 8)) - vectorShift;
-            s2 += Vector256.LoadUnsafe(ref start, (nuint)(i + 16)) - vectorShift;
-            s3 += Vector256.LoadUnsafe(ref start, (nuint)(i + 24)) - vectorShift;
+            ref float start = ref Unsafe.Add(ref first, r * stride);
+            int i = 0;
+            for (; i < blockEnd; i += 32)
+            {
+                s0 += Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift;
+                s1 += Vector256.LoadUnsafe(ref start, (nuint)(i + 8)) - vectorShift;
+                s2 += Vector256.LoadUnsafe(ref start, (nuint)(i + 16)) - vectorShift;
+                s3 += Vector256.LoadUnsafe(ref start, (nuint)(i + 24)) - vectorShift;
+            }
+
+            for (; i < vectorEnd; i += 8)
+            {
+                s0 += Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift;
+            }
+
+            for (i = vectorEnd; i < length; i++)
+            {
+                tail += Unsafe.Add(ref start, i) - shift;
+            }
         }
 
-        for (; i < vectorEnd; i += 8)
-        {
-            s0 += Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift;
-        }
-
-        float sum = Vector256.Sum((s0 + s1) + (s2 + s3));
-        for (i = vectorEnd; i < length; i++)
-        {
-            sum += values[i] - shift;
-        }
-
-        float shiftedMean = sum / length;
+        int count = runs * length;
+        float shiftedMean = (Vector256.Sum((s0 + s1) + (s2 + s3)) + tail) / count;
         var vectorMean = Vector256.Create(shiftedMean);
         Vector256<float> q0 = Vector256<float>.Zero, q1 = q0, q2 = q0, q3 = q0;
-        for (i = 0; i < blockEnd; i += 32)
+        float m2Tail = 0;
+        for (int r = 0; r < runs; r++)
         {
-            Vector256<float> d0 = (Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift) - vectorMean;
-            Vector256<float> d1 = (Vector256.LoadUnsafe(ref start, (nuint)(i + 8)) - vectorShift) - vectorMean;
-            Vector256<float> d2 = (Vector256.LoadUnsafe(ref start, (nuint)(i + 16)) - vectorShift) - vectorMean;
-            Vector256<float> d3 = (Vector256.LoadUnsafe(ref start, (nuint)(i + 24)) - vectorShift) - vectorMean;
-            q0 = Vector256.FusedMultiplyAdd(d0, d0, q0);
-            q1 = Vector256.FusedMultiplyAdd(d1, d1, q1);
-            q2 = Vector256.FusedMultiplyAdd(d2, d2, q2);
-            q3 = Vector256.FusedMultiplyAdd(d3, d3, q3);
+            ref float start = ref Unsafe.Add(ref first, r * stride);
+            int i = 0;
+            for (; i < blockEnd; i += 32)
+            {
+                Vector256<float> d0 = (Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift) - vectorMean;
+                Vector256<float> d1 = (Vector256.LoadUnsafe(ref start, (nuint)(i + 8)) - vectorShift) - vectorMean;
+                Vector256<float> d2 = (Vector256.LoadUnsafe(ref start, (nuint)(i + 16)) - vectorShift) - vectorMean;
+                Vector256<float> d3 = (Vector256.LoadUnsafe(ref start, (nuint)(i + 24)) - vectorShift) - vectorMean;
+                q0 = Vector256.FusedMultiplyAdd(d0, d0, q0);
+                q1 = Vector256.FusedMultiplyAdd(d1, d1, q1);
+                q2 = Vector256.FusedMultiplyAdd(d2, d2, q2);
+                q3 = Vector256.FusedMultiplyAdd(d3, d3, q3);
+            }
+
+            for (; i < vectorEnd; i += 8)
+            {
+                Vector256<float> d = (Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift) - vectorMean;
+                q0 = Vector256.FusedMultiplyAdd(d, d, q0);
+            }
+
+            for (i = vectorEnd; i < length; i++)
+            {
+                float d = Unsafe.Add(ref start, i) - shift - shiftedMean;
+                m2Tail += d * d;
+            }
         }
 
-        for (; i < vectorEnd; i += 8)
-        {
-            Vector256<float> d = (Vector256.LoadUnsafe(ref start, (nuint)i) - vectorShift) - vectorMean;
-            q0 = Vector256.FusedMultiplyAdd(d, d, q0);
-        }
-
-        float m2 = Vector256.Sum((q0 + q1) + (q2 + q3));
-        for (i = vectorEnd; i < length; i++)
-        {
-            float d = values[i] - shift - shiftedMean;
-            m2 += d * d;
-        }
-
-        Combine(length, (double)shift + shiftedMean, m2);
+        float m2 = Vector256.Sum((q0 + q1) + (q2 + q3)) + m2Tail;
+        Combine(count, (double)shift + shiftedMean, m2);
     }
 }

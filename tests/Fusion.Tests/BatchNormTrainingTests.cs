@@ -153,6 +153,54 @@ public sealed class BatchNormTrainingTests
         Assert.True(Math.Abs(run.M2 - m2) <= 1e-5 * m2, $"{run.M2} vs {m2}");
     }
 
+    /// <summary>
+    /// A channel's plane in each image of a batch, as the training path measures small planes after the batch: runs
+    /// gathered into chunks of up to 1024 values (8×8 planes: 16 per chunk), a run longer than half a chunk alone, and
+    /// NaN between the runs, so a read outside them shows.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 8)]
+    [InlineData(7, 17)]
+    [InlineData(64, 8)]
+    [InlineData(64, 40)] // 2560 values: three chunks
+    [InlineData(100, 11)]
+    [InlineData(300, 5)]
+    [InlineData(513, 3)]
+    public void Strided_runs_keep_float_precision_with_a_large_mean(int length, int runs)
+    {
+        const int Gap = 5, First = 3;
+        int stride = length + Gap;
+        float[] data = new float[First + runs * stride];
+        Array.Fill(data, float.NaN);
+        var random = new SeededRandom(6);
+        var values = new System.Collections.Generic.List<double>();
+        for (int r = 0; r < runs; r++)
+        {
+            for (int i = 0; i < length; i++)
+            {
+                float v = 1e4f + random.NextSingle(-1.7f, 1.7f);
+                data[First + r * stride + i] = v;
+                values.Add(v);
+            }
+        }
+
+        var statistics = new ChannelStatistics();
+        statistics.AddRuns(data, First, stride, runs, length);
+        double mean = values.Average(), m2 = values.Sum(v => (v - mean) * (v - mean));
+        Assert.Equal(values.Count, statistics.Count);
+        Assert.True(Math.Abs(statistics.Mean - mean) <= 1e-6 * mean, $"{statistics.Mean} vs {mean}");
+        Assert.True(Math.Abs(statistics.M2 - m2) <= 1e-5 * m2, $"{statistics.M2} vs {m2}");
+    }
+
+    [Fact]
+    public void Strided_runs_outside_the_span_are_refused()
+    {
+        var statistics = new ChannelStatistics();
+        var error = Assert.Throws<ArgumentException>(() => statistics.AddRuns(new float[100], 10, 30, 4, 20));
+        Assert.Contains("4 runs of 20 values 30 apart from 10 inside 100 values", error.Message);
+        Assert.Equal(0, statistics.Count);
+    }
+
     [Fact]
     public void Variance_survives_a_mean_ten_thousand_times_the_spread()
     {

@@ -304,12 +304,12 @@ partial class Net : global::Fusion.IFusedModel
                     float* y = ts + batch * 288;
                     float* kept = ts + batch * 576;
                     global::System.Array.Clear(_depthwiseStatistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _depthwiseStatistics)
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-                        Conv3x3s1p1dw_8x6x6to8_Stats_6x1_V256(padded, kept + n * 288, tp + 0, tp + 576, st, 0, 6);
+                        Conv3x3s1p1dw_8x6x6to8_Identity_6x1_V256(padded, kept + n * 288, tp + 0, tp + 576, 0, 6);
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 288), batch, 8, 36, _depthwiseStatistics);
                     _depthwiseBatchStatistics = !_depthwise.BatchNorm!.TrackRunningStats || !_depthwise.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _depthwise.BatchNorm, _depthwiseStatistics, _depthwiseMean, _depthwiseInverseStd, _depthwiseBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu6));
                     if (_depthwiseBatchStatistics)
@@ -476,7 +476,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 6 pixels at column 0
     /// input      1 input channels per group: no full block of 8, tail: 1 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·1·9 = 5,184 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 6 (all of them, or one thread's band).
@@ -484,7 +484,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1dw_8x6x6to8_Stats_6x1_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1dw_8x6x6to8_Identity_6x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -551,7 +551,7 @@ partial class Net : global::Fusion.IFusedModel
                         Nchw.Store(acc4_0, stage + ow + 4, OutWidth);
                         Nchw.Store(acc5_0, stage + ow + 5, OutWidth);
                     }
-                    // tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                    // tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                     for (int c = 0; c < 1; c++)
                     {
                         float* s = stage + c * OutWidth;
@@ -564,13 +564,6 @@ partial class Net : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 8; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 }

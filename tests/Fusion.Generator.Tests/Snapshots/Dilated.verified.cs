@@ -304,12 +304,12 @@ partial class Net : global::Fusion.IFusedModel
                     float* y = ts + batch * 336;
                     float* kept = ts + batch * 992;
                     global::System.Array.Clear(_atrousStatistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _atrousStatistics)
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(x + n * 324, padded, 4, 9, 9, 2, 2);
-                        Conv3x3s1p2d2_4x9x9to8_Stats_9x1_V256(padded, kept + n * 648, tp + 0, tp + 288, st, 0, 9);
+                        Conv3x3s1p2d2_4x9x9to8_Identity_9x1_V256(padded, kept + n * 648, tp + 0, tp + 288, 0, 9);
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 648), batch, 8, 81, _atrousStatistics);
                     _atrousBatchStatistics = !_atrous.BatchNorm!.TrackRunningStats || !_atrous.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 648), new global::System.Span<float>(y, batch * 648), default, _atrous.BatchNorm, _atrousStatistics, _atrousMean, _atrousInverseStd, _atrousBatchStatistics, batch, 8, 81, default(global::Fusion.Activations.Gelu));
                     if (_atrousBatchStatistics)
@@ -548,7 +548,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 9 pixels at column 0
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·8·9·9·4·9 = 46,656 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 9 (all of them, or one thread's band).
@@ -556,7 +556,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p2d2_4x9x9to8_Stats_9x1_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p2d2_4x9x9to8_Identity_9x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 169, InWidth = 13, OutPlane = 81, OutWidth = 9;
         float* stage = stackalloc float[72]; // one output row of one channel tile: [channel][pixel]
@@ -692,7 +692,7 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
                     Nchw.Store(acc8_0, stage + ow + 8, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                // tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 8; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -708,13 +708,6 @@ partial class Net : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 8; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 }

@@ -301,11 +301,11 @@ partial class Net : global::Fusion.IFusedModel
                     float* y = ts + batch * 288;
                     float* kept = ts + batch * 544;
                     global::System.Array.Clear(_groupedStatistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _groupedStatistics)
                     for (int n = 0; n < batch; n++)
                     {
-                        Conv3x3s1p0g2_8x6x6to16_Stats_4x1_V256(x + n * 288, kept + n * 256, tp + 0, tp + 576, st, 0, 4);
+                        Conv3x3s1p0g2_8x6x6to16_Identity_4x1_V256(x + n * 288, kept + n * 256, tp + 0, tp + 576, 0, 4);
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 256), batch, 16, 16, _groupedStatistics);
                     _groupedBatchStatistics = !_grouped.BatchNorm!.TrackRunningStats || !_grouped.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 256), new global::System.Span<float>(y, batch * 256), default, _grouped.BatchNorm, _groupedStatistics, _groupedMean, _groupedInverseStd, _groupedBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.HardSwish));
                     if (_groupedBatchStatistics)
@@ -367,7 +367,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 4 pixels at column 0
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// epilogue   tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·4·4·4·9 = 18,432 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
@@ -375,7 +375,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p0g2_8x6x6to16_Stats_4x1_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p0g2_8x6x6to16_Identity_4x1_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 36, InWidth = 6, OutPlane = 16, OutWidth = 4;
         float* stage = stackalloc float[32]; // one output row of one channel tile: [channel][pixel]
@@ -467,7 +467,7 @@ partial class Net : global::Fusion.IFusedModel
                         // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                         Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     }
-                    // tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                    // tiles park their accumulators in a stack row of 8 channels × 4 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                     for (int c = 0; c < 8; c++)
                     {
                         float* s = stage + c * OutWidth;
@@ -480,13 +480,6 @@ partial class Net : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 16; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 

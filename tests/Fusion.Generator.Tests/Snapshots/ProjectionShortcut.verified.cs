@@ -420,19 +420,19 @@ partial class Net : global::Fusion.IFusedModel
                     float* y = ts + batch * 288;
                     float* kept = ts + batch * 432;
                     global::System.Array.Clear(_conv1Statistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _conv1Statistics)
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s2p1_8x6x6to16_Stats_3x16ch_V512(padded, kept + n * 144, tp + 0, tp + 1152, st, 0, 3);
+                            Conv3x3s2p1_8x6x6to16_Identity_3x16ch_V512(padded, kept + n * 144, tp + 0, tp + 1152, 0, 3);
                         }
                         else
                         {
-                            Conv3x3s2p1_8x6x6to16_Stats_3x2_V256(padded, kept + n * 144, tp + 0, tp + 1152, st, 0, 3);
+                            Conv3x3s2p1_8x6x6to16_Identity_3x2_V256(padded, kept + n * 144, tp + 0, tp + 1152, 0, 3);
                         }
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _conv1Statistics);
                     _conv1BatchStatistics = !_conv1.BatchNorm!.TrackRunningStats || !_conv1.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv1.BatchNorm, _conv1Statistics, _conv1Mean, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
                     if (_conv1BatchStatistics)
@@ -446,19 +446,19 @@ partial class Net : global::Fusion.IFusedModel
                     float* y = ts + batch * 720;
                     float* kept = ts + batch * 864;
                     global::System.Array.Clear(_conv2Statistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _conv2Statistics)
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 288 + n * 144, padded, 16, 3, 3, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_16x3x3to16_Stats_3x16ch_V512(padded, kept + n * 144, tp + 1168, tp + 3472, st, 0, 3);
+                            Conv3x3s1p1_16x3x3to16_Identity_3x16ch_V512(padded, kept + n * 144, tp + 1168, tp + 3472, 0, 3);
                         }
                         else
                         {
-                            Conv3x3s1p1_16x3x3to16_Stats_3x2_V256(padded, kept + n * 144, tp + 1168, tp + 3472, st, 0, 3);
+                            Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(padded, kept + n * 144, tp + 1168, tp + 3472, 0, 3);
                         }
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _conv2Statistics);
                     _conv2BatchStatistics = !_conv2.BatchNorm!.TrackRunningStats || !_conv2.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv2.BatchNorm, _conv2Statistics, _conv2Mean, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
                     if (_conv2BatchStatistics)
@@ -472,18 +472,18 @@ partial class Net : global::Fusion.IFusedModel
                     float* y = ts + batch * 1152;
                     float* kept = ts + batch * 1296;
                     global::System.Array.Clear(_shortcutStatistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _shortcutStatistics)
                     for (int n = 0; n < batch; n++)
                     {
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv1x1s2p0_8x6x6to16_Stats_3x16ch_V512(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, st, 0, 3);
+                            Conv1x1s2p0_8x6x6to16_Identity_3x16ch_V512(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, 0, 3);
                         }
                         else
                         {
-                            Conv1x1s2p0_8x6x6to16_Stats_3x2_V256(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, st, 0, 3);
+                            Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, 0, 3);
                         }
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _shortcutStatistics);
                     _shortcutBatchStatistics = !_shortcut.BatchNorm!.TrackRunningStats || !_shortcut.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _shortcut.BatchNorm, _shortcutStatistics, _shortcutMean, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
                     if (_shortcutBatchStatistics)
@@ -497,18 +497,18 @@ partial class Net : global::Fusion.IFusedModel
                     float* y = ts + batch * 1584;
                     float* kept = ts + batch * 1728;
                     global::System.Array.Clear(_outStatistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _outStatistics)
                     for (int n = 0; n < batch; n++)
                     {
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv1x1s1p0_16x3x3to16_Stats_4ch96px_V512(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, st, 0, 3);
+                            Conv1x1s1p0_16x3x3to16_Identity_4ch96px_V512(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, 0, 3);
                         }
                         else
                         {
-                            Conv1x1s1p0_16x3x3to16_Stats_3ch24px_V256(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, st, 0, 3);
+                            Conv1x1s1p0_16x3x3to16_Identity_3ch24px_V256(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, 0, 3);
                         }
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _outStatistics);
                     _outBatchStatistics = !_out.BatchNorm!.TrackRunningStats || !_out.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), _out.BatchNorm, _outStatistics, _outMean, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
                     if (_outBatchStatistics)
@@ -582,7 +582,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 3 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·9 = 20,736 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
@@ -591,7 +591,7 @@ partial class Net : global::Fusion.IFusedModel
     /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_8x6x6to16_Stats_3x16ch_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_8x6x6to16_Identity_3x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 9, OutWidth = 3;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -712,7 +712,7 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
                     Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -724,13 +724,6 @@ partial class Net : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 16; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -747,7 +740,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 3 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·9 = 20,736 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
@@ -755,7 +748,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_8x6x6to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_8x6x6to16_Identity_3x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 9, OutWidth = 3;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -873,7 +866,7 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
                     Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -885,13 +878,6 @@ partial class Net : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 16; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -908,7 +894,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 3 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·16·9 = 41,472 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
@@ -917,7 +903,7 @@ partial class Net : global::Fusion.IFusedModel
     /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_16x3x3to16_Stats_3x16ch_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_16x3x3to16_Identity_3x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -1039,7 +1025,7 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
                     Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -1051,13 +1037,6 @@ partial class Net : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 16; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -1074,7 +1053,7 @@ partial class Net : global::Fusion.IFusedModel
     /// columns    tail tile of 3 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·16·9 = 41,472 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
@@ -1082,7 +1061,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_16x3x3to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 25, InWidth = 5, OutPlane = 9, OutWidth = 3;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
@@ -1201,7 +1180,7 @@ partial class Net : global::Fusion.IFusedModel
                     Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
                     Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -1213,13 +1192,6 @@ partial class Net : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 16; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -1386,168 +1358,6 @@ partial class Net : global::Fusion.IFusedModel
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
     /// padding    none
-    /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    tail tile of 3 pixels at column 0
-    /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-    /// FLOPs      2·16·3·3·8·1 = 2,304 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
-    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
-    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
-    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s2p0_8x6x6to16_Stats_3x16ch_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
-    {
-        const int InPlane = 36, InWidth = 6, OutPlane = 9, OutWidth = 3;
-        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 2 vectors at vector 0, all lanes stored
-        {
-            const int v0 = 0;
-            float* wt = wg + v0 * 64;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // tail tile of 3 pixels at column 0
-                {
-                    const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z1_0 = z0_0;
-                    Vec16 z2_0 = z0_0;
-                    float* xc = xr + ow * 2;
-                    {
-                        float* xb = xc;
-                        float* wb = wt;
-                        for (int kh = 0; kh < 1; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 128;
-                            float* xp = xk;
-                            float* wp = wk;
-                            {
-                                Vec16 w0 = V512.Load(wp + 0);
-                                Vec16 x0 = V512.Create(xp[0]);
-                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                Vec16 x1 = V512.Create(xp[2]);
-                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                Vec16 x2 = V512.Create(xp[4]);
-                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                            }
-                            {
-                                Vec16 w0 = V512.Load(wp + 16);
-                                Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
-                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
-                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
-                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                            }
-                            {
-                                Vec16 w0 = V512.Load(wp + 32);
-                                Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
-                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
-                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
-                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                            }
-                            {
-                                Vec16 w0 = V512.Load(wp + 48);
-                                Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
-                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
-                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
-                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                            }
-                            {
-                                Vec16 w0 = V512.Load(wp + 64);
-                                Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
-                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
-                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
-                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                            }
-                            {
-                                Vec16 w0 = V512.Load(wp + 80);
-                                Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
-                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
-                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
-                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                            }
-                            {
-                                Vec16 w0 = V512.Load(wp + 96);
-                                Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
-                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
-                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
-                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                            }
-                            {
-                                Vec16 w0 = V512.Load(wp + 112);
-                                Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
-                                z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
-                                Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
-                                z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
-                                Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
-                                z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
-                            }
-                        }
-                    }
-                    // each 512-bit accumulator in its two 8-channel halves
-                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
-                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
-                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
-                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
-                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 16; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    // 3 pixels of row tail, one at a time
-                    for (int i = 0; i < 3; i++)
-                    {
-                        d[i] = s[i];
-                    }
-                }
-            }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 16; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
-    }
-
-    /// <summary>
-    /// Conv 1×1, stride 2, padding 0 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    none
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -1688,164 +1498,6 @@ partial class Net : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-    }
-
-    /// <summary>
-    /// Conv 1×1, stride 2, padding 0 over 8×6×6 → 16×3×3, BatchNorm folded into the weights, then no activation. One image.
-    /// </summary>
-    /// <remarks>
-    /// <code>
-    /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
-    /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    none
-    /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
-    /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
-    /// columns    tail tile of 3 pixels at column 0
-    /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-    /// FLOPs      2·16·3·3·8·1 = 2,304 per image
-    /// </code>
-    /// Computes output rows rowStart..rowEnd − 1 of the 3 (all of them, or one thread's band).
-    /// Registers: acc{p}_{v} accumulates tile pixel p for the tile's vector v of 8 output channels; x{p} is the broadcast
-    /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
-    /// </remarks>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s2p0_8x6x6to16_Stats_3x2_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
-    {
-        const int InPlane = 36, InWidth = 6, OutPlane = 9, OutWidth = 3;
-        float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
-        float* x = input;
-        float* y = output;
-        float* wg = weights;
-        float* bg = bias;
-
-        // one channel tile of 2 vectors at vector 0, all lanes stored
-        {
-            const int v0 = 0;
-            float* wt = wg + v0 * 64;
-            float* bt = bg + v0 * 8;
-            float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
-            {
-                float* xr = x + oh * 2 * InWidth;
-                float* yr = yt + oh * OutWidth;
-                // tail tile of 3 pixels at column 0
-                {
-                    const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
-                    Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
-                    float* xc = xr + ow * 2;
-                    {
-                        float* xb = xc;
-                        float* wb = wt;
-                        for (int kh = 0; kh < 1; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 128;
-                            float* xp = xk;
-                            float* wp = wk;
-                            {
-                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
-                                Vec8 x0 = V256.Create(xp[0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[2]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[4]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
-                                Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
-                                Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
-                                Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
-                                Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
-                                Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
-                                Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                            {
-                                Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
-                                Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
-                                acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
-                                Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
-                                acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
-                                Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
-                                acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
-                            }
-                        }
-                    }
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store(acc0_0, stage + ow + 0, OutWidth); Nchw.Store(acc0_1, stage + ow + 24, OutWidth);
-                    Nchw.Store(acc1_0, stage + ow + 1, OutWidth); Nchw.Store(acc1_1, stage + ow + 25, OutWidth);
-                    Nchw.Store(acc2_0, stage + ow + 2, OutWidth); Nchw.Store(acc2_1, stage + ow + 26, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
-                for (int c = 0; c < 16; c++)
-                {
-                    float* s = stage + c * OutWidth;
-                    float* d = yr + c * OutPlane;
-                    // 3 pixels of row tail, one at a time
-                    for (int i = 0; i < 3; i++)
-                    {
-                        d[i] = s[i];
-                    }
-                }
-            }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 16; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -2093,7 +1745,7 @@ partial class Net : global::Fusion.IFusedModel
     /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_16x3x3to16_Stats_4ch96px_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_16x3x3to16_Identity_4ch96px_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 9, OutPlane = 9, OutWidth = 3;
         int p = rowStart * OutWidth, end = rowEnd * OutWidth;
@@ -2285,13 +1937,6 @@ partial class Net : global::Fusion.IFusedModel
                     yt[(j0 + 3) * OutPlane] = acc3;
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 16; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -2488,7 +2133,7 @@ partial class Net : global::Fusion.IFusedModel
     /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_16x3x3to16_Stats_3ch24px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_16x3x3to16_Identity_3ch24px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 9, OutPlane = 9, OutWidth = 3;
         int p = rowStart * OutWidth, end = rowEnd * OutWidth;
@@ -2631,13 +2276,6 @@ partial class Net : global::Fusion.IFusedModel
                     yt[(j0 + 0) * OutPlane] = acc0;
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 16; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 

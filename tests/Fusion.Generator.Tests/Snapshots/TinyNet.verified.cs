@@ -572,19 +572,19 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* y = ts + batch * 52224;
                     float* kept = ts + batch * 60416;
                     global::System.Array.Clear(_down1Statistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _down1Statistics)
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 3072 + n * 16384, padded, 16, 32, 32, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s2p1_16x32x32to32_Stats_12x32ch_V512(padded, kept + n * 8192, tp + 448, tp + 5056, st, 0, 16);
+                            Conv3x3s2p1_16x32x32to32_Identity_12x32ch_V512(padded, kept + n * 8192, tp + 448, tp + 5056, 0, 16);
                         }
                         else
                         {
-                            Conv3x3s2p1_16x32x32to32_Stats_4x3_V256(padded, kept + n * 8192, tp + 448, tp + 5056, st, 0, 16);
+                            Conv3x3s2p1_16x32x32to32_Identity_4x3_V256(padded, kept + n * 8192, tp + 448, tp + 5056, 0, 16);
                         }
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 32, 256, _down1Statistics);
                     _down1BatchStatistics = !_down1.BatchNorm!.TrackRunningStats || !_down1.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _down1.BatchNorm, _down1Statistics, _down1Mean, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
                     if (_down1BatchStatistics)
@@ -598,19 +598,19 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* y = ts + batch * 76800;
                     float* kept = ts + batch * 84992;
                     global::System.Array.Clear(_block1Statistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _block1Statistics)
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 52224 + n * 8192, padded, 32, 16, 16, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_32x16x16to32_Stats_6ch4x16px_V512(padded, kept + n * 8192, tp + 5088, tp + 14304, st, 0, 16);
+                            Conv3x3s1p1_32x16x16to32_Identity_6ch4x16px_V512(padded, kept + n * 8192, tp + 5088, tp + 14304, 0, 16);
                         }
                         else
                         {
-                            Conv3x3s1p1_32x16x16to32_Stats_3ch2x16px_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, st, 0, 16);
+                            Conv3x3s1p1_32x16x16to32_Identity_3ch2x16px_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, 0, 16);
                         }
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 32, 256, _block1Statistics);
                     _block1BatchStatistics = !_block1.BatchNorm!.TrackRunningStats || !_block1.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), _block1.BatchNorm, _block1Statistics, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
                     if (_block1BatchStatistics)
@@ -624,19 +624,19 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* y = ts + batch * 101376;
                     float* kept = ts + batch * 105472;
                     global::System.Array.Clear(_down2Statistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _down2Statistics)
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 76800 + n * 8192, padded, 32, 16, 16, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s2p1_32x16x16to64_Stats_8x32ch_V512(padded, kept + n * 4096, tp + 14336, tp + 32768, st, 0, 8);
+                            Conv3x3s2p1_32x16x16to64_Identity_8x32ch_V512(padded, kept + n * 4096, tp + 14336, tp + 32768, 0, 8);
                         }
                         else
                         {
-                            Conv3x3s2p1_32x16x16to64_Stats_4x3_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, st, 0, 8);
+                            Conv3x3s2p1_32x16x16to64_Identity_4x3_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, 0, 8);
                         }
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 4096), batch, 64, 64, _down2Statistics);
                     _down2BatchStatistics = !_down2.BatchNorm!.TrackRunningStats || !_down2.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), default, _down2.BatchNorm, _down2Statistics, _down2Mean, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
                     if (_down2BatchStatistics)
@@ -650,19 +650,19 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* y = ts + batch * 113664;
                     float* kept = ts + batch * 117760;
                     global::System.Array.Clear(_block2Statistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _block2Statistics)
                     for (int n = 0; n < batch; n++)
                     {
                         global::Fusion.Kernels.Padding.Copy(ts + batch * 101376 + n * 4096, padded, 64, 8, 8, 1, 1);
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv3x3s1p1_64x8x8to64_Stats_6ch4x8px_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st, 0, 8);
+                            Conv3x3s1p1_64x8x8to64_Identity_6ch4x8px_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, 0, 8);
                         }
                         else
                         {
-                            Conv3x3s1p1_64x8x8to64_Stats_3ch4x8px_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, st, 0, 8);
+                            Conv3x3s1p1_64x8x8to64_Identity_3ch4x8px_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, 0, 8);
                         }
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 4096), batch, 64, 64, _block2Statistics);
                     _block2BatchStatistics = !_block2.BatchNorm!.TrackRunningStats || !_block2.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), _block2.BatchNorm, _block2Statistics, _block2Mean, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
                     if (_block2BatchStatistics)
@@ -676,18 +676,18 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* y = ts + batch * 125952;
                     float* kept = ts + batch * 134144;
                     global::System.Array.Clear(_expandStatistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _expandStatistics)
                     for (int n = 0; n < batch; n++)
                     {
                         if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                         {
-                            Conv1x1s1p0_64x8x8to128_Stats_4ch64px_V512(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st, 0, 8);
+                            Conv1x1s1p0_64x8x8to128_Identity_4ch64px_V512(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, 0, 8);
                         }
                         else
                         {
-                            Conv1x1s1p0_64x8x8to128_Stats_3ch24px_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, st, 0, 8);
+                            Conv1x1s1p0_64x8x8to128_Identity_3ch24px_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, 0, 8);
                         }
                     }
+                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 128, 64, _expandStatistics);
                     _expandBatchStatistics = !_expand.BatchNorm!.TrackRunningStats || !_expand.BatchNorm!.Frozen;
                     global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _expand.BatchNorm, _expandStatistics, _expandMean, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
                     if (_expandBatchStatistics)
@@ -1392,7 +1392,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    tail tile of 4 pixels at column 12
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
@@ -1401,7 +1401,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Stats_12x32ch_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Identity_12x32ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
         float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
@@ -1818,7 +1818,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
                     Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 32; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -1829,13 +1829,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 32; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -1853,7 +1846,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    4 tiles of 4 pixels at columns 0..15
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
@@ -1861,7 +1854,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Identity_4x3_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
         float* stage = stackalloc float[384]; // one output row of one channel tile: [channel][pixel]
@@ -1998,7 +1991,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 24; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -2135,7 +2128,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                // tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 8; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -2146,13 +2139,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 32; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -2177,7 +2163,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 16 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_6ch4x16px_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_Identity_6ch4x16px_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
         int oh = rowStart;
@@ -2653,13 +2639,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                 }
             }
         }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 32; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
     }
 
     /// <summary>
@@ -2684,7 +2663,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_Stats_3ch2x16px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_Identity_3ch2x16px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
         int oh = rowStart;
@@ -3364,13 +3343,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                 }
             }
         }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 32; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
     }
 
     /// <summary>
@@ -3386,7 +3358,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    tail tile of 8 pixels at column 0
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
@@ -3395,7 +3367,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Stats_8x32ch_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Identity_8x32ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
         float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
@@ -3613,7 +3585,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 132, OutWidth);
                     Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 196, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 32; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -3624,13 +3596,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 64; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -3648,7 +3613,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// columns    2 tiles of 4 pixels at columns 0..7
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+    /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
@@ -3656,7 +3621,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// input value of pixel p; w{v} holds vector v's 8 weights for the current input channel and tap.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_32x16x16to64_Stats_4x3_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_32x16x16to64_Identity_4x3_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 64, OutWidth = 8;
         float* stage = stackalloc float[192]; // one output row of one channel tile: [channel][pixel]
@@ -3793,7 +3758,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
                     Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 24; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -3932,7 +3897,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
                 }
-                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once; after the last row, each channel's rows are added to its batch statistics
+                // tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
                 for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
@@ -3943,13 +3908,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                     }
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 64; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -3974,7 +3932,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_6ch4x8px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_64x8x8to64_Identity_6ch4x8px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
         int oh = rowStart;
@@ -4410,13 +4368,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                 }
             }
         }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 64; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
     }
 
     /// <summary>
@@ -4441,7 +4392,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_Stats_3ch4x8px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_64x8x8to64_Identity_3ch4x8px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
         int oh = rowStart;
@@ -5058,13 +5009,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                 }
             }
         }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 64; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
-        }
     }
 
     /// <summary>
@@ -5287,7 +5231,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_4ch64px_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Identity_4ch64px_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 64, OutPlane = 64, OutWidth = 8;
         int p = rowStart * OutWidth, end = rowEnd * OutWidth;
@@ -5463,13 +5407,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                     yt[(j0 + 3) * OutPlane] = acc3;
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 128; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
@@ -5756,7 +5693,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// current input channel; w{j} is output channel j0 + j's weight for it, broadcast.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv1x1s1p0_64x8x8to128_Stats_3ch24px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
+    private static unsafe void Conv1x1s1p0_64x8x8to128_Identity_3ch24px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 64, OutPlane = 64, OutWidth = 8;
         int p = rowStart * OutWidth, end = rowEnd * OutWidth;
@@ -5993,13 +5930,6 @@ partial class TinyNet : global::Fusion.IFusedModel
                     yt[(j0 + 1) * OutPlane] = acc1;
                 }
             }
-        }
-
-        // The batch statistics of each channel grow by the rows just written, while they are still in L2: one run per
-        // channel (contiguous in NCHW), combined with Chan's formula in double.
-        for (int c = 0; c < 128; c++)
-        {
-            statistics[c].AddRun(new global::System.ReadOnlySpan<float>(output + c * OutPlane + rowStart * OutWidth, (rowEnd - rowStart) * OutWidth));
         }
     }
 
