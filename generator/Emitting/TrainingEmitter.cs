@@ -75,32 +75,21 @@ internal static class TrainingEmitter
             w.Line("    _trainPackedAt = version;");
             w.Line("}");
             w.Line();
-            w.Line("global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);");
-            w.Line("workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders");
-            using (w.Block("try"))
+            w.Line("fixed (float* ts = _trainState)");
+            w.Line("fixed (float* tpArray = _trainPacked)");
+            using (w.Open())
             {
-                w.Line("fixed (float* ts = _trainState)");
-                w.Line("fixed (float* tpArray = _trainPacked)");
-                w.Line("fixed (float* padded = workspace.Array)");
-                using (w.Open())
+                w.Line("float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);");
+                w.Line($"float* x = ts + batch * {model.TrainInputOffset};");
+                w.Line("input.CopyTo(new global::System.Span<float>(x, batch * InputLength));");
+                for (int i = 0; i < model.Layers.Count; i++)
                 {
-                    w.Line("float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);");
-                    w.Line($"float* x = ts + batch * {model.TrainInputOffset};");
-                    w.Line("input.CopyTo(new global::System.Span<float>(x, batch * InputLength));");
-                    for (int i = 0; i < model.Layers.Count; i++)
-                    {
-                        EmitLayerForward(w, model, i);
-                    }
-
-                    LayerPlan last = model.Layers[model.Layers.Count - 1];
-                    w.Line();
-                    w.Line($"new global::System.ReadOnlySpan<float>(ts + batch * {last.Training.Output}, batch * OutputLength).CopyTo(output);");
+                    EmitLayerForward(w, model, i);
                 }
-            }
 
-            using (w.Block("finally"))
-            {
-                w.Line("_workspaces.Return(workspace);");
+                LayerPlan last = model.Layers[model.Layers.Count - 1];
+                w.Line();
+                w.Line($"new global::System.ReadOnlySpan<float>(ts + batch * {last.Training.Output}, batch * OutputLength).CopyTo(output);");
             }
 
             w.Line("_cachedBatch = batch;");
@@ -140,6 +129,11 @@ internal static class TrainingEmitter
                     {
                         bool pad = s.PaddingHeight > 0 || s.PaddingWidth > 0;
                         bool narrowStatistics = layer.Narrow?.TrainKernelStatistics ?? layer.TrainKernelStatistics;
+                        if (pad)
+                        {
+                            w.Line($"float* padded = ts + batch * {layer.Training.PaddedInput}; // kept zero-padded for the weight gradient");
+                        }
+
                         if (layer.TrainKernelStatistics || narrowStatistics)
                         {
                             w.Line($"fixed (global::Fusion.Normalization.ChannelStatistics* st = {Field(s)}Statistics)");
@@ -149,10 +143,10 @@ internal static class TrainingEmitter
                         {
                             if (pad)
                             {
-                                w.Line($"global::Fusion.Kernels.Padding.Copy({source} + n * {inLength}, padded, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {s.PaddingHeight}, {s.PaddingWidth});");
+                                w.Line($"global::Fusion.Kernels.Padding.Copy({source} + n * {inLength}, padded + n * {layer.Training.PaddedInputLength}, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {s.PaddingHeight}, {s.PaddingWidth});");
                             }
 
-                            string arguments = $"({(pad ? "padded" : $"{source} + n * {inLength}")}, kept + n * {outLength}, tp + {layer.TrainPackedWeightOffset}, tp + {layer.TrainPackedBiasOffset}";
+                            string arguments = $"({(pad ? $"padded + n * {layer.Training.PaddedInputLength}" : $"{source} + n * {inLength}")}, kept + n * {outLength}, tp + {layer.TrainPackedWeightOffset}, tp + {layer.TrainPackedBiasOffset}";
                             string rows = $", 0, {layer.Output.Height});";
                             ModelEmitter.VariantCall(w,
                                 layer.TrainKernelName + arguments + (layer.TrainKernelStatistics ? ", st" : "") + rows,
@@ -300,7 +294,10 @@ internal static class TrainingEmitter
                 if (s.Kind == LayerKind.Conv2d)
                 {
                     string storeInput = First(layer.Source) ? ", accumulate: false" : "";
-                    w.Line($"global::Fusion.Training.TrainingKernels.ConvolutionBackward({source}, {gradient}, {Field(s)}.Conv, {sourceGradient}, batch, {layer.Input.Height}, {layer.Input.Width}{storeInput});");
+                    string paddedInput = layer.Training.PaddedInput >= 0
+                        ? $", paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * {layer.Training.PaddedInput}, batch * {layer.Training.PaddedInputLength})"
+                        : "";
+                    w.Line($"global::Fusion.Training.TrainingKernels.ConvolutionBackward({source}, {gradient}, {Field(s)}.Conv, {sourceGradient}, batch, {layer.Input.Height}, {layer.Input.Width}{storeInput}{paddedInput});");
                 }
                 else
                 {

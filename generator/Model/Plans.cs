@@ -215,8 +215,12 @@ internal sealed record LayerPlan(
 /// <summary>A convolution's kernels for 16 vector registers, when they differ from the 32-register ones.</summary>
 internal sealed record ConvVariant(string KernelName, int TileVectors, string TrainKernelName, bool TrainKernelStatistics);
 
-/// <summary>Where a layer's training buffers sit, per sample, in the training state array (-1: none).</summary>
-internal sealed record TrainingLayout(int Output, int Kept, int Gradient);
+/// <summary>
+/// Where a layer's training buffers sit, per sample, in the training state array (-1: none). A padding convolution
+/// also keeps its input zero-padded (<see cref="PaddedInput"/>, <see cref="PaddedInputLength"/> floats per sample):
+/// the forward kernel reads it and the weight gradient reads it again, so neither pass copies the input.
+/// </summary>
+internal sealed record TrainingLayout(int Output, int Kept, int Gradient, int PaddedInput = -1, int PaddedInputLength = 0);
 
 /// <summary>A whole model, ready to emit.</summary>
 internal sealed record ModelPlan(

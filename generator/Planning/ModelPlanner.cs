@@ -199,6 +199,12 @@ internal static class ModelPlanner
             bool hasWeights = layer.Kind is LayerKind.Conv2d or LayerKind.Linear;
             var trainingLayout = new TrainingLayout(train, hasWeights ? train + Align(outputShape.Length) : -1, train + (hasWeights ? 2 : 1) * Align(outputShape.Length));
             train += (hasWeights ? 3 : 2) * Align(outputShape.Length);
+            if (layer.Kind == LayerKind.Conv2d && (layer.PaddingHeight > 0 || layer.PaddingWidth > 0))
+            {
+                int paddedLength = inputShape.Channels * (inputShape.Height + 2 * layer.PaddingHeight) * (inputShape.Width + 2 * layer.PaddingWidth);
+                trainingLayout = trainingLayout with { PaddedInput = train, PaddedInputLength = paddedLength };
+                train += Align(paddedLength);
+            }
             layers.Add(new LayerPlan(
                 layer, inputShape, outputShape, source, residual, batchNorm, activation, kernelName,
                 packed, weightLength, packed + Align(weightLength), biasLength, workspaceOffset, tileVectors,

@@ -15,7 +15,7 @@ namespace Fusion.Training;
 /// </summary>
 internal static class ConvolutionGradients
 {
-    public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, Kernels.KernelVariant variant, bool accumulate)
+    public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, Kernels.KernelVariant variant, bool accumulate, ReadOnlySpan<float> paddedInput)
     {
         int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, d = conv.Dilation, ph = conv.PaddingHeight, pw = conv.PaddingWidth;
         int outHeight = (height + 2 * ph - d * (kh - 1) - 1) / s + 1, outWidth = (width + 2 * pw - d * (kw - 1) - 1) / s + 1;
@@ -36,7 +36,7 @@ internal static class ConvolutionGradients
 
         if (groups == 1)
         {
-            DirectBackward(input, outputGradient, conv, inputGradient, batch, height, width, outHeight, outWidth, variant == Kernels.KernelVariant.Wide, accumulate);
+            DirectBackward(input, outputGradient, conv, inputGradient, paddedInput, batch, height, width, outHeight, outWidth, variant == Kernels.KernelVariant.Wide, accumulate);
             return;
         }
 
@@ -94,7 +94,7 @@ internal static class ConvolutionGradients
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void DirectBackward(
-        ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient,
+        ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, ReadOnlySpan<float> paddedInput,
         int batch, int height, int width, int outHeight, int outWidth, bool wide, bool accumulate)
     {
         // Tap tile and pixel tile: 6 (wide) or 3 (narrow); a row of output pixels is padded to a whole number of pixel
@@ -110,10 +110,11 @@ internal static class ConvolutionGradients
         int taps = inChannels * kh * kw, tapsPadded = (taps + tile - 1) / tile * tile;
         bool wantInput = !inputGradient.IsEmpty;
 
-        // ∂W reads the input only under real output pixels, so without padding it reads the images where they are;
-        // otherwise from a zero-padded copy (∂X's pixel-major scratch keeps the padded layout either way).
-        bool copyInput = ph > 0 || pw > 0;
-        (int xHeight, int xWidth) = copyInput ? (paddedHeight, paddedWidth) : (height, width);
+        // ∂W reads the input only under real output pixels, so it reads the images where they are when the layer pads
+        // nothing, or the caller's zero-padded copy (H + 2·ph) × (W + 2·pw); otherwise it copies each image into padded
+        // scratch (∂X's pixel-major scratch keeps its own padded layout either way).
+        bool given = !paddedInput.IsEmpty, copyInput = !given && (ph > 0 || pw > 0);
+        (int xHeight, int xWidth) = copyInput ? (paddedHeight, paddedWidth) : given ? (height + 2 * ph, width + 2 * pw) : (height, width);
 
         // Each region starts on a 64-byte line, so the vector loads of pixel-major rows never straddle two lines.
         int xLength = copyInput ? AlignedLength(inChannels * paddedPlane) : 0, zLength = AlignedLength(outHeight * outWidthPadded * outPadded);
@@ -123,7 +124,7 @@ internal static class ConvolutionGradients
         int[] offsetArray = ArrayPool<int>.Shared.Rent(tapsPadded);
         try
         {
-            fixed (float* pScratch = scratch, pIn = input, pOut = outputGradient, pWeight = conv.Weight.Data, pWeightGradient = conv.Weight.Gradient, pInputGradient = inputGradient)
+            fixed (float* pScratch = scratch, pIn = given ? paddedInput : input, pOut = outputGradient, pWeight = conv.Weight.Data, pWeightGradient = conv.Weight.Gradient, pInputGradient = inputGradient)
             fixed (int* offsets = offsetArray)
             {
                 float* xP = (float*)(((nint)pScratch + 63) & ~(nint)63), zT = xP + xLength, g = zT + zLength, dxT = g + gLength, wt = dxT + dxLength;
@@ -147,7 +148,7 @@ internal static class ConvolutionGradients
                 for (int n = 0; n < batch; n++)
                 {
                     // The image, into the interior of its zero-padded copy (or read in place).
-                    float* x = pIn + (nint)n * inChannels * plane;
+                    float* x = pIn + (nint)n * inChannels * (given ? xHeight * xWidth : plane);
                     if (copyInput)
                     {
                         PaddedImage.CopyInterior(x, xP, conv, inChannels, height, width, paddedHeight, paddedWidth);

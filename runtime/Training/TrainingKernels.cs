@@ -401,17 +401,23 @@ public static class TrainingKernels
     /// <paramref name="inputGradient"/> is empty, ∂L/∂x to it — or writes ∂L/∂x over it without
     /// <paramref name="accumulate"/> (its first contribution, so no clearing pass is needed beforehand). Ungrouped
     /// convolutions run register-tiled direct kernels over pixel-major scratch copies; grouped ones, matrix products
-    /// over the im2col matrix.
+    /// over the im2col matrix. <paramref name="paddedInput"/>, when given, is the same input already zero-padded by the
+    /// layer's padding (batch × Cin × (H + 2·padH) × (W + 2·padW), as the training forward pass keeps it): ungrouped
+    /// convolutions read it instead of copying each image.
     /// </summary>
-    public static void ConvolutionBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, bool accumulate = true)
-        => ConvolutionBackward(input, outputGradient, conv, inputGradient, batch, height, width, KernelVariants.Default, accumulate);
+    public static void ConvolutionBackward(
+        ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width,
+        bool accumulate = true, ReadOnlySpan<float> paddedInput = default)
+        => ConvolutionBackward(input, outputGradient, conv, inputGradient, batch, height, width, KernelVariants.Default, accumulate, paddedInput);
 
     /// <summary>
-    /// <see cref="ConvolutionBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Conv2d, Span{float}, int, int, int, bool)"/> with
+    /// <see cref="ConvolutionBackward(ReadOnlySpan{float}, ReadOnlySpan{float}, Conv2d, Span{float}, int, int, int, bool, ReadOnlySpan{float})"/> with
     /// the register tiles of <paramref name="variant"/> (<see cref="KernelVariant.Wide"/> needs 32 vector registers to
     /// run at full speed; both compute the same gradients).
     /// </summary>
-    public static void ConvolutionBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, KernelVariant variant, bool accumulate = true)
+    public static void ConvolutionBackward(
+        ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Conv2d conv, Span<float> inputGradient, int batch, int height, int width, KernelVariant variant,
+        bool accumulate = true, ReadOnlySpan<float> paddedInput = default)
     {
         ArgumentNullException.ThrowIfNull(conv);
         int kh = conv.KernelHeight, kw = conv.KernelWidth, s = conv.Stride, d = conv.Dilation, ph = conv.PaddingHeight, pw = conv.PaddingWidth;
@@ -427,7 +433,15 @@ public static class TrainingKernels
                 + $"or none; got {input.Length}, {outputGradient.Length} and {inputGradient.Length}.");
         }
 
-        ConvolutionGradients.Backward(input, outputGradient, conv, inputGradient, batch, height, width, variant, accumulate);
+        long paddedLength = (long)batch * conv.InChannels * (height + 2 * ph) * (width + 2 * pw);
+        if (!paddedInput.IsEmpty && paddedInput.Length != paddedLength)
+        {
+            throw new ArgumentException(
+                $"Convolution backward: the padded input of a batch of {batch} ({conv.InChannels}×{height + 2 * ph}×{width + 2 * pw}) holds {paddedLength} floats; got {paddedInput.Length}.",
+                nameof(paddedInput));
+        }
+
+        ConvolutionGradients.Backward(input, outputGradient, conv, inputGradient, batch, height, width, variant, accumulate, paddedInput);
     }
 
     /// <summary>Gradients of a fully connected layer: ∂L/∂W += dzᵀx, ∂L/∂b += Σ dz, and (unless empty) ∂L/∂x += dz·W.</summary>

@@ -42,6 +42,20 @@ public sealed class ConvolutionGradientTests
     [MemberData(nameof(Shapes))]
     public void Gradients_match_the_definition(int[] shape, bool bias, string variant) => Check(shape, bias, variant, accumulate: true);
 
+    /// <summary>The same gradients when the caller passes the input already zero-padded (as the training forward keeps it).</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Gradients_match_the_definition_from_a_padded_input(int[] shape, bool bias, string variant) => Check(shape, bias, variant, accumulate: true, padded: true);
+
+    [Fact]
+    public void A_padded_input_of_the_wrong_length_is_refused()
+    {
+        var conv = new Conv2d("c", 4, 8, 3, 3, 1, 1, 1, 1, 1, false, new ChangeCounter(), new SeededRandom(5));
+        float[] x = new float[2 * 4 * 6 * 6], dz = new float[2 * 8 * 6 * 6];
+        var error = Assert.Throws<ArgumentException>(() => TrainingKernels.ConvolutionBackward(x, dz, conv, default, 2, 6, 6, paddedInput: new float[2 * 4 * 6 * 6]));
+        Assert.Contains("holds 512 floats; got 288", error.Message);
+    }
+
     /// <summary>
     /// A layer's first contribution to ∂L/∂x is written over whatever the buffer held (NaN here, so any value read from it
     /// shows): the direct path's transposes in both variants, a 1×1 stride-2 layer whose rows and columns are never read
@@ -54,7 +68,7 @@ public sealed class ConvolutionGradientTests
     [InlineData(new[] { 16, 32, 3, 3, 1, 1, 1, 1, 4, 8, 8 }, true, "Wide")]
     public void Input_gradient_is_written_over_when_not_accumulating(int[] shape, bool bias, string variant) => Check(shape, bias, variant, accumulate: false);
 
-    private static void Check(int[] shape, bool bias, string variant, bool accumulate)
+    private static void Check(int[] shape, bool bias, string variant, bool accumulate, bool padded = false)
     {
         (int cin, int cout, int kh, int kw, int stride, int padH, int padW, int dilation, int groups, int height, int width) =
             (shape[0], shape[1], shape[2], shape[3], shape[4], shape[5], shape[6], shape[7], shape[8], shape[9], shape[10]);
@@ -84,7 +98,27 @@ public sealed class ConvolutionGradientTests
             dbBefore = conv.Bias.Gradient.ToArray();
         }
 
-        TrainingKernels.ConvolutionBackward(x, dz, conv, dx, Batch, height, width, Enum.Parse<KernelVariant>(variant), accumulate);
+        float[] xPadded = [];
+        if (padded)
+        {
+            // The image inside its zero border, image after image, as the training forward pass writes it.
+            int paddedHeight = height + 2 * padH, paddedWidth = width + 2 * padW;
+            xPadded = new float[Batch * cin * paddedHeight * paddedWidth];
+            for (int p = 0; p < Batch * cin; p++)
+            {
+                for (int h = 0; h < paddedHeight; h++)
+                {
+                    for (int w0 = 0; w0 < paddedWidth; w0++)
+                    {
+                        int ih = h - padH, iw = w0 - padW;
+                        bool inside = ih >= 0 && ih < height && iw >= 0 && iw < width;
+                        xPadded[(p * paddedHeight + h) * paddedWidth + w0] = inside ? x[(p * height + ih) * width + iw] : 0f;
+                    }
+                }
+            }
+        }
+
+        TrainingKernels.ConvolutionBackward(x, dz, conv, dx, Batch, height, width, Enum.Parse<KernelVariant>(variant), accumulate, xPadded);
 
         int inPerGroup = cin / groups, outPerGroup = cout / groups;
         var dwExact = new double[conv.Weight.Length];

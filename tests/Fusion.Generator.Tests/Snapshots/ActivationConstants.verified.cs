@@ -352,78 +352,68 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. A: Conv 1×1 s1 p0 of input: 1×4×4 → 8×4×4, Clamp to [-1.5f, 2f]
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. A: Conv 1×1 s1 p0 of input: 1×4×4 → 8×4×4, Clamp to [-1.5f, 2f]
+                float* y = ts + batch * 16;
+                float* kept = ts + batch * 144;
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 16;
-                    float* kept = ts + batch * 144;
-                    for (int n = 0; n < batch; n++)
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv1x1s1p0_1x4x4to8_Identity_4ch96px_V512(x + n * 16, kept + n * 128, tp + 0, tp + 16, 0, 4);
-                        }
-                        else
-                        {
-                            Conv1x1s1p0_1x4x4to8_Identity_3ch24px_V256(x + n * 16, kept + n * 128, tp + 0, tp + 16, 0, 4);
-                        }
+                        Conv1x1s1p0_1x4x4to8_Identity_4ch96px_V512(x + n * 16, kept + n * 128, tp + 0, tp + 16, 0, 4);
                     }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, default, false, batch, 8, 16, new global::Fusion.Activations.Clamp(-1.5f, 2f));
-                }
-
-                // 2. B: Conv 1×1 s1 p0 of A: 8×4×4 → 8×4×4, ELU (alpha 0.5f)
-                {
-                    float* y = ts + batch * 400;
-                    float* kept = ts + batch * 528;
-                    for (int n = 0; n < batch; n++)
+                    else
                     {
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv1x1s1p0_8x4x4to8_Identity_4ch96px_V512(ts + batch * 16 + n * 128, kept + n * 128, tp + 32, tp + 96, 0, 4);
-                        }
-                        else
-                        {
-                            Conv1x1s1p0_8x4x4to8_Identity_3ch24px_V256(ts + batch * 16 + n * 128, kept + n * 128, tp + 32, tp + 96, 0, 4);
-                        }
+                        Conv1x1s1p0_1x4x4to8_Identity_3ch24px_V256(x + n * 16, kept + n * 128, tp + 0, tp + 16, 0, 4);
                     }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, default, false, batch, 8, 16, new global::Fusion.Activations.Elu(0.5f));
                 }
-
-                // 3. C: Conv 1×1 s1 p0 of B: 8×4×4 → 8×4×4, Mish
-                {
-                    float* y = ts + batch * 784;
-                    float* kept = ts + batch * 912;
-                    for (int n = 0; n < batch; n++)
-                    {
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv1x1s1p0_8x4x4to8_Identity_4ch96px_V512(ts + batch * 400 + n * 128, kept + n * 128, tp + 112, tp + 176, 0, 4);
-                        }
-                        else
-                        {
-                            Conv1x1s1p0_8x4x4to8_Identity_3ch24px_V256(ts + batch * 400 + n * 128, kept + n * 128, tp + 112, tp + 176, 0, 4);
-                        }
-                    }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, default, false, batch, 8, 16, default(global::Fusion.Activations.Mish));
-                }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 784, batch * OutputLength).CopyTo(output);
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, default, false, batch, 8, 16, new global::Fusion.Activations.Clamp(-1.5f, 2f));
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            // 2. B: Conv 1×1 s1 p0 of A: 8×4×4 → 8×4×4, ELU (alpha 0.5f)
+            {
+                float* y = ts + batch * 400;
+                float* kept = ts + batch * 528;
+                for (int n = 0; n < batch; n++)
+                {
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv1x1s1p0_8x4x4to8_Identity_4ch96px_V512(ts + batch * 16 + n * 128, kept + n * 128, tp + 32, tp + 96, 0, 4);
+                    }
+                    else
+                    {
+                        Conv1x1s1p0_8x4x4to8_Identity_3ch24px_V256(ts + batch * 16 + n * 128, kept + n * 128, tp + 32, tp + 96, 0, 4);
+                    }
+                }
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, default, false, batch, 8, 16, new global::Fusion.Activations.Elu(0.5f));
+            }
+
+            // 3. C: Conv 1×1 s1 p0 of B: 8×4×4 → 8×4×4, Mish
+            {
+                float* y = ts + batch * 784;
+                float* kept = ts + batch * 912;
+                for (int n = 0; n < batch; n++)
+                {
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv1x1s1p0_8x4x4to8_Identity_4ch96px_V512(ts + batch * 400 + n * 128, kept + n * 128, tp + 112, tp + 176, 0, 4);
+                    }
+                    else
+                    {
+                        Conv1x1s1p0_8x4x4to8_Identity_3ch24px_V256(ts + batch * 400 + n * 128, kept + n * 128, tp + 112, tp + 176, 0, 4);
+                    }
+                }
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, null, default, default, default, false, batch, 8, 16, default(global::Fusion.Activations.Mish));
+            }
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 784, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }

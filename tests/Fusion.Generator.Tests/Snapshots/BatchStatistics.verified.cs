@@ -281,45 +281,35 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. A: Conv 1×1 s1 p0 of input: 4×4×4 → 8×4×4, BatchNorm (batch statistics, unfused), ReLU
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. A: Conv 1×1 s1 p0 of input: 4×4×4 → 8×4×4, BatchNorm (batch statistics, unfused), ReLU
+                float* y = ts + batch * 64;
+                float* kept = ts + batch * 192;
+                global::System.Array.Clear(_aStatistics);
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 64;
-                    float* kept = ts + batch * 192;
-                    global::System.Array.Clear(_aStatistics);
-                    for (int n = 0; n < batch; n++)
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv1x1s1p0_4x4x4to8_Identity_4ch96px_V512(x + n * 64, kept + n * 128, tp + 0, tp + 32, 0, 4);
-                        }
-                        else
-                        {
-                            Conv1x1s1p0_4x4x4to8_Identity_3ch24px_V256(x + n * 64, kept + n * 128, tp + 0, tp + 32, 0, 4);
-                        }
+                        Conv1x1s1p0_4x4x4to8_Identity_4ch96px_V512(x + n * 64, kept + n * 128, tp + 0, tp + 32, 0, 4);
                     }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 128), batch, 8, 16, _aStatistics);
-                    _aBatchStatistics = !_a.BatchNorm!.TrackRunningStats || !_a.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, _a.BatchNorm, _aStatistics, _aMean, _aInverseStd, _aBatchStatistics, batch, 8, 16, default(global::Fusion.Activations.Relu));
+                    else
+                    {
+                        Conv1x1s1p0_4x4x4to8_Identity_3ch24px_V256(x + n * 64, kept + n * 128, tp + 0, tp + 32, 0, 4);
+                    }
                 }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 64, batch * OutputLength).CopyTo(output);
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 128), batch, 8, 16, _aStatistics);
+                _aBatchStatistics = !_a.BatchNorm!.TrackRunningStats || !_a.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 128), new global::System.Span<float>(y, batch * 128), default, _a.BatchNorm, _aStatistics, _aMean, _aInverseStd, _aBatchStatistics, batch, 8, 16, default(global::Fusion.Activations.Relu));
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 64, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }

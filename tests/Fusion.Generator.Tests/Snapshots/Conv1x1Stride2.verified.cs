@@ -292,49 +292,39 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
-            {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
 
-                // 1. Project: Conv 1×1 s2 p0 of input: 16×8×8 → 16×4×4, BatchNorm (batch statistics)
+            // 1. Project: Conv 1×1 s2 p0 of input: 16×8×8 → 16×4×4, BatchNorm (batch statistics)
+            {
+                float* y = ts + batch * 1024;
+                float* kept = ts + batch * 1280;
+                global::System.Array.Clear(_projectStatistics);
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 1024;
-                    float* kept = ts + batch * 1280;
-                    global::System.Array.Clear(_projectStatistics);
-                    for (int n = 0; n < batch; n++)
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv1x1s2p0_16x8x8to16_Identity_4x16ch_V512(x + n * 1024, kept + n * 256, tp + 0, tp + 256, 0, 4);
-                        }
-                        else
-                        {
-                            Conv1x1s2p0_16x8x8to16_Identity_4x2_V256(x + n * 1024, kept + n * 256, tp + 0, tp + 256, 0, 4);
-                        }
+                        Conv1x1s2p0_16x8x8to16_Identity_4x16ch_V512(x + n * 1024, kept + n * 256, tp + 0, tp + 256, 0, 4);
                     }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 256), batch, 16, 16, _projectStatistics);
-                    _projectBatchStatistics = !_project.BatchNorm!.TrackRunningStats || !_project.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 256), new global::System.Span<float>(y, batch * 256), default, _project.BatchNorm, _projectStatistics, _projectMean, _projectInverseStd, _projectBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.Identity));
-                    if (_projectBatchStatistics)
+                    else
                     {
-                        _project.BatchNorm!.CommitBatch(_projectStatistics);
+                        Conv1x1s2p0_16x8x8to16_Identity_4x2_V256(x + n * 1024, kept + n * 256, tp + 0, tp + 256, 0, 4);
                     }
                 }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 1024, batch * OutputLength).CopyTo(output);
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 256), batch, 16, 16, _projectStatistics);
+                _projectBatchStatistics = !_project.BatchNorm!.TrackRunningStats || !_project.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 256), new global::System.Span<float>(y, batch * 256), default, _project.BatchNorm, _projectStatistics, _projectMean, _projectInverseStd, _projectBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.Identity));
+                if (_projectBatchStatistics)
+                {
+                    _project.BatchNorm!.CommitBatch(_projectStatistics);
+                }
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 1024, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }

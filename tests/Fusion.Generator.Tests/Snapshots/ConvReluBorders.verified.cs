@@ -50,7 +50,7 @@ partial class Net : global::Fusion.IFusedModel
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
-    private const int TrainPerSample = 976;
+    private const int TrainPerSample = 1168;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _stemStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
     private readonly float[] _stemMean = new float[8];
     private readonly float[] _stemInverseStd = new float[8];
@@ -287,43 +287,34 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. Stem: Conv 3×3 s1 p1 of input: 3×6×6 → 8×6×6, BatchNorm (batch statistics), ReLU
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. Stem: Conv 3×3 s1 p1 of input: 3×6×6 → 8×6×6, BatchNorm (batch statistics), ReLU
+                float* y = ts + batch * 112;
+                float* kept = ts + batch * 400;
+                global::System.Array.Clear(_stemStatistics);
+                float* padded = ts + batch * 976; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 112;
-                    float* kept = ts + batch * 400;
-                    global::System.Array.Clear(_stemStatistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        global::Fusion.Kernels.Padding.Copy(x + n * 108, padded, 3, 6, 6, 1, 1);
-                        Conv3x3s1p1_3x6x6to8_Identity_6x1_V256(padded, kept + n * 288, tp + 0, tp + 224, 0, 6);
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 288), batch, 8, 36, _stemStatistics);
-                    _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _stem.BatchNorm, _stemStatistics, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
-                    if (_stemBatchStatistics)
-                    {
-                        _stem.BatchNorm!.CommitBatch(_stemStatistics);
-                    }
+                    global::Fusion.Kernels.Padding.Copy(x + n * 108, padded + n * 192, 3, 6, 6, 1, 1);
+                    Conv3x3s1p1_3x6x6to8_Identity_6x1_V256(padded + n * 192, kept + n * 288, tp + 0, tp + 224, 0, 6);
                 }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 112, batch * OutputLength).CopyTo(output);
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 288), batch, 8, 36, _stemStatistics);
+                _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _stem.BatchNorm, _stemStatistics, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
+                if (_stemBatchStatistics)
+                {
+                    _stem.BatchNorm!.CommitBatch(_stemStatistics);
+                }
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 112, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }
@@ -354,7 +345,7 @@ partial class Net : global::Fusion.IFusedModel
 
             // 1. Stem, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 400, batch * 288), new global::System.Span<float>(ts + batch * 688, batch * 288), default, default, _stem.BatchNorm, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 108), new global::System.Span<float>(ts + batch * 688, batch * 288), _stem.Conv, default, batch, 6, 6);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 108), new global::System.Span<float>(ts + batch * 688, batch * 288), _stem.Conv, default, batch, 6, 6, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 976, batch * 192));
         }
     }
 

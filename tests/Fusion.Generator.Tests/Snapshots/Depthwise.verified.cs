@@ -50,7 +50,7 @@ partial class Net : global::Fusion.IFusedModel
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
-    private const int TrainPerSample = 1152;
+    private const int TrainPerSample = 1664;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _depthwiseStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
     private readonly float[] _depthwiseMean = new float[8];
     private readonly float[] _depthwiseInverseStd = new float[8];
@@ -287,43 +287,34 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. Depthwise: Conv 3×3 s1 p1 g8 of input: 8×6×6 → 8×6×6, BatchNorm (batch statistics), ReLU6
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. Depthwise: Conv 3×3 s1 p1 g8 of input: 8×6×6 → 8×6×6, BatchNorm (batch statistics), ReLU6
+                float* y = ts + batch * 288;
+                float* kept = ts + batch * 576;
+                global::System.Array.Clear(_depthwiseStatistics);
+                float* padded = ts + batch * 1152; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 288;
-                    float* kept = ts + batch * 576;
-                    global::System.Array.Clear(_depthwiseStatistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-                        Conv3x3s1p1dw_8x6x6to8_Identity_6x1_V256(padded, kept + n * 288, tp + 0, tp + 576, 0, 6);
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 288), batch, 8, 36, _depthwiseStatistics);
-                    _depthwiseBatchStatistics = !_depthwise.BatchNorm!.TrackRunningStats || !_depthwise.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _depthwise.BatchNorm, _depthwiseStatistics, _depthwiseMean, _depthwiseInverseStd, _depthwiseBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu6));
-                    if (_depthwiseBatchStatistics)
-                    {
-                        _depthwise.BatchNorm!.CommitBatch(_depthwiseStatistics);
-                    }
+                    global::Fusion.Kernels.Padding.Copy(x + n * 288, padded + n * 512, 8, 6, 6, 1, 1);
+                    Conv3x3s1p1dw_8x6x6to8_Identity_6x1_V256(padded + n * 512, kept + n * 288, tp + 0, tp + 576, 0, 6);
                 }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * OutputLength).CopyTo(output);
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 288), batch, 8, 36, _depthwiseStatistics);
+                _depthwiseBatchStatistics = !_depthwise.BatchNorm!.TrackRunningStats || !_depthwise.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _depthwise.BatchNorm, _depthwiseStatistics, _depthwiseMean, _depthwiseInverseStd, _depthwiseBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu6));
+                if (_depthwiseBatchStatistics)
+                {
+                    _depthwise.BatchNorm!.CommitBatch(_depthwiseStatistics);
+                }
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }
@@ -354,7 +345,7 @@ partial class Net : global::Fusion.IFusedModel
 
             // 1. Depthwise, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 576, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), default, default, _depthwise.BatchNorm, _depthwiseMean, _depthwiseInverseStd, _depthwiseBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu6));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _depthwise.Conv, default, batch, 6, 6);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _depthwise.Conv, default, batch, 6, 6, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 512));
         }
     }
 

@@ -50,7 +50,7 @@ partial class Net : global::Fusion.IFusedModel
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
-    private const int TrainPerSample = 2304;
+    private const int TrainPerSample = 2992;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _atrousStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
     private readonly float[] _atrousMean = new float[8];
     private readonly float[] _atrousInverseStd = new float[8];
@@ -287,43 +287,34 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. Atrous: Conv 3×3 s1 p2 of input: 4×9×9 → 8×9×9, BatchNorm (batch statistics), GELU (erf)
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. Atrous: Conv 3×3 s1 p2 of input: 4×9×9 → 8×9×9, BatchNorm (batch statistics), GELU (erf)
+                float* y = ts + batch * 336;
+                float* kept = ts + batch * 992;
+                global::System.Array.Clear(_atrousStatistics);
+                float* padded = ts + batch * 2304; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 336;
-                    float* kept = ts + batch * 992;
-                    global::System.Array.Clear(_atrousStatistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        global::Fusion.Kernels.Padding.Copy(x + n * 324, padded, 4, 9, 9, 2, 2);
-                        Conv3x3s1p2d2_4x9x9to8_Identity_9x1_V256(padded, kept + n * 648, tp + 0, tp + 288, 0, 9);
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 648), batch, 8, 81, _atrousStatistics);
-                    _atrousBatchStatistics = !_atrous.BatchNorm!.TrackRunningStats || !_atrous.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 648), new global::System.Span<float>(y, batch * 648), default, _atrous.BatchNorm, _atrousStatistics, _atrousMean, _atrousInverseStd, _atrousBatchStatistics, batch, 8, 81, default(global::Fusion.Activations.Gelu));
-                    if (_atrousBatchStatistics)
-                    {
-                        _atrous.BatchNorm!.CommitBatch(_atrousStatistics);
-                    }
+                    global::Fusion.Kernels.Padding.Copy(x + n * 324, padded + n * 676, 4, 9, 9, 2, 2);
+                    Conv3x3s1p2d2_4x9x9to8_Identity_9x1_V256(padded + n * 676, kept + n * 648, tp + 0, tp + 288, 0, 9);
                 }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 336, batch * OutputLength).CopyTo(output);
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 648), batch, 8, 81, _atrousStatistics);
+                _atrousBatchStatistics = !_atrous.BatchNorm!.TrackRunningStats || !_atrous.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 648), new global::System.Span<float>(y, batch * 648), default, _atrous.BatchNorm, _atrousStatistics, _atrousMean, _atrousInverseStd, _atrousBatchStatistics, batch, 8, 81, default(global::Fusion.Activations.Gelu));
+                if (_atrousBatchStatistics)
+                {
+                    _atrous.BatchNorm!.CommitBatch(_atrousStatistics);
+                }
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 336, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }
@@ -354,7 +345,7 @@ partial class Net : global::Fusion.IFusedModel
 
             // 1. Atrous, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 992, batch * 648), new global::System.Span<float>(ts + batch * 1648, batch * 648), default, default, _atrous.BatchNorm, _atrousMean, _atrousInverseStd, _atrousBatchStatistics, batch, 8, 81, default(global::Fusion.Activations.Gelu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 324), new global::System.Span<float>(ts + batch * 1648, batch * 648), _atrous.Conv, default, batch, 9, 9);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 324), new global::System.Span<float>(ts + batch * 1648, batch * 648), _atrous.Conv, default, batch, 9, 9, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 2304, batch * 676));
         }
     }
 

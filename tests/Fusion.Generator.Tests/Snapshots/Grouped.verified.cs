@@ -284,42 +284,32 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. Grouped: Conv 3×3 s1 p0 g2 of input: 8×6×6 → 16×4×4, BatchNorm (batch statistics), HardSwish
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. Grouped: Conv 3×3 s1 p0 g2 of input: 8×6×6 → 16×4×4, BatchNorm (batch statistics), HardSwish
+                float* y = ts + batch * 288;
+                float* kept = ts + batch * 544;
+                global::System.Array.Clear(_groupedStatistics);
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 288;
-                    float* kept = ts + batch * 544;
-                    global::System.Array.Clear(_groupedStatistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        Conv3x3s1p0g2_8x6x6to16_Identity_4x1_V256(x + n * 288, kept + n * 256, tp + 0, tp + 576, 0, 4);
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 256), batch, 16, 16, _groupedStatistics);
-                    _groupedBatchStatistics = !_grouped.BatchNorm!.TrackRunningStats || !_grouped.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 256), new global::System.Span<float>(y, batch * 256), default, _grouped.BatchNorm, _groupedStatistics, _groupedMean, _groupedInverseStd, _groupedBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.HardSwish));
-                    if (_groupedBatchStatistics)
-                    {
-                        _grouped.BatchNorm!.CommitBatch(_groupedStatistics);
-                    }
+                    Conv3x3s1p0g2_8x6x6to16_Identity_4x1_V256(x + n * 288, kept + n * 256, tp + 0, tp + 576, 0, 4);
                 }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * OutputLength).CopyTo(output);
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 256), batch, 16, 16, _groupedStatistics);
+                _groupedBatchStatistics = !_grouped.BatchNorm!.TrackRunningStats || !_grouped.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 256), new global::System.Span<float>(y, batch * 256), default, _grouped.BatchNorm, _groupedStatistics, _groupedMean, _groupedInverseStd, _groupedBatchStatistics, batch, 16, 16, default(global::Fusion.Activations.HardSwish));
+                if (_groupedBatchStatistics)
+                {
+                    _grouped.BatchNorm!.CommitBatch(_groupedStatistics);
+                }
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }

@@ -328,59 +328,49 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. Flat: Flatten of input: 4×3×3 → 36
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. Flat: Flatten of input: 4×3×3 → 36
-                {
-                    float* y = ts + batch * 48;
-                    new global::System.ReadOnlySpan<float>(x, batch * 36).CopyTo(new global::System.Span<float>(y, batch * 36));
-                }
-
-                // 2. Hidden: Linear of Flat: 36 → 20, BatchNorm (batch statistics), GELU (tanh approximation)
-                {
-                    float* y = ts + batch * 144;
-                    float* kept = ts + batch * 176;
-                    global::System.Array.Clear(_hiddenStatistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        Linear_36to20_Identity_V256(ts + batch * 48 + n * 36, kept + n * 20, tp + 0, tp + 720);
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 20), batch, 20, 1, _hiddenStatistics);
-                    _hiddenBatchStatistics = !_hidden.BatchNorm!.TrackRunningStats || !_hidden.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 20), new global::System.Span<float>(y, batch * 20), default, _hidden.BatchNorm, _hiddenStatistics, _hiddenMean, _hiddenInverseStd, _hiddenBatchStatistics, batch, 20, 1, default(global::Fusion.Activations.GeluTanh));
-                    if (_hiddenBatchStatistics)
-                    {
-                        _hidden.BatchNorm!.CommitBatch(_hiddenStatistics);
-                    }
-                }
-
-                // 3. Logits: Linear of Hidden: 20 → 3
-                {
-                    float* y = ts + batch * 240;
-                    float* kept = ts + batch * 256;
-                    for (int n = 0; n < batch; n++)
-                    {
-                        Linear_20to3_Identity_V256(ts + batch * 144 + n * 20, kept + n * 3, tp + 752, tp + 816);
-                    }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 3), new global::System.Span<float>(y, batch * 3), default, null, default, default, default, false, batch, 3, 1, default(global::Fusion.Activations.Identity));
-                }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 240, batch * OutputLength).CopyTo(output);
+                float* y = ts + batch * 48;
+                new global::System.ReadOnlySpan<float>(x, batch * 36).CopyTo(new global::System.Span<float>(y, batch * 36));
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            // 2. Hidden: Linear of Flat: 36 → 20, BatchNorm (batch statistics), GELU (tanh approximation)
+            {
+                float* y = ts + batch * 144;
+                float* kept = ts + batch * 176;
+                global::System.Array.Clear(_hiddenStatistics);
+                for (int n = 0; n < batch; n++)
+                {
+                    Linear_36to20_Identity_V256(ts + batch * 48 + n * 36, kept + n * 20, tp + 0, tp + 720);
+                }
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 20), batch, 20, 1, _hiddenStatistics);
+                _hiddenBatchStatistics = !_hidden.BatchNorm!.TrackRunningStats || !_hidden.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 20), new global::System.Span<float>(y, batch * 20), default, _hidden.BatchNorm, _hiddenStatistics, _hiddenMean, _hiddenInverseStd, _hiddenBatchStatistics, batch, 20, 1, default(global::Fusion.Activations.GeluTanh));
+                if (_hiddenBatchStatistics)
+                {
+                    _hidden.BatchNorm!.CommitBatch(_hiddenStatistics);
+                }
+            }
+
+            // 3. Logits: Linear of Hidden: 20 → 3
+            {
+                float* y = ts + batch * 240;
+                float* kept = ts + batch * 256;
+                for (int n = 0; n < batch; n++)
+                {
+                    Linear_20to3_Identity_V256(ts + batch * 144 + n * 20, kept + n * 3, tp + 752, tp + 816);
+                }
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 3), new global::System.Span<float>(y, batch * 3), default, null, default, default, default, false, batch, 3, 1, default(global::Fusion.Activations.Identity));
+            }
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 240, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }

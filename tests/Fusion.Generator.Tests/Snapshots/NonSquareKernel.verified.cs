@@ -50,7 +50,7 @@ partial class Net : global::Fusion.IFusedModel
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
-    private const int TrainPerSample = 1248;
+    private const int TrainPerSample = 1360;
 
     /// <summary>Creates the model with parameters initialised like PyTorch's (Kaiming-uniform), from seed 0.</summary>
     public Net() : this(0UL)
@@ -282,36 +282,27 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. Row: Conv 1×3 s1 p0 of input: 2×4×12 → 8×4×12, LeakyReLU (slope 0.2f)
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. Row: Conv 1×3 s1 p0 of input: 2×4×12 → 8×4×12, LeakyReLU (slope 0.2f)
+                float* y = ts + batch * 96;
+                float* kept = ts + batch * 480;
+                float* padded = ts + batch * 1248; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 96;
-                    float* kept = ts + batch * 480;
-                    for (int n = 0; n < batch; n++)
-                    {
-                        global::Fusion.Kernels.Padding.Copy(x + n * 96, padded, 2, 4, 12, 0, 1);
-                        Conv1x3s1p0x1_2x4x12to8_Identity_12x1_V256(padded, kept + n * 384, tp + 0, tp + 48, 0, 4);
-                    }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 384), new global::System.Span<float>(y, batch * 384), default, null, default, default, default, false, batch, 8, 48, new global::Fusion.Activations.LeakyRelu(0.2f));
+                    global::Fusion.Kernels.Padding.Copy(x + n * 96, padded + n * 112, 2, 4, 12, 0, 1);
+                    Conv1x3s1p0x1_2x4x12to8_Identity_12x1_V256(padded + n * 112, kept + n * 384, tp + 0, tp + 48, 0, 4);
                 }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 96, batch * OutputLength).CopyTo(output);
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 384), new global::System.Span<float>(y, batch * 384), default, null, default, default, default, false, batch, 8, 48, new global::Fusion.Activations.LeakyRelu(0.2f));
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 96, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }
@@ -342,7 +333,7 @@ partial class Net : global::Fusion.IFusedModel
 
             // 1. Row, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 480, batch * 384), new global::System.Span<float>(ts + batch * 864, batch * 384), default, default, null, default, default, false, batch, 8, 48, new global::Fusion.Activations.LeakyRelu(0.2f));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 96), new global::System.Span<float>(ts + batch * 864, batch * 384), _row.Conv, default, batch, 4, 12);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 96), new global::System.Span<float>(ts + batch * 864, batch * 384), _row.Conv, default, batch, 4, 12, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 1248, batch * 112));
         }
     }
 

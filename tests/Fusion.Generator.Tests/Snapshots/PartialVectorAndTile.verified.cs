@@ -50,7 +50,7 @@ partial class Net : global::Fusion.IFusedModel
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
-    private const int TrainPerSample = 1904;
+    private const int TrainPerSample = 2272;
 
     /// <summary>Creates the model with parameters initialised like PyTorch's (Kaiming-uniform), from seed 0.</summary>
     public Net() : this(0UL)
@@ -289,43 +289,34 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. Conv: Conv 3×3 s1 p1 of input: 4×5×11 → 10×5×11, SiLU
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. Conv: Conv 3×3 s1 p1 of input: 4×5×11 → 10×5×11, SiLU
+                float* y = ts + batch * 224;
+                float* kept = ts + batch * 784;
+                float* padded = ts + batch * 1904; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 224;
-                    float* kept = ts + batch * 784;
-                    for (int n = 0; n < batch; n++)
+                    global::Fusion.Kernels.Padding.Copy(x + n * 220, padded + n * 364, 4, 5, 11, 1, 1);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
-                        global::Fusion.Kernels.Padding.Copy(x + n * 220, padded, 4, 5, 11, 1, 1);
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv3x3s1p1_4x5x11to10_Identity_11x16ch_V512(padded, kept + n * 550, tp + 0, tp + 576, 0, 5);
-                        }
-                        else
-                        {
-                            Conv3x3s1p1_4x5x11to10_Identity_6x2_V256(padded, kept + n * 550, tp + 0, tp + 576, 0, 5);
-                        }
+                        Conv3x3s1p1_4x5x11to10_Identity_11x16ch_V512(padded + n * 364, kept + n * 550, tp + 0, tp + 576, 0, 5);
                     }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 550), new global::System.Span<float>(y, batch * 550), default, null, default, default, default, false, batch, 10, 55, default(global::Fusion.Activations.Silu));
+                    else
+                    {
+                        Conv3x3s1p1_4x5x11to10_Identity_6x2_V256(padded + n * 364, kept + n * 550, tp + 0, tp + 576, 0, 5);
+                    }
                 }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 224, batch * OutputLength).CopyTo(output);
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 550), new global::System.Span<float>(y, batch * 550), default, null, default, default, default, false, batch, 10, 55, default(global::Fusion.Activations.Silu));
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 224, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }
@@ -356,7 +347,7 @@ partial class Net : global::Fusion.IFusedModel
 
             // 1. Conv, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 784, batch * 550), new global::System.Span<float>(ts + batch * 1344, batch * 550), default, default, null, default, default, false, batch, 10, 55, default(global::Fusion.Activations.Silu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 220), new global::System.Span<float>(ts + batch * 1344, batch * 550), _conv.Conv, default, batch, 5, 11);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 220), new global::System.Span<float>(ts + batch * 1344, batch * 550), _conv.Conv, default, batch, 5, 11, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 1904, batch * 364));
         }
     }
 

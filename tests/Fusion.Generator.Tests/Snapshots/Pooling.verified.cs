@@ -309,45 +309,35 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. Max: MaxPool 3 s2 p1 of input: 2×8×8 → 2×4×4
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. Max: MaxPool 3 s2 p1 of input: 2×8×8 → 2×4×4
-                {
-                    float* y = ts + batch * 128;
-                    global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(x, batch * 128), _max, new global::System.Span<float>(y, batch * 32), batch, 2, 8, 8);
-                }
-
-                // 2. Average: AvgPool 2 s2 p0 of Max: 2×4×4 → 2×2×2
-                {
-                    float* y = ts + batch * 192;
-                    global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(ts + batch * 128, batch * 32), _average, new global::System.Span<float>(y, batch * 8), batch, 2, 4, 4);
-                }
-
-                // 3. Global: GlobalAvgPool of Average: 2×2×2 → 2×1×1
-                {
-                    float* y = ts + batch * 224;
-                    for (int n = 0; n < batch; n++)
-                    {
-                        GlobalAvgPool_2x2x2_V256(ts + batch * 192 + n * 8, y + n * 2);
-                    }
-                }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 224, batch * OutputLength).CopyTo(output);
+                float* y = ts + batch * 128;
+                global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(x, batch * 128), _max, new global::System.Span<float>(y, batch * 32), batch, 2, 8, 8);
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            // 2. Average: AvgPool 2 s2 p0 of Max: 2×4×4 → 2×2×2
+            {
+                float* y = ts + batch * 192;
+                global::Fusion.Kernels.UnfusedKernels.Pool(new global::System.ReadOnlySpan<float>(ts + batch * 128, batch * 32), _average, new global::System.Span<float>(y, batch * 8), batch, 2, 4, 4);
+            }
+
+            // 3. Global: GlobalAvgPool of Average: 2×2×2 → 2×1×1
+            {
+                float* y = ts + batch * 224;
+                for (int n = 0; n < batch; n++)
+                {
+                    GlobalAvgPool_2x2x2_V256(ts + batch * 192 + n * 8, y + n * 2);
+                }
+            }
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 224, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }

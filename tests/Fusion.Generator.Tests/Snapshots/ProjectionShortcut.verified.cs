@@ -56,7 +56,7 @@ partial class Net : global::Fusion.IFusedModel
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
-    private const int TrainPerSample = 2016;
+    private const int TrainPerSample = 2928;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _conv1Statistics = new global::Fusion.Normalization.ChannelStatistics[16];
     private readonly float[] _conv1Mean = new float[16];
     private readonly float[] _conv1InverseStd = new float[16];
@@ -403,126 +403,118 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. Conv1: Conv 3×3 s2 p1 of input: 8×6×6 → 16×3×3, BatchNorm (batch statistics), ReLU
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. Conv1: Conv 3×3 s2 p1 of input: 8×6×6 → 16×3×3, BatchNorm (batch statistics), ReLU
+                float* y = ts + batch * 288;
+                float* kept = ts + batch * 432;
+                global::System.Array.Clear(_conv1Statistics);
+                float* padded = ts + batch * 720; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 288;
-                    float* kept = ts + batch * 432;
-                    global::System.Array.Clear(_conv1Statistics);
-                    for (int n = 0; n < batch; n++)
+                    global::Fusion.Kernels.Padding.Copy(x + n * 288, padded + n * 512, 8, 6, 6, 1, 1);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
-                        global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv3x3s2p1_8x6x6to16_Identity_3x16ch_V512(padded, kept + n * 144, tp + 0, tp + 1152, 0, 3);
-                        }
-                        else
-                        {
-                            Conv3x3s2p1_8x6x6to16_Identity_3x2_V256(padded, kept + n * 144, tp + 0, tp + 1152, 0, 3);
-                        }
+                        Conv3x3s2p1_8x6x6to16_Identity_3x16ch_V512(padded + n * 512, kept + n * 144, tp + 0, tp + 1152, 0, 3);
                     }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _conv1Statistics);
-                    _conv1BatchStatistics = !_conv1.BatchNorm!.TrackRunningStats || !_conv1.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv1.BatchNorm, _conv1Statistics, _conv1Mean, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
-                    if (_conv1BatchStatistics)
+                    else
                     {
-                        _conv1.BatchNorm!.CommitBatch(_conv1Statistics);
+                        Conv3x3s2p1_8x6x6to16_Identity_3x2_V256(padded + n * 512, kept + n * 144, tp + 0, tp + 1152, 0, 3);
                     }
                 }
-
-                // 2. Conv2: Conv 3×3 s1 p1 of Conv1: 16×3×3 → 16×3×3, BatchNorm (batch statistics)
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _conv1Statistics);
+                _conv1BatchStatistics = !_conv1.BatchNorm!.TrackRunningStats || !_conv1.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv1.BatchNorm, _conv1Statistics, _conv1Mean, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
+                if (_conv1BatchStatistics)
                 {
-                    float* y = ts + batch * 720;
-                    float* kept = ts + batch * 864;
-                    global::System.Array.Clear(_conv2Statistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        global::Fusion.Kernels.Padding.Copy(ts + batch * 288 + n * 144, padded, 16, 3, 3, 1, 1);
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv3x3s1p1_16x3x3to16_Identity_3x16ch_V512(padded, kept + n * 144, tp + 1168, tp + 3472, 0, 3);
-                        }
-                        else
-                        {
-                            Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(padded, kept + n * 144, tp + 1168, tp + 3472, 0, 3);
-                        }
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _conv2Statistics);
-                    _conv2BatchStatistics = !_conv2.BatchNorm!.TrackRunningStats || !_conv2.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv2.BatchNorm, _conv2Statistics, _conv2Mean, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
-                    if (_conv2BatchStatistics)
-                    {
-                        _conv2.BatchNorm!.CommitBatch(_conv2Statistics);
-                    }
+                    _conv1.BatchNorm!.CommitBatch(_conv1Statistics);
                 }
-
-                // 3. Shortcut: Conv 1×1 s2 p0 of input: 8×6×6 → 16×3×3, BatchNorm (batch statistics)
-                {
-                    float* y = ts + batch * 1152;
-                    float* kept = ts + batch * 1296;
-                    global::System.Array.Clear(_shortcutStatistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv1x1s2p0_8x6x6to16_Identity_3x16ch_V512(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, 0, 3);
-                        }
-                        else
-                        {
-                            Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, 0, 3);
-                        }
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _shortcutStatistics);
-                    _shortcutBatchStatistics = !_shortcut.BatchNorm!.TrackRunningStats || !_shortcut.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _shortcut.BatchNorm, _shortcutStatistics, _shortcutMean, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
-                    if (_shortcutBatchStatistics)
-                    {
-                        _shortcut.BatchNorm!.CommitBatch(_shortcutStatistics);
-                    }
-                }
-
-                // 4. Out: Conv 1×1 s1 p0 of Conv2: 16×3×3 → 16×3×3, BatchNorm (batch statistics), + Shortcut, ReLU
-                {
-                    float* y = ts + batch * 1584;
-                    float* kept = ts + batch * 1728;
-                    global::System.Array.Clear(_outStatistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv1x1s1p0_16x3x3to16_Identity_4ch96px_V512(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, 0, 3);
-                        }
-                        else
-                        {
-                            Conv1x1s1p0_16x3x3to16_Identity_3ch24px_V256(ts + batch * 720 + n * 144, kept + n * 144, tp + 3632, tp + 3888, 0, 3);
-                        }
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _outStatistics);
-                    _outBatchStatistics = !_out.BatchNorm!.TrackRunningStats || !_out.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), _out.BatchNorm, _outStatistics, _outMean, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
-                    if (_outBatchStatistics)
-                    {
-                        _out.BatchNorm!.CommitBatch(_outStatistics);
-                    }
-                }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 1584, batch * OutputLength).CopyTo(output);
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            // 2. Conv2: Conv 3×3 s1 p1 of Conv1: 16×3×3 → 16×3×3, BatchNorm (batch statistics)
+            {
+                float* y = ts + batch * 1232;
+                float* kept = ts + batch * 1376;
+                global::System.Array.Clear(_conv2Statistics);
+                float* padded = ts + batch * 1664; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
+                {
+                    global::Fusion.Kernels.Padding.Copy(ts + batch * 288 + n * 144, padded + n * 400, 16, 3, 3, 1, 1);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv3x3s1p1_16x3x3to16_Identity_3x16ch_V512(padded + n * 400, kept + n * 144, tp + 1168, tp + 3472, 0, 3);
+                    }
+                    else
+                    {
+                        Conv3x3s1p1_16x3x3to16_Identity_3x2_V256(padded + n * 400, kept + n * 144, tp + 1168, tp + 3472, 0, 3);
+                    }
+                }
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _conv2Statistics);
+                _conv2BatchStatistics = !_conv2.BatchNorm!.TrackRunningStats || !_conv2.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv2.BatchNorm, _conv2Statistics, _conv2Mean, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+                if (_conv2BatchStatistics)
+                {
+                    _conv2.BatchNorm!.CommitBatch(_conv2Statistics);
+                }
+            }
+
+            // 3. Shortcut: Conv 1×1 s2 p0 of input: 8×6×6 → 16×3×3, BatchNorm (batch statistics)
+            {
+                float* y = ts + batch * 2064;
+                float* kept = ts + batch * 2208;
+                global::System.Array.Clear(_shortcutStatistics);
+                for (int n = 0; n < batch; n++)
+                {
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv1x1s2p0_8x6x6to16_Identity_3x16ch_V512(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, 0, 3);
+                    }
+                    else
+                    {
+                        Conv1x1s2p0_8x6x6to16_Identity_3x2_V256(x + n * 288, kept + n * 144, tp + 3488, tp + 3616, 0, 3);
+                    }
+                }
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _shortcutStatistics);
+                _shortcutBatchStatistics = !_shortcut.BatchNorm!.TrackRunningStats || !_shortcut.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _shortcut.BatchNorm, _shortcutStatistics, _shortcutMean, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+                if (_shortcutBatchStatistics)
+                {
+                    _shortcut.BatchNorm!.CommitBatch(_shortcutStatistics);
+                }
+            }
+
+            // 4. Out: Conv 1×1 s1 p0 of Conv2: 16×3×3 → 16×3×3, BatchNorm (batch statistics), + Shortcut, ReLU
+            {
+                float* y = ts + batch * 2496;
+                float* kept = ts + batch * 2640;
+                global::System.Array.Clear(_outStatistics);
+                for (int n = 0; n < batch; n++)
+                {
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv1x1s1p0_16x3x3to16_Identity_4ch96px_V512(ts + batch * 1232 + n * 144, kept + n * 144, tp + 3632, tp + 3888, 0, 3);
+                    }
+                    else
+                    {
+                        Conv1x1s1p0_16x3x3to16_Identity_3ch24px_V256(ts + batch * 1232 + n * 144, kept + n * 144, tp + 3632, tp + 3888, 0, 3);
+                    }
+                }
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _outStatistics);
+                _outBatchStatistics = !_out.BatchNorm!.TrackRunningStats || !_out.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 2064, batch * 144), _out.BatchNorm, _outStatistics, _outMean, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
+                if (_outBatchStatistics)
+                {
+                    _out.BatchNorm!.CommitBatch(_outStatistics);
+                }
+            }
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 2496, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }
@@ -549,23 +541,23 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1872, batch * OutputLength));
+            outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 2784, batch * OutputLength));
 
             // 4. Out, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1728, batch * 144), new global::System.Span<float>(ts + batch * 1872, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 144), new global::System.Span<float>(ts + batch * 1440, batch * 144), _out.BatchNorm, _outMean, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 720, batch * 144), new global::System.Span<float>(ts + batch * 1872, batch * 144), _out.Conv, new global::System.Span<float>(ts + batch * 1008, batch * 144), batch, 3, 3, accumulate: false);
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 2640, batch * 144), new global::System.Span<float>(ts + batch * 2784, batch * 144), new global::System.ReadOnlySpan<float>(ts + batch * 2064, batch * 144), new global::System.Span<float>(ts + batch * 2352, batch * 144), _out.BatchNorm, _outMean, _outInverseStd, _outBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1232, batch * 144), new global::System.Span<float>(ts + batch * 2784, batch * 144), _out.Conv, new global::System.Span<float>(ts + batch * 1520, batch * 144), batch, 3, 3, accumulate: false);
 
             // 3. Shortcut, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1296, batch * 144), new global::System.Span<float>(ts + batch * 1440, batch * 144), default, default, _shortcut.BatchNorm, _shortcutMean, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 1440, batch * 144), _shortcut.Conv, default, batch, 6, 6);
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 2208, batch * 144), new global::System.Span<float>(ts + batch * 2352, batch * 144), default, default, _shortcut.BatchNorm, _shortcutMean, _shortcutInverseStd, _shortcutBatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 2352, batch * 144), _shortcut.Conv, default, batch, 6, 6);
 
             // 2. Conv2, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 864, batch * 144), new global::System.Span<float>(ts + batch * 1008, batch * 144), default, default, _conv2.BatchNorm, _conv2Mean, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 144), new global::System.Span<float>(ts + batch * 1008, batch * 144), _conv2.Conv, new global::System.Span<float>(ts + batch * 576, batch * 144), batch, 3, 3, accumulate: false);
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1376, batch * 144), new global::System.Span<float>(ts + batch * 1520, batch * 144), default, default, _conv2.BatchNorm, _conv2Mean, _conv2InverseStd, _conv2BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Identity));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 144), new global::System.Span<float>(ts + batch * 1520, batch * 144), _conv2.Conv, new global::System.Span<float>(ts + batch * 576, batch * 144), batch, 3, 3, accumulate: false, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 1664, batch * 400));
 
             // 1. Conv1, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 432, batch * 144), new global::System.Span<float>(ts + batch * 576, batch * 144), default, default, _conv1.BatchNorm, _conv1Mean, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 576, batch * 144), _conv1.Conv, default, batch, 6, 6);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 576, batch * 144), _conv1.Conv, default, batch, 6, 6, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 720, batch * 512));
         }
     }
 

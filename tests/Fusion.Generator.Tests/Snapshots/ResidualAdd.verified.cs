@@ -52,7 +52,7 @@ partial class Net : global::Fusion.IFusedModel
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
-    private const int TrainPerSample = 2016;
+    private const int TrainPerSample = 3040;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _aStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
     private readonly float[] _aMean = new float[8];
     private readonly float[] _aInverseStd = new float[8];
@@ -317,62 +317,54 @@ partial class Net : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. A: Conv 3×3 s1 p1 of input: 8×6×6 → 8×6×6, BatchNorm (batch statistics), ReLU
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. A: Conv 3×3 s1 p1 of input: 8×6×6 → 8×6×6, BatchNorm (batch statistics), ReLU
+                float* y = ts + batch * 288;
+                float* kept = ts + batch * 576;
+                global::System.Array.Clear(_aStatistics);
+                float* padded = ts + batch * 1152; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 288;
-                    float* kept = ts + batch * 576;
-                    global::System.Array.Clear(_aStatistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        global::Fusion.Kernels.Padding.Copy(x + n * 288, padded, 8, 6, 6, 1, 1);
-                        Conv3x3s1p1_8x6x6to8_Identity_6x1_V256(padded, kept + n * 288, tp + 0, tp + 576, 0, 6);
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 288), batch, 8, 36, _aStatistics);
-                    _aBatchStatistics = !_a.BatchNorm!.TrackRunningStats || !_a.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _a.BatchNorm, _aStatistics, _aMean, _aInverseStd, _aBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
-                    if (_aBatchStatistics)
-                    {
-                        _a.BatchNorm!.CommitBatch(_aStatistics);
-                    }
+                    global::Fusion.Kernels.Padding.Copy(x + n * 288, padded + n * 512, 8, 6, 6, 1, 1);
+                    Conv3x3s1p1_8x6x6to8_Identity_6x1_V256(padded + n * 512, kept + n * 288, tp + 0, tp + 576, 0, 6);
                 }
-
-                // 2. B: Conv 3×3 s1 p1 of A: 8×6×6 → 8×6×6, BatchNorm (batch statistics), + A, ReLU
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 288), batch, 8, 36, _aStatistics);
+                _aBatchStatistics = !_a.BatchNorm!.TrackRunningStats || !_a.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _a.BatchNorm, _aStatistics, _aMean, _aInverseStd, _aBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
+                if (_aBatchStatistics)
                 {
-                    float* y = ts + batch * 1152;
-                    float* kept = ts + batch * 1440;
-                    global::System.Array.Clear(_bStatistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        global::Fusion.Kernels.Padding.Copy(ts + batch * 288 + n * 288, padded, 8, 6, 6, 1, 1);
-                        Conv3x3s1p1_8x6x6to8_Identity_6x1_V256(padded, kept + n * 288, tp + 592, tp + 1168, 0, 6);
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 288), batch, 8, 36, _bStatistics);
-                    _bBatchStatistics = !_b.BatchNorm!.TrackRunningStats || !_b.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), _b.BatchNorm, _bStatistics, _bMean, _bInverseStd, _bBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
-                    if (_bBatchStatistics)
-                    {
-                        _b.BatchNorm!.CommitBatch(_bStatistics);
-                    }
+                    _a.BatchNorm!.CommitBatch(_aStatistics);
                 }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * OutputLength).CopyTo(output);
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            // 2. B: Conv 3×3 s1 p1 of A: 8×6×6 → 8×6×6, BatchNorm (batch statistics), + A, ReLU
+            {
+                float* y = ts + batch * 1664;
+                float* kept = ts + batch * 1952;
+                global::System.Array.Clear(_bStatistics);
+                float* padded = ts + batch * 2528; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
+                {
+                    global::Fusion.Kernels.Padding.Copy(ts + batch * 288 + n * 288, padded + n * 512, 8, 6, 6, 1, 1);
+                    Conv3x3s1p1_8x6x6to8_Identity_6x1_V256(padded + n * 512, kept + n * 288, tp + 592, tp + 1168, 0, 6);
+                }
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 288), batch, 8, 36, _bStatistics);
+                _bBatchStatistics = !_b.BatchNorm!.TrackRunningStats || !_b.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), _b.BatchNorm, _bStatistics, _bMean, _bInverseStd, _bBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
+                if (_bBatchStatistics)
+                {
+                    _b.BatchNorm!.CommitBatch(_bStatistics);
+                }
+            }
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 1664, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }
@@ -399,15 +391,15 @@ partial class Net : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 1728, batch * OutputLength));
+            outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 2240, batch * OutputLength));
 
             // 2. B, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1440, batch * 288), new global::System.Span<float>(ts + batch * 1728, batch * 288), new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _b.BatchNorm, _bMean, _bInverseStd, _bBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), new global::System.Span<float>(ts + batch * 1728, batch * 288), _b.Conv, new global::System.Span<float>(ts + batch * 864, batch * 288), batch, 6, 6);
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 1952, batch * 288), new global::System.Span<float>(ts + batch * 2240, batch * 288), new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _b.BatchNorm, _bMean, _bInverseStd, _bBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 288, batch * 288), new global::System.Span<float>(ts + batch * 2240, batch * 288), _b.Conv, new global::System.Span<float>(ts + batch * 864, batch * 288), batch, 6, 6, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 2528, batch * 512));
 
             // 1. A, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 576, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), default, default, _a.BatchNorm, _aMean, _aInverseStd, _aBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _a.Conv, default, batch, 6, 6);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 288), new global::System.Span<float>(ts + batch * 864, batch * 288), _a.Conv, default, batch, 6, 6, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 1152, batch * 512));
         }
     }
 

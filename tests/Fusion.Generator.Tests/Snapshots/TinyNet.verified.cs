@@ -64,7 +64,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
     private int _cachedBatch;
-    private const int TrainPerSample = 150832;
+    private const int TrainPerSample = 199936;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _stemStatistics = new global::Fusion.Normalization.ChannelStatistics[16];
     private readonly float[] _stemMean = new float[16];
     private readonly float[] _stemInverseStd = new float[16];
@@ -529,199 +529,194 @@ partial class TinyNet : global::Fusion.IFusedModel
             _trainPackedAt = version;
         }
 
-        global::Fusion.Kernels.Workspace workspace = _workspaces.Rent(PaddedScratch);
-        workspace.BorderedBatch = 0; // padded inputs over the fused path's zero borders
-        try
+        fixed (float* ts = _trainState)
+        fixed (float* tpArray = _trainPacked)
         {
-            fixed (float* ts = _trainState)
-            fixed (float* tpArray = _trainPacked)
-            fixed (float* padded = workspace.Array)
+            float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
+            float* x = ts + batch * 0;
+            input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
+
+            // 1. Stem: Conv 3×3 s1 p1 of input: 3×32×32 → 16×32×32, BatchNorm (batch statistics), ReLU
             {
-                float* tp = global::Fusion.Kernels.Alignment.Align(tpArray);
-                float* x = ts + batch * 0;
-                input.CopyTo(new global::System.Span<float>(x, batch * InputLength));
-
-                // 1. Stem: Conv 3×3 s1 p1 of input: 3×32×32 → 16×32×32, BatchNorm (batch statistics), ReLU
+                float* y = ts + batch * 3072;
+                float* kept = ts + batch * 19456;
+                global::System.Array.Clear(_stemStatistics);
+                float* padded = ts + batch * 52224; // kept zero-padded for the weight gradient
+                fixed (global::Fusion.Normalization.ChannelStatistics* st = _stemStatistics)
+                for (int n = 0; n < batch; n++)
                 {
-                    float* y = ts + batch * 3072;
-                    float* kept = ts + batch * 19456;
-                    global::System.Array.Clear(_stemStatistics);
-                    fixed (global::Fusion.Normalization.ChannelStatistics* st = _stemStatistics)
-                    for (int n = 0; n < batch; n++)
+                    global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded + n * 3468, 3, 32, 32, 1, 1);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
-                        global::Fusion.Kernels.Padding.Copy(x + n * 3072, padded, 3, 32, 32, 1, 1);
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv3x3s1p1_3x32x32to16_Stats_6ch2x32px_V512(padded, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
-                        }
-                        else
-                        {
-                            Conv3x3s1p1_3x32x32to16_Stats_2ch3x16px_V256(padded, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
-                        }
+                        Conv3x3s1p1_3x32x32to16_Stats_6ch2x32px_V512(padded + n * 3468, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
                     }
-                    _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 16384), new global::System.Span<float>(y, batch * 16384), default, _stem.BatchNorm, _stemStatistics, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
-                    if (_stemBatchStatistics)
+                    else
                     {
-                        _stem.BatchNorm!.CommitBatch(_stemStatistics);
+                        Conv3x3s1p1_3x32x32to16_Stats_2ch3x16px_V256(padded + n * 3468, kept + n * 16384, tp + 0, tp + 432, st, 0, 32);
                     }
                 }
-
-                // 2. Down1: Conv 3×3 s2 p1 of Stem: 16×32×32 → 32×16×16, BatchNorm (batch statistics), ReLU
+                _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 16384), new global::System.Span<float>(y, batch * 16384), default, _stem.BatchNorm, _stemStatistics, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
+                if (_stemBatchStatistics)
                 {
-                    float* y = ts + batch * 52224;
-                    float* kept = ts + batch * 60416;
-                    global::System.Array.Clear(_down1Statistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        global::Fusion.Kernels.Padding.Copy(ts + batch * 3072 + n * 16384, padded, 16, 32, 32, 1, 1);
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv3x3s2p1_16x32x32to32_Identity_12x32ch_V512(padded, kept + n * 8192, tp + 448, tp + 5056, 0, 16);
-                        }
-                        else
-                        {
-                            Conv3x3s2p1_16x32x32to32_Identity_4x3_V256(padded, kept + n * 8192, tp + 448, tp + 5056, 0, 16);
-                        }
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 32, 256, _down1Statistics);
-                    _down1BatchStatistics = !_down1.BatchNorm!.TrackRunningStats || !_down1.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _down1.BatchNorm, _down1Statistics, _down1Mean, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
-                    if (_down1BatchStatistics)
-                    {
-                        _down1.BatchNorm!.CommitBatch(_down1Statistics);
-                    }
+                    _stem.BatchNorm!.CommitBatch(_stemStatistics);
                 }
-
-                // 3. Block1: Conv 3×3 s1 p1 of Down1: 32×16×16 → 32×16×16, BatchNorm (batch statistics), + Down1, ReLU
-                {
-                    float* y = ts + batch * 76800;
-                    float* kept = ts + batch * 84992;
-                    global::System.Array.Clear(_block1Statistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        global::Fusion.Kernels.Padding.Copy(ts + batch * 52224 + n * 8192, padded, 32, 16, 16, 1, 1);
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv3x3s1p1_32x16x16to32_Identity_6ch4x16px_V512(padded, kept + n * 8192, tp + 5088, tp + 14304, 0, 16);
-                        }
-                        else
-                        {
-                            Conv3x3s1p1_32x16x16to32_Identity_3ch2x16px_V256(padded, kept + n * 8192, tp + 5088, tp + 14304, 0, 16);
-                        }
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 32, 256, _block1Statistics);
-                    _block1BatchStatistics = !_block1.BatchNorm!.TrackRunningStats || !_block1.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), _block1.BatchNorm, _block1Statistics, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
-                    if (_block1BatchStatistics)
-                    {
-                        _block1.BatchNorm!.CommitBatch(_block1Statistics);
-                    }
-                }
-
-                // 4. Down2: Conv 3×3 s2 p1 of Block1: 32×16×16 → 64×8×8, BatchNorm (batch statistics), ReLU
-                {
-                    float* y = ts + batch * 101376;
-                    float* kept = ts + batch * 105472;
-                    global::System.Array.Clear(_down2Statistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        global::Fusion.Kernels.Padding.Copy(ts + batch * 76800 + n * 8192, padded, 32, 16, 16, 1, 1);
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv3x3s2p1_32x16x16to64_Identity_8x32ch_V512(padded, kept + n * 4096, tp + 14336, tp + 32768, 0, 8);
-                        }
-                        else
-                        {
-                            Conv3x3s2p1_32x16x16to64_Identity_4x3_V256(padded, kept + n * 4096, tp + 14336, tp + 32768, 0, 8);
-                        }
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 4096), batch, 64, 64, _down2Statistics);
-                    _down2BatchStatistics = !_down2.BatchNorm!.TrackRunningStats || !_down2.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), default, _down2.BatchNorm, _down2Statistics, _down2Mean, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
-                    if (_down2BatchStatistics)
-                    {
-                        _down2.BatchNorm!.CommitBatch(_down2Statistics);
-                    }
-                }
-
-                // 5. Block2: Conv 3×3 s1 p1 of Down2: 64×8×8 → 64×8×8, BatchNorm (batch statistics), + Down2, ReLU
-                {
-                    float* y = ts + batch * 113664;
-                    float* kept = ts + batch * 117760;
-                    global::System.Array.Clear(_block2Statistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        global::Fusion.Kernels.Padding.Copy(ts + batch * 101376 + n * 4096, padded, 64, 8, 8, 1, 1);
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv3x3s1p1_64x8x8to64_Identity_6ch4x8px_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, 0, 8);
-                        }
-                        else
-                        {
-                            Conv3x3s1p1_64x8x8to64_Identity_3ch4x8px_V256(padded, kept + n * 4096, tp + 32832, tp + 69696, 0, 8);
-                        }
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 4096), batch, 64, 64, _block2Statistics);
-                    _block2BatchStatistics = !_block2.BatchNorm!.TrackRunningStats || !_block2.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), _block2.BatchNorm, _block2Statistics, _block2Mean, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
-                    if (_block2BatchStatistics)
-                    {
-                        _block2.BatchNorm!.CommitBatch(_block2Statistics);
-                    }
-                }
-
-                // 6. Expand: Conv 1×1 s1 p0 of Block2: 64×8×8 → 128×8×8, BatchNorm (batch statistics), ReLU
-                {
-                    float* y = ts + batch * 125952;
-                    float* kept = ts + batch * 134144;
-                    global::System.Array.Clear(_expandStatistics);
-                    for (int n = 0; n < batch; n++)
-                    {
-                        if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
-                        {
-                            Conv1x1s1p0_64x8x8to128_Identity_4ch64px_V512(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, 0, 8);
-                        }
-                        else
-                        {
-                            Conv1x1s1p0_64x8x8to128_Identity_3ch24px_V256(ts + batch * 113664 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, 0, 8);
-                        }
-                    }
-                    global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 128, 64, _expandStatistics);
-                    _expandBatchStatistics = !_expand.BatchNorm!.TrackRunningStats || !_expand.BatchNorm!.Frozen;
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _expand.BatchNorm, _expandStatistics, _expandMean, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
-                    if (_expandBatchStatistics)
-                    {
-                        _expand.BatchNorm!.CommitBatch(_expandStatistics);
-                    }
-                }
-
-                // 7. Pool: GlobalAvgPool of Expand: 128×8×8 → 128×1×1
-                {
-                    float* y = ts + batch * 150528;
-                    for (int n = 0; n < batch; n++)
-                    {
-                        GlobalAvgPool_128x8x8_V256(ts + batch * 125952 + n * 8192, y + n * 128);
-                    }
-                }
-
-                // 8. Head: Linear of Pool: 128×1×1 → 10
-                {
-                    float* y = ts + batch * 150784;
-                    float* kept = ts + batch * 150800;
-                    for (int n = 0; n < batch; n++)
-                    {
-                        Linear_128to10_Identity_V256(ts + batch * 150528 + n * 128, kept + n * 10, tp + 78080, tp + 79360);
-                    }
-                    global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 10), new global::System.Span<float>(y, batch * 10), default, null, default, default, default, false, batch, 10, 1, default(global::Fusion.Activations.Identity));
-                }
-
-                new global::System.ReadOnlySpan<float>(ts + batch * 150784, batch * OutputLength).CopyTo(output);
             }
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+
+            // 2. Down1: Conv 3×3 s2 p1 of Stem: 16×32×32 → 32×16×16, BatchNorm (batch statistics), ReLU
+            {
+                float* y = ts + batch * 55696;
+                float* kept = ts + batch * 63888;
+                global::System.Array.Clear(_down1Statistics);
+                float* padded = ts + batch * 80272; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
+                {
+                    global::Fusion.Kernels.Padding.Copy(ts + batch * 3072 + n * 16384, padded + n * 18496, 16, 32, 32, 1, 1);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv3x3s2p1_16x32x32to32_Identity_12x32ch_V512(padded + n * 18496, kept + n * 8192, tp + 448, tp + 5056, 0, 16);
+                    }
+                    else
+                    {
+                        Conv3x3s2p1_16x32x32to32_Identity_4x3_V256(padded + n * 18496, kept + n * 8192, tp + 448, tp + 5056, 0, 16);
+                    }
+                }
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 32, 256, _down1Statistics);
+                _down1BatchStatistics = !_down1.BatchNorm!.TrackRunningStats || !_down1.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _down1.BatchNorm, _down1Statistics, _down1Mean, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+                if (_down1BatchStatistics)
+                {
+                    _down1.BatchNorm!.CommitBatch(_down1Statistics);
+                }
+            }
+
+            // 3. Block1: Conv 3×3 s1 p1 of Down1: 32×16×16 → 32×16×16, BatchNorm (batch statistics), + Down1, ReLU
+            {
+                float* y = ts + batch * 98768;
+                float* kept = ts + batch * 106960;
+                global::System.Array.Clear(_block1Statistics);
+                float* padded = ts + batch * 123344; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
+                {
+                    global::Fusion.Kernels.Padding.Copy(ts + batch * 55696 + n * 8192, padded + n * 10368, 32, 16, 16, 1, 1);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv3x3s1p1_32x16x16to32_Identity_6ch4x16px_V512(padded + n * 10368, kept + n * 8192, tp + 5088, tp + 14304, 0, 16);
+                    }
+                    else
+                    {
+                        Conv3x3s1p1_32x16x16to32_Identity_3ch2x16px_V256(padded + n * 10368, kept + n * 8192, tp + 5088, tp + 14304, 0, 16);
+                    }
+                }
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 32, 256, _block1Statistics);
+                _block1BatchStatistics = !_block1.BatchNorm!.TrackRunningStats || !_block1.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 55696, batch * 8192), _block1.BatchNorm, _block1Statistics, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+                if (_block1BatchStatistics)
+                {
+                    _block1.BatchNorm!.CommitBatch(_block1Statistics);
+                }
+            }
+
+            // 4. Down2: Conv 3×3 s2 p1 of Block1: 32×16×16 → 64×8×8, BatchNorm (batch statistics), ReLU
+            {
+                float* y = ts + batch * 133712;
+                float* kept = ts + batch * 137808;
+                global::System.Array.Clear(_down2Statistics);
+                float* padded = ts + batch * 146000; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
+                {
+                    global::Fusion.Kernels.Padding.Copy(ts + batch * 98768 + n * 8192, padded + n * 10368, 32, 16, 16, 1, 1);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv3x3s2p1_32x16x16to64_Identity_8x32ch_V512(padded + n * 10368, kept + n * 4096, tp + 14336, tp + 32768, 0, 8);
+                    }
+                    else
+                    {
+                        Conv3x3s2p1_32x16x16to64_Identity_4x3_V256(padded + n * 10368, kept + n * 4096, tp + 14336, tp + 32768, 0, 8);
+                    }
+                }
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 4096), batch, 64, 64, _down2Statistics);
+                _down2BatchStatistics = !_down2.BatchNorm!.TrackRunningStats || !_down2.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), default, _down2.BatchNorm, _down2Statistics, _down2Mean, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+                if (_down2BatchStatistics)
+                {
+                    _down2.BatchNorm!.CommitBatch(_down2Statistics);
+                }
+            }
+
+            // 5. Block2: Conv 3×3 s1 p1 of Down2: 64×8×8 → 64×8×8, BatchNorm (batch statistics), + Down2, ReLU
+            {
+                float* y = ts + batch * 156368;
+                float* kept = ts + batch * 160464;
+                global::System.Array.Clear(_block2Statistics);
+                float* padded = ts + batch * 168656; // kept zero-padded for the weight gradient
+                for (int n = 0; n < batch; n++)
+                {
+                    global::Fusion.Kernels.Padding.Copy(ts + batch * 133712 + n * 4096, padded + n * 6400, 64, 8, 8, 1, 1);
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv3x3s1p1_64x8x8to64_Identity_6ch4x8px_V256(padded + n * 6400, kept + n * 4096, tp + 32832, tp + 69696, 0, 8);
+                    }
+                    else
+                    {
+                        Conv3x3s1p1_64x8x8to64_Identity_3ch4x8px_V256(padded + n * 6400, kept + n * 4096, tp + 32832, tp + 69696, 0, 8);
+                    }
+                }
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 4096), batch, 64, 64, _block2Statistics);
+                _block2BatchStatistics = !_block2.BatchNorm!.TrackRunningStats || !_block2.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 133712, batch * 4096), _block2.BatchNorm, _block2Statistics, _block2Mean, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+                if (_block2BatchStatistics)
+                {
+                    _block2.BatchNorm!.CommitBatch(_block2Statistics);
+                }
+            }
+
+            // 6. Expand: Conv 1×1 s1 p0 of Block2: 64×8×8 → 128×8×8, BatchNorm (batch statistics), ReLU
+            {
+                float* y = ts + batch * 175056;
+                float* kept = ts + batch * 183248;
+                global::System.Array.Clear(_expandStatistics);
+                for (int n = 0; n < batch; n++)
+                {
+                    if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
+                    {
+                        Conv1x1s1p0_64x8x8to128_Identity_4ch64px_V512(ts + batch * 156368 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, 0, 8);
+                    }
+                    else
+                    {
+                        Conv1x1s1p0_64x8x8to128_Identity_3ch24px_V256(ts + batch * 156368 + n * 4096, kept + n * 8192, tp + 69760, tp + 77952, 0, 8);
+                    }
+                }
+                global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 128, 64, _expandStatistics);
+                _expandBatchStatistics = !_expand.BatchNorm!.TrackRunningStats || !_expand.BatchNorm!.Frozen;
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _expand.BatchNorm, _expandStatistics, _expandMean, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
+                if (_expandBatchStatistics)
+                {
+                    _expand.BatchNorm!.CommitBatch(_expandStatistics);
+                }
+            }
+
+            // 7. Pool: GlobalAvgPool of Expand: 128×8×8 → 128×1×1
+            {
+                float* y = ts + batch * 199632;
+                for (int n = 0; n < batch; n++)
+                {
+                    GlobalAvgPool_128x8x8_V256(ts + batch * 175056 + n * 8192, y + n * 128);
+                }
+            }
+
+            // 8. Head: Linear of Pool: 128×1×1 → 10
+            {
+                float* y = ts + batch * 199888;
+                float* kept = ts + batch * 199904;
+                for (int n = 0; n < batch; n++)
+                {
+                    Linear_128to10_Identity_V256(ts + batch * 199632 + n * 128, kept + n * 10, tp + 78080, tp + 79360);
+                }
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 10), new global::System.Span<float>(y, batch * 10), default, null, default, default, default, false, batch, 10, 1, default(global::Fusion.Activations.Identity));
+            }
+
+            new global::System.ReadOnlySpan<float>(ts + batch * 199888, batch * OutputLength).CopyTo(output);
         }
         _cachedBatch = batch;
     }
@@ -748,39 +743,39 @@ partial class TinyNet : global::Fusion.IFusedModel
         fixed (float* ts = _trainState)
         {
             float* x = ts + batch * 0;
-            outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 150816, batch * OutputLength));
+            outputGradient.CopyTo(new global::System.Span<float>(ts + batch * 199920, batch * OutputLength));
 
             // 8. Head, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 150800, batch * 10), new global::System.Span<float>(ts + batch * 150816, batch * 10), default, default, null, default, default, false, batch, 10, 1, default(global::Fusion.Activations.Identity));
-            new global::System.Span<float>(ts + batch * 150656, batch * 128).Clear();
-            global::Fusion.Training.TrainingKernels.LinearBackward(new global::System.ReadOnlySpan<float>(ts + batch * 150528, batch * 128), new global::System.Span<float>(ts + batch * 150816, batch * 10), _head.Linear, new global::System.Span<float>(ts + batch * 150656, batch * 128), batch);
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 199904, batch * 10), new global::System.Span<float>(ts + batch * 199920, batch * 10), default, default, null, default, default, false, batch, 10, 1, default(global::Fusion.Activations.Identity));
+            new global::System.Span<float>(ts + batch * 199760, batch * 128).Clear();
+            global::Fusion.Training.TrainingKernels.LinearBackward(new global::System.ReadOnlySpan<float>(ts + batch * 199632, batch * 128), new global::System.Span<float>(ts + batch * 199920, batch * 10), _head.Linear, new global::System.Span<float>(ts + batch * 199760, batch * 128), batch);
 
             // 7. Pool, backward
-            global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 125952, batch * 8192), new global::System.Span<float>(ts + batch * 150656, batch * 128), _pool, new global::System.Span<float>(ts + batch * 142336, batch * 8192), batch, 128, 8, 8, accumulate: false);
+            global::Fusion.Training.TrainingKernels.PoolBackward(new global::System.ReadOnlySpan<float>(ts + batch * 175056, batch * 8192), new global::System.Span<float>(ts + batch * 199760, batch * 128), _pool, new global::System.Span<float>(ts + batch * 191440, batch * 8192), batch, 128, 8, 8, accumulate: false);
 
             // 6. Expand, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 134144, batch * 8192), new global::System.Span<float>(ts + batch * 142336, batch * 8192), default, default, _expand.BatchNorm, _expandMean, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 113664, batch * 4096), new global::System.Span<float>(ts + batch * 142336, batch * 8192), _expand.Conv, new global::System.Span<float>(ts + batch * 121856, batch * 4096), batch, 8, 8, accumulate: false);
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 183248, batch * 8192), new global::System.Span<float>(ts + batch * 191440, batch * 8192), default, default, _expand.BatchNorm, _expandMean, _expandInverseStd, _expandBatchStatistics, batch, 128, 64, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 156368, batch * 4096), new global::System.Span<float>(ts + batch * 191440, batch * 8192), _expand.Conv, new global::System.Span<float>(ts + batch * 164560, batch * 4096), batch, 8, 8, accumulate: false);
 
             // 5. Block2, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 117760, batch * 4096), new global::System.Span<float>(ts + batch * 121856, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), new global::System.Span<float>(ts + batch * 109568, batch * 4096), _block2.BatchNorm, _block2Mean, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 101376, batch * 4096), new global::System.Span<float>(ts + batch * 121856, batch * 4096), _block2.Conv, new global::System.Span<float>(ts + batch * 109568, batch * 4096), batch, 8, 8);
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 160464, batch * 4096), new global::System.Span<float>(ts + batch * 164560, batch * 4096), new global::System.ReadOnlySpan<float>(ts + batch * 133712, batch * 4096), new global::System.Span<float>(ts + batch * 141904, batch * 4096), _block2.BatchNorm, _block2Mean, _block2InverseStd, _block2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 133712, batch * 4096), new global::System.Span<float>(ts + batch * 164560, batch * 4096), _block2.Conv, new global::System.Span<float>(ts + batch * 141904, batch * 4096), batch, 8, 8, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 168656, batch * 6400));
 
             // 4. Down2, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 105472, batch * 4096), new global::System.Span<float>(ts + batch * 109568, batch * 4096), default, default, _down2.BatchNorm, _down2Mean, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 76800, batch * 8192), new global::System.Span<float>(ts + batch * 109568, batch * 4096), _down2.Conv, new global::System.Span<float>(ts + batch * 93184, batch * 8192), batch, 16, 16, accumulate: false);
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 137808, batch * 4096), new global::System.Span<float>(ts + batch * 141904, batch * 4096), default, default, _down2.BatchNorm, _down2Mean, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 98768, batch * 8192), new global::System.Span<float>(ts + batch * 141904, batch * 4096), _down2.Conv, new global::System.Span<float>(ts + batch * 115152, batch * 8192), batch, 16, 16, accumulate: false, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 146000, batch * 10368));
 
             // 3. Block1, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 84992, batch * 8192), new global::System.Span<float>(ts + batch * 93184, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), new global::System.Span<float>(ts + batch * 68608, batch * 8192), _block1.BatchNorm, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 8192), new global::System.Span<float>(ts + batch * 93184, batch * 8192), _block1.Conv, new global::System.Span<float>(ts + batch * 68608, batch * 8192), batch, 16, 16);
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 106960, batch * 8192), new global::System.Span<float>(ts + batch * 115152, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 55696, batch * 8192), new global::System.Span<float>(ts + batch * 72080, batch * 8192), _block1.BatchNorm, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu), accumulateResidualGradient: false);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 55696, batch * 8192), new global::System.Span<float>(ts + batch * 115152, batch * 8192), _block1.Conv, new global::System.Span<float>(ts + batch * 72080, batch * 8192), batch, 16, 16, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 123344, batch * 10368));
 
             // 2. Down1, backward
-            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 60416, batch * 8192), new global::System.Span<float>(ts + batch * 68608, batch * 8192), default, default, _down1.BatchNorm, _down1Mean, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 3072, batch * 16384), new global::System.Span<float>(ts + batch * 68608, batch * 8192), _down1.Conv, new global::System.Span<float>(ts + batch * 35840, batch * 16384), batch, 32, 32, accumulate: false);
+            global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 63888, batch * 8192), new global::System.Span<float>(ts + batch * 72080, batch * 8192), default, default, _down1.BatchNorm, _down1Mean, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(ts + batch * 3072, batch * 16384), new global::System.Span<float>(ts + batch * 72080, batch * 8192), _down1.Conv, new global::System.Span<float>(ts + batch * 35840, batch * 16384), batch, 32, 32, accumulate: false, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 80272, batch * 18496));
 
             // 1. Stem, backward
             global::Fusion.Training.TrainingKernels.NormalizeAddActivateBackward(new global::System.ReadOnlySpan<float>(ts + batch * 19456, batch * 16384), new global::System.Span<float>(ts + batch * 35840, batch * 16384), default, default, _stem.BatchNorm, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
-            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 3072), new global::System.Span<float>(ts + batch * 35840, batch * 16384), _stem.Conv, default, batch, 32, 32);
+            global::Fusion.Training.TrainingKernels.ConvolutionBackward(new global::System.ReadOnlySpan<float>(x, batch * 3072), new global::System.Span<float>(ts + batch * 35840, batch * 16384), _stem.Conv, default, batch, 32, 32, paddedInput: new global::System.ReadOnlySpan<float>(ts + batch * 52224, batch * 3468));
         }
     }
 
