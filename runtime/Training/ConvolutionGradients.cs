@@ -143,6 +143,11 @@ internal static class ConvolutionGradients
                 {
                     new Span<float>(wt, wtLength).Clear();
                     ArrangeTapMajor(pWeight, wt, inChannels, outChannels, inPadded, kh * kw);
+
+                    // Cleared once too: reading each image's ∂X out of it zeroes what it read. The border around the
+                    // image collects the shares of taps that fall into the padding; it is never read, so it is left to
+                    // accumulate until the call ends.
+                    new Span<float>(dxT, dxLength).Clear();
                 }
 
                 for (int n = 0; n < batch; n++)
@@ -165,18 +170,17 @@ internal static class ConvolutionGradients
                     WeightGradientImage(wide, g, outPadded, zT, outWidthPadded, x, offsets, xWidth, s, outHeight, outWidth, tapsPadded, maxVectors);
                     if (wantInput)
                     {
-                        new Span<float>(dxT, dxLength).Clear();
                         InputGradientImage(wide, pixelTile, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, maxVectors);
                         float* dx = pInputGradient + (nint)n * inChannels * plane;
                         for (int ih = 0; ih < height; ih++)
                         {
-                            FromPixelMajor(dxT + ((ph + ih) * paddedWidth + pw) * inPadded, inPadded, dx + ih * width, plane, inChannels, width, accumulate);
+                            FromPixelMajor(dxT + ((ph + ih) * paddedWidth + pw) * inPadded, inPadded, dx + ih * width, plane, inChannels, width, accumulate, clearSource: true);
                         }
                     }
                 }
 
                 // ∂W[o, t] += g[t, o], by 8×8 blocks.
-                FromPixelMajor(g, outPadded, pWeightGradient, taps, outChannels, taps, accumulate: true);
+                FromPixelMajor(g, outPadded, pWeightGradient, taps, outChannels, taps, accumulate: true, clearSource: false);
             }
 
         }
@@ -261,10 +265,11 @@ internal static class ConvolutionGradients
 
     /// <summary>
     /// target[c·targetPlane + p] += source[p·sourcePixel + c] (or = without <paramref name="accumulate"/>) for one row of
-    /// <paramref name="pixels"/> pixels, by 8×8 blocks.
+    /// <paramref name="pixels"/> pixels, by 8×8 blocks; with <paramref name="clearSource"/> each source value read is
+    /// set to zero (the lines are in L1 by then: cheaper than clearing the scratch separately).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void FromPixelMajor(float* source, nint sourcePixel, float* target, nint targetPlane, int channels, int pixels, bool accumulate)
+    private static unsafe void FromPixelMajor(float* source, nint sourcePixel, float* target, nint targetPlane, int channels, int pixels, bool accumulate, bool clearSource)
     {
         int c = 0;
         for (; c + 8 <= channels; c += 8)
@@ -272,7 +277,15 @@ internal static class ConvolutionGradients
             int p = 0;
             for (; p + 8 <= pixels; p += 8)
             {
-                Kernels.Nchw.Transpose8x8(source + p * sourcePixel + c, sourcePixel, target + c * targetPlane + p, targetPlane, accumulate);
+                float* block = source + p * sourcePixel + c;
+                Kernels.Nchw.Transpose8x8(block, sourcePixel, target + c * targetPlane + p, targetPlane, accumulate);
+                if (clearSource)
+                {
+                    for (int k = 0; k < 8; k++)
+                    {
+                        Vector256<float>.Zero.Store(block + k * sourcePixel);
+                    }
+                }
             }
 
             for (; p < pixels; p++)
@@ -280,6 +293,10 @@ internal static class ConvolutionGradients
                 for (int k = c; k < c + 8; k++)
                 {
                     target[k * targetPlane + p] = (accumulate ? target[k * targetPlane + p] : 0f) + source[p * sourcePixel + k];
+                    if (clearSource)
+                    {
+                        source[p * sourcePixel + k] = 0f;
+                    }
                 }
             }
         }
@@ -290,6 +307,10 @@ internal static class ConvolutionGradients
             for (int p = 0; p < pixels; p++)
             {
                 target[c * targetPlane + p] = (accumulate ? target[c * targetPlane + p] : 0f) + source[p * sourcePixel + c];
+                if (clearSource)
+                {
+                    source[p * sourcePixel + c] = 0f;
+                }
             }
         }
     }
