@@ -18,6 +18,20 @@ public static class BatchStatistics
             throw new ArgumentException($"Expected {(long)batch * channels * planeSize} values (batch {batch} × {channels} channels × {planeSize}) and {channels} statistics; got {data.Length} and {statistics.Length}.");
         }
 
+        if (planeSize >= 512)
+        {
+            // Whole planes are chunks of their own: walk the batch in memory order (one stream for the prefetchers).
+            for (int n = 0; n < batch; n++)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    statistics[c].AddRun(data.Slice((n * channels + c) * planeSize, planeSize));
+                }
+            }
+
+            return;
+        }
+
         for (int c = 0; c < channels; c++)
         {
             statistics[c].AddRuns(data, c * planeSize, channels * planeSize, batch, planeSize);
