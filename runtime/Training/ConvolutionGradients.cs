@@ -194,41 +194,14 @@ internal static class ConvolutionGradients
     private static int AlignedLength(int floats) => (floats + 15) / 16 * 16;
 
     /// <summary>
-    /// wt[(ij·Cout + o)·inPadded + c] = W[o, c, ij]: per output channel, the Cin × taps block transposed by 8×8 blocks
-    /// (each weight read once, stored in whole vectors), the last taps and channels one at a time.
+    /// wt[(ij·Cout + o)·inPadded + c] = W[o, c, ij]: per output channel, its Cin × taps block transposed as
+    /// <see cref="ToPixelMajor"/> transposes channels × pixels (taps in the role of pixels), by 8×8 blocks.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ArrangeTapMajor(float* weight, float* wt, int inChannels, int outChannels, int inPadded, int kernelTaps)
     {
-        nint tapStride = (nint)outChannels * inPadded;
         for (int o = 0; o < outChannels; o++)
         {
-            float* source = weight + (nint)o * inChannels * kernelTaps, target = wt + (nint)o * inPadded;
-            int c = 0;
-            for (; c + 8 <= inChannels; c += 8)
-            {
-                int ij = 0;
-                for (; ij + 8 <= kernelTaps; ij += 8)
-                {
-                    Kernels.Nchw.Transpose8x8(source + c * kernelTaps + ij, kernelTaps, target + ij * tapStride + c, tapStride, accumulate: false);
-                }
-
-                for (; ij < kernelTaps; ij++)
-                {
-                    for (int k = c; k < c + 8; k++)
-                    {
-                        target[ij * tapStride + k] = source[k * kernelTaps + ij];
-                    }
-                }
-            }
-
-            for (; c < inChannels; c++)
-            {
-                for (int ij = 0; ij < kernelTaps; ij++)
-                {
-                    target[ij * tapStride + c] = source[c * kernelTaps + ij];
-                }
-            }
+            ToPixelMajor(weight + (nint)o * inChannels * kernelTaps, kernelTaps, wt + (nint)o * inPadded, (nint)outChannels * inPadded, inChannels, kernelTaps);
         }
     }
 
