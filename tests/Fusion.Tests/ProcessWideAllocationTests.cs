@@ -10,7 +10,10 @@ public sealed class ProcessWideAllocationCollection;
 
 /// <summary>
 /// Forward allocates nothing on any thread of the call, across full collections (after which shared pools may have
-/// trimmed their caches): the worker threads of a batch split in parts run pooling and every other layer too.
+/// trimmed their caches): the worker threads of a batch split in parts run pooling and every other layer too. The
+/// count is process-wide, so the test runner's own threads (reporting, logging) can add a few bytes to a round now and
+/// then: each round is one collection and one call, and the test asserts that some round allocated nothing — an
+/// allocation made by every call, or by the first call after every collection, shows in all of them.
 /// </summary>
 [Collection(nameof(ProcessWideAllocationTests))]
 public sealed class ProcessWideAllocationTests
@@ -25,16 +28,16 @@ public sealed class ProcessWideAllocationTests
         float[] output = new float[4 * PoolingHead.OutputLength];
         ModelHarness.WarmUp(() => model.Forward(input, output, 4));
 
-        long allocated = 0;
-        for (int i = 0; i < 5; i++)
+        long[] rounds = new long[5];
+        for (int i = 0; i < rounds.Length; i++)
         {
             GC.Collect();
             GC.WaitForPendingFinalizers();
             long before = GC.GetTotalAllocatedBytes(precise: true);
             model.Forward(input, output, 4);
-            allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
+            rounds[i] = GC.GetTotalAllocatedBytes(precise: true) - before;
         }
 
-        Assert.Equal(0, allocated);
+        Assert.True(Array.IndexOf(rounds, 0L) >= 0, $"Every round allocated: {string.Join(", ", rounds)} bytes.");
     }
 }
