@@ -23,7 +23,7 @@ internal static class TrainingEmitter
         w.Line($"private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned({System.Math.Max(model.TrainPackedLength, 1)});");
         w.Line("private long _trainPackedAt = -1;");
         w.Line("private bool _training;");
-        w.Line("private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample");
+        w.Line("private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient, a padding convolution's padded input; batch × TrainPerSample");
         w.Line("private int _cachedBatch;");
         w.Line($"private const int TrainPerSample = {model.TrainPerSample};");
         foreach (LayerPlan layer in model.Layers.Where(l => l.BatchNorm is not null))

@@ -48,7 +48,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(592);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient, a padding convolution's padded input; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 1056;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _groupedStatistics = new global::Fusion.Normalization.ChannelStatistics[16];

@@ -54,7 +54,7 @@ partial class Net : global::Fusion.IFusedModel
     private readonly float[] _trainPacked = global::Fusion.Kernels.Alignment.NewPinned(3904);
     private long _trainPackedAt = -1;
     private bool _training;
-    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient; batch × TrainPerSample
+    private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient, a padding convolution's padded input; batch × TrainPerSample
     private int _cachedBatch;
     private const int TrainPerSample = 2928;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _conv1Statistics = new global::Fusion.Normalization.ChannelStatistics[16];
