@@ -117,6 +117,46 @@ public sealed class GradientTests
         }
     }
 
+    /// <summary>
+    /// Training state is laid out per batch size (outputs, kept z, gradients, padded inputs): after passes at other
+    /// batch sizes, a forward and backward must give bit-identical outputs and gradients to a fresh model's,
+    /// so nothing a larger or smaller batch left in the buffers (borders, gradients written rather than added) leaks in.
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(ResidualBlock))]
+    [InlineData(nameof(DownsampleBlock))]
+    [InlineData(nameof(PoolingHead))]
+    public void Gradients_do_not_depend_on_earlier_batch_sizes(string name)
+    {
+        (float[][] Gradients, float[] Output) Step(IFusedModel model, int batch, ulong seed)
+        {
+            float[] input = ModelHarness.RandomInput(model, batch, seed);
+            float[] output = new float[batch * model.OutputLength], outputGradient = new float[output.Length];
+            new SeededRandom(seed + 1).Fill(outputGradient, -1f, 1f);
+            foreach (Parameter p in model.Parameters()) { p.Gradient.Clear(); }
+            model.Train();
+            model.Forward(input, output, batch);
+            model.Backward(outputGradient);
+            return (model.Parameters().Select(p => p.Gradient.ToArray()).ToArray(), output);
+        }
+
+        // No optimiser step: the parameters stay as created, and batch statistics make the pass independent of the
+        // running statistics the earlier batches moved. Only the buffers remember those batches.
+        IFusedModel used = ModelHarness.Create(Find(name), seed: 31), fresh = ModelHarness.Create(Find(name), seed: 31);
+        Step(used, 4, 40);
+        Step(used, 5, 41); // more than the state holds: a new array
+        Step(used, 3, 42);
+        (float[][] afterOthers, float[] outputAfterOthers) = Step(used, 2, 43);
+        (float[][] expected, float[] expectedOutput) = Step(fresh, 2, 43);
+
+        Assert.True(outputAfterOthers.AsSpan().SequenceEqual(expectedOutput), $"{name}: the training forward changed with the history of batch sizes");
+        Parameter[] parameters = used.Parameters().ToArray();
+        for (int k = 0; k < parameters.Length; k++)
+        {
+            Assert.True(afterOthers[k].AsSpan().SequenceEqual(expected[k]), $"{name}: ∂L/∂{parameters[k].Name} changed with the history of batch sizes");
+        }
+    }
+
     [Fact]
     public void Forward_in_training_mode_matches_the_reference_with_batch_statistics()
     {
