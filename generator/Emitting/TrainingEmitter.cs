@@ -25,6 +25,11 @@ internal static class TrainingEmitter
         w.Line("private bool _training;");
         w.Line("private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient, a padding convolution's padded input; batch × TrainPerSample");
         w.Line("private int _cachedBatch;");
+        if (PaddedFeeds(model).Count > 0)
+        {
+            w.Line("private int _trainPaddedBatch; // the batch size whose padded inputs the layers before them fill (their borders are zero)");
+        }
+
         w.Line($"private const int TrainPerSample = {model.TrainPerSample};");
         foreach (LayerPlan layer in model.Layers.Where(l => l.BatchNorm is not null))
         {
@@ -54,11 +59,33 @@ internal static class TrainingEmitter
         w.Line("// The training-mode forward pass. Single-threaded by contract: it keeps this batch's activations for Backward.");
         using (w.Block("private unsafe void ForwardTraining(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int batch)"))
         {
+            System.Collections.Generic.Dictionary<int, int> feeds = PaddedFeeds(model);
             w.Line("if (_trainState.Length < batch * TrainPerSample)");
             w.Line("{");
             w.Line("    _trainState = global::System.GC.AllocateArray<float>(batch * TrainPerSample, pinned: true);");
+            if (feeds.Count > 0)
+            {
+                w.Line("    _trainPaddedBatch = 0;");
+            }
+
             w.Line("}");
             w.Line();
+            if (feeds.Count > 0)
+            {
+                w.Line("if (_trainPaddedBatch != batch)");
+                w.Line("{");
+                w.Line("    // Padded inputs that the layer before them writes (interiors only): their borders move with the batch size.");
+                foreach (int consumer in feeds.Values.OrderBy(v => v))
+                {
+                    LayerPlan r = model.Layers[consumer];
+                    w.Line($"    new global::System.Span<float>(_trainState, batch * {r.Training.PaddedInput}, batch * {r.Training.PaddedInputLength}).Clear();");
+                }
+
+                w.Line("    _trainPaddedBatch = batch;");
+                w.Line("}");
+                w.Line();
+            }
+
             w.Line("long version = _changes.Value;");
             w.Line("if (_trainPackedAt != version)");
             w.Line("{");
@@ -84,7 +111,7 @@ internal static class TrainingEmitter
                 w.Line("input.CopyTo(new global::System.Span<float>(x, batch * InputLength));");
                 for (int i = 0; i < model.Layers.Count; i++)
                 {
-                    EmitLayerForward(w, model, i);
+                    EmitLayerForward(w, model, i, feeds);
                 }
 
                 LayerPlan last = model.Layers[model.Layers.Count - 1];
@@ -102,7 +129,27 @@ internal static class TrainingEmitter
 
     private static string Span(string pointer, string length) => $"new global::System.Span<float>({pointer}, {length})";
 
-    private static void EmitLayerForward(SourceWriter w, ModelPlan model, int index)
+    /// <summary>
+    /// Producer → consumer: a layer whose normalising pass also writes its output into the zero-padded input that a
+    /// padding convolution reading it keeps (the first such reader), so that convolution copies nothing.
+    /// </summary>
+    private static System.Collections.Generic.Dictionary<int, int> PaddedFeeds(ModelPlan model)
+    {
+        var feeds = new System.Collections.Generic.Dictionary<int, int>();
+        for (int i = 0; i < model.Layers.Count; i++)
+        {
+            LayerPlan reader = model.Layers[i];
+            if (reader.Spec.Kind == LayerKind.Conv2d && reader.Training.PaddedInput >= 0 && reader.Source >= 0
+                && HasWeights(model.Layers[reader.Source]) && !feeds.ContainsKey(reader.Source))
+            {
+                feeds[reader.Source] = i;
+            }
+        }
+
+        return feeds;
+    }
+
+    private static void EmitLayerForward(SourceWriter w, ModelPlan model, int index, System.Collections.Generic.Dictionary<int, int> feeds)
     {
         LayerPlan layer = model.Layers[index];
         LayerSpec s = layer.Spec;
@@ -129,9 +176,12 @@ internal static class TrainingEmitter
                     {
                         bool pad = s.PaddingHeight > 0 || s.PaddingWidth > 0;
                         bool narrowStatistics = layer.Narrow?.TrainKernelStatistics ?? layer.TrainKernelStatistics;
+                        bool fed = pad && feeds.TryGetValue(layer.Source, out int reader) && reader == index;
                         if (pad)
                         {
-                            w.Line($"float* padded = ts + batch * {layer.Training.PaddedInput}; // kept zero-padded for the weight gradient");
+                            w.Line(fed
+                                ? $"float* padded = ts + batch * {layer.Training.PaddedInput}; // zero-padded by {model.Layers[layer.Source].Spec.Name}'s pass, kept for the weight gradient"
+                                : $"float* padded = ts + batch * {layer.Training.PaddedInput}; // kept zero-padded for the weight gradient");
                         }
 
                         if (layer.TrainKernelStatistics || narrowStatistics)
@@ -141,7 +191,7 @@ internal static class TrainingEmitter
 
                         using (w.Block("for (int n = 0; n < batch; n++)"))
                         {
-                            if (pad)
+                            if (pad && !fed)
                             {
                                 w.Line($"global::Fusion.Kernels.Padding.Copy({source} + n * {inLength}, padded + n * {layer.Training.PaddedInputLength}, {layer.Input.Channels}, {layer.Input.Height}, {layer.Input.Width}, {s.PaddingHeight}, {s.PaddingWidth});");
                             }
@@ -184,7 +234,14 @@ internal static class TrainingEmitter
                     string statisticsSpan = hasBatchNorm ? $"{Field(s)}Statistics" : "default";
                     string normalization = hasBatchNorm ? $"{Field(s)}Mean, {Field(s)}InverseStd" : "default, default";
                     string batchStatistics = hasBatchNorm ? $"{Field(s)}BatchStatistics" : "false";
-                    w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivate({Span("kept", $"batch * {outLength}")}, {Span("y", $"batch * {outLength}")}, {residual}, {batchNorm}, {statisticsSpan}, {normalization}, {batchStatistics}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)});");
+                    string paddedCopy = "";
+                    if (feeds.TryGetValue(index, out int consumer))
+                    {
+                        LayerPlan r = model.Layers[consumer];
+                        paddedCopy = $", paddedCopy: {Span($"ts + batch * {r.Training.PaddedInput}", $"batch * {r.Training.PaddedInputLength}")}, width: {layer.Output.Width}, padHeight: {r.Spec.PaddingHeight}, padWidth: {r.Spec.PaddingWidth}";
+                    }
+
+                    w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivate({Span("kept", $"batch * {outLength}")}, {Span("y", $"batch * {outLength}")}, {residual}, {batchNorm}, {statisticsSpan}, {normalization}, {batchStatistics}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)}{paddedCopy});");
                     if (layer.BatchNorm is { TrackRunningStats: true })
                     {
                         w.Line($"if ({Field(s)}BatchStatistics)");

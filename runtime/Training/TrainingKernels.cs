@@ -23,15 +23,28 @@ public static class TrainingKernels
     /// <paramref name="statistics"/> (the batch, accumulated in the convolution's epilogue) when
     /// <paramref name="batchStatistics"/>, else from the running statistics (eval mode or a frozen layer). Without
     /// BatchNorm, <c>y = act(z [+ r])</c>. <paramref name="mean"/> and <paramref name="inverseStd"/> receive μ and
-    /// 1/√(σ² + ε) per channel, as floats, for the backward pass.
+    /// 1/√(σ² + ε) per channel, as floats, for the backward pass. With <paramref name="paddedCopy"/>, each plane of y
+    /// is also copied, while it is in L1, into the interior of that zero-bordered buffer (planes of
+    /// <paramref name="width"/> columns, bordered by <paramref name="padHeight"/> rows and <paramref name="padWidth"/>
+    /// columns, whose borders the caller keeps zero): the input of the next, padding convolution, so that it is not
+    /// copied again.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void NormalizeAddActivate<TActivation>(
+    public static unsafe void NormalizeAddActivate<TActivation>(
         ReadOnlySpan<float> z, Span<float> y, ReadOnlySpan<float> residual, BatchNorm? batchNorm, ReadOnlySpan<ChannelStatistics> statistics,
-        Span<float> mean, Span<float> inverseStd, bool batchStatistics, int batch, int channels, int planeSize, TActivation activation)
+        Span<float> mean, Span<float> inverseStd, bool batchStatistics, int batch, int channels, int planeSize, TActivation activation,
+        Span<float> paddedCopy = default, int width = 0, int padHeight = 0, int padWidth = 0)
         where TActivation : struct, IActivation
     {
         CheckLengths(z.Length, batch, channels, planeSize, y.Length, residual.Length);
+        int height = width > 0 ? planeSize / width : 0, paddedWidth = width + 2 * padWidth, paddedPlane = (height + 2 * padHeight) * paddedWidth;
+        if (!paddedCopy.IsEmpty && (width <= 0 || planeSize % width != 0 || padHeight < 0 || padWidth < 0 || paddedCopy.Length != (long)batch * channels * paddedPlane))
+        {
+            throw new ArgumentException(
+                $"Expected a padded copy of {batch} × {channels} planes of ({(width > 0 ? planeSize / width : 0)} + 2·{padHeight}) × ({width} + 2·{padWidth}) floats for planes of {planeSize} values {width} wide; got {paddedCopy.Length} floats.",
+                nameof(paddedCopy));
+        }
+
         for (int c = 0; c < channels; c++)
         {
             float mu = 0, invStd = 1, gamma = 1, beta = 0;
@@ -55,6 +68,23 @@ public static class TrainingKernels
                 case (true, false): NormalizeChannel<TActivation, On, On>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
                 case (false, true): NormalizeChannel<TActivation, Off, Off>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
                 case (false, false): NormalizeChannel<TActivation, Off, On>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
+            }
+
+            if (!paddedCopy.IsEmpty)
+            {
+                // The channel's planes were just written (a few KB): copied from L1 or L2.
+                fixed (float* source = y, target = paddedCopy)
+                {
+                    for (int n = 0; n < batch; n++)
+                    {
+                        float* plane = source + (nint)(n * channels + c) * planeSize;
+                        float* interior = target + (nint)(n * channels + c) * paddedPlane + padHeight * paddedWidth + padWidth;
+                        for (int h = 0; h < height; h++)
+                        {
+                            Padding.CopyRow(plane + (nint)h * width, interior + (nint)h * paddedWidth, width);
+                        }
+                    }
+                }
             }
         }
     }

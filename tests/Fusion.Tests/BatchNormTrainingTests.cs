@@ -193,6 +193,20 @@ public sealed class BatchNormTrainingTests
     }
 
     [Fact]
+    public void A_padded_copy_of_the_wrong_size_is_refused_before_anything_is_written()
+    {
+        var bn = new BatchNorm("bn", 2, 1e-5f, 0.1f, affine: true, trackRunningStats: true, new ChangeCounter());
+        float[] z = new float[2 * 2 * 12], y = new float[z.Length], mean = new float[2], inverseStd = new float[2];
+        new SeededRandom(8).Fill(z, -1f, 1f);
+        ChannelStatistics[] statistics = [Of(0, 1, 2), Of(1, 2, 3)];
+        var error = Assert.Throws<ArgumentException>(() => Fusion.Training.TrainingKernels.NormalizeAddActivate(
+            z, y, default, bn, statistics, mean, inverseStd, true, 2, 2, 12, default(Fusion.Activations.Relu), paddedCopy: new float[100], width: 4, padHeight: 1, padWidth: 1));
+        Assert.Contains("2 × 2 planes of (3 + 2·1) × (4 + 2·1)", error.Message);
+        Assert.Contains("got 100 floats", error.Message);
+        Assert.All(y, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void Strided_runs_outside_the_span_are_refused()
     {
         var statistics = new ChannelStatistics();

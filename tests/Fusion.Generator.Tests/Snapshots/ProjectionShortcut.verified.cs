@@ -56,6 +56,7 @@ partial class Net : global::Fusion.IFusedModel
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient, a padding convolution's padded input; batch × TrainPerSample
     private int _cachedBatch;
+    private int _trainPaddedBatch; // the batch size whose padded inputs the layers before them fill (their borders are zero)
     private const int TrainPerSample = 2928;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _conv1Statistics = new global::Fusion.Normalization.ChannelStatistics[16];
     private readonly float[] _conv1Mean = new float[16];
@@ -390,6 +391,14 @@ partial class Net : global::Fusion.IFusedModel
         if (_trainState.Length < batch * TrainPerSample)
         {
             _trainState = global::System.GC.AllocateArray<float>(batch * TrainPerSample, pinned: true);
+            _trainPaddedBatch = 0;
+        }
+
+        if (_trainPaddedBatch != batch)
+        {
+            // Padded inputs that the layer before them writes (interiors only): their borders move with the batch size.
+            new global::System.Span<float>(_trainState, batch * 1664, batch * 400).Clear();
+            _trainPaddedBatch = batch;
         }
 
         long version = _changes.Value;
@@ -430,7 +439,7 @@ partial class Net : global::Fusion.IFusedModel
                 }
                 global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _conv1Statistics);
                 _conv1BatchStatistics = !_conv1.BatchNorm!.TrackRunningStats || !_conv1.BatchNorm!.Frozen;
-                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv1.BatchNorm, _conv1Statistics, _conv1Mean, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu));
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), new global::System.Span<float>(y, batch * 144), default, _conv1.BatchNorm, _conv1Statistics, _conv1Mean, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu), paddedCopy: new global::System.Span<float>(ts + batch * 1664, batch * 400), width: 3, padHeight: 1, padWidth: 1);
                 if (_conv1BatchStatistics)
                 {
                     _conv1.BatchNorm!.CommitBatch(_conv1Statistics);
@@ -442,10 +451,9 @@ partial class Net : global::Fusion.IFusedModel
                 float* y = ts + batch * 1232;
                 float* kept = ts + batch * 1376;
                 global::System.Array.Clear(_conv2Statistics);
-                float* padded = ts + batch * 1664; // kept zero-padded for the weight gradient
+                float* padded = ts + batch * 1664; // zero-padded by Conv1's pass, kept for the weight gradient
                 for (int n = 0; n < batch; n++)
                 {
-                    global::Fusion.Kernels.Padding.Copy(ts + batch * 288 + n * 144, padded + n * 400, 16, 3, 3, 1, 1);
                     if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
                         Conv3x3s1p1_16x3x3to16_Identity_3x16ch_V512(padded + n * 400, kept + n * 144, tp + 1168, tp + 3472, 0, 3);

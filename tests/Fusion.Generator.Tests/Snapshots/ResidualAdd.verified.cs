@@ -52,6 +52,7 @@ partial class Net : global::Fusion.IFusedModel
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient, a padding convolution's padded input; batch × TrainPerSample
     private int _cachedBatch;
+    private int _trainPaddedBatch; // the batch size whose padded inputs the layers before them fill (their borders are zero)
     private const int TrainPerSample = 3040;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _aStatistics = new global::Fusion.Normalization.ChannelStatistics[8];
     private readonly float[] _aMean = new float[8];
@@ -306,6 +307,14 @@ partial class Net : global::Fusion.IFusedModel
         if (_trainState.Length < batch * TrainPerSample)
         {
             _trainState = global::System.GC.AllocateArray<float>(batch * TrainPerSample, pinned: true);
+            _trainPaddedBatch = 0;
+        }
+
+        if (_trainPaddedBatch != batch)
+        {
+            // Padded inputs that the layer before them writes (interiors only): their borders move with the batch size.
+            new global::System.Span<float>(_trainState, batch * 2528, batch * 512).Clear();
+            _trainPaddedBatch = batch;
         }
 
         long version = _changes.Value;
@@ -337,7 +346,7 @@ partial class Net : global::Fusion.IFusedModel
                 }
                 global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 288), batch, 8, 36, _aStatistics);
                 _aBatchStatistics = !_a.BatchNorm!.TrackRunningStats || !_a.BatchNorm!.Frozen;
-                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _a.BatchNorm, _aStatistics, _aMean, _aInverseStd, _aBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu));
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 288), new global::System.Span<float>(y, batch * 288), default, _a.BatchNorm, _aStatistics, _aMean, _aInverseStd, _aBatchStatistics, batch, 8, 36, default(global::Fusion.Activations.Relu), paddedCopy: new global::System.Span<float>(ts + batch * 2528, batch * 512), width: 6, padHeight: 1, padWidth: 1);
                 if (_aBatchStatistics)
                 {
                     _a.BatchNorm!.CommitBatch(_aStatistics);
@@ -349,10 +358,9 @@ partial class Net : global::Fusion.IFusedModel
                 float* y = ts + batch * 1664;
                 float* kept = ts + batch * 1952;
                 global::System.Array.Clear(_bStatistics);
-                float* padded = ts + batch * 2528; // kept zero-padded for the weight gradient
+                float* padded = ts + batch * 2528; // zero-padded by A's pass, kept for the weight gradient
                 for (int n = 0; n < batch; n++)
                 {
-                    global::Fusion.Kernels.Padding.Copy(ts + batch * 288 + n * 288, padded + n * 512, 8, 6, 6, 1, 1);
                     Conv3x3s1p1_8x6x6to8_Identity_6x1_V256(padded + n * 512, kept + n * 288, tp + 592, tp + 1168, 0, 6);
                 }
                 global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 288), batch, 8, 36, _bStatistics);

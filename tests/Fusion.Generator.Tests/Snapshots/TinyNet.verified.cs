@@ -64,6 +64,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     private bool _training;
     private float[] _trainState = global::System.Array.Empty<float>(); // per layer: output, kept (the convolution's z), gradient, a padding convolution's padded input; batch × TrainPerSample
     private int _cachedBatch;
+    private int _trainPaddedBatch; // the batch size whose padded inputs the layers before them fill (their borders are zero)
     private const int TrainPerSample = 199936;
     private readonly global::Fusion.Normalization.ChannelStatistics[] _stemStatistics = new global::Fusion.Normalization.ChannelStatistics[16];
     private readonly float[] _stemMean = new float[16];
@@ -513,6 +514,17 @@ partial class TinyNet : global::Fusion.IFusedModel
         if (_trainState.Length < batch * TrainPerSample)
         {
             _trainState = global::System.GC.AllocateArray<float>(batch * TrainPerSample, pinned: true);
+            _trainPaddedBatch = 0;
+        }
+
+        if (_trainPaddedBatch != batch)
+        {
+            // Padded inputs that the layer before them writes (interiors only): their borders move with the batch size.
+            new global::System.Span<float>(_trainState, batch * 80272, batch * 18496).Clear();
+            new global::System.Span<float>(_trainState, batch * 123344, batch * 10368).Clear();
+            new global::System.Span<float>(_trainState, batch * 146000, batch * 10368).Clear();
+            new global::System.Span<float>(_trainState, batch * 168656, batch * 6400).Clear();
+            _trainPaddedBatch = batch;
         }
 
         long version = _changes.Value;
@@ -556,7 +568,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     }
                 }
                 _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
-                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 16384), new global::System.Span<float>(y, batch * 16384), default, _stem.BatchNorm, _stemStatistics, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu));
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 16384), new global::System.Span<float>(y, batch * 16384), default, _stem.BatchNorm, _stemStatistics, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu), paddedCopy: new global::System.Span<float>(ts + batch * 80272, batch * 18496), width: 32, padHeight: 1, padWidth: 1);
                 if (_stemBatchStatistics)
                 {
                     _stem.BatchNorm!.CommitBatch(_stemStatistics);
@@ -568,10 +580,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* y = ts + batch * 55696;
                 float* kept = ts + batch * 63888;
                 global::System.Array.Clear(_down1Statistics);
-                float* padded = ts + batch * 80272; // kept zero-padded for the weight gradient
+                float* padded = ts + batch * 80272; // zero-padded by Stem's pass, kept for the weight gradient
                 for (int n = 0; n < batch; n++)
                 {
-                    global::Fusion.Kernels.Padding.Copy(ts + batch * 3072 + n * 16384, padded + n * 18496, 16, 32, 32, 1, 1);
                     if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
                         Conv3x3s2p1_16x32x32to32_Identity_12x32ch_V512(padded + n * 18496, kept + n * 8192, tp + 448, tp + 5056, 0, 16);
@@ -583,7 +594,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 }
                 global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 32, 256, _down1Statistics);
                 _down1BatchStatistics = !_down1.BatchNorm!.TrackRunningStats || !_down1.BatchNorm!.Frozen;
-                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _down1.BatchNorm, _down1Statistics, _down1Mean, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), default, _down1.BatchNorm, _down1Statistics, _down1Mean, _down1InverseStd, _down1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu), paddedCopy: new global::System.Span<float>(ts + batch * 123344, batch * 10368), width: 16, padHeight: 1, padWidth: 1);
                 if (_down1BatchStatistics)
                 {
                     _down1.BatchNorm!.CommitBatch(_down1Statistics);
@@ -595,10 +606,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* y = ts + batch * 98768;
                 float* kept = ts + batch * 106960;
                 global::System.Array.Clear(_block1Statistics);
-                float* padded = ts + batch * 123344; // kept zero-padded for the weight gradient
+                float* padded = ts + batch * 123344; // zero-padded by Down1's pass, kept for the weight gradient
                 for (int n = 0; n < batch; n++)
                 {
-                    global::Fusion.Kernels.Padding.Copy(ts + batch * 55696 + n * 8192, padded + n * 10368, 32, 16, 16, 1, 1);
                     if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
                         Conv3x3s1p1_32x16x16to32_Identity_6ch4x16px_V512(padded + n * 10368, kept + n * 8192, tp + 5088, tp + 14304, 0, 16);
@@ -610,7 +620,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 }
                 global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 32, 256, _block1Statistics);
                 _block1BatchStatistics = !_block1.BatchNorm!.TrackRunningStats || !_block1.BatchNorm!.Frozen;
-                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 55696, batch * 8192), _block1.BatchNorm, _block1Statistics, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu));
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), new global::System.Span<float>(y, batch * 8192), new global::System.ReadOnlySpan<float>(ts + batch * 55696, batch * 8192), _block1.BatchNorm, _block1Statistics, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu), paddedCopy: new global::System.Span<float>(ts + batch * 146000, batch * 10368), width: 16, padHeight: 1, padWidth: 1);
                 if (_block1BatchStatistics)
                 {
                     _block1.BatchNorm!.CommitBatch(_block1Statistics);
@@ -622,10 +632,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* y = ts + batch * 133712;
                 float* kept = ts + batch * 137808;
                 global::System.Array.Clear(_down2Statistics);
-                float* padded = ts + batch * 146000; // kept zero-padded for the weight gradient
+                float* padded = ts + batch * 146000; // zero-padded by Block1's pass, kept for the weight gradient
                 for (int n = 0; n < batch; n++)
                 {
-                    global::Fusion.Kernels.Padding.Copy(ts + batch * 98768 + n * 8192, padded + n * 10368, 32, 16, 16, 1, 1);
                     if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
                         Conv3x3s2p1_32x16x16to64_Identity_8x32ch_V512(padded + n * 10368, kept + n * 4096, tp + 14336, tp + 32768, 0, 8);
@@ -637,7 +646,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 }
                 global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 4096), batch, 64, 64, _down2Statistics);
                 _down2BatchStatistics = !_down2.BatchNorm!.TrackRunningStats || !_down2.BatchNorm!.Frozen;
-                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), default, _down2.BatchNorm, _down2Statistics, _down2Mean, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu));
+                global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 4096), new global::System.Span<float>(y, batch * 4096), default, _down2.BatchNorm, _down2Statistics, _down2Mean, _down2InverseStd, _down2BatchStatistics, batch, 64, 64, default(global::Fusion.Activations.Relu), paddedCopy: new global::System.Span<float>(ts + batch * 168656, batch * 6400), width: 8, padHeight: 1, padWidth: 1);
                 if (_down2BatchStatistics)
                 {
                     _down2.BatchNorm!.CommitBatch(_down2Statistics);
@@ -649,10 +658,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                 float* y = ts + batch * 156368;
                 float* kept = ts + batch * 160464;
                 global::System.Array.Clear(_block2Statistics);
-                float* padded = ts + batch * 168656; // kept zero-padded for the weight gradient
+                float* padded = ts + batch * 168656; // zero-padded by Down2's pass, kept for the weight gradient
                 for (int n = 0; n < batch; n++)
                 {
-                    global::Fusion.Kernels.Padding.Copy(ts + batch * 133712 + n * 4096, padded + n * 6400, 64, 8, 8, 1, 1);
                     if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
                         Conv3x3s1p1_64x8x8to64_Identity_6ch4x8px_V256(padded + n * 6400, kept + n * 4096, tp + 32832, tp + 69696, 0, 8);
