@@ -18,7 +18,7 @@ public static class BatchStatistics
             throw new ArgumentException($"Expected {(long)batch * channels * planeSize} values (batch {batch} × {channels} channels × {planeSize}) and {channels} statistics; got {data.Length} and {statistics.Length}.");
         }
 
-        if (planeSize >= 512)
+        if (planeSize >= Normalization.ChannelStatistics.MaxGatheredRun)
         {
             // Whole planes are chunks of their own: walk the batch in memory order (one stream for the prefetchers).
             for (int n = 0; n < batch; n++)

@@ -72,6 +72,9 @@ public struct ChannelStatistics
 
     private const int RunChunk = 1024;
 
+    /// <summary>Runs up to this long are gathered several to a chunk by <see cref="AddRuns"/>; longer ones are chunks of their own.</summary>
+    internal const int MaxGatheredRun = RunChunk / 2;
+
     /// <summary>
     /// Merges <paramref name="runs"/> runs of <paramref name="length"/> values, run r starting at
     /// <paramref name="first"/> + r·<paramref name="stride"/> (a channel's plane in each image of an NCHW batch):
@@ -91,7 +94,7 @@ public struct ChannelStatistics
             return;
         }
 
-        if (length > RunChunk / 2)
+        if (length > MaxGatheredRun)
         {
             for (int r = 0; r < runs; r++)
             {

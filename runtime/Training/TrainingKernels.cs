@@ -41,7 +41,7 @@ public static class TrainingKernels
         if (!paddedCopy.IsEmpty && (width <= 0 || planeSize % width != 0 || padHeight < 0 || padWidth < 0 || paddedCopy.Length != (long)batch * channels * paddedPlane))
         {
             throw new ArgumentException(
-                $"Expected a padded copy of {batch} × {channels} planes of ({(width > 0 ? planeSize / width : 0)} + 2·{padHeight}) × ({width} + 2·{padWidth}) floats for planes of {planeSize} values {width} wide; got {paddedCopy.Length} floats.",
+                $"Expected a padded copy of {batch} × {channels} planes of ({height} + 2·{padHeight}) × ({width} + 2·{padWidth}) floats for planes of {planeSize} values {width} wide; got {paddedCopy.Length} floats.",
                 nameof(paddedCopy));
         }
 
@@ -165,13 +165,14 @@ public static class TrainingKernels
         long m = (long)batch * planeSize;
         for (int c = 0; c < channels; c++)
         {
+            var channel = new Channel(c * planeSize, channels * planeSize, batch, planeSize);
             float gamma = batchNorm?.Weight?.Data[c] ?? 1f, beta = batchNorm?.Bias?.Data[c] ?? 0f;
             float mu = batchNorm is null ? 0f : mean[c], invStd = batchNorm is null ? 1f : inverseStd[c];
             float scale = 1f, meanDu = 0f, meanDuXHat = 0f;
             if (batchNorm is not null)
             {
                 // Pass 1 reads only: du = g·act′(u) (u recomputed from what the forward pass kept) summed with du·x̂.
-                (double sumDu, double sumDuXHat) = ActivationBackwardSums(z, gradient, residual, c * planeSize, channels * planeSize, batch, planeSize, mu, invStd, gamma, beta, activation);
+                (double sumDu, double sumDuXHat) = ActivationBackwardSums(z, gradient, residual, channel, mu, invStd, gamma, beta, activation);
 
                 if (!gammaGradient.IsEmpty)
                 {
@@ -186,42 +187,42 @@ public static class TrainingKernels
             }
 
             // Pass 2 writes: du recomputed, added to the residual's gradient, and dz over the gradient.
-            ActivationBackwardApply(z, gradient, residual, residualGradient, c * planeSize, channels * planeSize, batch, planeSize,
-                batchNorm is not null, mu, invStd, gamma, beta, activation, scale, meanDu, meanDuXHat, accumulateResidualGradient);
+            ActivationBackwardApply(z, gradient, residual, residualGradient, channel, new PlaneConstants(mu, invStd, gamma, beta, scale, meanDu, meanDuXHat),
+                batchNorm is not null, activation, accumulateResidualGradient);
         }
     }
 
     /// <summary>
-    /// One channel of du = g·act′(u), u = γ·x̂ + β [+ r], x̂ = (z − μ)·invstd, over its plane in each of the
-    /// <paramref name="batch"/> images (the plane of image n starts at first + n·imageStride): returns Σdu and Σdu·x̂
+    /// One channel of du = g·act′(u), u = γ·x̂ + β [+ r], x̂ = (z − μ)·invstd, over its plane in each image of the
+    /// batch (<paramref name="channel"/>): returns Σdu and Σdu·x̂
     /// and writes nothing. ReLU and identity run sixteen at a time, each plane's float partial sums added in double;
     /// other activations call their scalar derivative. One call per channel, not per plane: 8×8 planes are 8 vectors.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double SumDu, double SumDuXHat) ActivationBackwardSums<TActivation>(
-        ReadOnlySpan<float> z, ReadOnlySpan<float> g, ReadOnlySpan<float> r, int first, int imageStride, int batch, int planeSize,
+        ReadOnlySpan<float> z, ReadOnlySpan<float> g, ReadOnlySpan<float> r, Channel channel,
         float mean, float invStd, float gamma, float beta, TActivation activation)
         where TActivation : struct, IActivation
         => r.IsEmpty
-            ? ChannelSums<TActivation, Off>(z, g, r, first, imageStride, batch, planeSize, mean, invStd, gamma, beta, activation)
-            : ChannelSums<TActivation, On>(z, g, r, first, imageStride, batch, planeSize, mean, invStd, gamma, beta, activation);
+            ? ChannelSums<TActivation, Off>(z, g, r, channel, mean, invStd, gamma, beta, activation)
+            : ChannelSums<TActivation, On>(z, g, r, channel, mean, invStd, gamma, beta, activation);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (double SumDu, double SumDuXHat) ChannelSums<TActivation, TResidual>(
-        ReadOnlySpan<float> z, ReadOnlySpan<float> g, ReadOnlySpan<float> r, int first, int imageStride, int batch, int planeSize,
+        ReadOnlySpan<float> z, ReadOnlySpan<float> g, ReadOnlySpan<float> r, Channel channel,
         float mean, float invStd, float gamma, float beta, TActivation activation)
         where TActivation : struct, IActivation
         where TResidual : struct, IFlag
     {
         bool vectorised = typeof(TActivation) == typeof(Relu) || typeof(TActivation) == typeof(Identity);
-        int vectorEnd = vectorised ? planeSize - planeSize % 8 : 0;
+        int planeSize = channel.PlaneSize, vectorEnd = vectorised ? planeSize - planeSize % 8 : 0;
         Vector256<float> vMean = Vector256.Create(mean), vInvStd = Vector256.Create(invStd), vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
         ref float zs = ref MemoryMarshal.GetReference(z);
         ref float gs = ref MemoryMarshal.GetReference(g);
         ref float rs = ref MemoryMarshal.GetReference(r);
         Vector256<double> sumDu = Vector256<double>.Zero, sumDuXHat = Vector256<double>.Zero;
         double tailDu = 0, tailDuXHat = 0;
-        for (int n = 0, start = first; n < batch; n++, start += imageStride)
+        for (int n = 0, start = channel.First; n < channel.Batch; n++, start += channel.ImageStride)
         {
             if (vectorEnd > 0)
             {
@@ -285,14 +286,11 @@ public static class TrainingKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ActivationBackwardApply<TActivation>(
-        ReadOnlySpan<float> z, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, int first, int imageStride, int batch, int planeSize,
-        bool normalized, float mean, float invStd, float gamma, float beta, TActivation activation,
-        float scale, float meanDu, float meanDuXHat, bool accumulateResidualGradient)
+        ReadOnlySpan<float> z, Span<float> g, ReadOnlySpan<float> r, Span<float> dr, Channel channel, in PlaneConstants k,
+        bool normalized, TActivation activation, bool accumulateResidualGradient)
         where TActivation : struct, IActivation
     {
         // The loop's choices as type parameters: each combination compiles to a loop without tests.
-        var k = new PlaneConstants(mean, invStd, gamma, beta, scale, meanDu, meanDuXHat);
-        var channel = new Channel(first, imageStride, batch, planeSize);
         ResidualGradient mode = dr.IsEmpty ? ResidualGradient.None : accumulateResidualGradient ? ResidualGradient.Add : ResidualGradient.Store;
         switch ((normalized, r.IsEmpty))
         {
@@ -422,9 +420,9 @@ public static class TrainingKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float ScalarDu<TActivation>(float kept, float g, float r, bool normalized, float gamma, float beta, TActivation activation)
+    private static float ScalarDu<TActivation>(float xHat, float g, float r, bool normalized, float gamma, float beta, TActivation activation)
         where TActivation : struct, IActivation
-        => g * activation.Derivative((normalized ? MathF.FusedMultiplyAdd(gamma, kept, beta) : kept) + r);
+        => g * activation.Derivative((normalized ? MathF.FusedMultiplyAdd(gamma, xHat, beta) : xHat) + r);
 
     /// <summary>
     /// Gradients of a convolution: adds ∂L/∂W and ∂L/∂b to the layer's parameter gradients and, unless
