@@ -492,6 +492,11 @@ internal static class ConvKernelEmitter
         w.Line($"/// input      {Describe.InputBlocks(k)}");
         w.Line("/// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)");
         w.Line($"/// epilogue   {Describe.Epilogue(k)}");
+        if (k.PrefetchRows)
+        {
+            w.Line($"/// prefetch   each tile row's output lines{(k.Residual ? " and residual lines" : "")} asked into L2 before its tiles compute");
+        }
+
         if (k.BatchRows)
         {
             w.Line($"/// batch      rows run over every image of the call (images {k.InputImage} floats apart in, {k.OutputImage} out), each channel tile over all of them: its {Literals.Thousands(4L * k.TileVectors * 8 * k.InPerGroup * k.Taps)} bytes of weights are read once per call, not once per image");
@@ -583,6 +588,16 @@ internal static class ConvKernelEmitter
     /// <summary>One output row of a channel tile: its column tiles, then the staged row's epilogue.</summary>
     private static void EmitRowTiles(SourceWriter w, ConvKernelPlan k, ChannelRun run, int lanes)
     {
+        if (k.PrefetchRows)
+        {
+            int channels = (run.Vectors - 1) * 8 + run.LastLanes;
+            w.Line($"Nchw.PrefetchRows(yr, {YPlane(k)}, {channels}, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines");
+            if (k.Residual)
+            {
+                w.Line($"Nchw.PrefetchRows(rr, {RPlane(k)}, {channels}, OutWidth);");
+            }
+        }
+
         foreach (ColumnRun column in k.ColumnRuns)
         {
             w.Line($"// {Describe.ColumnRun(column)}");

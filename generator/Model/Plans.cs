@@ -44,6 +44,10 @@ internal sealed record ChannelRun(int FirstVector, int Count, int Vectors, int L
 /// <see cref="InputImage"/>, <see cref="OutputImage"/> and <see cref="ResidualImage"/> floats apart), so each channel
 /// tile's weights serve every image of the batch while they are in cache. Channel-tiled kernels only.
 /// </param>
+/// <param name="PrefetchRows">
+/// Before a channel tile computes an output row, the kernel asks that row's output lines (and the residual's) into L2,
+/// so that its epilogue's burst of stores and loads finds them in cache. Channel-tiled kernels only.
+/// </param>
 internal sealed record ConvKernelPlan(
     string Name,
     int InChannels,
@@ -79,7 +83,8 @@ internal sealed record ConvKernelPlan(
     int ResidualPadWidth = 0,
     bool BatchRows = false,
     int InputBorderHeight = 0,
-    int InputBorderWidth = 0)
+    int InputBorderWidth = 0,
+    bool PrefetchRows = false)
 {
     /// <summary>
     /// The output is written into the interior of a zero-bordered buffer laid out for the next convolution's padding

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Fusion.Kernels;
 
@@ -26,6 +27,12 @@ internal static unsafe class Pooling
         outputRow = outputRow > 0 ? outputRow : outWidth;
         outputPlane = outputPlane > 0 ? outputPlane : outHeight * outWidth;
         bool max = pool.Kind == PoolKind.Max;
+        if (max && s == 2 && Avx2.IsSupported)
+        {
+            MaxStride2(input, k, p, output, planes, height, width, outHeight, outWidth, outputRow, outputPlane);
+            return;
+        }
+
         float border = max ? float.NegativeInfinity : 0f;
         int paddedWidth = width + 2 * p;
         // Every window start of a row, stride 1 (then every s-th is kept): vectors read up to 7 + k − 1 floats past it.
@@ -118,6 +125,94 @@ internal static unsafe class Pooling
                         }
 
                         target[j] = max ? value : value / divisors[j];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Max pooling with stride 2 (ResNet's 3×3 after its stem), vertically first: each output row's window rows are
+    /// reduced into one padded row with whole vectors, that row is split into its even and odd columns (two shuffles
+    /// per 16 floats), and output column ow is then the max of the k values evens[ow], odds[ow], evens[ow + 1], … —
+    /// every step whole vectors, where the separable path keeps every other start of every input row one float at a
+    /// time. Max is exact in any order, so both paths give the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxStride2(float* input, int k, int p, float* output, int planes, int height, int width, int outHeight, int outWidth, int outputRow, int outputPlane)
+    {
+        // Evens and odds: whole vectors covering every tap of the last vector of outputs; the padded row (p borders,
+        // the width, −∞ after it) as long as the two of them.
+        int halves = (outWidth + (k - 1) / 2 + 15) & ~7, rowLength = Math.Max(2 * halves, width + p);
+        int length = rowLength + 2 * halves;
+        float[] scratch = t_scratch is { } cached && cached.Length >= length ? cached : (t_scratch = GC.AllocateUninitializedArray<float>(length));
+        fixed (float* pScratch = scratch)
+        {
+            float* row = pScratch, evens = row + rowLength, odds = evens + halves;
+            new Span<float>(row, rowLength).Fill(float.NegativeInfinity);
+            for (int plane = 0; plane < planes; plane++)
+            {
+                float* x = input + (nint)plane * height * width;
+                float* y = output + (nint)plane * outputPlane;
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    int first = Math.Max(oh * 2 - p, 0), last = Math.Min(oh * 2 - p + k, height);
+                    float* column = row + p;
+                    int j = 0;
+                    for (; j + 8 <= width; j += 8)
+                    {
+                        Vector256<float> value = Vector256.Load(x + first * width + j);
+                        for (int ih = first + 1; ih < last; ih++)
+                        {
+                            value = Vector256.Max(value, Vector256.Load(x + ih * width + j));
+                        }
+
+                        value.Store(column + j);
+                    }
+
+                    for (; j < width; j++)
+                    {
+                        float value = x[first * width + j];
+                        for (int ih = first + 1; ih < last; ih++)
+                        {
+                            value = MathF.Max(value, x[ih * width + j]);
+                        }
+
+                        column[j] = value;
+                    }
+
+                    // evens[i] = row[2i], odds[i] = row[2i + 1]: Shuffle picks lanes 0, 2 (or 1, 3) of each 128-bit half of
+                    // both sources, Permute4x64 puts the halves back in order.
+                    for (int i = 0; i < halves; i += 8)
+                    {
+                        Vector256<float> a = Vector256.Load(row + 2 * i), b = Vector256.Load(row + 2 * i + 8);
+                        Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle().Store(evens + i);
+                        Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle().Store(odds + i);
+                    }
+
+                    // Tap kw of output column ow is row[2·ow + kw]: evens[ow + kw/2] for even kw, odds[ow + kw/2] for odd.
+                    float* target = y + oh * outputRow;
+                    int ow = 0;
+                    for (; ow + 8 <= outWidth; ow += 8)
+                    {
+                        Vector256<float> value = Vector256.Load(evens + ow);
+                        for (int kw = 1; kw < k; kw++)
+                        {
+                            value = Vector256.Max(value, Vector256.Load((kw % 2 == 0 ? evens : odds) + ow + kw / 2));
+                        }
+
+                        value.Store(target + ow);
+                    }
+
+                    for (; ow < outWidth; ow++)
+                    {
+                        float value = evens[ow];
+                        for (int kw = 1; kw < k; kw++)
+                        {
+                            value = MathF.Max(value, (kw % 2 == 0 ? evens : odds)[ow + kw / 2]);
+                        }
+
+                        target[ow] = value;
                     }
                 }
             }

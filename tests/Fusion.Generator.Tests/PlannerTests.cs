@@ -42,6 +42,24 @@ public sealed class PlannerTests
         Assert.True(pixels * vectors <= ConvKernelPlanner.MaxAccumulators);
     }
 
+    [Theory]
+    [InlineData(14)] // not 12 + 2: a 2-pixel tile issues 4 FMAs per step and waits on their latency (measured 2–3 % on the layer)
+    [InlineData(26)]
+    [InlineData(50)]
+    [InlineData(7)]
+    public void No_tile_of_a_row_is_too_small_to_hide_the_FMA_latency(int width)
+    {
+        int pixels = ConvKernelPlanner.ChooseTilePixels(width, 4, reduction: 2304, wide512: true);
+        Assert.True(width % pixels == 0 || width % pixels >= 3, $"{width} pixels in tiles of {pixels}: a last tile of {width % pixels}");
+    }
+
+    [Theory]
+    [InlineData(56, true)]
+    [InlineData(14, true)]
+    [InlineData(7, false)] // rows of 7 floats share their lines: nothing measurable to gain
+    public void Channel_tiled_rows_of_a_line_or_more_are_prefetched(int size, bool expected)
+        => Assert.Equal(expected, PlanConv(64, size, 64, 3, 1, 1).PrefetchRows);
+
     private static ConvKernelPlan PlanConv(int inChannels, int size, int outChannels, int kernel, int stride, int padding, int dilation = 1, int groups = 1, bool narrow = false)
     {
         var layer = new LayerSpec("Conv", "conv", LayerKind.Conv2d, "Fusion.ConvBlock", "public", outChannels, 0, kernel, kernel, stride, padding, padding, dilation, groups,

@@ -19,6 +19,13 @@ public sealed class PoolingTests
         { "Max", 2, 2, 0, true, 16, 16 },
         { "Max", 3, 1, 1, true, 9, 20 },
         { "Max", 5, 3, 2, true, 13, 11 },
+        // stride 2 (its own path): outputs fewer than a vector, odd widths, even kernels, no padding, a window past the right edge
+        { "Max", 3, 2, 1, true, 5, 3 },
+        { "Max", 3, 2, 1, true, 9, 33 },
+        { "Max", 2, 2, 0, true, 7, 9 },
+        { "Max", 4, 2, 1, true, 10, 23 },
+        { "Max", 5, 2, 2, true, 6, 40 },
+        { "Max", 3, 2, 0, true, 3, 18 },
         { "Max", 1, 1, 0, true, 5, 9 },
         { "Average", 3, 2, 1, true, 17, 19 },
         { "Average", 3, 2, 1, false, 17, 19 },

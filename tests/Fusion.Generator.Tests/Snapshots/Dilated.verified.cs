@@ -363,6 +363,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: GELU (erf), store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·8·9·9·4·9 = 46,656 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 9 (all of them, or one thread's band).
@@ -390,6 +391,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 8, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 9 pixels at column 0
                 {
                     const int ow = 0;
@@ -540,6 +542,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 9 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·8·9·9·4·9 = 46,656 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 9 (all of them, or one thread's band).
@@ -566,6 +569,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 8, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 9 pixels at column 0
                 {
                     const int ow = 0;

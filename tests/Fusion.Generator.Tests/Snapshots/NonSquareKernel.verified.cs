@@ -351,6 +351,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input      2 input channels per group: no full block of 8, tail: 2 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 12 pixels; then per channel, 8 pixels at a time in registers: LeakyReLU (slope 0.2f), store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·8·4·12·2·3 = 4,608 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
@@ -378,6 +379,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 8, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 12 pixels at column 0
                 {
                     const int ow = 0;
@@ -501,6 +503,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input      2 input channels per group: no full block of 8, tail: 2 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 12 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·8·4·12·2·3 = 4,608 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 4 (all of them, or one thread's band).
@@ -527,6 +530,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 8, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 12 pixels at column 0
                 {
                     const int ow = 0;

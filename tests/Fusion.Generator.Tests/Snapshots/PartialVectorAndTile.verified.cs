@@ -365,6 +365,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: SiLU, store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 5 (all of them, or one thread's band).
@@ -393,6 +394,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 10, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 11 pixels at column 0
                 {
                     const int ow = 0;
@@ -577,6 +579,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 5 (all of them, or one thread's band).
@@ -604,6 +607,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 10, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 11 pixels at column 0
                 {
                     const int ow = 0;
@@ -789,6 +793,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: SiLU, store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 5 (all of them, or one thread's band).
@@ -816,6 +821,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 10, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
@@ -1024,6 +1030,7 @@ partial class Net : global::Fusion.IFusedModel
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 5 (all of them, or one thread's band).
@@ -1050,6 +1057,7 @@ partial class Net : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 10, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;

@@ -1396,6 +1396,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
@@ -1423,6 +1424,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 12 pixels at column 0
                 {
                     const int ow = 0;
@@ -1850,6 +1852,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
@@ -1876,6 +1879,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 24, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // 4 tiles of 4 pixels at columns 0..15
                 for (int ow = 0; ow < 16; ow += 4)
                 {
@@ -2017,6 +2021,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 8, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // 4 tiles of 4 pixels at columns 0..15
                 for (int ow = 0; ow < 16; ow += 4)
                 {
@@ -3362,6 +3367,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
@@ -3389,6 +3395,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 8 pixels at column 0
                 {
                     const int ow = 0;
@@ -3617,6 +3624,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
@@ -3643,6 +3651,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 24, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // 2 tiles of 4 pixels at columns 0..7
                 for (int ow = 0; ow < 8; ow += 4)
                 {
@@ -3784,6 +3793,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 16, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // 2 tiles of 4 pixels at columns 0..7
                 for (int ow = 0; ow < 8; ow += 4)
                 {
@@ -6535,6 +6545,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
@@ -6564,6 +6575,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * YRow;
+                Nchw.PrefetchRows(yr, YPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 12 pixels at column 0
                 {
                     const int ow = 0;
@@ -6991,6 +7003,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
@@ -7019,6 +7032,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * YRow;
+                Nchw.PrefetchRows(yr, YPlane, 24, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // 4 tiles of 4 pixels at columns 0..15
                 for (int ow = 0; ow < 16; ow += 4)
                 {
@@ -7160,6 +7174,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             {
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * YRow;
+                Nchw.PrefetchRows(yr, YPlane, 8, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // 4 tiles of 4 pixels at columns 0..15
                 for (int ow = 0; ow < 16; ow += 4)
                 {
@@ -9635,6 +9650,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// batch      rows run over every image of the call (images 10368 floats apart in, 6400 out), each channel tile over all of them: its 36,864 bytes of weights are read once per call, not once per image
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
@@ -9666,6 +9682,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 int n = row / 8, oh = row - n * 8;
                 float* xr = x + n * 10368 + oh * 2 * InWidth;
                 float* yr = yt + n * 6400 + oh * YRow;
+                Nchw.PrefetchRows(yr, YPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // tail tile of 8 pixels at column 0
                 {
                     const int ow = 0;
@@ -9894,6 +9911,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
     /// epilogue   tiles park their accumulators in a stack row of 24 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// batch      rows run over every image of the call (images 10368 floats apart in, 6400 out), each channel tile over all of them: its 27,648 bytes of weights are read once per call, not once per image
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
     /// </code>
@@ -9924,6 +9942,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 int n = row / 8, oh = row - n * 8;
                 float* xr = x + n * 10368 + oh * 2 * InWidth;
                 float* yr = yt + n * 6400 + oh * YRow;
+                Nchw.PrefetchRows(yr, YPlane, 24, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // 2 tiles of 4 pixels at columns 0..7
                 for (int ow = 0; ow < 8; ow += 4)
                 {
@@ -10066,6 +10085,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 int n = row / 8, oh = row - n * 8;
                 float* xr = x + n * 10368 + oh * 2 * InWidth;
                 float* yr = yt + n * 6400 + oh * YRow;
+                Nchw.PrefetchRows(yr, YPlane, 16, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
                 // 2 tiles of 4 pixels at columns 0..7
                 for (int ow = 0; ow < 8; ow += 4)
                 {
