@@ -556,9 +556,11 @@ internal static class ConvKernelEmitter
         if (k.BatchRows)
         {
             // Rows of every image of the call: this tile's weights serve them all while they are in cache.
-            using (w.Block("for (int row = rowStart; row < rowEnd; row++)"))
+            using (w.Block(k.SkipsPaddingRows ? "for (int step = rowStart; step < rowEnd; step++)" : "for (int row = rowStart; row < rowEnd; row++)"))
             {
+                EmitInteriorRowFirst(w, k, "row");
                 w.Line($"int n = row / {k.OutHeight}, oh = row - n * {k.OutHeight};");
+                EmitTapRows(w, k);
                 w.Line($"float* xr = x + n * {k.InputImage} + oh * {k.Stride} * InWidth;");
                 w.Line($"float* yr = yt + n * {k.OutputImage} + oh * {YRow(k)};");
                 if (k.Residual)
@@ -572,8 +574,10 @@ internal static class ConvKernelEmitter
             return;
         }
 
-        using (w.Block("for (int oh = rowStart; oh < rowEnd; oh++)"))
+        using (w.Block(k.SkipsPaddingRows ? "for (int step = rowStart; step < rowEnd; step++)" : "for (int oh = rowStart; oh < rowEnd; oh++)"))
         {
+            EmitInteriorRowFirst(w, k, "oh");
+            EmitTapRows(w, k);
             w.Line($"float* xr = x + oh * {k.Stride} * InWidth;");
             w.Line($"float* yr = yt + oh * {YRow(k)};");
             if (k.Residual)
@@ -757,10 +761,44 @@ internal static class ConvKernelEmitter
         }
     }
 
+    /// <summary>
+    /// With padding rows skipped, a band's first row (a top row: fewer kernel rows) would read only part of each input
+    /// block's weights, and the next row the rest, both from memory where the weights outgrow the caches (ResNet-18's
+    /// 512-channel layers at batch 1 ran 10–15 % slower so). The band's second row goes first instead: it reads them all,
+    /// in order, while its products hide the stream.
+    /// </summary>
+    private static void EmitInteriorRowFirst(SourceWriter w, ConvKernelPlan k, string row)
+    {
+        if (k.SkipsPaddingRows)
+        {
+            w.Line($"int {row} = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights");
+        }
+    }
+
+    private static void EmitTapRows(SourceWriter w, ConvKernelPlan k)
+    {
+        if (!k.SkipsPaddingRows)
+        {
+            return;
+        }
+
+        int s = k.Stride, p = k.PaddingHeight, d = k.Dilation;
+        string Times(string name, int factor) => factor == 1 ? name : $"{name} * {factor}";
+        if (d == 1)
+        {
+            w.Line($"int khStart = global::System.Math.Max(0, {p} - {Times("oh", s)}), khEnd = global::System.Math.Min({k.KernelHeight}, {k.Height + p} - {Times("oh", s)}); // kernel rows over the image, not its zero padding");
+        }
+        else
+        {
+            w.Line($"int top = {p} - {Times("oh", s)}, bottom = {k.Height - 1 + p} - {Times("oh", s)}; // the image's first and last rows, from the window's first");
+            w.Line($"int khStart = top > 0 ? (top + {d - 1}) / {d} : 0, khEnd = bottom < 0 ? 0 : global::System.Math.Min({k.KernelHeight}, bottom / {d} + 1); // kernel rows over the image");
+        }
+    }
+
     /// <summary>One block of input channels: kh and kw loops, then the channels unrolled.</summary>
     private static void EmitBlock(SourceWriter w, ConvKernelPlan k, int pixels, int vectors, int lanes, int channels)
     {
-        using (w.Block($"for (int kh = 0; kh < {k.KernelHeight}; kh++)"))
+        using (w.Block(k.SkipsPaddingRows ? "for (int kh = khStart; kh < khEnd; kh++)" : $"for (int kh = 0; kh < {k.KernelHeight}; kh++)"))
         {
             w.Line($"float* xk = xb + kh * {k.Dilation} * InWidth;");
             w.Line($"float* wk = wb + kh * {k.KernelWidth * channels * lanes};");

@@ -124,6 +124,7 @@ internal static class Describe
     public static string Padding(ConvKernelPlan k)
         => k.PaddedInput
             ? $"the caller copies the input zero-padded to {k.InChannels}×{k.PaddedHeight}×{k.PaddedWidth}, so no tap is out of range: no border code, no clipping"
+                + (k.SkipsPaddingRows ? "; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)" : "")
             : "none";
 
     public static string InputBlocks(ConvKernelPlan k)

@@ -127,6 +127,13 @@ internal sealed record ConvKernelPlan(
     /// <summary>Whether the caller hands the kernel a zero-padded copy of the input (then no tap is ever out of range).</summary>
     public bool PaddedInput => PaddingHeight > 0 || PaddingWidth > 0;
 
+    /// <summary>
+    /// A channel-tiled kernel that pads rows skips, per output row, the kernel rows whose taps read only the zero padding
+    /// above or below the image (kh·d + oh·s − p outside 0..H − 1): their products are zeros. On ResNet-18's 7×7 planes
+    /// that is a ninth of a 3×3 convolution's products; ONNX Runtime skips them too.
+    /// </summary>
+    public bool SkipsPaddingRows => PaddingHeight > 0 && KernelHeight > 1 && !Pointwise && !RowTiled;
+
     public int PaddedHeight => Height + 2 * PaddingHeight;
 
     public int PaddedWidth => Width + 2 * PaddingWidth;

@@ -356,7 +356,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 3×8×8, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 3×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 6 pixels at column 0
@@ -386,8 +386,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 216;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 7 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 // tail tile of 6 pixels at column 0
@@ -404,7 +406,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 72;
@@ -487,7 +489,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 3×8×8, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 3×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 6 pixels at column 0
@@ -516,8 +518,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 216;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 7 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 // tail tile of 6 pixels at column 0
@@ -534,7 +538,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 72;

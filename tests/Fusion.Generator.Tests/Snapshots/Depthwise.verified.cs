@@ -356,7 +356,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, its last vector stores 1 of 8 lanes (1 channels per group)
     /// columns    tail tile of 6 pixels at column 0
@@ -389,8 +389,10 @@ partial class Net : global::Fusion.IFusedModel
                 float* wt = wg + v0 * 72;
                 float* bt = bg + v0 * 8;
                 float* yt = y + v0 * 8 * OutPlane;
-                for (int oh = rowStart; oh < rowEnd; oh++)
+                for (int step = rowStart; step < rowEnd; step++)
                 {
+                    int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                    int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 7 - oh); // kernel rows over the image, not its zero padding
                     float* xr = x + oh * 1 * InWidth;
                     float* yr = yt + oh * OutWidth;
                     // tail tile of 6 pixels at column 0
@@ -407,7 +409,7 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xb = xc + 0 * InPlane;
                             float* wb = wt + 0;
-                            for (int kh = 0; kh < 3; kh++)
+                            for (int kh = khStart; kh < khEnd; kh++)
                             {
                                 float* xk = xb + kh * 1 * InWidth;
                                 float* wk = wb + kh * 24;
@@ -461,7 +463,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, its last vector stores 1 of 8 lanes (1 channels per group)
     /// columns    tail tile of 6 pixels at column 0
@@ -493,8 +495,10 @@ partial class Net : global::Fusion.IFusedModel
                 float* wt = wg + v0 * 72;
                 float* bt = bg + v0 * 8;
                 float* yt = y + v0 * 8 * OutPlane;
-                for (int oh = rowStart; oh < rowEnd; oh++)
+                for (int step = rowStart; step < rowEnd; step++)
                 {
+                    int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                    int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 7 - oh); // kernel rows over the image, not its zero padding
                     float* xr = x + oh * 1 * InWidth;
                     float* yr = yt + oh * OutWidth;
                     // tail tile of 6 pixels at column 0
@@ -511,7 +515,7 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xb = xc + 0 * InPlane;
                             float* wb = wt + 0;
-                            for (int kh = 0; kh < 3; kh++)
+                            for (int kh = khStart; kh < khEnd; kh++)
                             {
                                 float* xk = xb + kh * 1 * InWidth;
                                 float* wk = wb + kh * 24;

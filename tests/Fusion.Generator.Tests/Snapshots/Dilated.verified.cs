@@ -356,7 +356,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 4×13×13, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 4×13×13, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       9 pixels × 1 vectors of 8 output channels = 9 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 9 pixels at column 0
@@ -387,8 +387,11 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 288;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int top = 2 - oh, bottom = 10 - oh; // the image's first and last rows, from the window's first
+                int khStart = top > 0 ? (top + 1) / 2 : 0, khEnd = bottom < 0 ? 0 : global::System.Math.Min(3, bottom / 2 + 1); // kernel rows over the image
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 8, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -409,7 +412,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 2 * InWidth;
                             float* wk = wb + kh * 96;
@@ -535,7 +538,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 4×13×13, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 4×13×13, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       9 pixels × 1 vectors of 8 output channels = 9 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 9 pixels at column 0
@@ -565,8 +568,11 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 288;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int top = 2 - oh, bottom = 10 - oh; // the image's first and last rows, from the window's first
+                int khStart = top > 0 ? (top + 1) / 2 : 0, khEnd = bottom < 0 ? 0 : global::System.Math.Min(3, bottom / 2 + 1); // kernel rows over the image
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 8, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -587,7 +593,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 2 * InWidth;
                             float* wk = wb + kh * 96;

@@ -358,7 +358,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       11 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 11 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
     /// columns    tail tile of 11 pixels at column 0
@@ -390,8 +390,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 288;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 6 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 10, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -414,7 +416,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
@@ -572,7 +574,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       11 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 11 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
     /// columns    tail tile of 11 pixels at column 0
@@ -603,8 +605,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 288;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 6 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 10, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -627,7 +631,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
@@ -785,7 +789,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       6 pixels × 2 vectors of 8 output channels = 12 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
     /// columns    tail tile of 6 pixels at column 0
@@ -817,8 +821,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 288;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 6 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 10, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -837,7 +843,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
@@ -928,7 +934,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
@@ -1022,7 +1028,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       6 pixels × 2 vectors of 8 output channels = 12 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
     /// columns    tail tile of 6 pixels at column 0
@@ -1053,8 +1059,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 288;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 6 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 10, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -1073,7 +1081,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
@@ -1164,7 +1172,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + 0 * InPlane;
                         float* wb = wt + 0;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;

@@ -576,7 +576,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -606,8 +606,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 576;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 7 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 // tail tile of 3 pixels at column 0
@@ -620,7 +622,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc;
                         float* wb = wt;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
@@ -734,7 +736,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -763,8 +765,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 576;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 7 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 // tail tile of 3 pixels at column 0
@@ -778,7 +782,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc;
                         float* wb = wt;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
@@ -888,7 +892,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -918,8 +922,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 4 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 // tail tile of 3 pixels at column 0
@@ -933,7 +939,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 1152;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
@@ -1047,7 +1053,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -1076,8 +1082,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 4 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 // tail tile of 3 pixels at column 0
@@ -1092,7 +1100,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 1152;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
@@ -2286,7 +2294,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -2318,8 +2326,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 576;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * YPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 7 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * YRow;
                 // tail tile of 3 pixels at column 0
@@ -2332,7 +2342,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc;
                         float* wb = wt;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
@@ -2446,7 +2456,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -2477,8 +2487,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 576;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * YPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 7 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * YRow;
                 // tail tile of 3 pixels at column 0
@@ -2492,7 +2504,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc;
                         float* wb = wt;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
@@ -2602,7 +2614,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -2633,9 +2645,11 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int row = rowStart; row < rowEnd; row++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int row = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
                 int n = row / 3, oh = row - n * 3;
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 4 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + n * 400 + oh * 1 * InWidth;
                 float* yr = yt + n * 144 + oh * OutWidth;
                 // tail tile of 3 pixels at column 0
@@ -2649,7 +2663,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 1152;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
@@ -2763,7 +2777,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -2793,9 +2807,11 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int row = rowStart; row < rowEnd; row++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int row = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
                 int n = row / 3, oh = row - n * 3;
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 4 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + n * 400 + oh * 1 * InWidth;
                 float* yr = yt + n * 144 + oh * OutWidth;
                 // tail tile of 3 pixels at column 0
@@ -2810,7 +2826,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 1152;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;

@@ -418,7 +418,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 6 pixels at column 0
@@ -447,8 +447,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 576;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 7 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 // tail tile of 6 pixels at column 0
@@ -464,7 +466,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc;
                         float* wb = wt;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
@@ -622,7 +624,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 6 pixels at column 0
@@ -653,8 +655,10 @@ partial class Net : global::Fusion.IFusedModel
             float* wt = wg + v0 * 576;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * YPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 7 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 1 * InWidth;
                 float* yr = yt + oh * YRow;
                 // tail tile of 6 pixels at column 0
@@ -670,7 +674,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc;
                         float* wb = wt;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
@@ -828,7 +832,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out, the residual read from such a buffer (1×1 borders); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 6 pixels at column 0
@@ -862,9 +866,11 @@ partial class Net : global::Fusion.IFusedModel
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
             float* rt = r + v0 * 8 * RPlane;
-            for (int row = rowStart; row < rowEnd; row++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int row = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
                 int n = row / 6, oh = row - n * 6;
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 7 - oh); // kernel rows over the image, not its zero padding
                 float* xr = x + n * 512 + oh * 1 * InWidth;
                 float* yr = yt + n * 288 + oh * OutWidth;
                 float* rr = rt + n * 512 + oh * RRow;
@@ -881,7 +887,7 @@ partial class Net : global::Fusion.IFusedModel
                     {
                         float* xb = xc;
                         float* wb = wt;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;

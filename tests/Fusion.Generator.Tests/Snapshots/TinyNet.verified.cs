@@ -1388,7 +1388,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       12 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 24 accumulators, started at the folded bias
     /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
     /// columns    tail tile of 12 pixels at column 0
@@ -1420,8 +1420,10 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 33 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -1446,7 +1448,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
@@ -1713,7 +1715,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
@@ -1844,7 +1846,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
     /// channels   one channel tile of 3 vectors at vector 0, all lanes stored
     /// channels   one channel tile of 1 vector at vector 3, all lanes stored
@@ -1875,8 +1877,10 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 33 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 24, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -1894,7 +1898,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 1728;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 576;
@@ -2017,8 +2021,10 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 33 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 8, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -2034,7 +2040,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 576;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
@@ -3360,7 +3366,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
     /// columns    tail tile of 8 pixels at column 0
@@ -3391,8 +3397,10 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 17 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -3413,7 +3421,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
@@ -3616,7 +3624,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
     /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
     /// channels   one channel tile of 2 vectors at vector 6, all lanes stored
@@ -3647,8 +3655,10 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 17 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 24, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -3666,7 +3676,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 1728;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 576;
@@ -3789,8 +3799,10 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 17 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
                 Nchw.PrefetchRows(yr, OutPlane, 16, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -3807,7 +3819,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 1152;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
@@ -6537,7 +6549,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       12 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 24 accumulators, started at the folded bias
     /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
     /// columns    tail tile of 12 pixels at column 0
@@ -6571,8 +6583,10 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * YPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 33 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * YRow;
                 Nchw.PrefetchRows(yr, YPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -6597,7 +6611,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
@@ -6864,7 +6878,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
@@ -6995,7 +7009,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
     /// channels   one channel tile of 3 vectors at vector 0, all lanes stored
     /// channels   one channel tile of 1 vector at vector 3, all lanes stored
@@ -7028,8 +7042,10 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * YPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 33 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * YRow;
                 Nchw.PrefetchRows(yr, YPlane, 24, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -7047,7 +7063,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 1728;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 576;
@@ -7170,8 +7186,10 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * YPlane;
-            for (int oh = rowStart; oh < rowEnd; oh++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 33 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * YRow;
                 Nchw.PrefetchRows(yr, YPlane, 8, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -7187,7 +7205,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 576;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
@@ -9643,7 +9661,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
     /// columns    tail tile of 8 pixels at column 0
@@ -9677,9 +9695,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * YPlane;
-            for (int row = rowStart; row < rowEnd; row++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int row = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
                 int n = row / 8, oh = row - n * 8;
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 17 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + n * 10368 + oh * 2 * InWidth;
                 float* yr = yt + n * 6400 + oh * YRow;
                 Nchw.PrefetchRows(yr, YPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -9700,7 +9720,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 2304;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
@@ -9903,7 +9923,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
     /// tile       4 pixels × 3 vectors of 8 output channels = 12 accumulators, started at the folded bias
     /// channels   2 channel tiles of 3 vectors (24 channels) from vector 0, all lanes stored
     /// channels   one channel tile of 2 vectors at vector 6, all lanes stored
@@ -9937,9 +9957,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * YPlane;
-            for (int row = rowStart; row < rowEnd; row++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int row = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
                 int n = row / 8, oh = row - n * 8;
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 17 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + n * 10368 + oh * 2 * InWidth;
                 float* yr = yt + n * 6400 + oh * YRow;
                 Nchw.PrefetchRows(yr, YPlane, 24, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -9957,7 +9979,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 1728;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 576;
@@ -10080,9 +10102,11 @@ partial class TinyNet : global::Fusion.IFusedModel
             float* wt = wg + v0 * 2304;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * YPlane;
-            for (int row = rowStart; row < rowEnd; row++)
+            for (int step = rowStart; step < rowEnd; step++)
             {
+                int row = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
                 int n = row / 8, oh = row - n * 8;
+                int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 17 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + n * 10368 + oh * 2 * InWidth;
                 float* yr = yt + n * 6400 + oh * YRow;
                 Nchw.PrefetchRows(yr, YPlane, 16, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
@@ -10099,7 +10123,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     {
                         float* xb = xc + cb * 8 * InPlane;
                         float* wb = wt + cb * 1152;
-                        for (int kh = 0; kh < 3; kh++)
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
