@@ -647,7 +647,7 @@ internal static class ConvKernelEmitter
             {
                 w.Line("float* xb = xc + cb * 8 * InPlane;");
                 w.Line($"float* wb = wt + cb * {8 * k.Taps * lanes};");
-                EmitBlock(w, k, column.Pixels, vectors, lanes, 8);
+                EmitBlock(w, k, column, vectors, lanes, 8);
             }
         }
         else if (fullBlocks == 1)
@@ -656,7 +656,7 @@ internal static class ConvKernelEmitter
             {
                 w.Line("float* xb = xc;");
                 w.Line("float* wb = wt;");
-                EmitBlock(w, k, column.Pixels, vectors, lanes, 8);
+                EmitBlock(w, k, column, vectors, lanes, 8);
             }
         }
 
@@ -667,7 +667,7 @@ internal static class ConvKernelEmitter
             {
                 w.Line($"float* xb = xc + {fullBlocks * 8} * InPlane;");
                 w.Line($"float* wb = wt + {fullBlocks * 8 * k.Taps * lanes};");
-                EmitBlock(w, k, column.Pixels, vectors, lanes, tail);
+                EmitBlock(w, k, column, vectors, lanes, tail);
             }
         }
 
@@ -795,14 +795,47 @@ internal static class ConvKernelEmitter
         }
     }
 
-    /// <summary>One block of input channels: kh and kw loops, then the channels unrolled.</summary>
-    private static void EmitBlock(SourceWriter w, ConvKernelPlan k, int pixels, int vectors, int lanes, int channels)
+    /// <summary>
+    /// Whether output column <paramref name="ow"/>'s tap <paramref name="kw"/> reads the image, not the zero padding to its
+    /// left or right.
+    /// </summary>
+    private static bool ReadsImage(ConvKernelPlan k, int ow, int kw)
     {
+        int column = ow * k.Stride + kw * k.Dilation - k.PaddingWidth;
+        return column >= 0 && column < k.Width;
+    }
+
+    /// <summary>One block of input channels: kh and kw loops, then the channels unrolled.</summary>
+    private static void EmitBlock(SourceWriter w, ConvKernelPlan k, ColumnRun column, int vectors, int lanes, int channels)
+    {
+        int pixels = column.Pixels;
+        // A whole-row tile takes kw unrolled, each tap without the pixels that would read the zero padding.
+        bool border = k.SkipsPaddingColumns
+            && Enumerable.Range(0, k.KernelWidth).Any(kw => Enumerable.Range(column.Start, pixels).Any(ow => !ReadsImage(k, ow, kw)));
         using (w.Block(k.SkipsPaddingRows ? "for (int kh = khStart; kh < khEnd; kh++)" : $"for (int kh = 0; kh < {k.KernelHeight}; kh++)"))
         {
             w.Line($"float* xk = xb + kh * {k.Dilation} * InWidth;");
             w.Line($"float* wk = wb + kh * {k.KernelWidth * channels * lanes};");
-            if (k.KernelWidth > 1)
+            if (border)
+            {
+                for (int kw = 0; kw < k.KernelWidth; kw++)
+                {
+                    var image = Enumerable.Range(0, pixels).Where(p => ReadsImage(k, column.Start + p, kw)).ToList();
+                    if (image.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    w.Line($"// tap kw = {kw}: {(image.Count == pixels ? "every pixel" : $"pixels {string.Join(", ", image)}; the others read the padding")}");
+                    using (w.Open())
+                    {
+                        w.Line($"float* xp = xk + {kw * k.Dilation};");
+                        w.Line($"float* wp = wk + {kw * channels * lanes};");
+                        EmitChannels(w, k, pixels, vectors, lanes, channels, image);
+                    }
+                }
+            }
+            else if (k.KernelWidth > 1)
             {
                 using (w.Block($"for (int kw = 0; kw < {k.KernelWidth}; kw++)"))
                 {
@@ -820,7 +853,8 @@ internal static class ConvKernelEmitter
         }
     }
 
-    private static void EmitChannels(SourceWriter w, ConvKernelPlan k, int pixels, int vectors, int lanes, int channels)
+    /// <param name="image">The tile's pixels that take this tap (null: all of them).</param>
+    private static void EmitChannels(SourceWriter w, ConvKernelPlan k, int pixels, int vectors, int lanes, int channels, IReadOnlyList<int>? image = null)
     {
         int pairs = k.Wide512 ? vectors / 2 : 0;
         for (int c = 0; c < channels; c++)
@@ -837,7 +871,7 @@ internal static class ConvKernelEmitter
                     w.Line($"Vec8 {string.Join(", ", Enumerable.Range(2 * pairs, vectors - 2 * pairs).Select(v => $"w{v} = V256.Load(wp + {c * lanes + v * 8})"))};");
                 }
 
-                for (int p = 0; p < pixels; p++)
+                foreach (int p in image ?? Enumerable.Range(0, pixels))
                 {
                     string offset = c == 0 ? $"{p * k.Stride}" : $"{c} * InPlane + {p * k.Stride}";
                     if (pairs == 0)

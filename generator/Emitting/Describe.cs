@@ -125,6 +125,7 @@ internal static class Describe
         => k.PaddedInput
             ? $"the caller copies the input zero-padded to {k.InChannels}×{k.PaddedHeight}×{k.PaddedWidth}, so no tap is out of range: no border code, no clipping"
                 + (k.SkipsPaddingRows ? "; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)" : "")
+                + (k.SkipsPaddingColumns ? "; the row's one tile takes each kw tap without the pixels it would read from the left or right padding" : "")
             : "none";
 
     public static string InputBlocks(ConvKernelPlan k)

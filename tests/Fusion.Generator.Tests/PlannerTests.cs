@@ -141,7 +141,24 @@ public sealed class PlannerTests
         Assert.False(plan.RowTiled);
         Assert.Equal(wide512, plan.Wide512);
         int registers = wide512 ? (plan.TileVectors + 1) / 2 : plan.TileVectors;
-        Assert.True(plan.TilePixels * registers <= (narrow ? ConvKernelPlanner.MaxAccumulatorsNarrow : ConvKernelPlanner.MaxAccumulators));
+        int limit = narrow ? ConvKernelPlanner.MaxAccumulatorsNarrow
+            : plan.TilePixels == plan.OutWidth && wide512 ? ConvKernelPlanner.MaxAccumulatorsWholeRow : ConvKernelPlanner.MaxAccumulators;
+        Assert.True(plan.TilePixels * registers <= limit, $"{plan.TilePixels} pixels × {registers} registers > {limit}");
+    }
+
+    [Theory]
+    [InlineData(7, true)]
+    [InlineData(14, true)]   // 14 pixels × two 512-bit vectors: 28 accumulators, one tile per row
+    [InlineData(28, false)]  // two tiles or more: no tile code is copied for the borders
+    [InlineData(56, false)]
+    public void Rows_that_fit_one_tile_take_it_and_leave_out_their_padding_taps(int size, bool wholeRow)
+    {
+        ConvKernelPlan plan = PlanConv(256, size, 256, 3, 1, 1);
+        Assert.True(plan.Wide512);
+        Assert.Equal(wholeRow, plan.TilePixels == size);
+        Assert.Equal(wholeRow, plan.SkipsPaddingColumns);
+        Assert.True(plan.SkipsPaddingRows);
+        Assert.False(PlanConv(256, size, 256, 3, 1, 0).SkipsPaddingColumns); // nothing to leave out without padding
     }
 
     [Fact]

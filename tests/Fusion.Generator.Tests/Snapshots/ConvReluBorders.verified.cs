@@ -356,7 +356,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 3×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 3×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 6 pixels at column 0
@@ -410,10 +410,54 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 72;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 24;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 24;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -460,6 +504,50 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                             }
+                            // tap kw = 2: pixels 0, 1, 2, 3, 4; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 48;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                }
+                            }
                         }
                     }
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
@@ -489,7 +577,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 3×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 3×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 6 pixels at column 0
@@ -542,10 +630,54 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 72;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 24;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 24;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -590,6 +722,50 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                     Vec8 x5 = V256.Create(xp[2 * InPlane + 5]);
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                }
+                            }
+                            // tap kw = 2: pixels 0, 1, 2, 3, 4; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 48;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                             }
                         }

@@ -356,7 +356,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, its last vector stores 1 of 8 lanes (1 channels per group)
     /// columns    tail tile of 6 pixels at column 0
@@ -413,10 +413,28 @@ partial class Net : global::Fusion.IFusedModel
                             {
                                 float* xk = xb + kh * 1 * InWidth;
                                 float* wk = wb + kh * 24;
-                                for (int kw = 0; kw < 3; kw++)
+                                // tap kw = 0: pixels 1, 2, 3, 4, 5; the others read the padding
                                 {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 8;
+                                    float* xp = xk + 0;
+                                    float* wp = wk + 0;
+                                    {
+                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 x1 = V256.Create(xp[1]);
+                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                        Vec8 x2 = V256.Create(xp[2]);
+                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                        Vec8 x3 = V256.Create(xp[3]);
+                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                        Vec8 x4 = V256.Create(xp[4]);
+                                        acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                        Vec8 x5 = V256.Create(xp[5]);
+                                        acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    }
+                                }
+                                // tap kw = 1: every pixel
+                                {
+                                    float* xp = xk + 1;
+                                    float* wp = wk + 8;
                                     {
                                         Vec8 w0 = V256.Load(wp + 0);
                                         Vec8 x0 = V256.Create(xp[0]);
@@ -431,6 +449,24 @@ partial class Net : global::Fusion.IFusedModel
                                         acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                         Vec8 x5 = V256.Create(xp[5]);
                                         acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    }
+                                }
+                                // tap kw = 2: pixels 0, 1, 2, 3, 4; the others read the padding
+                                {
+                                    float* xp = xk + 2;
+                                    float* wp = wk + 16;
+                                    {
+                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 x0 = V256.Create(xp[0]);
+                                        acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                        Vec8 x1 = V256.Create(xp[1]);
+                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                        Vec8 x2 = V256.Create(xp[2]);
+                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                        Vec8 x3 = V256.Create(xp[3]);
+                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                        Vec8 x4 = V256.Create(xp[4]);
+                                        acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                     }
                                 }
                             }
@@ -463,7 +499,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       6 pixels × 1 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, its last vector stores 1 of 8 lanes (1 channels per group)
     /// columns    tail tile of 6 pixels at column 0
@@ -519,10 +555,28 @@ partial class Net : global::Fusion.IFusedModel
                             {
                                 float* xk = xb + kh * 1 * InWidth;
                                 float* wk = wb + kh * 24;
-                                for (int kw = 0; kw < 3; kw++)
+                                // tap kw = 0: pixels 1, 2, 3, 4, 5; the others read the padding
                                 {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 8;
+                                    float* xp = xk + 0;
+                                    float* wp = wk + 0;
+                                    {
+                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 x1 = V256.Create(xp[1]);
+                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                        Vec8 x2 = V256.Create(xp[2]);
+                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                        Vec8 x3 = V256.Create(xp[3]);
+                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                        Vec8 x4 = V256.Create(xp[4]);
+                                        acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                        Vec8 x5 = V256.Create(xp[5]);
+                                        acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    }
+                                }
+                                // tap kw = 1: every pixel
+                                {
+                                    float* xp = xk + 1;
+                                    float* wp = wk + 8;
                                     {
                                         Vec8 w0 = V256.Load(wp + 0);
                                         Vec8 x0 = V256.Create(xp[0]);
@@ -537,6 +591,24 @@ partial class Net : global::Fusion.IFusedModel
                                         acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                         Vec8 x5 = V256.Create(xp[5]);
                                         acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    }
+                                }
+                                // tap kw = 2: pixels 0, 1, 2, 3, 4; the others read the padding
+                                {
+                                    float* xp = xk + 2;
+                                    float* wp = wk + 16;
+                                    {
+                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 x0 = V256.Create(xp[0]);
+                                        acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                        Vec8 x1 = V256.Create(xp[1]);
+                                        acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                        Vec8 x2 = V256.Create(xp[2]);
+                                        acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                        Vec8 x3 = V256.Create(xp[3]);
+                                        acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                        Vec8 x4 = V256.Create(xp[4]);
+                                        acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                     }
                                 }
                             }

@@ -344,7 +344,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 2×4×14, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 2×4×14, so no tap is out of range: no border code, no clipping; the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       12 pixels × 1 vectors of 8 output channels = 12 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 12 pixels at column 0
@@ -404,10 +404,65 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 48;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 16;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                    Vec8 x9 = V256.Create(xp[9]);
+                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
+                                    Vec8 x10 = V256.Create(xp[10]);
+                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
+                                    Vec8 x11 = V256.Create(xp[11]);
+                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
+                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
+                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
+                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
+                                    Vec8 x11 = V256.Create(xp[1 * InPlane + 11]);
+                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 16;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -463,6 +518,61 @@ partial class Net : global::Fusion.IFusedModel
                                     acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
                                 }
                             }
+                            // tap kw = 2: pixels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 32;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                    Vec8 x9 = V256.Create(xp[9]);
+                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
+                                    Vec8 x10 = V256.Create(xp[10]);
+                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
+                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
+                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
+                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
+                                }
+                            }
                         }
                     }
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
@@ -496,7 +606,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 2×4×14, so no tap is out of range: no border code, no clipping
+    /// padding    the caller copies the input zero-padded to 2×4×14, so no tap is out of range: no border code, no clipping; the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       12 pixels × 1 vectors of 8 output channels = 12 accumulators, started at the folded bias
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 12 pixels at column 0
@@ -555,10 +665,65 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 48;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 16;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                    Vec8 x9 = V256.Create(xp[9]);
+                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
+                                    Vec8 x10 = V256.Create(xp[10]);
+                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
+                                    Vec8 x11 = V256.Create(xp[11]);
+                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
+                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
+                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
+                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
+                                    Vec8 x11 = V256.Create(xp[1 * InPlane + 11]);
+                                    acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 16;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -612,6 +777,61 @@ partial class Net : global::Fusion.IFusedModel
                                     acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
                                     Vec8 x11 = V256.Create(xp[1 * InPlane + 11]);
                                     acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
+                                }
+                            }
+                            // tap kw = 2: pixels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 32;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                    Vec8 x9 = V256.Create(xp[9]);
+                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
+                                    Vec8 x10 = V256.Create(xp[10]);
+                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
+                                    Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
+                                    acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
+                                    Vec8 x4 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
+                                    Vec8 x5 = V256.Create(xp[1 * InPlane + 5]);
+                                    acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
+                                    Vec8 x6 = V256.Create(xp[1 * InPlane + 6]);
+                                    acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
+                                    Vec8 x7 = V256.Create(xp[1 * InPlane + 7]);
+                                    acc7_0 = V256.FusedMultiplyAdd(x7, w0, acc7_0);
+                                    Vec8 x8 = V256.Create(xp[1 * InPlane + 8]);
+                                    acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
+                                    Vec8 x9 = V256.Create(xp[1 * InPlane + 9]);
+                                    acc9_0 = V256.FusedMultiplyAdd(x9, w0, acc9_0);
+                                    Vec8 x10 = V256.Create(xp[1 * InPlane + 10]);
+                                    acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
                                 }
                             }
                         }

@@ -358,7 +358,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       11 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 11 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
     /// columns    tail tile of 11 pixels at column 0
@@ -420,10 +420,107 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7, 8, 9, 10; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 64;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 64;
                                 {
                                     Vec16 w0 = V512.Load(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
@@ -525,6 +622,103 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                             }
+                            // tap kw = 2: pixels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                }
+                            }
                         }
                     }
                     // each 512-bit accumulator in its two 8-channel halves
@@ -574,7 +768,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 4×7×13, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       11 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 11 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
     /// columns    tail tile of 11 pixels at column 0
@@ -635,10 +829,107 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 192;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7, 8, 9, 10; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 64;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 64;
                                 {
                                     Vec16 w0 = V512.Load(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
@@ -738,6 +1029,103 @@ partial class Net : global::Fusion.IFusedModel
                                     z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[3 * InPlane + 10]);
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                }
+                            }
+                            // tap kw = 2: pixels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                 }
                             }
                         }

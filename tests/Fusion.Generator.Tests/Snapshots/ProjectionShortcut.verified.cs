@@ -576,7 +576,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -626,10 +626,148 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                            // tap kw = 2: every pixel
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
                                 {
                                     Vec16 w0 = V512.Load(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
@@ -736,7 +874,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -786,10 +924,148 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                            // tap kw = 2: every pixel
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -892,7 +1168,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -943,10 +1219,71 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
                                 {
                                     Vec16 w0 = V512.Load(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
@@ -1020,6 +1357,67 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                             }
+                            // tap kw = 2: pixels 0, 1; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                            }
                         }
                     }
                     // each 512-bit accumulator in its two 8-channel halves
@@ -1053,7 +1451,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -1104,10 +1502,71 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -1179,6 +1638,67 @@ partial class Net : global::Fusion.IFusedModel
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                            // tap kw = 2: pixels 0, 1; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                             }
                         }
@@ -2294,7 +2814,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -2346,10 +2866,148 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                            // tap kw = 2: every pixel
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
                                 {
                                     Vec16 w0 = V512.Load(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
@@ -2456,7 +3114,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 8×8×8, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -2508,10 +3166,148 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                            // tap kw = 2: every pixel
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -2614,7 +3410,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       3 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 3 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -2667,10 +3463,71 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
                                 {
                                     Vec16 w0 = V512.Load(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
@@ -2744,6 +3601,67 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                             }
+                            // tap kw = 2: pixels 0, 1; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                }
+                            }
                         }
                     }
                     // each 512-bit accumulator in its two 8-channel halves
@@ -2777,7 +3695,7 @@ partial class Net : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 16×5×5, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       3 pixels × 2 vectors of 8 output channels = 6 accumulators, started at the folded bias
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
@@ -2830,10 +3748,71 @@ partial class Net : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 384;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 128;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                    Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
+                                    acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
                                 {
                                     Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
@@ -2905,6 +3884,67 @@ partial class Net : global::Fusion.IFusedModel
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
+                                }
+                            }
+                            // tap kw = 2: pixels 0, 1; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
+                                {
+                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 x0 = V256.Create(xp[0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
+                                }
+                                {
+                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
+                                    acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
+                                    Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
+                                    acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                             }
                         }

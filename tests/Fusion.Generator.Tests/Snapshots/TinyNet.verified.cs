@@ -3366,7 +3366,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
     /// columns    tail tile of 8 pixels at column 0
@@ -3425,10 +3425,308 @@ partial class TinyNet : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                            }
+                            // tap kw = 2: every pixel
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 512;
                                 {
                                     Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
@@ -9661,7 +9959,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
     /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
     /// columns    tail tile of 8 pixels at column 0
@@ -9724,10 +10022,308 @@ partial class TinyNet : global::Fusion.IFusedModel
                         {
                             float* xk = xb + kh * 1 * InWidth;
                             float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                            }
+                            // tap kw = 2: every pixel
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 512;
                                 {
                                     Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
