@@ -170,7 +170,7 @@ internal static class ConvolutionGradients
                     WeightGradientImage(wide, g, outPadded, zT, outWidthPadded, x, offsets, xWidth, s, outHeight, outWidth, tapsPadded, maxVectors);
                     if (wantInput)
                     {
-                        InputGradientImage(wide, pixelTile, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, maxVectors);
+                        InputGradientImage(wide, pixelTile, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, maxVectors, ph, height);
                         float* dx = pInputGradient + (nint)n * inChannels * plane;
                         for (int ih = 0; ih < height; ih++)
                         {
@@ -372,7 +372,7 @@ internal static class ConvolutionGradients
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void InputGradientImage(bool wide, int tile, float* dxT, int inPadded, float* zT, int outPadded, int outWidthPadded, float* wt, int outChannels, int paddedWidth, int s, int d, int kh, int kw, int outHeight, int maxVectors)
+    private static unsafe void InputGradientImage(bool wide, int tile, float* dxT, int inPadded, float* zT, int outPadded, int outWidthPadded, float* wt, int outChannels, int paddedWidth, int s, int d, int kh, int kw, int outHeight, int maxVectors, int ph, int height)
     {
         int vectors = inPadded / 8;
         nint targetPixel = (nint)s * inPadded;
@@ -383,7 +383,10 @@ internal static class ConvolutionGradients
             int count = Math.Min(step, vectors - v);
             for (int oh = 0; oh < outHeight; oh++)
             {
-                for (int i = 0; i < kh; i++)
+                // Kernel rows whose target row is the zero padding above or below the image: their shares are never read.
+                int top = ph - oh * s, bottom = ph + height - 1 - oh * s; // the image's first and last rows, from the window's first
+                int first = top > 0 ? (top + d - 1) / d : 0, last = bottom < 0 ? 0 : Math.Min(kh, bottom / d + 1);
+                for (int i = first; i < last; i++)
                 {
                     for (int j = 0; j < kw; j++)
                     {
