@@ -66,8 +66,12 @@ internal static class ConvKernelPlanner
         // Pointwise and row-tiled kernels address whole planes or padded rows: they read plain or padded buffers only.
         bool pointwise = layer.KernelHeight == 1 && layer.KernelWidth == 1 && layer.Stride == 1 && layer.PaddingHeight == 0 && layer.PaddingWidth == 0
             && layer.Dilation == 1 && groups == 1 && output.Height * output.Width >= 8 && inputBorder == default;
+        // A padded layer whose row fits one channel tile runs channel-tiled instead: that tile leaves out every tap over the
+        // padding (rows and columns), which row tiles, whole vectors of a row, cannot.
+        bool wholeRowSkipsPadding = wide512 && tilePixels == output.Width && layer.PaddingHeight > 0 && layer.PaddingWidth > 0 && layer.KernelWidth > 1;
         bool rowTiled = !pointwise && inputBorder == default && layer.Stride == 1 && groups == 1 && output.Width % 8 == 0 && output.Width > 0
-            && RowBandBytes(input.Channels, 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes;
+            && RowBandBytes(input.Channels, 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes
+            && !wholeRowSkipsPadding;
 
         // Statistics are added from each channel's output rows after the kernel has written them, which every kernel
         // kind can do but one with rows too wide to stage (its rows are not written while they are still in cache).

@@ -91,8 +91,9 @@ public sealed class PlannerTests
 
     [Theory]
     [InlineData(3, 32, 16, 3, 1, 1, 1, 1, true)]     // S1: rows of 4 vectors
-    [InlineData(64, 8, 64, 3, 1, 1, 1, 1, true)]     // rows of one vector
-    [InlineData(9, 8, 20, 3, 1, 2, 2, 1, true)]      // dilation keeps the taps of a row contiguous
+    [InlineData(64, 10, 64, 3, 1, 0, 1, 1, true)]    // rows of one vector
+    [InlineData(64, 8, 64, 3, 1, 1, 1, 1, false)]    // a padded row that fits one channel tile: that tile leaves out the padding
+    [InlineData(9, 16, 20, 3, 1, 2, 2, 1, true)]     // dilation keeps the taps of a row contiguous
     [InlineData(128, 28, 128, 3, 1, 1, 1, 1, false)] // 28 pixels: not a whole number of vectors
     [InlineData(64, 56, 64, 3, 1, 1, 1, 1, false)]   // one row's input band (64 × 3 rows of 58) does not fit L1
     [InlineData(64, 56, 128, 3, 2, 1, 1, 1, false)]  // stride 2: the inputs of neighbouring outputs are 2 apart
@@ -242,8 +243,10 @@ public sealed class PlannerTests
         Assert.Contains("private static unsafe void Conv3x3s2p1_64x16x15to64_Identity_8x32ch_o1x1_batch_V512(", text);
         Assert.Contains("private static unsafe void Conv3x3s2p1_64x16x15to64_Identity_4x3_o1x1_batch_V256(", text);
         Assert.Matches(@"else \{ Conv3x3s2p1_64x16x15to64_Identity_8x32ch_o1x1_batch_V512\(downOut \+ first \* \d+, lateOut \+ first \* \d+ \+ \d+, [^;]*, 0, count \* 8\); \}", text);
-        // Later (row tiles) and Pointwise sweep a channel's weights once per image over whole rows or planes: not batched.
-        Assert.Contains("private static unsafe void Conv3x3s1p1_64x8x8to64_Identity_6ch4x8px_V256(", text);
+        // Later: with 32 registers a row of 8 is one channel tile (it leaves out the padding taps); with 16 it is row-tiled,
+        // and row tiles, like Pointwise, sweep a channel's weights once per image over whole rows or planes: not batched.
+        Assert.Contains("private static unsafe void Conv3x3s1p1_64x8x8to64_Identity_8x32ch_V512(", text);
+        Assert.Contains("private static unsafe void Conv3x3s1p1_64x8x8to64_Identity_3ch4x8px_V256(", text);
         Assert.DoesNotContain("Conv1x1s1p0_64x8x8to64_Identity_4ch64px_batch", text);
     }
 

@@ -363,7 +363,7 @@ partial class TinyNet : global::Fusion.IFusedModel
         {
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_r1x1_V256((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down2Out + n * 6400), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 6400 + 11), granule: 4); } else { Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_r1x1_V256(down2Out + n * 6400, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 6400 + 11, 0, 8); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 8, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_64x8x8to64_AddRelu_8x32ch_r1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down2Out + n * 6400), (nint)(block2Out + n * 4096), (nint)(packed + 32832), (nint)(packed + 69696), (nint)(down2Out + n * 6400 + 11)); } else { Conv3x3s1p1_64x8x8to64_AddRelu_8x32ch_r1x1_V512(down2Out + n * 6400, block2Out + n * 4096, packed + 32832, packed + 69696, down2Out + n * 6400 + 11, 0, 8); }
             }
             else
             {
@@ -663,7 +663,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 {
                     if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
-                        Conv3x3s1p1_64x8x8to64_Identity_6ch4x8px_V256(padded + n * 6400, kept + n * 4096, tp + 32832, tp + 69696, 0, 8);
+                        Conv3x3s1p1_64x8x8to64_Identity_8x32ch_V512(padded + n * 6400, kept + n * 4096, tp + 32832, tp + 69696, 0, 8);
                     }
                     else
                     {
@@ -4241,452 +4241,533 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
-    /// tile       6 output channels × 4 rows × 1 vector of 8 pixels = 24 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 8 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
-    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored, in sub-tiles of 6
-    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
-    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
+    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
+    /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+    /// columns    tail tile of 8 pixels at column 0
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_Identity_6ch4x8px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_64x8x8to64_Identity_8x32ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
-        int oh = rowStart;
-        // bands of 4 rows
-        for (; oh + 4 <= rowEnd; oh += 4)
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // 2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 8; v0 += 4)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            for (int v0 = 0; v0 < 8; v0 += 4)
+            float* wt = wg + v0 * 4608;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int step = rowStart; step < rowEnd; step++)
             {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 9 - oh); // kernel rows over the image, not its zero padding
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
+                // tail tile of 8 pixels at column 0
                 {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
+                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
+                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
+                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
                     {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_1_0 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_3_0 = acc3_0_0;
-                        Vec8 acc4_0_0 = V256.Create(bt[j0 + 4]), acc4_1_0 = acc4_0_0, acc4_2_0 = acc4_0_0, acc4_3_0 = acc4_0_0;
-                        Vec8 acc5_0_0 = V256.Create(bt[j0 + 5]), acc5_1_0 = acc5_0_0, acc5_2_0 = acc5_0_0, acc5_3_0 = acc5_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7; the others read the padding
                             {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
                                 {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]), w4 = V256.Create(wp[4]), w5 = V256.Create(wp[5]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]), w4 = V256.Create(wp[36]), w5 = V256.Create(wp[37]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]), w4 = V256.Create(wp[68]), w5 = V256.Create(wp[69]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]), w4 = V256.Create(wp[100]), w5 = V256.Create(wp[101]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]), w4 = V256.Create(wp[132]), w5 = V256.Create(wp[133]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]), w4 = V256.Create(wp[164]), w5 = V256.Create(wp[165]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]), w4 = V256.Create(wp[196]), w5 = V256.Create(wp[197]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]), w4 = V256.Create(wp[228]), w5 = V256.Create(wp[229]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                            }
+                            // tap kw = 2: pixels 0, 1, 2, 3, 4, 5, 6; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 512;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                             }
                         }
-                        // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(acc0_3_0, yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(acc1_3_0, yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(acc2_2_0, yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(acc2_3_0, yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(acc3_1_0, yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(acc3_2_0, yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(acc3_3_0, yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(acc4_0_0, yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(acc4_1_0, yt + ow + (j0 + 4) * OutPlane + 8);
-                        V256.Store(acc4_2_0, yt + ow + (j0 + 4) * OutPlane + 16);
-                        V256.Store(acc4_3_0, yt + ow + (j0 + 4) * OutPlane + 24);
-                        V256.Store(acc5_0_0, yt + ow + (j0 + 5) * OutPlane);
-                        V256.Store(acc5_1_0, yt + ow + (j0 + 5) * OutPlane + 8);
-                        V256.Store(acc5_2_0, yt + ow + (j0 + 5) * OutPlane + 16);
-                        V256.Store(acc5_3_0, yt + ow + (j0 + 5) * OutPlane + 24);
                     }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 68, OutWidth);
+                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 132, OutWidth);
+                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 196, OutWidth);
                 }
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
                 {
-                    const int j0 = 30;
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 8; i += 8)
                     {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(acc0_3_0, yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(acc1_3_0, yt + ow + (j0 + 1) * OutPlane + 24);
-                    }
-                }
-            }
-        }
-        // the last rows, one at a time
-        for (; oh < rowEnd; oh++)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            for (int v0 = 0; v0 < 8; v0 += 4)
-            {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]);
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]);
-                        Vec8 acc4_0_0 = V256.Create(bt[j0 + 4]);
-                        Vec8 acc5_0_0 = V256.Create(bt[j0 + 5]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]), w4 = V256.Create(wp[4]), w5 = V256.Create(wp[5]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]), w4 = V256.Create(wp[36]), w5 = V256.Create(wp[37]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]), w4 = V256.Create(wp[68]), w5 = V256.Create(wp[69]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]), w4 = V256.Create(wp[100]), w5 = V256.Create(wp[101]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]), w4 = V256.Create(wp[132]), w5 = V256.Create(wp[133]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]), w4 = V256.Create(wp[164]), w5 = V256.Create(wp[165]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]), w4 = V256.Create(wp[196]), w5 = V256.Create(wp[197]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]), w4 = V256.Create(wp[228]), w5 = V256.Create(wp[229]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc3_0_0, yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(acc4_0_0, yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(acc5_0_0, yt + ow + (j0 + 5) * OutPlane);
-                    }
-                }
-                {
-                    const int j0 = 30;
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(V256.Load(s + i), d + i);
                     }
                 }
             }
@@ -8845,458 +8926,540 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out, the residual read from such a buffer (1×1 borders); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping
-    /// tile       6 output channels × 4 rows × 1 vector of 8 pixels = 24 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 8 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
-    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored, in sub-tiles of 6
-    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
-    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   in registers: add the residual, ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
+    /// padding    the caller copies the input zero-padded to 64×10×10, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
+    /// tile       8 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+    /// columns    tail tile of 8 pixels at column 0
+    /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines and residual lines asked into L2 before its tiles compute
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 8 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 8v..ow + 8v + 7; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 8 input pixels.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_6ch4x8px_r1x1_V256(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_64x8x8to64_AddRelu_8x32ch_r1x1_V512(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
     {
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
         const int RPlane = 100, RRow = 10; // the residual buffer's planes and rows (zero-bordered)
         var activation = default(global::Fusion.Activations.Relu);
-        int oh = rowStart;
-        // bands of 4 rows
-        for (; oh + 4 <= rowEnd; oh += 4)
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* r = residual;
+        float* wg = weights;
+        float* bg = bias;
+
+        // 2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 8; v0 += 4)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * RRow;
-            for (int v0 = 0; v0 < 8; v0 += 4)
+            float* wt = wg + v0 * 4608;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            float* rt = r + v0 * 8 * RPlane;
+            for (int step = rowStart; step < rowEnd; step++)
             {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * RPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 9 - oh); // kernel rows over the image, not its zero padding
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                float* rr = rt + oh * RRow;
+                Nchw.PrefetchRows(yr, OutPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
+                Nchw.PrefetchRows(rr, RPlane, 32, OutWidth);
+                // tail tile of 8 pixels at column 0
                 {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
+                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
+                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
+                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
+                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
+                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
+                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 8; cb++)
                     {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]), acc3_1_0 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_3_0 = acc3_0_0;
-                        Vec8 acc4_0_0 = V256.Create(bt[j0 + 4]), acc4_1_0 = acc4_0_0, acc4_2_0 = acc4_0_0, acc4_3_0 = acc4_0_0;
-                        Vec8 acc5_0_0 = V256.Create(bt[j0 + 5]), acc5_1_0 = acc5_0_0, acc5_2_0 = acc5_0_0, acc5_3_0 = acc5_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 2304;
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 768;
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7; the others read the padding
                             {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
                                 {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]), w4 = V256.Create(wp[4]), w5 = V256.Create(wp[5]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]), w4 = V256.Create(wp[36]), w5 = V256.Create(wp[37]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]), w4 = V256.Create(wp[68]), w5 = V256.Create(wp[69]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]), w4 = V256.Create(wp[100]), w5 = V256.Create(wp[101]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]), w4 = V256.Create(wp[132]), w5 = V256.Create(wp[133]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]), w4 = V256.Create(wp[164]), w5 = V256.Create(wp[165]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]), w4 = V256.Create(wp[196]), w5 = V256.Create(wp[197]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]), w4 = V256.Create(wp[228]), w5 = V256.Create(wp[229]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V256.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V256.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V256.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V256.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V256.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V256.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V256.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V256.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V256.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                }
+                            }
+                            // tap kw = 2: pixels 0, 1, 2, 3, 4, 5, 6; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 512;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                             }
                         }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 10)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 20)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 30)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 10)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 20)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 30)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 10)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_2_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 20)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc2_3_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 30)), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc3_0_0 + V256.Load(rt + ow + (j0 + 3) * RPlane)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(acc3_1_0 + V256.Load(rt + ow + (j0 + 3) * RPlane + 10)), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc3_2_0 + V256.Load(rt + ow + (j0 + 3) * RPlane + 20)), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc3_3_0 + V256.Load(rt + ow + (j0 + 3) * RPlane + 30)), yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc4_0_0 + V256.Load(rt + ow + (j0 + 4) * RPlane)), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(activation.Invoke(acc4_1_0 + V256.Load(rt + ow + (j0 + 4) * RPlane + 10)), yt + ow + (j0 + 4) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc4_2_0 + V256.Load(rt + ow + (j0 + 4) * RPlane + 20)), yt + ow + (j0 + 4) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc4_3_0 + V256.Load(rt + ow + (j0 + 4) * RPlane + 30)), yt + ow + (j0 + 4) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc5_0_0 + V256.Load(rt + ow + (j0 + 5) * RPlane)), yt + ow + (j0 + 5) * OutPlane);
-                        V256.Store(activation.Invoke(acc5_1_0 + V256.Load(rt + ow + (j0 + 5) * RPlane + 10)), yt + ow + (j0 + 5) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc5_2_0 + V256.Load(rt + ow + (j0 + 5) * RPlane + 20)), yt + ow + (j0 + 5) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc5_3_0 + V256.Load(rt + ow + (j0 + 5) * RPlane + 30)), yt + ow + (j0 + 5) * OutPlane + 24);
                     }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 64, OutWidth);
+                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 192, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 68, OutWidth);
+                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 132, OutWidth);
+                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 196, OutWidth);
                 }
+                // tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 32; c++)
                 {
-                    const int j0 = 30;
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    float* q = rr + c * RPlane;
+                    for (int i = 0; i < 8; i += 8)
                     {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 10)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 20)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 30)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 10)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 20)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 30)), yt + ow + (j0 + 1) * OutPlane + 24);
-                    }
-                }
-            }
-        }
-        // the last rows, one at a time
-        for (; oh < rowEnd; oh++)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * RRow;
-            for (int v0 = 0; v0 < 8; v0 += 4)
-            {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                float* rt = rr + v0 * 8 * RPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
-                {
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
-                        Vec8 acc2_0_0 = V256.Create(bt[j0 + 2]);
-                        Vec8 acc3_0_0 = V256.Create(bt[j0 + 3]);
-                        Vec8 acc4_0_0 = V256.Create(bt[j0 + 4]);
-                        Vec8 acc5_0_0 = V256.Create(bt[j0 + 5]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]), w3 = V256.Create(wp[3]), w4 = V256.Create(wp[4]), w5 = V256.Create(wp[5]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]), w3 = V256.Create(wp[35]), w4 = V256.Create(wp[36]), w5 = V256.Create(wp[37]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]), w3 = V256.Create(wp[67]), w4 = V256.Create(wp[68]), w5 = V256.Create(wp[69]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]), w3 = V256.Create(wp[99]), w4 = V256.Create(wp[100]), w5 = V256.Create(wp[101]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]), w2 = V256.Create(wp[130]), w3 = V256.Create(wp[131]), w4 = V256.Create(wp[132]), w5 = V256.Create(wp[133]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]), w2 = V256.Create(wp[162]), w3 = V256.Create(wp[163]), w4 = V256.Create(wp[164]), w5 = V256.Create(wp[165]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]), w2 = V256.Create(wp[194]), w3 = V256.Create(wp[195]), w4 = V256.Create(wp[196]), w5 = V256.Create(wp[197]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]), w2 = V256.Create(wp[226]), w3 = V256.Create(wp[227]), w4 = V256.Create(wp[228]), w5 = V256.Create(wp[229]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V256.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V256.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V256.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc3_0_0 + V256.Load(rt + ow + (j0 + 3) * RPlane)), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(activation.Invoke(acc4_0_0 + V256.Load(rt + ow + (j0 + 4) * RPlane)), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(activation.Invoke(acc5_0_0 + V256.Load(rt + ow + (j0 + 5) * RPlane)), yt + ow + (j0 + 5) * OutPlane);
-                    }
-                }
-                {
-                    const int j0 = 30;
-                    {
-                        const int ow = 0;
-                        Vec8 acc0_0_0 = V256.Create(bt[j0 + 0]);
-                        Vec8 acc1_0_0 = V256.Create(bt[j0 + 1]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 8; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[128]), w1 = V256.Create(wp[129]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[160]), w1 = V256.Create(wp[161]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[192]), w1 = V256.Create(wp[193]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec8 w0 = V256.Create(wp[224]), w1 = V256.Create(wp[225]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
+                        V256.Store(activation.Invoke(V256.Load(s + i) + V256.Load(q + i)), d + i);
                     }
                 }
             }
