@@ -93,7 +93,7 @@ public sealed class PlannerTests
     [InlineData(3, 32, 16, 3, 1, 1, 1, 1, true)]     // S1: rows of 4 vectors
     [InlineData(64, 10, 64, 3, 1, 0, 1, 1, true)]    // rows of one vector
     [InlineData(64, 8, 64, 3, 1, 1, 1, 1, false)]    // a padded row that fits one channel tile: that tile leaves out the padding
-    [InlineData(9, 16, 20, 3, 1, 2, 2, 1, true)]     // dilation keeps the taps of a row contiguous
+    [InlineData(9, 32, 20, 3, 1, 2, 2, 1, true)]     // dilation keeps the taps of a row contiguous
     [InlineData(128, 28, 128, 3, 1, 1, 1, 1, false)] // 28 pixels: not a whole number of vectors
     [InlineData(64, 56, 64, 3, 1, 1, 1, 1, false)]   // one row's input band (64 × 3 rows of 58) does not fit L1
     [InlineData(64, 56, 128, 3, 2, 1, 1, 1, false)]  // stride 2: the inputs of neighbouring outputs are 2 apart
@@ -150,13 +150,14 @@ public sealed class PlannerTests
     [Theory]
     [InlineData(7, true)]
     [InlineData(14, true)]   // 14 pixels × two 512-bit vectors: 28 accumulators, one tile per row
-    [InlineData(28, false)]  // two tiles or more: no tile code is copied for the borders
-    [InlineData(56, false)]
+    [InlineData(28, true)]   // 28 pixels × one 512-bit vector (tiles of 16 channels)
+    [InlineData(56, false)]  // two tiles or more: no tile code is copied for the borders
     public void Rows_that_fit_one_tile_take_it_and_leave_out_their_padding_taps(int size, bool wholeRow)
     {
         ConvKernelPlan plan = PlanConv(256, size, 256, 3, 1, 1);
         Assert.True(plan.Wide512);
         Assert.Equal(wholeRow, plan.TilePixels == size);
+        Assert.Equal(size > 14 && size <= 28 ? 2 : 4, plan.TileVectors);
         Assert.Equal(wholeRow, plan.SkipsPaddingColumns);
         Assert.True(plan.SkipsPaddingRows);
         Assert.False(PlanConv(256, size, 256, 3, 1, 0).SkipsPaddingColumns); // nothing to leave out without padding
@@ -272,7 +273,7 @@ public sealed class PlannerTests
     public void Kernel_name_is_its_specification()
     {
         ConvKernelPlan wide = PlanConv(16, 32, 32, 3, 2, 1), narrow = PlanConv(16, 32, 32, 3, 2, 1, narrow: true);
-        Assert.Equal($"Conv3x3s2p1_16x32x32to32_Relu_{wide.TilePixels}x32ch_V512", wide.Name);
+        Assert.Equal($"Conv3x3s2p1_16x32x32to32_Relu_{wide.TilePixels}x{wide.TileVectors * 8}ch_V512", wide.Name);
         Assert.Equal($"Conv3x3s2p1_16x32x32to32_Relu_{narrow.TilePixels}x3_V256", narrow.Name);
         Assert.StartsWith("Conv3x3s1p1dw_8x6x6to8_", PlanConv(8, 6, 8, 3, 1, 1, groups: 8).Name);
         Assert.StartsWith("Conv3x3s1p2d2g2_", PlanConv(8, 9, 16, 3, 1, 2, dilation: 2, groups: 2).Name);

@@ -213,8 +213,8 @@ partial class TinyNet : global::Fusion.IFusedModel
 
             int origin = global::Fusion.Kernels.Alignment.Origin(_packed);
             global::Fusion.Kernels.Folding.PackConv(_stem, tileVectors: 2, new global::System.Span<float>(_packed, origin + 0, 432), new global::System.Span<float>(_packed, origin + 432, 16));
-            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, origin + 448, 4608), new global::System.Span<float>(_packed, origin + 5056, 32));
-            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, origin + 5088, 9216), new global::System.Span<float>(_packed, origin + 14304, 32));
+            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 2 : 3, new global::System.Span<float>(_packed, origin + 448, 4608), new global::System.Span<float>(_packed, origin + 5056, 32));
+            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 2 : 3, new global::System.Span<float>(_packed, origin + 5088, 9216), new global::System.Span<float>(_packed, origin + 14304, 32));
             global::Fusion.Kernels.Folding.PackConv(_down2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, origin + 14336, 18432), new global::System.Span<float>(_packed, origin + 32768, 64));
             global::Fusion.Kernels.Folding.PackConv(_block2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, origin + 32832, 36864), new global::System.Span<float>(_packed, origin + 69696, 64));
             global::Fusion.Kernels.Folding.PackConv(_expand, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_packed, origin + 69760, 8192), new global::System.Span<float>(_packed, origin + 77952, 128));
@@ -318,7 +318,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders(down1Out + n * 10368, 32, 16, 16, 1, 1); // the readers' padding
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_12x32ch_o1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(stemOut + n * 18496), (nint)(down1Out + n * 10368 + 19), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_12x32ch_o1x1_V512(stemOut + n * 18496, down1Out + n * 10368 + 19, packed + 448, packed + 5056, 0, 16); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s2p1_16x32x32to32_Relu_16x16ch_o1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, r0, r1), (nint)(stemOut + n * 18496), (nint)(down1Out + n * 10368 + 19), (nint)(packed + 448), (nint)(packed + 5056), (nint)(0)); } else { Conv3x3s2p1_16x32x32to32_Relu_16x16ch_o1x1_V512(stemOut + n * 18496, down1Out + n * 10368 + 19, packed + 448, packed + 5056, 0, 16); }
             }
             else
             {
@@ -333,7 +333,7 @@ partial class TinyNet : global::Fusion.IFusedModel
             if (zeroBorders) global::Fusion.Kernels.Padding.ZeroBorders(block1Out + n * 10368, 32, 16, 16, 1, 1); // the readers' padding
             if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
             {
-                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down1Out + n * 10368), (nint)(block1Out + n * 10368 + 19), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 10368 + 19), granule: 4); } else { Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512(down1Out + n * 10368, block1Out + n * 10368 + 19, packed + 5088, packed + 14304, down1Out + n * 10368 + 19, 0, 16); }
+                if (rowThreads > 1) { global::Fusion.Kernels.RowParallel.Run(rowThreads, 16, static (i, o, w, b, r, r0, r1) => Conv3x3s1p1_32x16x16to32_AddRelu_16x16ch_o1x1_r1x1_V512((float*)i, (float*)o, (float*)w, (float*)b, (float*)r, r0, r1), (nint)(down1Out + n * 10368), (nint)(block1Out + n * 10368 + 19), (nint)(packed + 5088), (nint)(packed + 14304), (nint)(down1Out + n * 10368 + 19)); } else { Conv3x3s1p1_32x16x16to32_AddRelu_16x16ch_o1x1_r1x1_V512(down1Out + n * 10368, block1Out + n * 10368 + 19, packed + 5088, packed + 14304, down1Out + n * 10368 + 19, 0, 16); }
             }
             else
             {
@@ -532,8 +532,8 @@ partial class TinyNet : global::Fusion.IFusedModel
         {
             int origin = global::Fusion.Kernels.Alignment.Origin(_trainPacked);
             global::Fusion.Kernels.Folding.PackConv(_stem, tileVectors: 2, new global::System.Span<float>(_trainPacked, origin + 0, 432), new global::System.Span<float>(_trainPacked, origin + 432, 16), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, origin + 448, 4608), new global::System.Span<float>(_trainPacked, origin + 5056, 32), foldBatchNorm: false);
-            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, origin + 5088, 9216), new global::System.Span<float>(_trainPacked, origin + 14304, 32), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_down1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 2 : 3, new global::System.Span<float>(_trainPacked, origin + 448, 4608), new global::System.Span<float>(_trainPacked, origin + 5056, 32), foldBatchNorm: false);
+            global::Fusion.Kernels.Folding.PackConv(_block1, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 2 : 3, new global::System.Span<float>(_trainPacked, origin + 5088, 9216), new global::System.Span<float>(_trainPacked, origin + 14304, 32), foldBatchNorm: false);
             global::Fusion.Kernels.Folding.PackConv(_down2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, origin + 14336, 18432), new global::System.Span<float>(_trainPacked, origin + 32768, 64), foldBatchNorm: false);
             global::Fusion.Kernels.Folding.PackConv(_block2, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, origin + 32832, 36864), new global::System.Span<float>(_trainPacked, origin + 69696, 64), foldBatchNorm: false);
             global::Fusion.Kernels.Folding.PackConv(_expand, tileVectors: _variant == global::Fusion.Kernels.KernelVariant.Wide ? 4 : 3, new global::System.Span<float>(_trainPacked, origin + 69760, 8192), new global::System.Span<float>(_trainPacked, origin + 77952, 128), foldBatchNorm: false);
@@ -585,7 +585,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 {
                     if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
-                        Conv3x3s2p1_16x32x32to32_Identity_12x32ch_V512(padded + n * 18496, kept + n * 8192, tp + 448, tp + 5056, 0, 16);
+                        Conv3x3s2p1_16x32x32to32_Identity_16x16ch_V512(padded + n * 18496, kept + n * 8192, tp + 448, tp + 5056, 0, 16);
                     }
                     else
                     {
@@ -611,7 +611,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 {
                     if (_variant == global::Fusion.Kernels.KernelVariant.Wide)
                     {
-                        Conv3x3s1p1_32x16x16to32_Identity_6ch4x16px_V512(padded + n * 10368, kept + n * 8192, tp + 5088, tp + 14304, 0, 16);
+                        Conv3x3s1p1_32x16x16to32_Identity_16x16ch_V512(padded + n * 10368, kept + n * 8192, tp + 5088, tp + 14304, 0, 16);
                     }
                     else
                     {
@@ -1388,14 +1388,13 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
-    /// tile       12 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 24 accumulators, started at the folded bias
-    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
-    /// columns    tail tile of 12 pixels at column 0
-    /// columns    tail tile of 4 pixels at column 12
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
+    /// tile       16 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
+    /// columns    tail tile of 16 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
@@ -1405,18 +1404,18 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Identity_12x32ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Identity_16x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 256, OutWidth = 16;
-        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
         float* bg = bias;
 
-        // one channel tile of 4 vectors at vector 0, all lanes stored
+        // 2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 4; v0 += 2)
         {
-            const int v0 = 0;
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * OutPlane;
@@ -1426,407 +1425,905 @@ partial class TinyNet : global::Fusion.IFusedModel
                 int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 33 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * OutWidth;
-                Nchw.PrefetchRows(yr, OutPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
-                // tail tile of 12 pixels at column 0
+                Nchw.PrefetchRows(yr, OutPlane, 16, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
+                // tail tile of 16 pixels at column 0
                 {
                     const int ow = 0;
                     Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
-                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
-                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
-                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
-                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
-                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
-                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
-                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
-                    Vec16 z8_0 = z0_0, z8_1 = z0_1;
-                    Vec16 z9_0 = z0_0, z9_1 = z0_1;
-                    Vec16 z10_0 = z0_0, z10_1 = z0_1;
-                    Vec16 z11_0 = z0_0, z11_1 = z0_1;
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    Vec16 z3_0 = z0_0;
+                    Vec16 z4_0 = z0_0;
+                    Vec16 z5_0 = z0_0;
+                    Vec16 z6_0 = z0_0;
+                    Vec16 z7_0 = z0_0;
+                    Vec16 z8_0 = z0_0;
+                    Vec16 z9_0 = z0_0;
+                    Vec16 z10_0 = z0_0;
+                    Vec16 z11_0 = z0_0;
+                    Vec16 z12_0 = z0_0;
+                    Vec16 z13_0 = z0_0;
+                    Vec16 z14_0 = z0_0;
+                    Vec16 z15_0 = z0_0;
                     float* xc = xr + ow * 2;
                     for (int cb = 0; cb < 2; cb++)
                     {
                         float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
+                        float* wb = wt + cb * 1152;
                         for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
+                            float* wk = wb + kh * 384;
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
-                                    Vec16 x0 = V512.Create(xp[0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 0);
                                     Vec16 x1 = V512.Create(xp[2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
-                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[1 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[1 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[1 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[1 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[1 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
-                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[2 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[2 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[2 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[2 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[2 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
-                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[3 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[3 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[3 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[3 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[3 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
-                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 64);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[4 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[4 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[4 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[4 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[4 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
-                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 80);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[5 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[5 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[5 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[5 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[5 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
-                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 96);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[6 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[6 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[6 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[6 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[6 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
-                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 112);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[7 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[7 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[7 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[7 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[7 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[1 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[2 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[3 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[4 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[5 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[6 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[7 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                            }
+                            // tap kw = 2: every pixel
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[1 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[2 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[3 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[4 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[5 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[6 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[7 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                             }
                         }
                     }
                     // each 512-bit accumulator in its two 8-channel halves
-                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
-                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
-                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
-                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
-                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
-                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
-                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
-                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
-                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0), acc8_2 = V512.GetLower(z8_1), acc8_3 = V512.GetUpper(z8_1);
-                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0), acc9_2 = V512.GetLower(z9_1), acc9_3 = V512.GetUpper(z9_1);
-                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0), acc10_2 = V512.GetLower(z10_1), acc10_3 = V512.GetUpper(z10_1);
-                    Vec8 acc11_0 = V512.GetLower(z11_0), acc11_1 = V512.GetUpper(z11_0), acc11_2 = V512.GetLower(z11_1), acc11_3 = V512.GetUpper(z11_1);
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0);
+                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0);
+                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0);
+                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0);
+                    Vec8 acc11_0 = V512.GetLower(z11_0), acc11_1 = V512.GetUpper(z11_0);
+                    Vec8 acc12_0 = V512.GetLower(z12_0), acc12_1 = V512.GetUpper(z12_0);
+                    Vec8 acc13_0 = V512.GetLower(z13_0), acc13_1 = V512.GetUpper(z13_0);
+                    Vec8 acc14_0 = V512.GetLower(z14_0), acc14_1 = V512.GetUpper(z14_0);
+                    Vec8 acc15_0 = V512.GetLower(z15_0), acc15_1 = V512.GetUpper(z15_0);
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
                     Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
                     Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 132, OutWidth);
-                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 260, OutWidth);
-                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 388, OutWidth);
                     Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
                     Nchw.Store4x8(acc8_1, acc9_1, acc10_1, acc11_1, stage + ow + 136, OutWidth);
-                    Nchw.Store4x8(acc8_2, acc9_2, acc10_2, acc11_2, stage + ow + 264, OutWidth);
-                    Nchw.Store4x8(acc8_3, acc9_3, acc10_3, acc11_3, stage + ow + 392, OutWidth);
+                    Nchw.Store4x8(acc12_0, acc13_0, acc14_0, acc15_0, stage + ow + 12, OutWidth);
+                    Nchw.Store4x8(acc12_1, acc13_1, acc14_1, acc15_1, stage + ow + 140, OutWidth);
                 }
-                // tail tile of 4 pixels at column 12
-                {
-                    const int ow = 12;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
-                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
-                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
-                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 2; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = khStart; kh < khEnd; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
-                                {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
-                                    Vec16 x0 = V512.Create(xp[0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
-                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
-                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
-                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
-                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
-                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
-                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
-                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                            }
-                        }
-                    }
-                    // each 512-bit accumulator in its two 8-channel halves
-                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
-                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
-                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
-                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
-                for (int c = 0; c < 32; c++)
+                // tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
                     float* d = yr + c * OutPlane;
@@ -2163,492 +2660,932 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out; weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       6 output channels × 4 rows × 1 vector of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 16 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
-    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored, in sub-tiles of 6
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
-    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   in registers: store whole vectors of 8 pixels (NCHW, no transposes)
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
+    /// tile       16 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
+    /// columns    tail tile of 16 pixels at column 0
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 16v..ow + 16v + 15; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 16 input pixels.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_Identity_6ch4x16px_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_Identity_16x16ch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
-        int oh = rowStart;
-        // bands of 4 rows
-        for (; oh + 4 <= rowEnd; oh += 4)
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
+
+        // 2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 4; v0 += 2)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * OutPlane;
+            for (int step = rowStart; step < rowEnd; step++)
             {
-                const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 17 - oh); // kernel rows over the image, not its zero padding
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * OutWidth;
+                Nchw.PrefetchRows(yr, OutPlane, 16, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
+                // tail tile of 16 pixels at column 0
                 {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    Vec16 z3_0 = z0_0;
+                    Vec16 z4_0 = z0_0;
+                    Vec16 z5_0 = z0_0;
+                    Vec16 z6_0 = z0_0;
+                    Vec16 z7_0 = z0_0;
+                    Vec16 z8_0 = z0_0;
+                    Vec16 z9_0 = z0_0;
+                    Vec16 z10_0 = z0_0;
+                    Vec16 z11_0 = z0_0;
+                    Vec16 z12_0 = z0_0;
+                    Vec16 z13_0 = z0_0;
+                    Vec16 z14_0 = z0_0;
+                    Vec16 z15_0 = z0_0;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 4; cb++)
                     {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
-                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_1_0 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_3_0 = acc3_0_0;
-                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_1_0 = acc4_0_0, acc4_2_0 = acc4_0_0, acc4_3_0 = acc4_0_0;
-                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_1_0 = acc5_0_0, acc5_2_0 = acc5_0_0, acc5_3_0 = acc5_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; the others read the padding
                             {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
                                 {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[1 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[2 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[3 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[4 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[5 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[6 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[7 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[1 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[2 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[3 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[4 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[5 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[6 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[7 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                            }
+                            // tap kw = 2: pixels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                             }
                         }
-                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc0_2_0), yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc0_2_0), yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc0_3_0), yt + ow + (j0 + 0) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc0_3_0), yt + ow + (j0 + 0) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc1_2_0), yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc1_2_0), yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc1_3_0), yt + ow + (j0 + 1) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc1_3_0), yt + ow + (j0 + 1) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc2_2_0), yt + ow + (j0 + 2) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc2_2_0), yt + ow + (j0 + 2) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc2_3_0), yt + ow + (j0 + 2) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc2_3_0), yt + ow + (j0 + 2) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc3_2_0), yt + ow + (j0 + 3) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc3_2_0), yt + ow + (j0 + 3) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc3_3_0), yt + ow + (j0 + 3) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc3_3_0), yt + ow + (j0 + 3) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc4_0_0), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(V512.GetUpper(acc4_0_0), yt + ow + (j0 + 4) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc4_1_0), yt + ow + (j0 + 4) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc4_1_0), yt + ow + (j0 + 4) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc4_2_0), yt + ow + (j0 + 4) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc4_2_0), yt + ow + (j0 + 4) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc4_3_0), yt + ow + (j0 + 4) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc4_3_0), yt + ow + (j0 + 4) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc5_0_0), yt + ow + (j0 + 5) * OutPlane);
-                        V256.Store(V512.GetUpper(acc5_0_0), yt + ow + (j0 + 5) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc5_1_0), yt + ow + (j0 + 5) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc5_1_0), yt + ow + (j0 + 5) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc5_2_0), yt + ow + (j0 + 5) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc5_2_0), yt + ow + (j0 + 5) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc5_3_0), yt + ow + (j0 + 5) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc5_3_0), yt + ow + (j0 + 5) * OutPlane + 56);
                     }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0);
+                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0);
+                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0);
+                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0);
+                    Vec8 acc11_0 = V512.GetLower(z11_0), acc11_1 = V512.GetUpper(z11_0);
+                    Vec8 acc12_0 = V512.GetLower(z12_0), acc12_1 = V512.GetUpper(z12_0);
+                    Vec8 acc13_0 = V512.GetLower(z13_0), acc13_1 = V512.GetUpper(z13_0);
+                    Vec8 acc14_0 = V512.GetLower(z14_0), acc14_1 = V512.GetUpper(z14_0);
+                    Vec8 acc15_0 = V512.GetLower(z15_0), acc15_1 = V512.GetUpper(z15_0);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 132, OutWidth);
+                    Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
+                    Nchw.Store4x8(acc8_1, acc9_1, acc10_1, acc11_1, stage + ow + 136, OutWidth);
+                    Nchw.Store4x8(acc12_0, acc13_0, acc14_0, acc15_0, stage + ow + 12, OutWidth);
+                    Nchw.Store4x8(acc12_1, acc13_1, acc14_1, acc15_1, stage + ow + 140, OutWidth);
                 }
+                // tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
                 {
-                    const int j0 = 30;
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * OutPlane;
+                    for (int i = 0; i < 16; i += 8)
                     {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc0_2_0), yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc0_2_0), yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc0_3_0), yt + ow + (j0 + 0) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc0_3_0), yt + ow + (j0 + 0) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc1_2_0), yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc1_2_0), yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc1_3_0), yt + ow + (j0 + 1) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc1_3_0), yt + ow + (j0 + 1) * OutPlane + 56);
-                    }
-                }
-            }
-        }
-        // the last rows, one at a time
-        for (; oh < rowEnd; oh++)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            {
-                const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * OutPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
-                {
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
-                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]);
-                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]);
-                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]);
-                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc4_0_0), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(V512.GetUpper(acc4_0_0), yt + ow + (j0 + 4) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc5_0_0), yt + ow + (j0 + 5) * OutPlane);
-                        V256.Store(V512.GetUpper(acc5_0_0), yt + ow + (j0 + 5) * OutPlane + 8);
-                    }
-                }
-                {
-                    const int j0 = 30;
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
+                        V256.Store(V256.Load(s + i), d + i);
                     }
                 }
             }
@@ -6928,14 +7865,13 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1)
-    /// tile       12 pixels × 32 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 24 accumulators, started at the folded bias
-    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored
-    /// columns    tail tile of 12 pixels at column 0
-    /// columns    tail tile of 4 pixels at column 12
+    /// padding    the caller copies the input zero-padded to 16×34×34, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
+    /// tile       16 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
+    /// columns    tail tile of 16 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
     /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
-    /// epilogue   tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
     /// </code>
@@ -6945,20 +7881,20 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_12x32ch_o1x1_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s2p1_16x32x32to32_Relu_16x16ch_o1x1_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutWidth = 16;
         const int YPlane = 324, YRow = 18; // the output buffer's planes and rows: zero borders for the next layer's padding
         var activation = default(global::Fusion.Activations.Relu);
-        float* stage = stackalloc float[512]; // one output row of one channel tile: [channel][pixel]
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
         float* x = input;
         float* y = output;
         float* wg = weights;
         float* bg = bias;
 
-        // one channel tile of 4 vectors at vector 0, all lanes stored
+        // 2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 4; v0 += 2)
         {
-            const int v0 = 0;
             float* wt = wg + v0 * 1152;
             float* bt = bg + v0 * 8;
             float* yt = y + v0 * 8 * YPlane;
@@ -6968,407 +7904,905 @@ partial class TinyNet : global::Fusion.IFusedModel
                 int khStart = global::System.Math.Max(0, 1 - oh * 2), khEnd = global::System.Math.Min(3, 33 - oh * 2); // kernel rows over the image, not its zero padding
                 float* xr = x + oh * 2 * InWidth;
                 float* yr = yt + oh * YRow;
-                Nchw.PrefetchRows(yr, YPlane, 32, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
-                // tail tile of 12 pixels at column 0
+                Nchw.PrefetchRows(yr, YPlane, 16, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
+                // tail tile of 16 pixels at column 0
                 {
                     const int ow = 0;
                     Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
-                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
-                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
-                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
-                    Vec16 z4_0 = z0_0, z4_1 = z0_1;
-                    Vec16 z5_0 = z0_0, z5_1 = z0_1;
-                    Vec16 z6_0 = z0_0, z6_1 = z0_1;
-                    Vec16 z7_0 = z0_0, z7_1 = z0_1;
-                    Vec16 z8_0 = z0_0, z8_1 = z0_1;
-                    Vec16 z9_0 = z0_0, z9_1 = z0_1;
-                    Vec16 z10_0 = z0_0, z10_1 = z0_1;
-                    Vec16 z11_0 = z0_0, z11_1 = z0_1;
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    Vec16 z3_0 = z0_0;
+                    Vec16 z4_0 = z0_0;
+                    Vec16 z5_0 = z0_0;
+                    Vec16 z6_0 = z0_0;
+                    Vec16 z7_0 = z0_0;
+                    Vec16 z8_0 = z0_0;
+                    Vec16 z9_0 = z0_0;
+                    Vec16 z10_0 = z0_0;
+                    Vec16 z11_0 = z0_0;
+                    Vec16 z12_0 = z0_0;
+                    Vec16 z13_0 = z0_0;
+                    Vec16 z14_0 = z0_0;
+                    Vec16 z15_0 = z0_0;
                     float* xc = xr + ow * 2;
                     for (int cb = 0; cb < 2; cb++)
                     {
                         float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
+                        float* wb = wt + cb * 1152;
                         for (int kh = khStart; kh < khEnd; kh++)
                         {
                             float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
+                            float* wk = wb + kh * 384;
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; the others read the padding
                             {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
-                                    Vec16 x0 = V512.Create(xp[0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 0);
                                     Vec16 x1 = V512.Create(xp[2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
-                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[1 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[1 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[1 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[1 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[1 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
-                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[2 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[2 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[2 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[2 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[2 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
-                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[3 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[3 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[3 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[3 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[3 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
-                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 64);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[4 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[4 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[4 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[4 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[4 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
-                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 80);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[5 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[5 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[5 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[5 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[5 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
-                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 96);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[6 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[6 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[6 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[6 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[6 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
-                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
+                                    Vec16 w0 = V512.Load(wp + 112);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                     Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                                     Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
-                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0); z4_1 = V512.FusedMultiplyAdd(x4, w1, z4_1);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
                                     Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
-                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0); z5_1 = V512.FusedMultiplyAdd(x5, w1, z5_1);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
                                     Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
-                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
                                     Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
-                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
                                     Vec16 x8 = V512.Create(xp[7 * InPlane + 16]);
-                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0); z8_1 = V512.FusedMultiplyAdd(x8, w1, z8_1);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
                                     Vec16 x9 = V512.Create(xp[7 * InPlane + 18]);
-                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0); z9_1 = V512.FusedMultiplyAdd(x9, w1, z9_1);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                     Vec16 x10 = V512.Create(xp[7 * InPlane + 20]);
-                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0); z10_1 = V512.FusedMultiplyAdd(x10, w1, z10_1);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                     Vec16 x11 = V512.Create(xp[7 * InPlane + 22]);
-                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0); z11_1 = V512.FusedMultiplyAdd(x11, w1, z11_1);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[7 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[1 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[2 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[3 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[4 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[5 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[6 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[7 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                            }
+                            // tap kw = 2: every pixel
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[1 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[2 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[3 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[4 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[5 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[6 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 8]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 10]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 12]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 14]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 16]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 18]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 20]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 22]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 24]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 26]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 28]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[7 * InPlane + 30]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                             }
                         }
                     }
                     // each 512-bit accumulator in its two 8-channel halves
-                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
-                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
-                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
-                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
-                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0), acc4_2 = V512.GetLower(z4_1), acc4_3 = V512.GetUpper(z4_1);
-                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0), acc5_2 = V512.GetLower(z5_1), acc5_3 = V512.GetUpper(z5_1);
-                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0), acc6_2 = V512.GetLower(z6_1), acc6_3 = V512.GetUpper(z6_1);
-                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0), acc7_2 = V512.GetLower(z7_1), acc7_3 = V512.GetUpper(z7_1);
-                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0), acc8_2 = V512.GetLower(z8_1), acc8_3 = V512.GetUpper(z8_1);
-                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0), acc9_2 = V512.GetLower(z9_1), acc9_3 = V512.GetUpper(z9_1);
-                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0), acc10_2 = V512.GetLower(z10_1), acc10_3 = V512.GetUpper(z10_1);
-                    Vec8 acc11_0 = V512.GetLower(z11_0), acc11_1 = V512.GetUpper(z11_0), acc11_2 = V512.GetLower(z11_1), acc11_3 = V512.GetUpper(z11_1);
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0);
+                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0);
+                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0);
+                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0);
+                    Vec8 acc11_0 = V512.GetLower(z11_0), acc11_1 = V512.GetUpper(z11_0);
+                    Vec8 acc12_0 = V512.GetLower(z12_0), acc12_1 = V512.GetUpper(z12_0);
+                    Vec8 acc13_0 = V512.GetLower(z13_0), acc13_1 = V512.GetUpper(z13_0);
+                    Vec8 acc14_0 = V512.GetLower(z14_0), acc14_1 = V512.GetUpper(z14_0);
+                    Vec8 acc15_0 = V512.GetLower(z15_0), acc15_1 = V512.GetUpper(z15_0);
                     // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
                     Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
                     Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
                     Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
                     Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 132, OutWidth);
-                    Nchw.Store4x8(acc4_2, acc5_2, acc6_2, acc7_2, stage + ow + 260, OutWidth);
-                    Nchw.Store4x8(acc4_3, acc5_3, acc6_3, acc7_3, stage + ow + 388, OutWidth);
                     Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
                     Nchw.Store4x8(acc8_1, acc9_1, acc10_1, acc11_1, stage + ow + 136, OutWidth);
-                    Nchw.Store4x8(acc8_2, acc9_2, acc10_2, acc11_2, stage + ow + 264, OutWidth);
-                    Nchw.Store4x8(acc8_3, acc9_3, acc10_3, acc11_3, stage + ow + 392, OutWidth);
+                    Nchw.Store4x8(acc12_0, acc13_0, acc14_0, acc15_0, stage + ow + 12, OutWidth);
+                    Nchw.Store4x8(acc12_1, acc13_1, acc14_1, acc15_1, stage + ow + 140, OutWidth);
                 }
-                // tail tile of 4 pixels at column 12
-                {
-                    const int ow = 12;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
-                    Vec16 z1_0 = z0_0, z1_1 = z0_1;
-                    Vec16 z2_0 = z0_0, z2_1 = z0_1;
-                    Vec16 z3_0 = z0_0, z3_1 = z0_1;
-                    float* xc = xr + ow * 2;
-                    for (int cb = 0; cb < 2; cb++)
-                    {
-                        float* xb = xc + cb * 8 * InPlane;
-                        float* wb = wt + cb * 2304;
-                        for (int kh = khStart; kh < khEnd; kh++)
-                        {
-                            float* xk = xb + kh * 1 * InWidth;
-                            float* wk = wb + kh * 768;
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                float* xp = xk + kw * 1;
-                                float* wp = wk + kw * 256;
-                                {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
-                                    Vec16 x0 = V512.Create(xp[0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
-                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
-                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
-                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
-                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
-                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
-                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                                {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
-                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
-                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
-                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
-                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
-                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
-                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
-                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 6]);
-                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
-                                }
-                            }
-                        }
-                    }
-                    // each 512-bit accumulator in its two 8-channel halves
-                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0), acc0_2 = V512.GetLower(z0_1), acc0_3 = V512.GetUpper(z0_1);
-                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0), acc1_2 = V512.GetLower(z1_1), acc1_3 = V512.GetUpper(z1_1);
-                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0), acc2_2 = V512.GetLower(z2_1), acc2_3 = V512.GetUpper(z2_1);
-                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0), acc3_2 = V512.GetLower(z3_1), acc3_3 = V512.GetUpper(z3_1);
-                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
-                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
-                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
-                    Nchw.Store4x8(acc0_2, acc1_2, acc2_2, acc3_2, stage + ow + 256, OutWidth);
-                    Nchw.Store4x8(acc0_3, acc1_3, acc2_3, acc3_3, stage + ow + 384, OutWidth);
-                }
-                // tiles park their accumulators in a stack row of 32 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
-                for (int c = 0; c < 32; c++)
+                // tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
                 {
                     float* s = stage + c * OutWidth;
                     float* d = yr + c * YPlane;
@@ -7707,499 +9141,940 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// <code>
     /// layout     NCHW in, NCHW out into the interior of a buffer with 1×1 zero borders (the next layer's padding: it needs no copy), the residual read from such a buffer (1×1 borders); weights packed [group][channel tile][input block of 8][kh][kw][channel in block][tile lanes]
     /// folding    W' = W·s, b' = (b − μ)·s + β, s = γ/√(σ² + ε), done when the parameters change, not here
-    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping
-    /// tile       6 output channels × 4 rows × 1 vector of 16 pixels (512-bit) = 24 accumulators, started at the folded bias
-    /// rows       stride 1, rows of 16 = 1 vectors: bands of 4 rows (the last rows of a band that does not fill, one at a time), one tile of 1 vectors across
-    /// channels   one channel tile of 4 vectors at vector 0, all lanes stored, in sub-tiles of 6
-    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none; per channel and tap: 6 broadcast weights, one unaligned vector load per 8 pixels
-    /// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops
-    /// epilogue   in registers: add the residual, ReLU, store whole vectors of 8 pixels (NCHW, no transposes)
+    /// padding    the caller copies the input zero-padded to 32×18×18, so no tap is out of range: no border code, no clipping; per output row, the kernel rows over the top or bottom padding are skipped (khStart..khEnd − 1); the row's one tile takes each kw tap without the pixels it would read from the left or right padding
+    /// tile       16 pixels × 16 output channels in 512-bit vectors of 16 (an odd last 8 in a 256-bit one) = 16 accumulators, started at the folded bias
+    /// channels   2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
+    /// columns    tail tile of 16 pixels at column 0
+    /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
+    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// epilogue   tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+    /// prefetch   each tile row's output lines and residual lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
     /// </code>
     /// Computes output rows rowStart..rowEnd − 1 of the 16 (all of them, or one thread's band).
-    /// Registers: acc{j}_{r}_{v} accumulates output channel j0 + j at row oh + r, pixels ow + 16v..ow + 16v + 15; w{j} is
-    /// that channel's weight for the current input channel and tap, broadcast; x{r}_{v} the matching 16 input pixels.
+    /// Registers: z{p}_{u} accumulates tile pixel p for the tile's 16 output channels 16u..16u + 15; x{p} is the broadcast
+    /// input value of pixel p; w{u} holds those channels' weights for the current input channel and tap. The epilogue
+    /// splits z{p}_{u} into its 8-channel halves acc{p}_{2u} and acc{p}_{2u + 1}; an odd last vector v accumulates in acc{p}_{v}.
     /// </remarks>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_6ch4x16px_o1x1_r1x1_V512(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
+    private static unsafe void Conv3x3s1p1_32x16x16to32_AddRelu_16x16ch_o1x1_r1x1_V512(float* input, float* output, float* weights, float* bias, float* residual, int rowStart, int rowEnd)
     {
-        const int InPlane = 324, InWidth = 18;
+        const int InPlane = 324, InWidth = 18, OutWidth = 16;
         const int YPlane = 324, YRow = 18; // the output buffer's planes and rows: zero borders for the next layer's padding
         const int RPlane = 324, RRow = 18; // the residual buffer's planes and rows (zero-bordered)
         var activation = default(global::Fusion.Activations.Relu);
-        int oh = rowStart;
-        // bands of 4 rows
-        for (; oh + 4 <= rowEnd; oh += 4)
+        float* stage = stackalloc float[256]; // one output row of one channel tile: [channel][pixel]
+        float* x = input;
+        float* y = output;
+        float* r = residual;
+        float* wg = weights;
+        float* bg = bias;
+
+        // 2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
+        for (int v0 = 0; v0 < 4; v0 += 2)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * YRow;
-            float* rr = residual + oh * RRow;
+            float* wt = wg + v0 * 2304;
+            float* bt = bg + v0 * 8;
+            float* yt = y + v0 * 8 * YPlane;
+            float* rt = r + v0 * 8 * RPlane;
+            for (int step = rowStart; step < rowEnd; step++)
             {
-                const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * YPlane;
-                float* rt = rr + v0 * 8 * RPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
+                int oh = rowEnd - rowStart > 1 && step <= rowStart + 1 ? 2 * rowStart + 1 - step : step; // the band's second row first: it reads every kernel row's weights
+                int khStart = global::System.Math.Max(0, 1 - oh), khEnd = global::System.Math.Min(3, 17 - oh); // kernel rows over the image, not its zero padding
+                float* xr = x + oh * 1 * InWidth;
+                float* yr = yt + oh * YRow;
+                float* rr = rt + oh * RRow;
+                Nchw.PrefetchRows(yr, YPlane, 16, OutWidth); // into L2 while the tiles compute: the epilogue's stores find their lines
+                Nchw.PrefetchRows(rr, RPlane, 16, OutWidth);
+                // tail tile of 16 pixels at column 0
                 {
+                    const int ow = 0;
+                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z1_0 = z0_0;
+                    Vec16 z2_0 = z0_0;
+                    Vec16 z3_0 = z0_0;
+                    Vec16 z4_0 = z0_0;
+                    Vec16 z5_0 = z0_0;
+                    Vec16 z6_0 = z0_0;
+                    Vec16 z7_0 = z0_0;
+                    Vec16 z8_0 = z0_0;
+                    Vec16 z9_0 = z0_0;
+                    Vec16 z10_0 = z0_0;
+                    Vec16 z11_0 = z0_0;
+                    Vec16 z12_0 = z0_0;
+                    Vec16 z13_0 = z0_0;
+                    Vec16 z14_0 = z0_0;
+                    Vec16 z15_0 = z0_0;
+                    float* xc = xr + ow * 1;
+                    for (int cb = 0; cb < 4; cb++)
                     {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]), acc2_1_0 = acc2_0_0, acc2_2_0 = acc2_0_0, acc2_3_0 = acc2_0_0;
-                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]), acc3_1_0 = acc3_0_0, acc3_2_0 = acc3_0_0, acc3_3_0 = acc3_0_0;
-                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]), acc4_1_0 = acc4_0_0, acc4_2_0 = acc4_0_0, acc4_3_0 = acc4_0_0;
-                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]), acc5_1_0 = acc5_0_0, acc5_2_0 = acc5_0_0, acc5_3_0 = acc5_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
+                        float* xb = xc + cb * 8 * InPlane;
+                        float* wb = wt + cb * 1152;
+                        for (int kh = khStart; kh < khEnd; kh++)
                         {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
+                            float* xk = xb + kh * 1 * InWidth;
+                            float* wk = wb + kh * 384;
+                            // tap kw = 0: pixels 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; the others read the padding
                             {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
+                                float* xp = xk + 0;
+                                float* wp = wk + 0;
                                 {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V512.FusedMultiplyAdd(w2, x2_0, acc2_2_0); acc3_2_0 = V512.FusedMultiplyAdd(w3, x2_0, acc3_2_0); acc4_2_0 = V512.FusedMultiplyAdd(w4, x2_0, acc4_2_0); acc5_2_0 = V512.FusedMultiplyAdd(w5, x2_0, acc5_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V512.FusedMultiplyAdd(w2, x3_0, acc2_3_0); acc3_3_0 = V512.FusedMultiplyAdd(w3, x3_0, acc3_3_0); acc4_3_0 = V512.FusedMultiplyAdd(w4, x3_0, acc4_3_0); acc5_3_0 = V512.FusedMultiplyAdd(w5, x3_0, acc5_3_0);
-                                    }
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[1 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[2 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[3 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[4 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[5 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[6 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[7 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                            }
+                            // tap kw = 1: every pixel
+                            {
+                                float* xp = xk + 1;
+                                float* wp = wk + 128;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[1 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[2 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[3 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[4 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[5 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[6 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                    Vec16 x15 = V512.Create(xp[7 * InPlane + 15]);
+                                    z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
+                                }
+                            }
+                            // tap kw = 2: pixels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14; the others read the padding
+                            {
+                                float* xp = xk + 2;
+                                float* wp = wk + 256;
+                                {
+                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 x0 = V512.Create(xp[0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[1 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[1 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[1 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[1 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[1 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[1 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[1 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[1 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[1 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[1 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[1 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[1 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[2 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[2 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[2 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[2 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[2 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[2 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[2 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[2 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[2 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[2 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[2 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[2 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[3 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[3 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[3 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[3 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[3 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[3 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[3 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[3 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[3 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[3 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[3 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[3 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[4 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[4 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[4 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[4 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[4 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[4 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[4 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[4 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[4 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[4 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[4 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[4 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[5 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[5 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[5 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[5 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[5 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[5 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[5 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[5 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[5 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[5 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[5 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[5 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[6 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[6 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[6 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[6 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[6 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[6 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[6 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[6 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[6 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[6 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[6 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[6 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
+                                }
+                                {
+                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
+                                    z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
+                                    Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
+                                    z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
+                                    Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
+                                    z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
+                                    Vec16 x3 = V512.Create(xp[7 * InPlane + 3]);
+                                    z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
+                                    Vec16 x4 = V512.Create(xp[7 * InPlane + 4]);
+                                    z4_0 = V512.FusedMultiplyAdd(x4, w0, z4_0);
+                                    Vec16 x5 = V512.Create(xp[7 * InPlane + 5]);
+                                    z5_0 = V512.FusedMultiplyAdd(x5, w0, z5_0);
+                                    Vec16 x6 = V512.Create(xp[7 * InPlane + 6]);
+                                    z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0);
+                                    Vec16 x7 = V512.Create(xp[7 * InPlane + 7]);
+                                    z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0);
+                                    Vec16 x8 = V512.Create(xp[7 * InPlane + 8]);
+                                    z8_0 = V512.FusedMultiplyAdd(x8, w0, z8_0);
+                                    Vec16 x9 = V512.Create(xp[7 * InPlane + 9]);
+                                    z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
+                                    Vec16 x10 = V512.Create(xp[7 * InPlane + 10]);
+                                    z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
+                                    Vec16 x11 = V512.Create(xp[7 * InPlane + 11]);
+                                    z11_0 = V512.FusedMultiplyAdd(x11, w0, z11_0);
+                                    Vec16 x12 = V512.Create(xp[7 * InPlane + 12]);
+                                    z12_0 = V512.FusedMultiplyAdd(x12, w0, z12_0);
+                                    Vec16 x13 = V512.Create(xp[7 * InPlane + 13]);
+                                    z13_0 = V512.FusedMultiplyAdd(x13, w0, z13_0);
+                                    Vec16 x14 = V512.Create(xp[7 * InPlane + 14]);
+                                    z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                             }
                         }
-                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 18)), yt + ow + (j0 + 0) * YPlane + 18);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 26)), yt + ow + (j0 + 0) * YPlane + 26);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 36)), yt + ow + (j0 + 0) * YPlane + 36);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 44)), yt + ow + (j0 + 0) * YPlane + 44);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 54)), yt + ow + (j0 + 0) * YPlane + 54);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 62)), yt + ow + (j0 + 0) * YPlane + 62);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 18)), yt + ow + (j0 + 1) * YPlane + 18);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 26)), yt + ow + (j0 + 1) * YPlane + 26);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 36)), yt + ow + (j0 + 1) * YPlane + 36);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 44)), yt + ow + (j0 + 1) * YPlane + 44);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 54)), yt + ow + (j0 + 1) * YPlane + 54);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 62)), yt + ow + (j0 + 1) * YPlane + 62);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 18)), yt + ow + (j0 + 2) * YPlane + 18);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 26)), yt + ow + (j0 + 2) * YPlane + 26);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_2_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 36)), yt + ow + (j0 + 2) * YPlane + 36);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_2_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 44)), yt + ow + (j0 + 2) * YPlane + 44);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_3_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 54)), yt + ow + (j0 + 2) * YPlane + 54);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_3_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 62)), yt + ow + (j0 + 2) * YPlane + 62);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * RPlane)), yt + ow + (j0 + 3) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 8)), yt + ow + (j0 + 3) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 18)), yt + ow + (j0 + 3) * YPlane + 18);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 26)), yt + ow + (j0 + 3) * YPlane + 26);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_2_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 36)), yt + ow + (j0 + 3) * YPlane + 36);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_2_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 44)), yt + ow + (j0 + 3) * YPlane + 44);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_3_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 54)), yt + ow + (j0 + 3) * YPlane + 54);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_3_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 62)), yt + ow + (j0 + 3) * YPlane + 62);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * RPlane)), yt + ow + (j0 + 4) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 8)), yt + ow + (j0 + 4) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 18)), yt + ow + (j0 + 4) * YPlane + 18);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 26)), yt + ow + (j0 + 4) * YPlane + 26);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_2_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 36)), yt + ow + (j0 + 4) * YPlane + 36);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_2_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 44)), yt + ow + (j0 + 4) * YPlane + 44);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_3_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 54)), yt + ow + (j0 + 4) * YPlane + 54);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_3_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 62)), yt + ow + (j0 + 4) * YPlane + 62);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * RPlane)), yt + ow + (j0 + 5) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 8)), yt + ow + (j0 + 5) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 18)), yt + ow + (j0 + 5) * YPlane + 18);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 26)), yt + ow + (j0 + 5) * YPlane + 26);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_2_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 36)), yt + ow + (j0 + 5) * YPlane + 36);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_2_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 44)), yt + ow + (j0 + 5) * YPlane + 44);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_3_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 54)), yt + ow + (j0 + 5) * YPlane + 54);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_3_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 62)), yt + ow + (j0 + 5) * YPlane + 62);
                     }
+                    // each 512-bit accumulator in its two 8-channel halves
+                    Vec8 acc0_0 = V512.GetLower(z0_0), acc0_1 = V512.GetUpper(z0_0);
+                    Vec8 acc1_0 = V512.GetLower(z1_0), acc1_1 = V512.GetUpper(z1_0);
+                    Vec8 acc2_0 = V512.GetLower(z2_0), acc2_1 = V512.GetUpper(z2_0);
+                    Vec8 acc3_0 = V512.GetLower(z3_0), acc3_1 = V512.GetUpper(z3_0);
+                    Vec8 acc4_0 = V512.GetLower(z4_0), acc4_1 = V512.GetUpper(z4_0);
+                    Vec8 acc5_0 = V512.GetLower(z5_0), acc5_1 = V512.GetUpper(z5_0);
+                    Vec8 acc6_0 = V512.GetLower(z6_0), acc6_1 = V512.GetUpper(z6_0);
+                    Vec8 acc7_0 = V512.GetLower(z7_0), acc7_1 = V512.GetUpper(z7_0);
+                    Vec8 acc8_0 = V512.GetLower(z8_0), acc8_1 = V512.GetUpper(z8_0);
+                    Vec8 acc9_0 = V512.GetLower(z9_0), acc9_1 = V512.GetUpper(z9_0);
+                    Vec8 acc10_0 = V512.GetLower(z10_0), acc10_1 = V512.GetUpper(z10_0);
+                    Vec8 acc11_0 = V512.GetLower(z11_0), acc11_1 = V512.GetUpper(z11_0);
+                    Vec8 acc12_0 = V512.GetLower(z12_0), acc12_1 = V512.GetUpper(z12_0);
+                    Vec8 acc13_0 = V512.GetLower(z13_0), acc13_1 = V512.GetUpper(z13_0);
+                    Vec8 acc14_0 = V512.GetLower(z14_0), acc14_1 = V512.GetUpper(z14_0);
+                    Vec8 acc15_0 = V512.GetLower(z15_0), acc15_1 = V512.GetUpper(z15_0);
+                    // park the tile in the row stage (channel rows of OutWidth floats): groups of 4 pixels transposed in registers
+                    Nchw.Store4x8(acc0_0, acc1_0, acc2_0, acc3_0, stage + ow + 0, OutWidth);
+                    Nchw.Store4x8(acc0_1, acc1_1, acc2_1, acc3_1, stage + ow + 128, OutWidth);
+                    Nchw.Store4x8(acc4_0, acc5_0, acc6_0, acc7_0, stage + ow + 4, OutWidth);
+                    Nchw.Store4x8(acc4_1, acc5_1, acc6_1, acc7_1, stage + ow + 132, OutWidth);
+                    Nchw.Store4x8(acc8_0, acc9_0, acc10_0, acc11_0, stage + ow + 8, OutWidth);
+                    Nchw.Store4x8(acc8_1, acc9_1, acc10_1, acc11_1, stage + ow + 136, OutWidth);
+                    Nchw.Store4x8(acc12_0, acc13_0, acc14_0, acc15_0, stage + ow + 12, OutWidth);
+                    Nchw.Store4x8(acc12_1, acc13_1, acc14_1, acc15_1, stage + ow + 140, OutWidth);
                 }
+                // tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
+                for (int c = 0; c < 16; c++)
                 {
-                    const int j0 = 30;
+                    float* s = stage + c * OutWidth;
+                    float* d = yr + c * YPlane;
+                    float* q = rr + c * RPlane;
+                    for (int i = 0; i < 16; i += 8)
                     {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]), acc0_1_0 = acc0_0_0, acc0_2_0 = acc0_0_0, acc0_3_0 = acc0_0_0;
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]), acc1_1_0 = acc1_0_0, acc1_2_0 = acc1_0_0, acc1_3_0 = acc1_0_0;
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 1 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 1 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 2 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 2 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 3 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 3 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 3 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 4 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 4 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 4 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 5 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 5 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 5 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 6 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 6 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 6 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec16 x1_0 = V512.Load(xp + 7 * InPlane + 1 * InWidth);
-                                        acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec16 x2_0 = V512.Load(xp + 7 * InPlane + 2 * InWidth);
-                                        acc0_2_0 = V512.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V512.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec16 x3_0 = V512.Load(xp + 7 * InPlane + 3 * InWidth);
-                                        acc0_3_0 = V512.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V512.FusedMultiplyAdd(w1, x3_0, acc1_3_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 18)), yt + ow + (j0 + 0) * YPlane + 18);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 26)), yt + ow + (j0 + 0) * YPlane + 26);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 36)), yt + ow + (j0 + 0) * YPlane + 36);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_2_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 44)), yt + ow + (j0 + 0) * YPlane + 44);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 54)), yt + ow + (j0 + 0) * YPlane + 54);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_3_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 62)), yt + ow + (j0 + 0) * YPlane + 62);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 18)), yt + ow + (j0 + 1) * YPlane + 18);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 26)), yt + ow + (j0 + 1) * YPlane + 26);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 36)), yt + ow + (j0 + 1) * YPlane + 36);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_2_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 44)), yt + ow + (j0 + 1) * YPlane + 44);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 54)), yt + ow + (j0 + 1) * YPlane + 54);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_3_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 62)), yt + ow + (j0 + 1) * YPlane + 62);
-                    }
-                }
-            }
-        }
-        // the last rows, one at a time
-        for (; oh < rowEnd; oh++)
-        {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * YRow;
-            float* rr = residual + oh * RRow;
-            {
-                const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
-                float* yt = yr + v0 * 8 * YPlane;
-                float* rt = rr + v0 * 8 * RPlane;
-                for (int j0 = 0; j0 < 30; j0 += 6)
-                {
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
-                        Vec16 acc2_0_0 = V512.Create(bt[j0 + 2]);
-                        Vec16 acc3_0_0 = V512.Create(bt[j0 + 3]);
-                        Vec16 acc4_0_0 = V512.Create(bt[j0 + 4]);
-                        Vec16 acc5_0_0 = V512.Create(bt[j0 + 5]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]), w2 = V512.Create(wp[66]), w3 = V512.Create(wp[67]), w4 = V512.Create(wp[68]), w5 = V512.Create(wp[69]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]), w2 = V512.Create(wp[98]), w3 = V512.Create(wp[99]), w4 = V512.Create(wp[100]), w5 = V512.Create(wp[101]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]), w2 = V512.Create(wp[130]), w3 = V512.Create(wp[131]), w4 = V512.Create(wp[132]), w5 = V512.Create(wp[133]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]), w2 = V512.Create(wp[162]), w3 = V512.Create(wp[163]), w4 = V512.Create(wp[164]), w5 = V512.Create(wp[165]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]), w2 = V512.Create(wp[194]), w3 = V512.Create(wp[195]), w4 = V512.Create(wp[196]), w5 = V512.Create(wp[197]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]), w2 = V512.Create(wp[226]), w3 = V512.Create(wp[227]), w4 = V512.Create(wp[228]), w5 = V512.Create(wp[229]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0) + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * RPlane)), yt + ow + (j0 + 3) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0) + V256.Load(rt + ow + (j0 + 3) * RPlane + 8)), yt + ow + (j0 + 3) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * RPlane)), yt + ow + (j0 + 4) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0) + V256.Load(rt + ow + (j0 + 4) * RPlane + 8)), yt + ow + (j0 + 4) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * RPlane)), yt + ow + (j0 + 5) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0) + V256.Load(rt + ow + (j0 + 5) * RPlane + 8)), yt + ow + (j0 + 5) * YPlane + 8);
-                    }
-                }
-                {
-                    const int j0 = 30;
-                    {
-                        const int ow = 0;
-                        Vec16 acc0_0_0 = V512.Create(bt[j0 + 0]);
-                        Vec16 acc1_0_0 = V512.Create(bt[j0 + 1]);
-                        float* xc = xr + ow;
-                        float* wc = wt + j0;
-                        for (int cb = 0; cb < 4; cb++)
-                        {
-                            float* xb = xc + cb * 8 * InPlane;
-                            float* wb = wc + cb * 2304;
-                            for (int kh = 0; kh < 3; kh++)
-                            {
-                                float* xk = xb + kh * 1 * InWidth;
-                                float* wk = wb + kh * 768;
-                                for (int kw = 0; kw < 3; kw++)
-                                {
-                                    float* xp = xk + kw * 1;
-                                    float* wp = wk + kw * 256;
-                                    {
-                                        Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]);
-                                        Vec16 x0_0 = V512.Load(xp);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[64]), w1 = V512.Create(wp[65]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[96]), w1 = V512.Create(wp[97]);
-                                        Vec16 x0_0 = V512.Load(xp + 3 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[128]), w1 = V512.Create(wp[129]);
-                                        Vec16 x0_0 = V512.Load(xp + 4 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[160]), w1 = V512.Create(wp[161]);
-                                        Vec16 x0_0 = V512.Load(xp + 5 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[192]), w1 = V512.Create(wp[193]);
-                                        Vec16 x0_0 = V512.Load(xp + 6 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                    {
-                                        Vec16 w0 = V512.Create(wp[224]), w1 = V512.Create(wp[225]);
-                                        Vec16 x0_0 = V512.Load(xp + 7 * InPlane);
-                                        acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                    }
-                                }
-                            }
-                        }
-                        // add the residual, ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0) + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0) + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                        V256.Store(activation.Invoke(V256.Load(s + i) + V256.Load(q + i)), d + i);
                     }
                 }
             }
