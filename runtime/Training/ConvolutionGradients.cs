@@ -107,7 +107,12 @@ internal static class ConvolutionGradients
         int outWidthPadded = (outWidth + pixelTile - 1) / pixelTile * pixelTile;
         (int paddedHeight, int paddedWidth) = PaddedImage.Size(conv, height, width, outHeight, outWidthPadded);
         int paddedPlane = paddedHeight * paddedWidth, outPlane = outHeight * outWidth, plane = height * width;
-        int taps = inChannels * kh * kw, tapsPadded = (taps + tile - 1) / tile * tile;
+        // ∂W's taps run in tiles of one kernel row each when the layer pads rows (row i, then channel, then column; each
+        // row's taps padded to whole tiles), so that a tile leaves out the output rows whose taps would read the zero
+        // padding above or below the image; the tap-major result is put back in the weights' order at the end.
+        bool byKernelRow = kh > 1 && ph > 0;
+        int taps = inChannels * kh * kw, rowTaps = byKernelRow ? (inChannels * kw + tile - 1) / tile * tile : 0;
+        int tapsPadded = byKernelRow ? kh * rowTaps : (taps + tile - 1) / tile * tile;
         bool wantInput = !inputGradient.IsEmpty;
 
         // ∂W reads the input only under real output pixels, so it reads the images where they are when the layer pads
@@ -118,7 +123,7 @@ internal static class ConvolutionGradients
 
         // Each region starts on a 64-byte line, so the vector loads of pixel-major rows never straddle two lines.
         int xLength = copyInput ? AlignedLength(inChannels * paddedPlane) : 0, zLength = AlignedLength(outHeight * outWidthPadded * outPadded);
-        int gLength = AlignedLength(tapsPadded * outPadded), dxLength = wantInput ? AlignedLength(paddedPlane * inPadded) : 0;
+        int gLength = AlignedLength(tapsPadded * outPadded) + (byKernelRow ? AlignedLength(taps * outPadded) : 0), dxLength = wantInput ? AlignedLength(paddedPlane * inPadded) : 0;
         int wtLength = wantInput ? AlignedLength(kh * kw * outChannels * inPadded) : 0;
         float[] scratch = ArrayPool<float>.Shared.Rent(xLength + zLength + gLength + dxLength + wtLength + 16);
         int[] offsetArray = ArrayPool<int>.Shared.Rent(tapsPadded);
@@ -133,10 +138,24 @@ internal static class ConvolutionGradients
                 new Span<float>(g, gLength).Clear();
                 new Span<float>(zT, zLength).Clear();
                 new Span<float>(xP, xLength).Clear();
-                PaddedImage.TapOffsets(offsets, conv, inChannels, xHeight, xWidth);
-                for (int t = taps; t < tapsPadded; t++)
+                if (byKernelRow)
                 {
-                    offsets[t] = offsets[0];
+                    for (int i = 0; i < kh; i++)
+                    {
+                        for (int t = 0; t < rowTaps; t++)
+                        {
+                            int c = Math.Min(t / kw, inChannels - 1), j = t < inChannels * kw ? t % kw : 0; // past the row's taps: any readable tap
+                            offsets[i * rowTaps + t] = c * xHeight * xWidth + i * d * xWidth + j * d;
+                        }
+                    }
+                }
+                else
+                {
+                    PaddedImage.TapOffsets(offsets, conv, inChannels, xHeight, xWidth);
+                    for (int t = taps; t < tapsPadded; t++)
+                    {
+                        offsets[t] = offsets[0];
+                    }
                 }
 
                 if (wantInput)
@@ -167,7 +186,7 @@ internal static class ConvolutionGradients
                         ToPixelMajor(dz + oh * outWidth, outPlane, zT + oh * outWidthPadded * outPadded, outPadded, outChannels, outWidth);
                     }
 
-                    WeightGradientImage(wide, g, outPadded, zT, outWidthPadded, x, offsets, xWidth, s, outHeight, outWidth, tapsPadded, maxVectors);
+                    WeightGradientImage(wide, g, outPadded, zT, outWidthPadded, x, offsets, xWidth, s, outHeight, outWidth, tapsPadded, maxVectors, rowTaps, d, ph, height);
                     if (wantInput)
                     {
                         InputGradientImage(wide, pixelTile, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, maxVectors, ph, height);
@@ -179,8 +198,24 @@ internal static class ConvolutionGradients
                     }
                 }
 
-                // ∂W[o, t] += g[t, o], by 8×8 blocks.
-                FromPixelMajor(g, outPadded, pWeightGradient, taps, outChannels, taps, accumulate: true, clearSource: false);
+                // ∂W[o, t] += g[t, o], by 8×8 blocks, from the taps in the weights' order (c, i, j).
+                float* gt = g;
+                if (byKernelRow)
+                {
+                    gt = g + AlignedLength(tapsPadded * outPadded);
+                    for (int c = 0, t = 0; c < inChannels; c++)
+                    {
+                        for (int i = 0; i < kh; i++)
+                        {
+                            for (int j = 0; j < kw; j++, t++)
+                            {
+                                new ReadOnlySpan<float>(g + (nint)(i * rowTaps + c * kw + j) * outPadded, outPadded).CopyTo(new Span<float>(gt + (nint)t * outPadded, outPadded));
+                            }
+                        }
+                    }
+                }
+
+                FromPixelMajor(gt, outPadded, pWeightGradient, taps, outChannels, taps, accumulate: true, clearSource: false);
             }
 
         }
@@ -288,8 +323,12 @@ internal static class ConvolutionGradients
         }
     }
 
+    // rowTaps: taps per kernel row when the taps run by kernel row (0: in the weights' order), so that a tile leaves out
+    // the output rows whose taps read the padding above or below the image (rows ph .. ph + height − 1 of the padded
+    // input, with kernel rows d apart, are the image's).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void WeightGradientImage(bool wide, float* g, int outPadded, float* zT, int outWidthPadded, float* xP, int* offsets, int paddedWidth, int s, int outHeight, int outWidth, int tapsPadded, int maxVectors)
+    private static unsafe void WeightGradientImage(bool wide, float* g, int outPadded, float* zT, int outWidthPadded, float* xP, int* offsets, int paddedWidth, int s, int outHeight, int outWidth, int tapsPadded, int maxVectors,
+        int rowTaps, int d, int ph, int height)
     {
         int tile = wide ? 6 : 3, vectors = outPadded / 8;
         bool pairs512 = wide && Vector512.IsHardwareAccelerated;
@@ -309,6 +348,22 @@ internal static class ConvolutionGradients
                 for (int t = 0; t < tapsPadded; t += tile)
                 {
                     float* gt = g + t * outPadded + v * 8;
+                    float* xb = x, zb = z;
+                    int tileRows = rows;
+                    if (rowTaps > 0)
+                    {
+                        // The tile's kernel row i reads padded row oh·s + i·d: the image's rows are ph .. ph + height − 1.
+                        int i = t / rowTaps, top = ph - i * d, bottom = ph + height - 1 - i * d;
+                        int first = Math.Max(band, top > 0 ? (top + s - 1) / s : 0), end = Math.Min(band + rows, bottom < 0 ? 0 : bottom / s + 1);
+                        if (end <= first)
+                        {
+                            continue;
+                        }
+
+                        xb = x + (nint)(first - band) * s * paddedWidth;
+                        zb = z + (first - band) * zRow;
+                        tileRows = end - first;
+                    }
                     int* o = offsets + t;
                     if (pairs512)
                     {
@@ -316,34 +371,34 @@ internal static class ConvolutionGradients
                         int pairs = count / 2;
                         switch (pairs)
                         {
-                            case 4: ConvolutionTiles.WeightGradient512<Six, Four>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            case 3: ConvolutionTiles.WeightGradient512<Six, Three>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            case 2: ConvolutionTiles.WeightGradient512<Six, Two>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            case 1: ConvolutionTiles.WeightGradient512<Six, One>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 4: ConvolutionTiles.WeightGradient512<Six, Four>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth); break;
+                            case 3: ConvolutionTiles.WeightGradient512<Six, Three>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth); break;
+                            case 2: ConvolutionTiles.WeightGradient512<Six, Two>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth); break;
+                            case 1: ConvolutionTiles.WeightGradient512<Six, One>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth); break;
                         }
 
                         if ((count & 1) != 0)
                         {
-                            ConvolutionTiles.WeightGradient<Six, One>(gt + pairs * 16, outPadded, z + pairs * 16, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth);
+                            ConvolutionTiles.WeightGradient<Six, One>(gt + pairs * 16, outPadded, zb + pairs * 16, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth);
                         }
                     }
                     else if (wide)
                     {
                         switch (count)
                         {
-                            case 4: ConvolutionTiles.WeightGradient<Six, Four>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            case 3: ConvolutionTiles.WeightGradient<Six, Three>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            case 2: ConvolutionTiles.WeightGradient<Six, Two>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            default: ConvolutionTiles.WeightGradient<Six, One>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 4: ConvolutionTiles.WeightGradient<Six, Four>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth); break;
+                            case 3: ConvolutionTiles.WeightGradient<Six, Three>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth); break;
+                            case 2: ConvolutionTiles.WeightGradient<Six, Two>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth); break;
+                            default: ConvolutionTiles.WeightGradient<Six, One>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth); break;
                         }
                     }
                     else
                     {
                         switch (count)
                         {
-                            case 3: ConvolutionTiles.WeightGradient<Three, Three>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            case 2: ConvolutionTiles.WeightGradient<Three, Two>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
-                            default: ConvolutionTiles.WeightGradient<Three, One>(gt, outPadded, z, outPadded, zRow, x, o, paddedWidth, s, rows, outWidth); break;
+                            case 3: ConvolutionTiles.WeightGradient<Three, Three>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth); break;
+                            case 2: ConvolutionTiles.WeightGradient<Three, Two>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth); break;
+                            default: ConvolutionTiles.WeightGradient<Three, One>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth); break;
                         }
                     }
                 }
