@@ -490,7 +490,9 @@ internal static class ConvKernelEmitter
         }
 
         w.Line($"/// input      {Describe.InputBlocks(k)}");
-        w.Line("/// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)");
+        w.Line(k.SkipsPaddingColumns
+            ? "/// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops"
+            : "/// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)");
         w.Line($"/// epilogue   {Describe.Epilogue(k)}");
         if (k.PrefetchRows)
         {
@@ -775,6 +777,7 @@ internal static class ConvKernelEmitter
         }
     }
 
+    /// <summary>The kernel rows khStart..khEnd − 1 whose taps read the image for output row oh (see <see cref="ConvKernelPlan.SkipsPaddingRows"/>).</summary>
     private static void EmitTapRows(SourceWriter w, ConvKernelPlan k)
     {
         if (!k.SkipsPaddingRows)

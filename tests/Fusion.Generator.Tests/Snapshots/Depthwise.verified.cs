@@ -361,7 +361,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 1 vector at vector 0, its last vector stores 1 of 8 lanes (1 channels per group)
     /// columns    tail tile of 6 pixels at column 0
     /// input      1 input channels per group: no full block of 8, tail: 1 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU6, store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·1·9 = 5,184 per image
     /// </code>
@@ -504,7 +504,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 1 vector at vector 0, its last vector stores 1 of 8 lanes (1 channels per group)
     /// columns    tail tile of 6 pixels at column 0
     /// input      1 input channels per group: no full block of 8, tail: 1 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·1·9 = 5,184 per image
     /// </code>

@@ -349,7 +349,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 12 pixels at column 0
     /// input      2 input channels per group: no full block of 8, tail: 2 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 12 pixels; then per channel, 8 pixels at a time in registers: LeakyReLU (slope 0.2f), store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·8·4·12·2·3 = 4,608 per image
@@ -611,7 +611,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 12 pixels at column 0
     /// input      2 input channels per group: no full block of 8, tail: 2 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 12 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·8·4·12·2·3 = 4,608 per image

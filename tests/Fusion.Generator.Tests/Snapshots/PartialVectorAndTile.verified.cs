@@ -363,7 +363,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
     /// columns    tail tile of 11 pixels at column 0
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: SiLU, store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image
@@ -773,7 +773,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 2 vectors at vector 0, its last vector stores 2 of 8 lanes (10 channels per group)
     /// columns    tail tile of 11 pixels at column 0
     /// input      4 input channels per group: no full block of 8, tail: 4 channels, unrolled
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 11 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·10·5·11·4·9 = 39,600 per image

@@ -581,7 +581,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·9 = 20,736 per image
     /// </code>
@@ -879,7 +879,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·9 = 20,736 per image
     /// </code>
@@ -1173,7 +1173,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·16·9 = 41,472 per image
     /// </code>
@@ -1456,7 +1456,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·16·9 = 41,472 per image
     /// </code>
@@ -2819,7 +2819,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·9 = 20,736 per image
     /// </code>
@@ -3119,7 +3119,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·16·3·3·8·9 = 20,736 per image
     /// </code>
@@ -3415,7 +3415,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// batch      rows run over every image of the call (images 400 floats apart in, 144 out), each channel tile over all of them: its 9,216 bytes of weights are read once per call, not once per image
     /// FLOPs      2·16·3·3·16·9 = 41,472 per image
@@ -3700,7 +3700,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 2 vectors at vector 0, all lanes stored
     /// columns    tail tile of 3 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 3 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// batch      rows run over every image of the call (images 400 floats apart in, 144 out), each channel tile over all of them: its 9,216 bytes of weights are read once per call, not once per image
     /// FLOPs      2·16·3·3·16·9 = 41,472 per image

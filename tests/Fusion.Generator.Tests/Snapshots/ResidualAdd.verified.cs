@@ -423,7 +423,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 6 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·8·9 = 41,472 per image
     /// </code>
@@ -847,7 +847,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 6 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// FLOPs      2·8·6·6·8·9 = 41,472 per image
     /// </code>
@@ -1273,7 +1273,7 @@ partial class Net : global::Fusion.IFusedModel
     /// channels   one channel tile of 1 vector at vector 0, all lanes stored
     /// columns    tail tile of 6 pixels at column 0
     /// input      8 input channels per group: 1 block of 8, tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 8 channels × 6 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// batch      rows run over every image of the call (images 512 floats apart in, 288 out), each channel tile over all of them: its 2,304 bytes of weights are read once per call, not once per image
     /// FLOPs      2·8·6·6·8·9 = 41,472 per image

@@ -1393,7 +1393,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// channels   2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
     /// columns    tail tile of 16 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
@@ -2665,7 +2665,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// channels   2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
     /// columns    tail tile of 16 pixels at column 0
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
@@ -4308,7 +4308,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
     /// columns    tail tile of 8 pixels at column 0
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·64·8·8·32·9 = 2,359,296 per image
@@ -5183,7 +5183,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
     /// columns    tail tile of 8 pixels at column 0
     /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
@@ -7870,7 +7870,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// channels   2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
     /// columns    tail tile of 16 pixels at column 0
     /// input      16 input channels per group: 2 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·16·9 = 2,359,296 per image
@@ -9146,7 +9146,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// channels   2 channel tiles of 2 vectors (16 channels) from vector 0, all lanes stored
     /// columns    tail tile of 16 pixels at column 0
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 16 channels × 16 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// prefetch   each tile row's output lines and residual lines asked into L2 before its tiles compute
     /// FLOPs      2·32·16·16·32·9 = 4,718,592 per image
@@ -10806,7 +10806,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
     /// columns    tail tile of 8 pixels at column 0
     /// input      64 input channels per group: 8 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: add the residual, ReLU, store, so each output line is written whole, once
     /// prefetch   each tile row's output lines and residual lines asked into L2 before its tiles compute
     /// FLOPs      2·64·8·8·64·9 = 4,718,592 per image
@@ -12002,7 +12002,7 @@ partial class TinyNet : global::Fusion.IFusedModel
     /// channels   2 channel tiles of 4 vectors (32 channels) from vector 0, all lanes stored
     /// columns    tail tile of 8 pixels at column 0
     /// input      32 input channels per group: 4 blocks of 8 (looped), tail: none
-    /// unrolled   the register tile and the channels of an input block; kh, kw and input blocks are loops (unrolled taps spill)
+    /// unrolled   the register tile, the channels of an input block and kw (the row's one tile, each tap without the pixels over the padding); kh and input blocks are loops
     /// epilogue   tiles park their accumulators in a stack row of 32 channels × 8 pixels; then per channel, 8 pixels at a time in registers: ReLU, store, so each output line is written whole, once
     /// prefetch   each tile row's output lines asked into L2 before its tiles compute
     /// batch      rows run over every image of the call (images 10368 floats apart in, 6400 out), each channel tile over all of them: its 36,864 bytes of weights are read once per call, not once per image
