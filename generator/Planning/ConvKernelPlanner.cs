@@ -57,11 +57,11 @@ internal static class ConvKernelPlanner
         // 256-bit): one broadcast feeds 16 channels, so a tile issues half the instructions and loads per FMA (measured:
         // S4 107 → 112 GFLOP/s).
         bool wide512 = !narrow && tileVectors >= 2;
+        bool padsColumns = layer.PaddingWidth > 0 && layer.KernelWidth > 1; // what a whole-row tile can leave out
         // A padded row too wide for one tile of two 512-bit vectors but not for one of a single vector takes tiles of 16
         // channels, so that one tile spans the row and leaves out its padding taps (see MaxAccumulatorsWholeRow). Measured:
         // S4 (28 pixels) 1.98 → 1.93 ms, TinyNet's 16×16 block 341 → 321 µs at batch 8.
-        if (wide512 && tileVectors > 2 && output.Width * 2 > MaxAccumulatorsWholeRow && output.Width <= MaxAccumulatorsWholeRow
-            && layer.PaddingWidth > 0 && layer.KernelWidth > 1)
+        if (wide512 && padsColumns && tileVectors > 2 && output.Width * 2 > MaxAccumulatorsWholeRow && output.Width <= MaxAccumulatorsWholeRow)
         {
             tileVectors = 2;
         }
@@ -77,7 +77,7 @@ internal static class ConvKernelPlanner
             && layer.Dilation == 1 && groups == 1 && output.Height * output.Width >= 8 && inputBorder == default;
         // A padded layer whose row fits one channel tile runs channel-tiled instead: that tile leaves out every tap over the
         // padding (rows and columns), which row tiles, whole vectors of a row, cannot.
-        bool wholeRowSkipsPadding = wide512 && tilePixels == output.Width && layer.PaddingHeight > 0 && layer.PaddingWidth > 0 && layer.KernelWidth > 1;
+        bool wholeRowSkipsPadding = wide512 && padsColumns && tilePixels == output.Width && layer.PaddingHeight > 0;
         bool rowTiled = !pointwise && inputBorder == default && layer.Stride == 1 && groups == 1 && output.Width % 8 == 0 && output.Width > 0
             && RowBandBytes(input.Channels, 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes
             && !wholeRowSkipsPadding;

@@ -9,7 +9,8 @@ namespace Fusion.Kernels;
 /// Windowed max and average pooling, separably: each input row is first reduced along its k columns (from a copy
 /// padded with −∞ for max, 0 for average), then each output row is reduced over its k row results, eight output
 /// columns at a time. k + k operations per output instead of k², no bounds tests in the loops, and only the vertical
-/// pass (the one that touches k rows) vectorised for any stride.
+/// pass (the one that touches k rows) vectorised for any stride. Max pooling with stride 2 (with AVX2) goes the other
+/// way round, every step in vectors (<see cref="MaxStride2"/>).
 /// </summary>
 internal static unsafe class Pooling
 {

@@ -123,10 +123,10 @@ internal static class ConvolutionGradients
 
         // Each region starts on a 64-byte line, so the vector loads of pixel-major rows never straddle two lines.
         int xLength = copyInput ? AlignedLength(inChannels * paddedPlane) : 0, zLength = AlignedLength(outHeight * outWidthPadded * outPadded);
-        int gLength = AlignedLength(tapsPadded * outPadded) + (byKernelRow ? AlignedLength(taps * outPadded) : 0), dxLength = wantInput ? AlignedLength(paddedPlane * inPadded) : 0;
+        int gSlots = AlignedLength(tapsPadded * outPadded), gLength = gSlots + (byKernelRow ? AlignedLength(taps * outPadded) : 0), dxLength = wantInput ? AlignedLength(paddedPlane * inPadded) : 0;
         int wtLength = wantInput ? AlignedLength(kh * kw * outChannels * inPadded) : 0;
         float[] scratch = ArrayPool<float>.Shared.Rent(xLength + zLength + gLength + dxLength + wtLength + 16);
-        int[] offsetArray = ArrayPool<int>.Shared.Rent(tapsPadded);
+        int[] offsetArray = ArrayPool<int>.Shared.Rent(tapsPadded + (byKernelRow ? taps : 0));
         try
         {
             fixed (float* pScratch = scratch, pIn = given ? paddedInput : input, pOut = outputGradient, pWeight = conv.Weight.Data, pWeightGradient = conv.Weight.Gradient, pInputGradient = inputGradient)
@@ -135,17 +135,24 @@ internal static class ConvolutionGradients
                 float* xP = (float*)(((nint)pScratch + 63) & ~(nint)63), zT = xP + xLength, g = zT + zLength, dxT = g + gLength, wt = dxT + dxLength;
                 // Cleared once: each image rewrites only the interior of the padded input and the real pixels and
                 // channels of the pixel-major gradient, so their zero borders and padding lanes stay zero.
-                new Span<float>(g, gLength).Clear();
+                new Span<float>(g, gSlots).Clear(); // the weights'-order copy after it (byKernelRow) is written whole at the end
                 new Span<float>(zT, zLength).Clear();
                 new Span<float>(xP, xLength).Clear();
+                // Tap (c, i, j) in the weights' order is (c·kh + i)·kw + j; by kernel row it sits at slot i·rowTaps + c·kw + j.
+                int Slot(int c, int i, int j) => i * rowTaps + c * kw + j;
                 if (byKernelRow)
                 {
+                    int* natural = offsets + tapsPadded;
+                    PaddedImage.TapOffsets(natural, conv, inChannels, xHeight, xWidth);
                     for (int i = 0; i < kh; i++)
                     {
-                        for (int t = 0; t < rowTaps; t++)
+                        new Span<int>(offsets + i * rowTaps, rowTaps).Fill(natural[i * kw]); // a row's slots past its taps: any readable tap
+                        for (int c = 0; c < inChannels; c++)
                         {
-                            int c = Math.Min(t / kw, inChannels - 1), j = t < inChannels * kw ? t % kw : 0; // past the row's taps: any readable tap
-                            offsets[i * rowTaps + t] = c * xHeight * xWidth + i * d * xWidth + j * d;
+                            for (int j = 0; j < kw; j++)
+                            {
+                                offsets[Slot(c, i, j)] = natural[(c * kh + i) * kw + j];
+                            }
                         }
                     }
                 }
@@ -202,14 +209,14 @@ internal static class ConvolutionGradients
                 float* gt = g;
                 if (byKernelRow)
                 {
-                    gt = g + AlignedLength(tapsPadded * outPadded);
+                    gt = g + gSlots;
                     for (int c = 0, t = 0; c < inChannels; c++)
                     {
                         for (int i = 0; i < kh; i++)
                         {
                             for (int j = 0; j < kw; j++, t++)
                             {
-                                new ReadOnlySpan<float>(g + (nint)(i * rowTaps + c * kw + j) * outPadded, outPadded).CopyTo(new Span<float>(gt + (nint)t * outPadded, outPadded));
+                                new ReadOnlySpan<float>(g + (nint)Slot(c, i, j) * outPadded, outPadded).CopyTo(new Span<float>(gt + (nint)t * outPadded, outPadded));
                             }
                         }
                     }

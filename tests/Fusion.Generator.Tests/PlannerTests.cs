@@ -43,9 +43,9 @@ public sealed class PlannerTests
     }
 
     [Theory]
-    [InlineData(14)] // not 12 + 2: a 2-pixel tile issues 4 FMAs per step and waits on their latency (measured 2–3 % on the layer)
-    [InlineData(26)]
-    [InlineData(50)]
+    [InlineData(26)] // not 12 + 12 + 2: a 2-pixel tile issues 4 FMAs per step and waits on their latency (measured 2–3 % on a layer)
+    [InlineData(50)] // not 4 × 12 + 2
+    [InlineData(14)] // whole-row tiles
     [InlineData(7)]
     public void No_tile_of_a_row_is_too_small_to_hide_the_FMA_latency(int width)
     {
