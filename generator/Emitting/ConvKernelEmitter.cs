@@ -21,7 +21,8 @@ internal static class ConvKernelEmitter
         EmitDocumentation(w, k);
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         string residualParameter = (k.Residual ? ", float* residual" : "") + (k.Statistics ? ", global::Fusion.Normalization.ChannelStatistics* statistics" : "");
-        using (w.Block($"private static unsafe void {k.Name}(float* input, float* output, float* weights, float* bias{residualParameter}, int rowStart, int rowEnd)"))
+        string tileParameters = k.SplitsChannelTiles ? ", int tileStart, int tileEnd" : "";
+        using (w.Block($"private static unsafe void {k.Name}(float* input, float* output, float* weights, float* bias{residualParameter}, int rowStart, int rowEnd{tileParameters})"))
         {
             // The body first: the constants line declares only the strides it uses.
             SourceWriter body = w.Nested();
@@ -504,9 +505,16 @@ internal static class ConvKernelEmitter
             w.Line($"/// batch      rows run over every image of the call (images {k.InputImage} floats apart in, {k.OutputImage} out), each channel tile over all of them: its {Literals.Thousands(4L * k.TileVectors * 8 * k.InPerGroup * k.Taps)} bytes of weights are read once per call, not once per image");
         }
 
+        if (k.SplitsChannelTiles)
+        {
+            w.Line($"/// threads    share the {k.ChannelTiles} channel tiles of a single image, each over all {k.OutHeight} rows: shares of so few rows would be uneven, and each would read every tile's weights again");
+        }
+
         w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup}·{k.Taps} = {Literals.Thousands(k.Flops)} per image");
         w.Line("/// </code>");
-        w.Line(k.BatchRows
+        w.Line(k.SplitsChannelTiles
+            ? $"/// Computes channel tiles tileStart..tileEnd − 1 of the {k.ChannelTiles} (all of them, or one thread's share) over rows rowStart..rowEnd − 1 of the images' {k.OutHeight}-row outputs stacked (row r: image r / {k.OutHeight}, row r mod {k.OutHeight})."
+            : k.BatchRows
             ? $"/// Computes rows rowStart..rowEnd − 1 of the images' {k.OutHeight}-row outputs stacked (row r: image r / {k.OutHeight}, row r mod {k.OutHeight}): all of them, or one thread's band."
             : $"/// Computes output rows rowStart..rowEnd − 1 of the {k.OutHeight} (all of them, or one thread's band).");
         if (k.Wide512)
@@ -536,11 +544,27 @@ internal static class ConvKernelEmitter
         w.Line($"float* wg = weights{G(k.VectorsPerGroup * 8 * k.InPerGroup * k.Taps)};");
         w.Line($"float* bg = bias{G(k.VectorsPerGroup * 8)};");
 
+        int firstTile = 0;
         foreach (ChannelRun run in k.ChannelRuns)
         {
             w.Line();
             w.Line($"// {Describe.ChannelRun(k, run)}");
-            EmitSteps(w, "v0", run.FirstVector, run.Count, run.Vectors, () => EmitChannelTile(w, k, run, "v0"));
+            if (k.SplitsChannelTiles)
+            {
+                // Tiles firstTile..firstTile + Count − 1 of the kernel's, those in tileStart..tileEnd − 1.
+                string from = firstTile == 0 ? "tileStart" : $"global::System.Math.Max(tileStart, {firstTile})";
+                using (w.Block($"for (int tile = {from}, tileStop = global::System.Math.Min(tileEnd, {firstTile + run.Count}); tile < tileStop; tile++)"))
+                {
+                    w.Line($"int v0 = {run.FirstVector} + (tile - {firstTile}) * {run.Vectors};");
+                    EmitChannelTile(w, k, run, "v0");
+                }
+            }
+            else
+            {
+                EmitSteps(w, "v0", run.FirstVector, run.Count, run.Vectors, () => EmitChannelTile(w, k, run, "v0"));
+            }
+
+            firstTile += run.Count;
         }
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Fusion.Generator.Model;
 using Fusion.Generator.Parsing;
+using Fusion.Generator.Planning;
 
 namespace Fusion.Generator.Emitting;
 
@@ -399,16 +400,8 @@ internal static class ModelEmitter
         }
     }
 
-    /// <summary>
-    /// Whether a convolution is worth splitting by rows across threads when a single image runs: at least 2 MFLOP
-    /// (≈ 20 µs on one core). Fusion's workers spin between parts, so on a quiet machine a hand-off costs about a
-    /// microsecond and even S1 (0.9 MFLOP) gained 1.3×; but when another process holds the second core, a worker
-    /// preempted inside its part makes the caller wait, and S1 took 20 µs instead of 12 (ONNX Runtime suffered alike).
-    /// 2 MFLOP keeps that risk to layers long enough to absorb it.
-    /// </summary>
-    public static bool SplitsRows(LayerPlan layer)
-        => layer.Spec.Kind == LayerKind.Conv2d && layer.Output.Height >= 4
-            && 2L * layer.Output.Length * (layer.Input.Channels / layer.Spec.Groups) * layer.Spec.KernelHeight * layer.Spec.KernelWidth >= 2_000_000;
+    /// <summary>Whether a convolution shares its work across threads when a single image runs (<see cref="ConvKernelPlanner.Threaded"/>).</summary>
+    public static bool SplitsRows(LayerPlan layer) => ConvKernelPlanner.Threaded(layer.Spec, layer.Input, layer.Output);
 
     /// <summary>The tile width the packed weights must have: the variant's, chosen at run time when the two differ.</summary>
     public static string TileVectors(LayerPlan layer)
@@ -497,17 +490,25 @@ internal static class ModelEmitter
                 string residualPointer = residual.Length > 0 ? residual.Substring(2) : "0";
                 string Call(string kernel)
                 {
-                    string plain = $"{kernel}({inputPointer}, {outputPointer}, {weights}, {bias}{residual}, 0, {rows});";
+                    ConvKernelPlan plan = model.ConvKernels.First(k => k.Name == kernel);
+                    string tiles = plan.SplitsChannelTiles ? $", 0, {plan.ChannelTiles}" : "";
+                    string plain = $"{kernel}({inputPointer}, {outputPointer}, {weights}, {bias}{residual}, 0, {rows}{tiles});";
                     if (!SplitsRows(layer))
                     {
                         return plain;
                     }
 
                     string cast = residual.Length > 0 ? ", (float*)r" : "";
+                    string arguments = $"(nint)({inputPointer}), (nint)({outputPointer}), (nint)({weights}), (nint)({bias}), (nint)({residualPointer})";
+                    if (plan.SplitsChannelTiles)
+                    {
+                        // Threads claim channel tiles, each over all the rows of the one image (rowThreads > 1: batch 1).
+                        return $"if (rowThreads > 1) {{ global::Fusion.Kernels.RowParallel.Run(rowThreads, {plan.ChannelTiles}, static (i, o, w, b, r, t0, t1) => {kernel}((float*)i, (float*)o, (float*)w, (float*)b{cast}, 0, {layer.Output.Height}, t0, t1), {arguments}); }} else {{ {plain} }}";
+                    }
+
                     // Threads claim rows in whole bands of a row-tiled kernel, so every chunk keeps its band tiles.
-                    ConvKernelPlan plan = model.ConvKernels.First(k => k.Name == kernel);
                     string granule = plan.RowTiled && plan.RowTileRows > 1 ? $", granule: {plan.RowTileRows}" : "";
-                    return $"if (rowThreads > 1) {{ global::Fusion.Kernels.RowParallel.Run(rowThreads, {rows}, static (i, o, w, b, r, r0, r1) => {kernel}((float*)i, (float*)o, (float*)w, (float*)b{cast}, r0, r1), (nint)({inputPointer}), (nint)({outputPointer}), (nint)({weights}), (nint)({bias}), (nint)({residualPointer}){granule}); }} else {{ {plain} }}";
+                    return $"if (rowThreads > 1) {{ global::Fusion.Kernels.RowParallel.Run(rowThreads, {rows}, static (i, o, w, b, r, r0, r1) => {kernel}((float*)i, (float*)o, (float*)w, (float*)b{cast}, r0, r1), {arguments}{granule}); }} else {{ {plain} }}";
                 }
 
                 string zeroBorders = ZeroBorders(layer, output);

@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace Fusion.Generator.Model;
 
 /// <summary>An activation shape: C×H×W per sample, or a flat vector of <see cref="Channels"/> features.</summary>
@@ -48,6 +50,12 @@ internal sealed record ChannelRun(int FirstVector, int Count, int Vectors, int L
 /// Before a channel tile computes an output row, the kernel asks that row's output lines (and the residual's) into L2,
 /// so that its epilogue's burst of stores and loads finds them in cache. Channel-tiled kernels only.
 /// </param>
+/// <param name="SplitsChannelTiles">
+/// Threads share the kernel's work by channel tiles, not by rows: the kernel takes a range of tiles
+/// (<c>tileStart..tileEnd − 1</c>, counted over <see cref="ChannelRuns"/> in order) besides its rows, and a single image's
+/// call gives each thread a share of the tiles over all the rows. For layers of few rows and many channels (ResNet's
+/// 7×7 planes), where shares of rows are uneven and each would read every tile's weights again.
+/// </param>
 internal sealed record ConvKernelPlan(
     string Name,
     int InChannels,
@@ -84,8 +92,12 @@ internal sealed record ConvKernelPlan(
     bool BatchRows = false,
     int InputBorderHeight = 0,
     int InputBorderWidth = 0,
-    bool PrefetchRows = false)
+    bool PrefetchRows = false,
+    bool SplitsChannelTiles = false)
 {
+    /// <summary>How many channel tiles the kernel runs per group: the tiles of every run of <see cref="ChannelRuns"/>.</summary>
+    public int ChannelTiles => ChannelRuns.Sum(run => run.Count);
+
     /// <summary>
     /// The output is written into the interior of a zero-bordered buffer laid out for the next convolution's padding
     /// (rows of <see cref="YRow"/> floats, planes of <see cref="YPlane"/>), so that layer needs no padded copy.

@@ -118,17 +118,20 @@ internal static class ConvKernelPlanner
 
         bool vectors512 = rowTiled ? rows512 : pointwise ? !narrow : wide512;
         batchRows &= !pointwise && !rowTiled && !statistics;
+        int channelTiles = channelRuns.Sum(run => run.Count);
+        bool splitsChannelTiles = batchRows && groups == 1 && output.Height <= MaxRowsSplitByChannelTiles && channelTiles >= MinChannelTilesToSplit
+            && Threaded(layer, input, output);
 
         // The tile in the name: P×V (pixels × vectors of 8 channels), P×Cch (512-bit channel pairs), CchRxNpx (row tiles:
         // channels × rows × pixels), CchNpx (pointwise); then _i/_o/_r for zero-bordered input/output/residual buffers,
-        // _batch for rows that run over every image of the call.
+        // _batch for rows that run over every image of the call, _tiles for threads that share channel tiles, not rows.
         string tile = rowTiled ? $"{rowChannels}ch{rowRows}x{rowVectors * (rows512 ? 16 : 8)}px"
             : pointwise ? $"{pointwiseChannels}ch{pointwiseVectors * (narrow ? 8 : 16)}px"
             : wide512 ? $"{tilePixels}x{tileVectors * 8}ch"
             : $"{tilePixels}x{tileVectors}";
         tile += (inputBorder != default ? $"_i{inputBorder.Height}x{inputBorder.Width}" : "")
             + (outputPad != default ? $"_o{outputPad.Height}x{outputPad.Width}" : "") + (residualPad != default ? $"_r{residualPad.Height}x{residualPad.Width}" : "")
-            + (batchRows ? "_batch" : "");
+            + (batchRows ? "_batch" : "") + (splitsChannelTiles ? "_tiles" : "");
         string name = KernelName(layer, input, output, residual, activation, statistics, tile, vectors512 ? "V512" : "V256");
 
         // A channel tile's output rows (and the residual rows its epilogue reads) are asked into L2 before the row's tiles
@@ -141,8 +144,31 @@ internal static class ConvKernelPlanner
             layer.KernelHeight, layer.KernelWidth, layer.Stride, layer.PaddingHeight, layer.PaddingWidth, layer.Dilation, groups,
             tilePixels, tileVectors, channelRuns.ToEquatableArray(), columnRuns.ToEquatableArray(), stagedRows && !pointwise && !rowTiled, residual, activation, statistics,
             pointwiseChannels, pointwiseVectors, rowChannels, rowRows, rowVectors, vectors512,
-            outputPad.Height, outputPad.Width, residualPad.Height, residualPad.Width, batchRows, inputBorder.Height, inputBorder.Width, prefetchRows);
+            outputPad.Height, outputPad.Width, residualPad.Height, residualPad.Width, batchRows, inputBorder.Height, inputBorder.Width, prefetchRows,
+            splitsChannelTiles);
     }
+
+    /// <summary>
+    /// Whether a convolution is worth sharing across threads when a single image runs: at least 2 MFLOP (≈ 20 µs on one
+    /// core). Fusion's workers spin between parts, so on a quiet machine a hand-off costs about a microsecond and even
+    /// S1 (0.9 MFLOP) gained 1.3×; but when another process holds the second core, a worker preempted inside its part
+    /// makes the caller wait, and S1 took 20 µs instead of 12 (ONNX Runtime suffered alike). 2 MFLOP keeps that risk to
+    /// layers long enough to absorb it.
+    /// </summary>
+    public static bool Threaded(LayerSpec layer, TensorShape input, TensorShape output)
+        => layer.Kind == LayerKind.Conv2d && output.Height >= 4
+            && 2L * output.Length * (input.Channels / layer.Groups) * layer.KernelHeight * layer.KernelWidth >= 2_000_000;
+
+    /// <summary>
+    /// The most output rows a single image may have for its threads to share channel tiles instead of rows
+    /// (<see cref="ConvKernelPlan.SplitsChannelTiles"/>). With 7 rows two threads take 4 and 3 (the second waits an eighth
+    /// of the layer), and each thread's rows read all of a 512-channel layer's 9.4 MB of weights from L3 again; shares of
+    /// the channel tiles read each tile's weights once and come out even.
+    /// </summary>
+    public const int MaxRowsSplitByChannelTiles = 14;
+
+    /// <summary>The fewest channel tiles worth sharing among threads: with fewer, shares of them are too uneven.</summary>
+    public const int MinChannelTilesToSplit = 4;
 
     /// <summary>The narrowest output row a channel-tiled kernel prefetches (see <see cref="ConvKernelPlan.PrefetchRows"/>).</summary>
     public const int MinPrefetchRow = 8;

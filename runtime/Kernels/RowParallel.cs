@@ -2,10 +2,17 @@ using System.Threading;
 
 namespace Fusion.Kernels;
 
-/// <summary>A generated convolution kernel over output rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of one image.</summary>
+/// <summary>
+/// A generated convolution kernel over output rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of one image
+/// (for a <c>_tiles</c> kernel: over its channel tiles in that range, every row).
+/// </summary>
 public delegate void RowKernel(nint input, nint output, nint weights, nint bias, nint residual, int rowStart, int rowEnd);
 
-/// <summary>Splits one image's convolution across threads by output rows: the rows are independent, their stores disjoint.</summary>
+/// <summary>
+/// Splits one image's convolution across threads by output rows — or by channel tiles, for a kernel whose few rows
+/// would share out unevenly (<c>_tiles</c> kernels take a range of tiles in place of the range of rows): either way the
+/// parts are independent and their stores disjoint.
+/// </summary>
 public static unsafe class RowParallel
 {
     /// <summary>

@@ -252,6 +252,34 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Threads_share_channel_tiles_where_an_image_has_few_rows_and_many_tiles()
+    {
+        string source = GeneratorHarness.Usings + """
+            [FusedModel(InputChannels = 64, InputHeight = 32, InputWidth = 32)]
+            public partial class Late
+            {
+                [Conv2d(128, Kernel = 3, Stride = 2, Padding = 1)] public partial ConvBlock Down { get; }
+                [Conv2d(128, Kernel = 3, Padding = 1)] public partial ConvBlock Rows16 { get; }
+                [Conv2d(200, Kernel = 3, Stride = 2, Padding = 1)] public partial ConvBlock Rows8 { get; }
+                [Conv2d(64, Kernel = 3, Padding = 1)] public partial ConvBlock TwoTiles { get; }
+            }
+            """;
+        var (_, sources, compilation) = GeneratorHarness.Run(source);
+        Assert.Empty(compilation.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error));
+        string text = sources.Single().SourceText.ToString();
+
+        // Rows16: 16 rows share out evenly by rows; TwoTiles: 8 rows but 2 tiles of 32 channels, too few to share.
+        Assert.Contains("private static unsafe void Conv3x3s1p1_128x16x16to128_Identity_16x16ch_o1x1_batch_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)", text);
+        Assert.Contains("private static unsafe void Conv3x3s1p1_200x8x8to64_Identity_8x32ch_batch_V512(", text);
+        // Rows8: 8 rows and 200 channels = 6 tiles of 32 and one of 8, 7 in all; threads claim tiles over all 8 rows.
+        Assert.Contains("private static unsafe void Conv3x3s2p1_128x16x16to200_Identity_8x32ch_o1x1_batch_tiles_V512(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd, int tileStart, int tileEnd)", text);
+        Assert.Contains("/// threads    share the 7 channel tiles of a single image, each over all 8 rows", text);
+        Assert.Contains("for (int tile = tileStart, tileStop = global::System.Math.Min(tileEnd, 6); tile < tileStop; tile++)", text);
+        Assert.Contains("for (int tile = global::System.Math.Max(tileStart, 6), tileStop = global::System.Math.Min(tileEnd, 7); tile < tileStop; tile++)", text);
+        Assert.Matches(@"RowParallel\.Run\(rowThreads, 7, static \(i, o, w, b, r, t0, t1\) => Conv3x3s2p1_128x16x16to200_Identity_8x32ch_o1x1_batch_tiles_V512\([^;]*, 0, 8, t0, t1\), [^;]*\); \} else \{ Conv3x3s2p1_128x16x16to200_Identity_8x32ch_o1x1_batch_tiles_V512\([^;]*, 0, count \* 8, 0, 7\); \}", text);
+    }
+
+    [Fact]
     public void Partial_last_vector_gets_its_own_tile_with_fewer_lanes()
     {
         ConvKernelPlan plan = PlanConv(8, 8, 17, 3, 1, 1);  // 17 channels = 2 full vectors + 1 lane

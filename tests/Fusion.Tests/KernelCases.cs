@@ -127,6 +127,18 @@ public partial class DownsampleBlock
     [Input(nameof(Conv2)), Conv2d(96, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(Shortcut)), Relu] public partial ConvBlock Out { get; }
 }
 
+// Late-ResNet layers in small: B and C read zero-bordered sources and their weights outweigh an image, so they batch
+// their rows, and with 9 rows and at least 4 channel tiles a single image's threads share channel tiles, not rows
+// (_tiles). 104 channels are 3 tiles of 32 and a last one of 8 (wide; narrow: 4 of 24 and one of 8), so a thread's
+// range of tiles can cross from one run of tiles to the next; C adds B's output as its residual.
+[FusedModel(InputChannels = 24, InputHeight = 9, InputWidth = 9)]
+public partial class ChannelTileThreads
+{
+    [Conv2d(136, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock A { get; }
+    [Conv2d(104, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock B { get; }
+    [Conv2d(104, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(B)), Relu] public partial ConvBlock C { get; }
+}
+
 // ResNet's stem and first block on odd planes: the max pool's output is read by a padded 3×3 convolution and as a
 // residual, so pooling writes it zero-bordered (UnfusedKernels.PoolBordered) and neither reader copies it.
 [FusedModel(InputChannels = 3, InputHeight = 13, InputWidth = 11)]

@@ -210,8 +210,9 @@ public sealed class ThreadingTests
     [InlineData(4, 2)]
     public void Threads_give_bit_identical_outputs(int threads, int batch)
     {
-        // One image splits its large convolutions by rows (and C64to32K3LargeInput its padded copy by channels); batches split by image.
-        foreach (Type type in new[] { typeof(TinyNetForTests), typeof(PoolingHead), typeof(ProjectionShortcut), typeof(C64to64K3S1P1), typeof(C64to32K3LargeInput) })
+        // One image splits its large convolutions by rows, or by channel tiles where rows are few (ChannelTileThreads), and
+        // C64to32K3LargeInput its padded copy by channels; batches split by image.
+        foreach (Type type in new[] { typeof(TinyNetForTests), typeof(PoolingHead), typeof(ProjectionShortcut), typeof(C64to64K3S1P1), typeof(C64to32K3LargeInput), typeof(ChannelTileThreads) })
         {
             IFusedModel model = ModelHarness.Create(type);
             float[] input = ModelHarness.RandomInput(model, batch, seed: 3);
