@@ -555,7 +555,9 @@ internal static class ConvKernelEmitter
                 string from = firstTile == 0 ? "tileStart" : $"global::System.Math.Max(tileStart, {firstTile})";
                 using (w.Block($"for (int tile = {from}, tileStop = global::System.Math.Min(tileEnd, {firstTile + run.Count}); tile < tileStop; tile++)"))
                 {
-                    w.Line($"int v0 = {run.FirstVector} + (tile - {firstTile}) * {run.Vectors};");
+                    string index = firstTile == 0 ? "tile" : $"(tile - {firstTile})";
+                    string offset = run.Vectors == 1 ? index : $"{index} * {run.Vectors}";
+                    w.Line($"int v0 = {(run.FirstVector == 0 ? offset : $"{run.FirstVector} + {offset}")}; // the tile's first vector of 8 channels");
                     EmitChannelTile(w, k, run, "v0");
                 }
             }
