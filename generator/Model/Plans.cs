@@ -54,7 +54,8 @@ internal sealed record ChannelRun(int FirstVector, int Count, int Vectors, int L
 /// Threads share the kernel's work by channel tiles, not by rows: the kernel takes a range of tiles
 /// (<c>tileStart..tileEnd − 1</c>, counted over <see cref="ChannelRuns"/> in order) besides its rows, and a single image's
 /// call gives each thread a share of the tiles over all the rows. For layers of few rows and many channels (ResNet's
-/// 7×7 planes), where shares of rows are uneven and each would read every tile's weights again.
+/// 7×7 planes), where shares of rows are uneven and each would read every tile's weights again. At most
+/// <see cref="ChannelTiles"/> threads take part (the planner asks for at least 4 tiles).
 /// </param>
 internal sealed record ConvKernelPlan(
     string Name,
