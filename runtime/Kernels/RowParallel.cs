@@ -17,16 +17,24 @@ public static unsafe class RowParallel
 {
     /// <summary>
     /// Runs <paramref name="kernel"/> over <paramref name="rows"/> rows on up to <paramref name="threads"/> threads (on
-    /// <see cref="Workers"/>; nothing allocated). The rows are claimed in guided chunks — each a share of what is left,
-    /// never less than <paramref name="granule"/> rows (a row-tiled kernel's band) — so a thread that starts late or is
-    /// preempted leaves its rows to the others instead of making them wait for a fixed half.
+    /// <see cref="Workers"/>; nothing allocated). Each thread owns an equal run of the rows (whole granules of
+    /// <paramref name="granule"/> rows: a row-tiled kernel's band) and claims it from the front in shrinking chunks, half
+    /// of what it has left each time; a thread done with its own run takes chunks of the others' from their back ends.
+    /// So consecutive layers give a thread the same rows — their inputs are the rows it just wrote, still in its own
+    /// cache — and a thread that starts late or is preempted leaves its rows to the others instead of making them wait.
     /// </summary>
     public static void Run(int threads, int rows, RowKernel kernel, nint input, nint output, nint weights, nint bias, nint residual, int granule = 1)
     {
         System.ArgumentNullException.ThrowIfNull(kernel);
         granule = System.Math.Max(1, granule);
-        int parts = System.Math.Min(threads, (rows + granule - 1) / granule);
-        var arguments = new Arguments { Input = input, Output = output, Weights = weights, Bias = bias, Residual = residual, Rows = rows, Granule = granule, Parts = parts };
+        int units = (rows + granule - 1) / granule, parts = System.Math.Max(1, System.Math.Min(threads, units));
+        long* ranges = stackalloc long[parts];
+        for (int part = 0; part < parts; part++)
+        {
+            ranges[part] = Range((int)((long)units * part / parts), (int)((long)units * (part + 1) / parts));
+        }
+
+        var arguments = new Arguments { Input = input, Output = output, Weights = weights, Bias = bias, Residual = residual, Rows = rows, Granule = granule, Parts = parts, Ranges = ranges };
         Workers.Run(parts, &RunChunks, kernel, (nint)(&arguments));
     }
 
@@ -34,28 +42,46 @@ public static unsafe class RowParallel
     {
         Arguments* a = (Arguments*)state;
         var rowKernel = (RowKernel)kernel!;
-        while (true)
+        for (int i = 0; i < a->Parts; i++)
         {
-            int start = Volatile.Read(ref a->Next);
-            if (start >= a->Rows)
+            // Its own run first, from the front; then the others' leftovers, from their backs.
+            long* range = a->Ranges + (part + i) % a->Parts;
+            while (Claim(range, fromBack: i > 0, out int first, out int last))
             {
-                return;
-            }
-
-            // Guided: half of an even share of the rows left (whole granules), so chunks shrink toward the end.
-            int share = (a->Rows - start) / (2 * a->Parts);
-            int size = System.Math.Max(a->Granule, (share + a->Granule - 1) / a->Granule * a->Granule);
-            int end = System.Math.Min(a->Rows, start + size);
-            if (Interlocked.CompareExchange(ref a->Next, end, start) == start)
-            {
-                rowKernel(a->Input, a->Output, a->Weights, a->Bias, a->Residual, start, end);
+                rowKernel(a->Input, a->Output, a->Weights, a->Bias, a->Residual, first * a->Granule, System.Math.Min(a->Rows, last * a->Granule));
             }
         }
     }
 
+    /// <summary>Takes half of what is left of a run of granules (at least one), from its front or its back; false when it is empty.</summary>
+    private static bool Claim(long* range, bool fromBack, out int first, out int last)
+    {
+        while (true)
+        {
+            long current = Volatile.Read(ref *range);
+            int front = (int)current, back = (int)(current >> 32);
+            if (front >= back)
+            {
+                first = last = 0;
+                return false;
+            }
+
+            int size = System.Math.Max(1, (back - front) / 2);
+            (first, last) = fromBack ? (back - size, back) : (front, front + size);
+            long left = fromBack ? Range(front, first) : Range(last, back);
+            if (Interlocked.CompareExchange(ref *range, left, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
+    private static long Range(int front, int back) => (uint)front | ((long)back << 32);
+
     private struct Arguments
     {
         public nint Input, Output, Weights, Bias, Residual;
-        public int Rows, Granule, Parts, Next;
+        public int Rows, Granule, Parts;
+        public long* Ranges; // per part: its run of granules left, front | back << 32
     }
 }

@@ -288,6 +288,37 @@ public sealed class ThreadingTests
         }
     }
 
+    [Theory]
+    [InlineData(2, 40, 1)]
+    [InlineData(3, 30, 2)]
+    [InlineData(2, 7, 1)]
+    public void Rows_run_exactly_once_when_a_thread_stalls_and_the_others_take_its_chunks(int threads, int rows, int granule)
+    {
+        // The chunk at row 0 (the calling thread's first) stalls, so a worker that finishes its own run first takes
+        // chunks from the back of the caller's run while the caller still holds its front.
+        for (int round = 0; round < 5; round++)
+        {
+            int[] runs = new int[rows];
+            var chunks = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
+            Fusion.Kernels.RowParallel.Run(threads, rows, (i, o, w, b, r, start, end) =>
+            {
+                if (start == 0)
+                {
+                    System.Threading.Thread.Sleep(5);
+                }
+
+                chunks.Add((start, end));
+                for (int row = start; row < end; row++)
+                {
+                    System.Threading.Interlocked.Increment(ref runs[row]);
+                }
+            }, 0, 0, 0, 0, 0, granule);
+
+            Assert.All(runs, count => Assert.Equal(1, count));
+            Assert.All(chunks, chunk => Assert.True(chunk.Start % granule == 0 && chunk.End > chunk.Start, $"chunk {chunk.Start}..{chunk.End}"));
+        }
+    }
+
     [Fact]
     public unsafe void A_failing_part_on_a_worker_is_rethrown_to_the_caller_and_the_workers_stay_usable()
     {
