@@ -268,23 +268,7 @@ public sealed class ThreadingTests
     {
         for (int round = 0; round < 20; round++)
         {
-            int[] runs = new int[rows];
-            var chunks = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
-            Fusion.Kernels.RowParallel.Run(threads, rows, (i, o, w, b, r, start, end) =>
-            {
-                chunks.Add((start, end));
-                for (int row = start; row < end; row++)
-                {
-                    System.Threading.Interlocked.Increment(ref runs[row]);
-                }
-            }, 0, 0, 0, 0, 0, granule);
-
-            Assert.All(runs, count => Assert.Equal(1, count));
-            Assert.All(chunks, chunk =>
-            {
-                Assert.Equal(0, chunk.Start % granule);
-                Assert.True(chunk.End > chunk.Start && ((chunk.End - chunk.Start) % granule == 0 || chunk.End == rows), $"chunk {chunk.Start}..{chunk.End}");
-            });
+            RunRowsAndCheck(threads, rows, granule, stallAtRow0: false);
         }
     }
 
@@ -298,25 +282,35 @@ public sealed class ThreadingTests
         // chunks from the back of the caller's run while the caller still holds its front.
         for (int round = 0; round < 5; round++)
         {
-            int[] runs = new int[rows];
-            var chunks = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
-            Fusion.Kernels.RowParallel.Run(threads, rows, (i, o, w, b, r, start, end) =>
-            {
-                if (start == 0)
-                {
-                    System.Threading.Thread.Sleep(5);
-                }
-
-                chunks.Add((start, end));
-                for (int row = start; row < end; row++)
-                {
-                    System.Threading.Interlocked.Increment(ref runs[row]);
-                }
-            }, 0, 0, 0, 0, 0, granule);
-
-            Assert.All(runs, count => Assert.Equal(1, count));
-            Assert.All(chunks, chunk => Assert.True(chunk.Start % granule == 0 && chunk.End > chunk.Start, $"chunk {chunk.Start}..{chunk.End}"));
+            RunRowsAndCheck(threads, rows, granule, stallAtRow0: true);
         }
+    }
+
+    /// <summary>Splits <paramref name="rows"/> rows; asserts each ran once, in chunks of whole granules (the last may be short).</summary>
+    private static void RunRowsAndCheck(int threads, int rows, int granule, bool stallAtRow0)
+    {
+        int[] runs = new int[rows];
+        var chunks = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
+        Fusion.Kernels.RowParallel.Run(threads, rows, (i, o, w, b, r, start, end) =>
+        {
+            if (stallAtRow0 && start == 0)
+            {
+                System.Threading.Thread.Sleep(5);
+            }
+
+            chunks.Add((start, end));
+            for (int row = start; row < end; row++)
+            {
+                System.Threading.Interlocked.Increment(ref runs[row]);
+            }
+        }, 0, 0, 0, 0, 0, granule);
+
+        Assert.All(runs, count => Assert.Equal(1, count));
+        Assert.All(chunks, chunk =>
+        {
+            Assert.Equal(0, chunk.Start % granule);
+            Assert.True(chunk.End > chunk.Start && ((chunk.End - chunk.Start) % granule == 0 || chunk.End == rows), $"chunk {chunk.Start}..{chunk.End}");
+        });
     }
 
     [Fact]
