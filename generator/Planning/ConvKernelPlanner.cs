@@ -69,6 +69,18 @@ internal static class ConvKernelPlanner
         int reduction = input.Channels / groups * layer.KernelHeight * layer.KernelWidth;
         int tilePixels = ChooseTilePixels(output.Width, tileVectors, reduction, narrow ? MaxAccumulatorsNarrow : MaxAccumulators, wide512);
         var channelRuns = ChannelRuns(vectorsPerGroup, tileVectors, outPerGroup);
+        // A whole-row tile unrolls kw and every channel of an input block (and of the tail block) for each run of channel
+        // tiles: past MaxUnrolledFmas the JIT would compile the kernel without optimising it. Then column tiles with kw as
+        // a loop instead (narrower than the row, which would unroll kw again), at the tile width the row would have had.
+        int[] tapPixels = TapPixels(layer.KernelWidth, layer.Stride, layer.PaddingWidth, layer.Dilation, input.Width, output.Width);
+        if (wide512 && padsColumns && tilePixels == output.Width
+            && UnrolledFmas(channelRuns, [new ColumnRun(0, 1, output.Width)], input.Channels / groups, tapPixels) > MaxUnrolledFmas)
+        {
+            tileVectors = Math.Min(4, vectorsPerGroup);
+            tilePixels = ChooseTilePixels(output.Width, tileVectors, reduction, MaxAccumulators, wide512, wholeRow: false, maxPixels: output.Width - 1);
+            channelRuns = ChannelRuns(vectorsPerGroup, tileVectors, outPerGroup);
+        }
+
         var columnRuns = ColumnRuns(output.Width, tilePixels);
         bool stagedRows = tileVectors * 8 * output.Width <= MaxStageFloats;
 
@@ -170,6 +182,49 @@ internal static class ConvKernelPlanner
     /// <summary>The fewest channel tiles worth sharing among threads: with fewer, shares of them are too uneven.</summary>
     public const int MinChannelTilesToSplit = 4;
 
+    /// <summary>
+    /// The most FMA statements a channel-tiled kernel may unroll. RyuJIT compiles a method of more than 20,000 IL
+    /// instructions without optimisations (MinOpts: every accumulator on the stack), whatever its
+    /// <c>AggressiveOptimization</c>; a generated FMA statement with its loads costs about 29 bytes, 12–13 instructions,
+    /// of IL. Measured: a whole-row 3×3 kernel 20 → 36 channels over 17×23 (1,608 FMAs, 46 KB of IL) ran
+    /// unoptimised at a quarter of its speed; a 5×5 one over 28×28 (1,072 FMAs, 31 KB) compiled fully.
+    /// </summary>
+    public const int MaxUnrolledFmas = 1300;
+
+    /// <summary>
+    /// How many FMA statements a channel-tiled kernel's tile bodies hold: for each run of channel tiles and run of
+    /// column tiles, its accumulator registers × the pixels each unrolled tap covers × the input channels unrolled
+    /// (8 for the blocks' loop and the tail block's). <paramref name="tapPixels"/>: per kw tap of a whole-row tile, the
+    /// pixels that do not read the padding (null: kw is a loop, one tap's worth).
+    /// </summary>
+    public static long UnrolledFmas(IReadOnlyList<ChannelRun> channelRuns, IReadOnlyList<ColumnRun> columnRuns, int inPerGroup, int[]? tapPixels)
+    {
+        int unrolledChannels = (inPerGroup >= 8 ? 8 : 0) + inPerGroup % 8;
+        long pixels = columnRuns.Sum(run => tapPixels is null ? (long)run.Pixels : tapPixels.Sum());
+        return channelRuns.Sum(run => (long)(run.Vectors + 1) / 2) * pixels * unrolledChannels;
+    }
+
+    /// <summary>The FMA statements of a planned channel-tiled kernel (see <see cref="UnrolledFmas(IReadOnlyList{ChannelRun}, IReadOnlyList{ColumnRun}, int, int[])"/>).</summary>
+    public static long UnrolledFmas(ConvKernelPlan k)
+        => UnrolledFmas(k.ChannelRuns, k.ColumnRuns, k.InPerGroup,
+            k.SkipsPaddingColumns ? TapPixels(k.KernelWidth, k.Stride, k.PaddingWidth, k.Dilation, k.Width, k.OutWidth) : null);
+
+    /// <summary>Per kw tap, how many of a row's output pixels read the image rather than its left or right padding.</summary>
+    public static int[] TapPixels(int kernelWidth, int stride, int padding, int dilation, int inWidth, int outWidth)
+    {
+        int[] pixels = new int[kernelWidth];
+        for (int j = 0; j < kernelWidth; j++)
+        {
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                int column = ow * stride - padding + j * dilation;
+                pixels[j] += column >= 0 && column < inWidth ? 1 : 0;
+            }
+        }
+
+        return pixels;
+    }
+
     /// <summary>The narrowest output row a channel-tiled kernel prefetches (see <see cref="ConvKernelPlan.PrefetchRows"/>).</summary>
     public const int MinPrefetchRow = 8;
 
@@ -199,15 +254,17 @@ internal static class ConvKernelPlanner
     /// stored alone. Summed over the full tiles and the narrower last one; ties go to the wider tile.
     /// </summary>
     /// <param name="wide512">Pairs of the tile's vectors run as 512-bit vectors (an odd last one as 256-bit).</param>
-    public static int ChooseTilePixels(int outWidth, int tileVectors, int reduction, int maxAccumulators = MaxAccumulators, bool wide512 = false)
+    /// <param name="wholeRow">Whether a tile may span the row (when its accumulators fit): not when it would be too large to compile.</param>
+    /// <param name="maxPixels">The widest tile to consider (at most 12 and the row).</param>
+    public static int ChooseTilePixels(int outWidth, int tileVectors, int reduction, int maxAccumulators = MaxAccumulators, bool wide512 = false, bool wholeRow = true, int maxPixels = 12)
     {
         int registers = wide512 ? (tileVectors + 1) / 2 : tileVectors;
-        if (wide512 && registers * outWidth <= MaxAccumulatorsWholeRow)
+        if (wholeRow && wide512 && registers * outWidth <= MaxAccumulatorsWholeRow)
         {
             return outWidth;
         }
 
-        int maxPixels = Math.Min(Math.Min(12, maxAccumulators / registers), outWidth);
+        maxPixels = Math.Max(1, Math.Min(Math.Min(Math.Min(12, maxPixels), maxAccumulators / registers), outWidth));
         int best = 1;
         double bestCost = double.MaxValue;
         for (int p = 1; p <= maxPixels; p++)

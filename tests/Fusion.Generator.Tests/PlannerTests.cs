@@ -61,11 +61,58 @@ public sealed class PlannerTests
         => Assert.Equal(expected, PlanConv(64, size, 64, 3, 1, 1).PrefetchRows);
 
     private static ConvKernelPlan PlanConv(int inChannels, int size, int outChannels, int kernel, int stride, int padding, int dilation = 1, int groups = 1, bool narrow = false)
+        => PlanRect(inChannels, size, size, outChannels, kernel, stride, padding, dilation, groups, narrow);
+
+    private static ConvKernelPlan PlanRect(int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding, int dilation = 1, int groups = 1, bool narrow = false)
     {
         var layer = new LayerSpec("Conv", "conv", LayerKind.Conv2d, "Fusion.ConvBlock", "public", outChannels, 0, kernel, kernel, stride, padding, padding, dilation, groups,
             false, false, true, null, EquatableArray<PostOpSpec>.Empty, null, null, EquatableArray<ArgumentLocation>.Empty);
-        int outSize = ModelPlanner.OutputSize(size, kernel, stride, padding, dilation);
-        return ConvKernelPlanner.Plan(layer, new TensorShape(inChannels, size, size, false), new TensorShape(outChannels, outSize, outSize, false), residual: false, new ActivationSpec(ActivationKind.Relu, 0, 0), narrow: narrow);
+        int outHeight = ModelPlanner.OutputSize(height, kernel, stride, padding, dilation), outWidth = ModelPlanner.OutputSize(width, kernel, stride, padding, dilation);
+        return ConvKernelPlanner.Plan(layer, new TensorShape(inChannels, height, width, false), new TensorShape(outChannels, outHeight, outWidth, false), residual: false, new ActivationSpec(ActivationKind.Relu, 0, 0), narrow: narrow);
+    }
+
+    [Theory]
+    [InlineData(20, 17, 23, 36, 3, false)] // 36 channels: a run of 16-channel tiles and one of 4, input 8 + 8 + a tail of 4: 1,608 FMAs as a whole row
+    [InlineData(24, 28, 28, 48, 5, true)]  // 5×5 over rows of 28: 1,072 FMAs, compiled fully (measured)
+    [InlineData(256, 28, 28, 256, 3, true)]
+    [InlineData(64, 14, 14, 64, 3, true)]
+    [InlineData(17, 12, 12, 40, 3, true)]  // 40 channels: 2 and 1 vectors of 512 bits over a 12-pixel row, input 8 + a tail of 1
+    public void A_whole_row_tile_too_large_to_compile_gives_way_to_column_tiles(int inChannels, int height, int width, int outChannels, int kernel, bool wholeRow)
+    {
+        ConvKernelPlan plan = PlanRect(inChannels, height, width, outChannels, kernel, 1, kernel / 2);
+        Assert.Equal(wholeRow, plan.SkipsPaddingColumns);
+        Assert.True(ConvKernelPlanner.UnrolledFmas(plan) <= ConvKernelPlanner.MaxUnrolledFmas, $"{ConvKernelPlanner.UnrolledFmas(plan)} FMAs");
+        if (!wholeRow)
+        {
+            Assert.True(plan.TilePixels < width);
+            Assert.Equal(4, plan.TileVectors); // the tile the row would have had without the whole-row choice
+        }
+    }
+
+    [Theory]
+    [InlineData(20, 17, 23, 36, 3, 1)]
+    [InlineData(24, 28, 28, 48, 5, 2)]
+    [InlineData(17, 12, 12, 40, 3, 1)]
+    [InlineData(3, 9, 30, 20, 3, 0)]
+    [InlineData(16, 8, 8, 64, 3, 1)]
+    public void The_unrolled_FMA_estimate_counts_what_the_emitter_writes(int inChannels, int height, int width, int outChannels, int kernel, int padding)
+    {
+        string source = GeneratorHarness.Usings + $$"""
+            [FusedModel(InputChannels = {{inChannels}}, InputHeight = {{height}}, InputWidth = {{width}})]
+            public partial class Sized
+            {
+                [Conv2d({{outChannels}}, Kernel = {{kernel}}, Padding = {{padding}}), Relu] public partial ConvBlock Conv { get; }
+            }
+            """;
+        var (_, sources, _) = GeneratorHarness.Run(source);
+        string text = sources.Single().SourceText.ToString();
+        ConvKernelPlan plan = PlanRect(inChannels, height, width, outChannels, kernel, 1, padding);
+        Assert.False(plan.Pointwise || plan.RowTiled);
+        int start = text.IndexOf($"private static unsafe void {plan.Name}(", System.StringComparison.Ordinal);
+        Assert.True(start >= 0, plan.Name);
+        int end = text.IndexOf("\n    }\n", start, System.StringComparison.Ordinal);
+        int fmas = System.Text.RegularExpressions.Regex.Matches(text.Substring(start, end - start), "FusedMultiplyAdd").Count;
+        Assert.Equal(ConvKernelPlanner.UnrolledFmas(plan), fmas);
     }
 
     [Theory]

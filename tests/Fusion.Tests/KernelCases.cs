@@ -127,6 +127,12 @@ public partial class DownsampleBlock
     [Input(nameof(Conv2)), Conv2d(96, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Residual(nameof(Shortcut)), Relu] public partial ConvBlock Out { get; }
 }
 
+// A row of 23 pixels would take one whole-row tile per run of channel tiles (16 channels, then 4), kw and the 8 + 8 + 4
+// input channels unrolled in each: 1,608 FMAs, past what the JIT optimises (ConvKernelPlanner.MaxUnrolledFmas), so the
+// planner gives it column tiles of 12 + 11 pixels with kw as a loop.
+[FusedModel(InputChannels = 20, InputHeight = 17, InputWidth = 23)]
+public partial class C20to36K3TooLargeForOneRowTile { [Conv2d(36, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
 // Late-ResNet layers in small: B and C read zero-bordered sources and their weights outweigh an image, so they batch
 // their rows, and with 9 rows and at least 4 channel tiles a single image's threads share channel tiles, not rows
 // (_tiles). 104 channels are 3 tiles of 32 and a last one of 8 (wide; narrow: 4 of 24 and one of 8), so a thread's

@@ -388,7 +388,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
                     {
-                        Vec16 x0 = V512.Load(xc + 0), x1 = V512.Load(xc + 16), x2 = V512.Load(xc + 32), x3 = V512.Load(xc + 48), x4 = V512.Load(xc + 64), x5 = V512.Load(xc + 80);
+                        Vec16 x0 = *(Vec16*)(xc + 0), x1 = *(Vec16*)(xc + 16), x2 = *(Vec16*)(xc + 32), x3 = *(Vec16*)(xc + 48), x4 = *(Vec16*)(xc + 64), x5 = *(Vec16*)(xc + 80);
                         Vec16 w0 = V512.Create(wc[0]);
                         acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V512.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V512.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V512.FusedMultiplyAdd(w0, x3, acc0_3); acc0_4 = V512.FusedMultiplyAdd(w0, x4, acc0_4); acc0_5 = V512.FusedMultiplyAdd(w0, x5, acc0_5);
                         Vec16 w1 = V512.Create(wc[1]);
@@ -398,54 +398,54 @@ partial class Net : global::Fusion.IFusedModel
                         Vec16 w3 = V512.Create(wc[3]);
                         acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V512.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V512.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V512.FusedMultiplyAdd(w3, x3, acc3_3); acc3_4 = V512.FusedMultiplyAdd(w3, x4, acc3_4); acc3_5 = V512.FusedMultiplyAdd(w3, x5, acc3_5);
                     }
-                    V256.Store(V512.GetLower(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc0_0), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc0_1), yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc0_1), yt + (j0 + 0) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc0_2), yt + (j0 + 0) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc0_2), yt + (j0 + 0) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc0_3), yt + (j0 + 0) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc0_3), yt + (j0 + 0) * OutPlane + 56);
-                    V256.Store(V512.GetLower(acc0_4), yt + (j0 + 0) * OutPlane + 64);
-                    V256.Store(V512.GetUpper(acc0_4), yt + (j0 + 0) * OutPlane + 72);
-                    V256.Store(V512.GetLower(acc0_5), yt + (j0 + 0) * OutPlane + 80);
-                    V256.Store(V512.GetUpper(acc0_5), yt + (j0 + 0) * OutPlane + 88);
-                    V256.Store(V512.GetLower(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc1_0), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc1_1), yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc1_1), yt + (j0 + 1) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc1_2), yt + (j0 + 1) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc1_2), yt + (j0 + 1) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc1_3), yt + (j0 + 1) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc1_3), yt + (j0 + 1) * OutPlane + 56);
-                    V256.Store(V512.GetLower(acc1_4), yt + (j0 + 1) * OutPlane + 64);
-                    V256.Store(V512.GetUpper(acc1_4), yt + (j0 + 1) * OutPlane + 72);
-                    V256.Store(V512.GetLower(acc1_5), yt + (j0 + 1) * OutPlane + 80);
-                    V256.Store(V512.GetUpper(acc1_5), yt + (j0 + 1) * OutPlane + 88);
-                    V256.Store(V512.GetLower(acc2_0), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc2_0), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc2_1), yt + (j0 + 2) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc2_1), yt + (j0 + 2) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc2_2), yt + (j0 + 2) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc2_2), yt + (j0 + 2) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc2_3), yt + (j0 + 2) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc2_3), yt + (j0 + 2) * OutPlane + 56);
-                    V256.Store(V512.GetLower(acc2_4), yt + (j0 + 2) * OutPlane + 64);
-                    V256.Store(V512.GetUpper(acc2_4), yt + (j0 + 2) * OutPlane + 72);
-                    V256.Store(V512.GetLower(acc2_5), yt + (j0 + 2) * OutPlane + 80);
-                    V256.Store(V512.GetUpper(acc2_5), yt + (j0 + 2) * OutPlane + 88);
-                    V256.Store(V512.GetLower(acc3_0), yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc3_0), yt + (j0 + 3) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc3_1), yt + (j0 + 3) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc3_1), yt + (j0 + 3) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc3_2), yt + (j0 + 3) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc3_2), yt + (j0 + 3) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc3_3), yt + (j0 + 3) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc3_3), yt + (j0 + 3) * OutPlane + 56);
-                    V256.Store(V512.GetLower(acc3_4), yt + (j0 + 3) * OutPlane + 64);
-                    V256.Store(V512.GetUpper(acc3_4), yt + (j0 + 3) * OutPlane + 72);
-                    V256.Store(V512.GetLower(acc3_5), yt + (j0 + 3) * OutPlane + 80);
-                    V256.Store(V512.GetUpper(acc3_5), yt + (j0 + 3) * OutPlane + 88);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = V512.GetLower(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = V512.GetUpper(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = V512.GetLower(acc0_1);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 24) = V512.GetUpper(acc0_1);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 32) = V512.GetLower(acc0_2);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 40) = V512.GetUpper(acc0_2);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 48) = V512.GetLower(acc0_3);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 56) = V512.GetUpper(acc0_3);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 64) = V512.GetLower(acc0_4);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 72) = V512.GetUpper(acc0_4);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 80) = V512.GetLower(acc0_5);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 88) = V512.GetUpper(acc0_5);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = V512.GetLower(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = V512.GetUpper(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = V512.GetLower(acc1_1);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 24) = V512.GetUpper(acc1_1);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 32) = V512.GetLower(acc1_2);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 40) = V512.GetUpper(acc1_2);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 48) = V512.GetLower(acc1_3);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 56) = V512.GetUpper(acc1_3);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 64) = V512.GetLower(acc1_4);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 72) = V512.GetUpper(acc1_4);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 80) = V512.GetLower(acc1_5);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 88) = V512.GetUpper(acc1_5);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = V512.GetLower(acc2_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = V512.GetUpper(acc2_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = V512.GetLower(acc2_1);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 24) = V512.GetUpper(acc2_1);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 32) = V512.GetLower(acc2_2);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 40) = V512.GetUpper(acc2_2);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 48) = V512.GetLower(acc2_3);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 56) = V512.GetUpper(acc2_3);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 64) = V512.GetLower(acc2_4);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 72) = V512.GetUpper(acc2_4);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 80) = V512.GetLower(acc2_5);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 88) = V512.GetUpper(acc2_5);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = V512.GetLower(acc3_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 8) = V512.GetUpper(acc3_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 16) = V512.GetLower(acc3_1);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 24) = V512.GetUpper(acc3_1);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 32) = V512.GetLower(acc3_2);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 40) = V512.GetUpper(acc3_2);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 48) = V512.GetLower(acc3_3);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 56) = V512.GetUpper(acc3_3);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 64) = V512.GetLower(acc3_4);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 72) = V512.GetUpper(acc3_4);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 80) = V512.GetLower(acc3_5);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 88) = V512.GetUpper(acc3_5);
                 }
             }
         }
@@ -469,7 +469,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
                     {
-                        Vec16 x0 = V512.Load(xc + 0);
+                        Vec16 x0 = *(Vec16*)(xc + 0);
                         Vec16 w0 = V512.Create(wc[0]);
                         acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec16 w1 = V512.Create(wc[1]);
@@ -479,14 +479,14 @@ partial class Net : global::Fusion.IFusedModel
                         Vec16 w3 = V512.Create(wc[3]);
                         acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
-                    V256.Store(V512.GetLower(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc0_0), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc1_0), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc2_0), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc2_0), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc3_0), yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc3_0), yt + (j0 + 3) * OutPlane + 8);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = V512.GetLower(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = V512.GetUpper(acc0_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = V512.GetLower(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = V512.GetUpper(acc1_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = V512.GetLower(acc2_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = V512.GetUpper(acc2_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = V512.GetLower(acc3_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 8) = V512.GetUpper(acc3_0);
                 }
             }
         }
@@ -510,7 +510,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -520,10 +520,10 @@ partial class Net : global::Fusion.IFusedModel
                         Vec8 w3 = V256.Create(wc[3]);
                         acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(acc3_0, yt + (j0 + 3) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = acc2_0;
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = acc3_0;
                 }
             }
         }
@@ -602,7 +602,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -610,15 +610,15 @@ partial class Net : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = acc0_1;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = acc0_2;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = acc1_1;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = acc1_2;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = acc2_0;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = acc2_1;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = acc2_2;
                 }
                 {
                     const int j0 = 6;
@@ -628,18 +628,18 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                         Vec8 w1 = V256.Create(wc[1]);
                         acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = acc0_1;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = acc0_2;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = acc1_1;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = acc1_2;
                 }
             }
         }
@@ -662,7 +662,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -670,9 +670,9 @@ partial class Net : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = acc2_0;
                 }
                 {
                     const int j0 = 6;
@@ -682,14 +682,14 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 4; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
                         acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
                 }
             }
         }

@@ -486,8 +486,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
+                    Vec16 z0_1 = *(Vec16*)(bt + 16);
                     Vec16 z1_0 = z0_0, z1_1 = z0_1;
                     Vec16 z2_0 = z0_0, z2_1 = z0_1;
                     Vec16 z3_0 = z0_0, z3_1 = z0_1;
@@ -504,7 +504,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2]);
@@ -513,7 +513,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
@@ -522,7 +522,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
@@ -531,7 +531,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
@@ -540,7 +540,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
@@ -549,7 +549,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
@@ -558,7 +558,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
@@ -567,7 +567,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
@@ -581,7 +581,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -592,7 +592,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -603,7 +603,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -614,7 +614,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -625,7 +625,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -636,7 +636,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -647,7 +647,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -658,7 +658,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -674,7 +674,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 512;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -683,7 +683,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -692,7 +692,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -701,7 +701,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -710,7 +710,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -719,7 +719,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -728,7 +728,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -737,7 +737,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -788,7 +788,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -805,7 +805,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -814,7 +814,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -823,7 +823,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -832,7 +832,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -841,7 +841,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -850,7 +850,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -859,7 +859,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -868,7 +868,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -882,7 +882,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -893,7 +893,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -904,7 +904,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -915,7 +915,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -926,7 +926,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -937,7 +937,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -948,7 +948,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -959,7 +959,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -975,7 +975,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -984,7 +984,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -993,7 +993,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1002,7 +1002,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1011,7 +1011,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -1020,7 +1020,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -1029,7 +1029,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -1038,7 +1038,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -1113,9 +1113,9 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
+                    Vec8 acc0_2 = *(Vec8*)(bt + 16);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
@@ -1132,7 +1132,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -1141,7 +1141,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -1150,7 +1150,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -1159,7 +1159,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -1168,7 +1168,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -1177,7 +1177,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -1186,7 +1186,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -1195,7 +1195,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -1209,7 +1209,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 192;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1220,7 +1220,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1231,7 +1231,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1242,7 +1242,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1253,7 +1253,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -1264,7 +1264,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -1275,7 +1275,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -1286,7 +1286,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -1302,7 +1302,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 384;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1311,7 +1311,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1320,7 +1320,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1329,7 +1329,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1338,7 +1338,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -1347,7 +1347,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -1356,7 +1356,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -1365,7 +1365,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -1410,7 +1410,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -1427,7 +1427,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -1436,7 +1436,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -1445,7 +1445,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -1454,7 +1454,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -1463,7 +1463,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -1472,7 +1472,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -1481,7 +1481,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -1490,7 +1490,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -1504,7 +1504,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1515,7 +1515,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1526,7 +1526,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1537,7 +1537,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1548,7 +1548,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -1559,7 +1559,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -1570,7 +1570,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -1581,7 +1581,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -1597,7 +1597,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1606,7 +1606,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1615,7 +1615,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1624,7 +1624,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1633,7 +1633,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -1642,7 +1642,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -1651,7 +1651,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -1660,7 +1660,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -1736,8 +1736,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
+                    Vec16 z0_1 = *(Vec16*)(bt + 16);
                     Vec16 z1_0 = z0_0, z1_1 = z0_1;
                     Vec16 z2_0 = z0_0, z2_1 = z0_1;
                     Vec16 z3_0 = z0_0, z3_1 = z0_1;
@@ -1755,7 +1755,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2]);
@@ -1764,7 +1764,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
@@ -1773,7 +1773,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
@@ -1782,7 +1782,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
@@ -1791,7 +1791,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
@@ -1800,7 +1800,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
@@ -1809,7 +1809,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
@@ -1818,7 +1818,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
@@ -1832,7 +1832,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -1843,7 +1843,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -1854,7 +1854,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -1865,7 +1865,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -1876,7 +1876,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -1887,7 +1887,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -1898,7 +1898,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -1909,7 +1909,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -1925,7 +1925,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 512;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -1934,7 +1934,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -1943,7 +1943,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -1952,7 +1952,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -1961,7 +1961,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -1970,7 +1970,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -1979,7 +1979,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -1988,7 +1988,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -2039,7 +2039,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -2057,7 +2057,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -2066,7 +2066,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -2075,7 +2075,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -2084,7 +2084,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -2093,7 +2093,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -2102,7 +2102,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -2111,7 +2111,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -2120,7 +2120,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -2134,7 +2134,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -2145,7 +2145,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -2156,7 +2156,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -2167,7 +2167,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -2178,7 +2178,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -2189,7 +2189,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -2200,7 +2200,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -2211,7 +2211,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -2227,7 +2227,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -2236,7 +2236,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -2245,7 +2245,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -2254,7 +2254,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -2263,7 +2263,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -2272,7 +2272,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -2281,7 +2281,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -2290,7 +2290,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -2365,9 +2365,9 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
+                    Vec8 acc0_2 = *(Vec8*)(bt + 16);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
@@ -2385,7 +2385,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -2394,7 +2394,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -2403,7 +2403,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -2412,7 +2412,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -2421,7 +2421,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -2430,7 +2430,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -2439,7 +2439,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -2448,7 +2448,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -2462,7 +2462,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 192;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -2473,7 +2473,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -2484,7 +2484,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -2495,7 +2495,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -2506,7 +2506,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -2517,7 +2517,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -2528,7 +2528,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -2539,7 +2539,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -2555,7 +2555,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 384;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -2564,7 +2564,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -2573,7 +2573,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -2582,7 +2582,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -2591,7 +2591,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -2600,7 +2600,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -2609,7 +2609,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -2618,7 +2618,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -2663,7 +2663,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -2681,7 +2681,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -2690,7 +2690,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -2699,7 +2699,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -2708,7 +2708,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -2717,7 +2717,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -2726,7 +2726,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -2735,7 +2735,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -2744,7 +2744,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -2758,7 +2758,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -2769,7 +2769,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -2780,7 +2780,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -2791,7 +2791,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -2802,7 +2802,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -2813,7 +2813,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -2824,7 +2824,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -2835,7 +2835,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -2851,7 +2851,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -2860,7 +2860,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -2869,7 +2869,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -2878,7 +2878,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -2887,7 +2887,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -2896,7 +2896,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -2905,7 +2905,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -2914,7 +2914,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -2992,8 +2992,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
+                    Vec16 z0_1 = *(Vec16*)(bt + 16);
                     Vec16 z1_0 = z0_0, z1_1 = z0_1;
                     Vec16 z2_0 = z0_0, z2_1 = z0_1;
                     Vec16 z3_0 = z0_0, z3_1 = z0_1;
@@ -3010,7 +3010,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2]);
@@ -3019,7 +3019,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
@@ -3028,7 +3028,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
@@ -3037,7 +3037,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
@@ -3046,7 +3046,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
@@ -3055,7 +3055,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
@@ -3064,7 +3064,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
@@ -3073,7 +3073,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
@@ -3087,7 +3087,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -3098,7 +3098,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -3109,7 +3109,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -3120,7 +3120,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -3131,7 +3131,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -3142,7 +3142,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -3153,7 +3153,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -3164,7 +3164,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -3180,7 +3180,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 512;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -3189,7 +3189,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -3198,7 +3198,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -3207,7 +3207,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -3216,7 +3216,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -3225,7 +3225,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -3234,7 +3234,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -3243,7 +3243,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -3294,7 +3294,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -3311,7 +3311,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -3320,7 +3320,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -3329,7 +3329,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -3338,7 +3338,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -3347,7 +3347,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -3356,7 +3356,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -3365,7 +3365,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -3374,7 +3374,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -3388,7 +3388,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -3399,7 +3399,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -3410,7 +3410,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -3421,7 +3421,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -3432,7 +3432,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -3443,7 +3443,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -3454,7 +3454,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -3465,7 +3465,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -3481,7 +3481,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -3490,7 +3490,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -3499,7 +3499,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -3508,7 +3508,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -3517,7 +3517,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -3526,7 +3526,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -3535,7 +3535,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -3544,7 +3544,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -3621,9 +3621,9 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
+                    Vec8 acc0_2 = *(Vec8*)(bt + 16);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
@@ -3640,7 +3640,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -3649,7 +3649,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -3658,7 +3658,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -3667,7 +3667,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -3676,7 +3676,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -3685,7 +3685,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -3694,7 +3694,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -3703,7 +3703,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -3717,7 +3717,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 192;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -3728,7 +3728,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -3739,7 +3739,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -3750,7 +3750,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -3761,7 +3761,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -3772,7 +3772,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -3783,7 +3783,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -3794,7 +3794,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -3810,7 +3810,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 384;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -3819,7 +3819,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -3828,7 +3828,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -3837,7 +3837,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -3846,7 +3846,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -3855,7 +3855,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -3864,7 +3864,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -3873,7 +3873,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -3918,7 +3918,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -3935,7 +3935,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -3944,7 +3944,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -3953,7 +3953,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -3962,7 +3962,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -3971,7 +3971,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -3980,7 +3980,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -3989,7 +3989,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -3998,7 +3998,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -4012,7 +4012,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -4023,7 +4023,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -4034,7 +4034,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -4045,7 +4045,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -4056,7 +4056,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -4067,7 +4067,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -4078,7 +4078,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -4089,7 +4089,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -4105,7 +4105,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -4114,7 +4114,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -4123,7 +4123,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -4132,7 +4132,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -4141,7 +4141,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -4150,7 +4150,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -4159,7 +4159,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -4168,7 +4168,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -4253,8 +4253,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
+                    Vec16 z0_1 = *(Vec16*)(bt + 16);
                     Vec16 z1_0 = z0_0, z1_1 = z0_1;
                     Vec16 z2_0 = z0_0, z2_1 = z0_1;
                     Vec16 z3_0 = z0_0, z3_1 = z0_1;
@@ -4272,7 +4272,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2]);
@@ -4281,7 +4281,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
@@ -4290,7 +4290,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
@@ -4299,7 +4299,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
@@ -4308,7 +4308,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
@@ -4317,7 +4317,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
@@ -4326,7 +4326,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
@@ -4335,7 +4335,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
@@ -4349,7 +4349,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -4360,7 +4360,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -4371,7 +4371,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -4382,7 +4382,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -4393,7 +4393,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -4404,7 +4404,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -4415,7 +4415,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -4426,7 +4426,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0); z3_1 = V512.FusedMultiplyAdd(x3, w1, z3_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -4442,7 +4442,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 512;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -4451,7 +4451,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -4460,7 +4460,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -4469,7 +4469,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -4478,7 +4478,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -4487,7 +4487,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -4496,7 +4496,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -4505,7 +4505,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0); z2_1 = V512.FusedMultiplyAdd(x2, w1, z2_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -4561,7 +4561,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -4579,7 +4579,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -4588,7 +4588,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -4597,7 +4597,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -4606,7 +4606,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -4615,7 +4615,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -4624,7 +4624,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -4633,7 +4633,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -4642,7 +4642,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -4656,7 +4656,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -4667,7 +4667,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -4678,7 +4678,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -4689,7 +4689,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -4700,7 +4700,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -4711,7 +4711,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -4722,7 +4722,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -4733,7 +4733,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -4749,7 +4749,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -4758,7 +4758,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -4767,7 +4767,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -4776,7 +4776,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -4785,7 +4785,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -4794,7 +4794,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -4803,7 +4803,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -4812,7 +4812,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -4897,9 +4897,9 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
+                    Vec8 acc0_2 = *(Vec8*)(bt + 16);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
@@ -4917,7 +4917,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -4926,7 +4926,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -4935,7 +4935,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -4944,7 +4944,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -4953,7 +4953,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -4962,7 +4962,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -4971,7 +4971,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -4980,7 +4980,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(x1, w2, acc1_2);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -4994,7 +4994,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 192;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -5005,7 +5005,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -5016,7 +5016,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -5027,7 +5027,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -5038,7 +5038,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -5049,7 +5049,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -5060,7 +5060,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -5071,7 +5071,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -5087,7 +5087,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 384;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -5096,7 +5096,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -5105,7 +5105,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -5114,7 +5114,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -5123,7 +5123,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -5132,7 +5132,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -5141,7 +5141,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -5150,7 +5150,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(x2, w2, acc2_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -5200,7 +5200,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -5218,7 +5218,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -5227,7 +5227,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -5236,7 +5236,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -5245,7 +5245,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -5254,7 +5254,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -5263,7 +5263,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -5272,7 +5272,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -5281,7 +5281,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -5295,7 +5295,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -5306,7 +5306,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -5317,7 +5317,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -5328,7 +5328,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -5339,7 +5339,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -5350,7 +5350,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -5361,7 +5361,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -5372,7 +5372,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -5388,7 +5388,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -5397,7 +5397,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -5406,7 +5406,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -5415,7 +5415,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -5424,7 +5424,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -5433,7 +5433,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -5442,7 +5442,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -5451,7 +5451,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);

@@ -403,7 +403,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     Vec16 z3_0 = z0_0;
@@ -419,7 +419,7 @@ partial class Net : global::Fusion.IFusedModel
                             float* xp = xk;
                             float* wp = wk;
                             {
-                                Vec16 w0 = V512.Load(wp + 0);
+                                Vec16 w0 = *(Vec16*)(wp + 0);
                                 Vec16 x0 = V512.Create(xp[0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[2]);
@@ -430,7 +430,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 16);
+                                Vec16 w0 = *(Vec16*)(wp + 16);
                                 Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -441,7 +441,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 32);
+                                Vec16 w0 = *(Vec16*)(wp + 32);
                                 Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -452,7 +452,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 48);
+                                Vec16 w0 = *(Vec16*)(wp + 48);
                                 Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -463,7 +463,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 64);
+                                Vec16 w0 = *(Vec16*)(wp + 64);
                                 Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -474,7 +474,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 80);
+                                Vec16 w0 = *(Vec16*)(wp + 80);
                                 Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -485,7 +485,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 96);
+                                Vec16 w0 = *(Vec16*)(wp + 96);
                                 Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -496,7 +496,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z3_0 = V512.FusedMultiplyAdd(x3, w0, z3_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 112);
+                                Vec16 w0 = *(Vec16*)(wp + 112);
                                 Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -575,8 +575,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 4 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
@@ -592,7 +592,7 @@ partial class Net : global::Fusion.IFusedModel
                             float* xp = xk;
                             float* wp = wk;
                             {
-                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                 Vec8 x0 = V256.Create(xp[0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[2]);
@@ -603,7 +603,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                 Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -614,7 +614,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                 Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -625,7 +625,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                 Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -636,7 +636,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                 Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -647,7 +647,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                 Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -658,7 +658,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                 Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -669,7 +669,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                 Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);

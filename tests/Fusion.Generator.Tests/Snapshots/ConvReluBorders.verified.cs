@@ -395,7 +395,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -415,7 +415,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -428,7 +428,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -441,7 +441,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -459,7 +459,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 24;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -474,7 +474,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -489,7 +489,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -509,7 +509,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 48;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -522,7 +522,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -535,7 +535,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -615,7 +615,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -635,7 +635,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -648,7 +648,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -661,7 +661,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -679,7 +679,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 24;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -694,7 +694,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -709,7 +709,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -729,7 +729,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 48;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -742,7 +742,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -755,7 +755,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);

@@ -398,7 +398,7 @@ partial class Net : global::Fusion.IFusedModel
                     // tail tile of 6 pixels at column 0
                     {
                         const int ow = 0;
-                        Vec8 acc0_0 = V256.Load(bt + 0);
+                        Vec8 acc0_0 = *(Vec8*)(bt + 0);
                         Vec8 acc1_0 = acc0_0;
                         Vec8 acc2_0 = acc0_0;
                         Vec8 acc3_0 = acc0_0;
@@ -418,7 +418,7 @@ partial class Net : global::Fusion.IFusedModel
                                     float* xp = xk + 0;
                                     float* wp = wk + 0;
                                     {
-                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 w0 = *(Vec8*)(wp + 0);
                                         Vec8 x1 = V256.Create(xp[1]);
                                         acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                         Vec8 x2 = V256.Create(xp[2]);
@@ -436,7 +436,7 @@ partial class Net : global::Fusion.IFusedModel
                                     float* xp = xk + 1;
                                     float* wp = wk + 8;
                                     {
-                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 w0 = *(Vec8*)(wp + 0);
                                         Vec8 x0 = V256.Create(xp[0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[1]);
@@ -456,7 +456,7 @@ partial class Net : global::Fusion.IFusedModel
                                     float* xp = xk + 2;
                                     float* wp = wk + 16;
                                     {
-                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 w0 = *(Vec8*)(wp + 0);
                                         Vec8 x0 = V256.Create(xp[0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[1]);
@@ -540,7 +540,7 @@ partial class Net : global::Fusion.IFusedModel
                     // tail tile of 6 pixels at column 0
                     {
                         const int ow = 0;
-                        Vec8 acc0_0 = V256.Load(bt + 0);
+                        Vec8 acc0_0 = *(Vec8*)(bt + 0);
                         Vec8 acc1_0 = acc0_0;
                         Vec8 acc2_0 = acc0_0;
                         Vec8 acc3_0 = acc0_0;
@@ -560,7 +560,7 @@ partial class Net : global::Fusion.IFusedModel
                                     float* xp = xk + 0;
                                     float* wp = wk + 0;
                                     {
-                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 w0 = *(Vec8*)(wp + 0);
                                         Vec8 x1 = V256.Create(xp[1]);
                                         acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                         Vec8 x2 = V256.Create(xp[2]);
@@ -578,7 +578,7 @@ partial class Net : global::Fusion.IFusedModel
                                     float* xp = xk + 1;
                                     float* wp = wk + 8;
                                     {
-                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 w0 = *(Vec8*)(wp + 0);
                                         Vec8 x0 = V256.Create(xp[0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[1]);
@@ -598,7 +598,7 @@ partial class Net : global::Fusion.IFusedModel
                                     float* xp = xk + 2;
                                     float* wp = wk + 16;
                                     {
-                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 w0 = *(Vec8*)(wp + 0);
                                         Vec8 x0 = V256.Create(xp[0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[1]);

@@ -398,7 +398,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 9 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -421,7 +421,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x2 = V256.Create(xp[2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                     Vec8 x3 = V256.Create(xp[3]);
@@ -438,7 +438,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                     Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
@@ -455,7 +455,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                     Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
@@ -472,7 +472,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                     Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
@@ -494,7 +494,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 32;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -515,7 +515,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -536,7 +536,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -557,7 +557,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -583,7 +583,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 4;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -600,7 +600,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -617,7 +617,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -634,7 +634,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -665,7 +665,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i));
                     }
                     // 1 pixel of row tail, one at a time
                     for (int i = 8; i < 9; i++)
@@ -725,7 +725,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 9 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -748,7 +748,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x2 = V256.Create(xp[2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                     Vec8 x3 = V256.Create(xp[3]);
@@ -765,7 +765,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                     Vec8 x3 = V256.Create(xp[1 * InPlane + 3]);
@@ -782,7 +782,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                     Vec8 x3 = V256.Create(xp[2 * InPlane + 3]);
@@ -799,7 +799,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0);
                                     Vec8 x3 = V256.Create(xp[3 * InPlane + 3]);
@@ -821,7 +821,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 32;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -842,7 +842,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -863,7 +863,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -884,7 +884,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc8_0 = V256.FusedMultiplyAdd(x8, w0, acc8_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -910,7 +910,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 4;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -927,7 +927,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -944,7 +944,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -961,7 +961,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc6_0 = V256.FusedMultiplyAdd(x6, w0, acc6_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -992,7 +992,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                     // 1 pixel of row tail, one at a time
                     for (int i = 8; i < 9; i++)

@@ -390,7 +390,7 @@ partial class Net : global::Fusion.IFusedModel
                     // tail tile of 4 pixels at column 0
                     {
                         const int ow = 0;
-                        Vec8 acc0_0 = V256.Load(bt + 0);
+                        Vec8 acc0_0 = *(Vec8*)(bt + 0);
                         Vec8 acc1_0 = acc0_0;
                         Vec8 acc2_0 = acc0_0;
                         Vec8 acc3_0 = acc0_0;
@@ -408,7 +408,7 @@ partial class Net : global::Fusion.IFusedModel
                                     float* xp = xk + kw * 1;
                                     float* wp = wk + kw * 32;
                                     {
-                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 w0 = *(Vec8*)(wp + 0);
                                         Vec8 x0 = V256.Create(xp[0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[1]);
@@ -419,7 +419,7 @@ partial class Net : global::Fusion.IFusedModel
                                         acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Load(wp + 8);
+                                        Vec8 w0 = *(Vec8*)(wp + 8);
                                         Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -430,7 +430,7 @@ partial class Net : global::Fusion.IFusedModel
                                         acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Load(wp + 16);
+                                        Vec8 w0 = *(Vec8*)(wp + 16);
                                         Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -441,7 +441,7 @@ partial class Net : global::Fusion.IFusedModel
                                         acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Load(wp + 24);
+                                        Vec8 w0 = *(Vec8*)(wp + 24);
                                         Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -522,7 +522,7 @@ partial class Net : global::Fusion.IFusedModel
                     // tail tile of 4 pixels at column 0
                     {
                         const int ow = 0;
-                        Vec8 acc0_0 = V256.Load(bt + 0);
+                        Vec8 acc0_0 = *(Vec8*)(bt + 0);
                         Vec8 acc1_0 = acc0_0;
                         Vec8 acc2_0 = acc0_0;
                         Vec8 acc3_0 = acc0_0;
@@ -540,7 +540,7 @@ partial class Net : global::Fusion.IFusedModel
                                     float* xp = xk + kw * 1;
                                     float* wp = wk + kw * 32;
                                     {
-                                        Vec8 w0 = V256.Load(wp + 0);
+                                        Vec8 w0 = *(Vec8*)(wp + 0);
                                         Vec8 x0 = V256.Create(xp[0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[1]);
@@ -551,7 +551,7 @@ partial class Net : global::Fusion.IFusedModel
                                         acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Load(wp + 8);
+                                        Vec8 w0 = *(Vec8*)(wp + 8);
                                         Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -562,7 +562,7 @@ partial class Net : global::Fusion.IFusedModel
                                         acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Load(wp + 16);
+                                        Vec8 w0 = *(Vec8*)(wp + 16);
                                         Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -573,7 +573,7 @@ partial class Net : global::Fusion.IFusedModel
                                         acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                     }
                                     {
-                                        Vec8 w0 = V256.Load(wp + 24);
+                                        Vec8 w0 = *(Vec8*)(wp + 24);
                                         Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                         acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                         Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);

@@ -383,7 +383,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 12 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -409,7 +409,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -434,7 +434,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -464,7 +464,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 16;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -491,7 +491,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -523,7 +523,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 32;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -548,7 +548,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -587,7 +587,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i));
                     }
                     // 4 pixels of row tail, one at a time
                     for (int i = 8; i < 12; i++)
@@ -644,7 +644,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 12 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -670,7 +670,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -695,7 +695,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -725,7 +725,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 16;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -752,7 +752,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc11_0 = V256.FusedMultiplyAdd(x11, w0, acc11_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -784,7 +784,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 32;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -809,7 +809,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc10_0 = V256.FusedMultiplyAdd(x10, w0, acc10_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -848,7 +848,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                     // 4 pixels of row tail, one at a time
                     for (int i = 8; i < 12; i++)

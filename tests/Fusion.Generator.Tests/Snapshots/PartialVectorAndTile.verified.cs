@@ -400,7 +400,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 11 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     Vec16 z3_0 = z0_0;
@@ -425,7 +425,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2]);
@@ -448,7 +448,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
@@ -471,7 +471,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
@@ -494,7 +494,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
@@ -522,7 +522,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -547,7 +547,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -572,7 +572,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -597,7 +597,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -627,7 +627,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -650,7 +650,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -673,7 +673,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -696,7 +696,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -749,7 +749,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i));
                     }
                     // 3 pixels of row tail, one at a time
                     for (int i = 8; i < 11; i++)
@@ -809,7 +809,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 11 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     Vec16 z3_0 = z0_0;
@@ -834,7 +834,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2]);
@@ -857,7 +857,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
@@ -880,7 +880,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
@@ -903,7 +903,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
@@ -931,7 +931,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -956,7 +956,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -981,7 +981,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -1006,7 +1006,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z10_0 = V512.FusedMultiplyAdd(x10, w0, z10_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -1036,7 +1036,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -1059,7 +1059,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -1082,7 +1082,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -1105,7 +1105,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z9_0 = V512.FusedMultiplyAdd(x9, w0, z9_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -1158,7 +1158,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                     // 3 pixels of row tail, one at a time
                     for (int i = 8; i < 11; i++)
@@ -1219,8 +1219,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
@@ -1240,7 +1240,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1255,7 +1255,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1270,7 +1270,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1285,7 +1285,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1311,8 +1311,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 5 pixels at column 6
                 {
                     const int ow = 6;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
@@ -1331,7 +1331,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1344,7 +1344,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1357,7 +1357,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1370,7 +1370,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1397,7 +1397,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i));
                     }
                     // 3 pixels of row tail, one at a time
                     for (int i = 8; i < 11; i++)
@@ -1457,8 +1457,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
@@ -1478,7 +1478,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1493,7 +1493,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1508,7 +1508,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1523,7 +1523,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0); acc5_1 = V256.FusedMultiplyAdd(x5, w1, acc5_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1549,8 +1549,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 5 pixels at column 6
                 {
                     const int ow = 6;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
@@ -1569,7 +1569,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1582,7 +1582,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1595,7 +1595,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1608,7 +1608,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0); acc4_1 = V256.FusedMultiplyAdd(x4, w1, acc4_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1635,7 +1635,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                     // 3 pixels of row tail, one at a time
                     for (int i = 8; i < 11; i++)

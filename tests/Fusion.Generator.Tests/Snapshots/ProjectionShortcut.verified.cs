@@ -615,7 +615,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     float* xc = xr + ow * 2;
@@ -631,56 +631,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x1 = V512.Create(xp[2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
@@ -692,7 +692,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -701,7 +701,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -710,7 +710,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -719,7 +719,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -728,7 +728,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -737,7 +737,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -746,7 +746,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -755,7 +755,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -769,7 +769,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -778,7 +778,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -787,7 +787,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -796,7 +796,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -805,7 +805,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -814,7 +814,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -823,7 +823,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -832,7 +832,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -912,8 +912,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     float* xc = xr + ow * 2;
@@ -929,56 +929,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
@@ -990,7 +990,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -999,7 +999,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -1008,7 +1008,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -1017,7 +1017,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -1026,7 +1026,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -1035,7 +1035,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -1044,7 +1044,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -1053,7 +1053,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -1067,7 +1067,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -1076,7 +1076,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -1085,7 +1085,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -1094,7 +1094,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -1103,7 +1103,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -1112,7 +1112,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -1121,7 +1121,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -1130,7 +1130,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -1207,7 +1207,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     float* xc = xr + ow * 1;
@@ -1224,56 +1224,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
@@ -1285,7 +1285,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -1294,7 +1294,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -1303,7 +1303,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -1312,7 +1312,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -1321,7 +1321,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -1330,7 +1330,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -1339,7 +1339,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -1348,7 +1348,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -1362,56 +1362,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -1489,8 +1489,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     float* xc = xr + ow * 1;
@@ -1507,56 +1507,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -1568,7 +1568,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1577,7 +1577,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1586,7 +1586,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1595,7 +1595,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1604,7 +1604,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -1613,7 +1613,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -1622,7 +1622,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -1631,7 +1631,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -1645,56 +1645,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -1767,7 +1767,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     float* xc = xr + ow * 2;
@@ -1781,7 +1781,7 @@ partial class Net : global::Fusion.IFusedModel
                             float* xp = xk;
                             float* wp = wk;
                             {
-                                Vec16 w0 = V512.Load(wp + 0);
+                                Vec16 w0 = *(Vec16*)(wp + 0);
                                 Vec16 x0 = V512.Create(xp[0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[2]);
@@ -1790,7 +1790,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 16);
+                                Vec16 w0 = *(Vec16*)(wp + 16);
                                 Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -1799,7 +1799,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 32);
+                                Vec16 w0 = *(Vec16*)(wp + 32);
                                 Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -1808,7 +1808,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 48);
+                                Vec16 w0 = *(Vec16*)(wp + 48);
                                 Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -1817,7 +1817,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 64);
+                                Vec16 w0 = *(Vec16*)(wp + 64);
                                 Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -1826,7 +1826,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 80);
+                                Vec16 w0 = *(Vec16*)(wp + 80);
                                 Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -1835,7 +1835,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 96);
+                                Vec16 w0 = *(Vec16*)(wp + 96);
                                 Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -1844,7 +1844,7 @@ partial class Net : global::Fusion.IFusedModel
                                 z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                             }
                             {
-                                Vec16 w0 = V512.Load(wp + 112);
+                                Vec16 w0 = *(Vec16*)(wp + 112);
                                 Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                 z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                 Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -1921,8 +1921,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     float* xc = xr + ow * 2;
@@ -1936,7 +1936,7 @@ partial class Net : global::Fusion.IFusedModel
                             float* xp = xk;
                             float* wp = wk;
                             {
-                                Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                 Vec8 x0 = V256.Create(xp[0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[2]);
@@ -1945,7 +1945,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                 Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -1954,7 +1954,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                 Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -1963,7 +1963,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                 Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -1972,7 +1972,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                 Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -1981,7 +1981,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                 Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -1990,7 +1990,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                 Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -1999,7 +1999,7 @@ partial class Net : global::Fusion.IFusedModel
                                 acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                             }
                             {
-                                Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                 Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                 acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                 Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -2076,7 +2076,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec16 x0 = V512.Load(xc + 0), x1 = V512.Load(xc + 16), x2 = V512.Load(xc + 32), x3 = V512.Load(xc + 48), x4 = V512.Load(xc + 64), x5 = V512.Load(xc + 80);
+                        Vec16 x0 = *(Vec16*)(xc + 0), x1 = *(Vec16*)(xc + 16), x2 = *(Vec16*)(xc + 32), x3 = *(Vec16*)(xc + 48), x4 = *(Vec16*)(xc + 64), x5 = *(Vec16*)(xc + 80);
                         Vec16 w0 = V512.Create(wc[0]);
                         acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V512.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V512.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V512.FusedMultiplyAdd(w0, x3, acc0_3); acc0_4 = V512.FusedMultiplyAdd(w0, x4, acc0_4); acc0_5 = V512.FusedMultiplyAdd(w0, x5, acc0_5);
                         Vec16 w1 = V512.Create(wc[1]);
@@ -2086,54 +2086,54 @@ partial class Net : global::Fusion.IFusedModel
                         Vec16 w3 = V512.Create(wc[3]);
                         acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V512.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V512.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V512.FusedMultiplyAdd(w3, x3, acc3_3); acc3_4 = V512.FusedMultiplyAdd(w3, x4, acc3_4); acc3_5 = V512.FusedMultiplyAdd(w3, x5, acc3_5);
                     }
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_0) + V256.Load(rt + (j0 + 0) * OutPlane + 0)), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_0) + V256.Load(rt + (j0 + 0) * OutPlane + 8)), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_1) + V256.Load(rt + (j0 + 0) * OutPlane + 16)), yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_1) + V256.Load(rt + (j0 + 0) * OutPlane + 24)), yt + (j0 + 0) * OutPlane + 24);
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_2) + V256.Load(rt + (j0 + 0) * OutPlane + 32)), yt + (j0 + 0) * OutPlane + 32);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_2) + V256.Load(rt + (j0 + 0) * OutPlane + 40)), yt + (j0 + 0) * OutPlane + 40);
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_3) + V256.Load(rt + (j0 + 0) * OutPlane + 48)), yt + (j0 + 0) * OutPlane + 48);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_3) + V256.Load(rt + (j0 + 0) * OutPlane + 56)), yt + (j0 + 0) * OutPlane + 56);
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_4) + V256.Load(rt + (j0 + 0) * OutPlane + 64)), yt + (j0 + 0) * OutPlane + 64);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_4) + V256.Load(rt + (j0 + 0) * OutPlane + 72)), yt + (j0 + 0) * OutPlane + 72);
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_5) + V256.Load(rt + (j0 + 0) * OutPlane + 80)), yt + (j0 + 0) * OutPlane + 80);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_5) + V256.Load(rt + (j0 + 0) * OutPlane + 88)), yt + (j0 + 0) * OutPlane + 88);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_0) + V256.Load(rt + (j0 + 1) * OutPlane + 0)), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_0) + V256.Load(rt + (j0 + 1) * OutPlane + 8)), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_1) + V256.Load(rt + (j0 + 1) * OutPlane + 16)), yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_1) + V256.Load(rt + (j0 + 1) * OutPlane + 24)), yt + (j0 + 1) * OutPlane + 24);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_2) + V256.Load(rt + (j0 + 1) * OutPlane + 32)), yt + (j0 + 1) * OutPlane + 32);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_2) + V256.Load(rt + (j0 + 1) * OutPlane + 40)), yt + (j0 + 1) * OutPlane + 40);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_3) + V256.Load(rt + (j0 + 1) * OutPlane + 48)), yt + (j0 + 1) * OutPlane + 48);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_3) + V256.Load(rt + (j0 + 1) * OutPlane + 56)), yt + (j0 + 1) * OutPlane + 56);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_4) + V256.Load(rt + (j0 + 1) * OutPlane + 64)), yt + (j0 + 1) * OutPlane + 64);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_4) + V256.Load(rt + (j0 + 1) * OutPlane + 72)), yt + (j0 + 1) * OutPlane + 72);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_5) + V256.Load(rt + (j0 + 1) * OutPlane + 80)), yt + (j0 + 1) * OutPlane + 80);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_5) + V256.Load(rt + (j0 + 1) * OutPlane + 88)), yt + (j0 + 1) * OutPlane + 88);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_0) + V256.Load(rt + (j0 + 2) * OutPlane + 0)), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_0) + V256.Load(rt + (j0 + 2) * OutPlane + 8)), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_1) + V256.Load(rt + (j0 + 2) * OutPlane + 16)), yt + (j0 + 2) * OutPlane + 16);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_1) + V256.Load(rt + (j0 + 2) * OutPlane + 24)), yt + (j0 + 2) * OutPlane + 24);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_2) + V256.Load(rt + (j0 + 2) * OutPlane + 32)), yt + (j0 + 2) * OutPlane + 32);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_2) + V256.Load(rt + (j0 + 2) * OutPlane + 40)), yt + (j0 + 2) * OutPlane + 40);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_3) + V256.Load(rt + (j0 + 2) * OutPlane + 48)), yt + (j0 + 2) * OutPlane + 48);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_3) + V256.Load(rt + (j0 + 2) * OutPlane + 56)), yt + (j0 + 2) * OutPlane + 56);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_4) + V256.Load(rt + (j0 + 2) * OutPlane + 64)), yt + (j0 + 2) * OutPlane + 64);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_4) + V256.Load(rt + (j0 + 2) * OutPlane + 72)), yt + (j0 + 2) * OutPlane + 72);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_5) + V256.Load(rt + (j0 + 2) * OutPlane + 80)), yt + (j0 + 2) * OutPlane + 80);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_5) + V256.Load(rt + (j0 + 2) * OutPlane + 88)), yt + (j0 + 2) * OutPlane + 88);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_0) + V256.Load(rt + (j0 + 3) * OutPlane + 0)), yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_0) + V256.Load(rt + (j0 + 3) * OutPlane + 8)), yt + (j0 + 3) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_1) + V256.Load(rt + (j0 + 3) * OutPlane + 16)), yt + (j0 + 3) * OutPlane + 16);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_1) + V256.Load(rt + (j0 + 3) * OutPlane + 24)), yt + (j0 + 3) * OutPlane + 24);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_2) + V256.Load(rt + (j0 + 3) * OutPlane + 32)), yt + (j0 + 3) * OutPlane + 32);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_2) + V256.Load(rt + (j0 + 3) * OutPlane + 40)), yt + (j0 + 3) * OutPlane + 40);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_3) + V256.Load(rt + (j0 + 3) * OutPlane + 48)), yt + (j0 + 3) * OutPlane + 48);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_3) + V256.Load(rt + (j0 + 3) * OutPlane + 56)), yt + (j0 + 3) * OutPlane + 56);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_4) + V256.Load(rt + (j0 + 3) * OutPlane + 64)), yt + (j0 + 3) * OutPlane + 64);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_4) + V256.Load(rt + (j0 + 3) * OutPlane + 72)), yt + (j0 + 3) * OutPlane + 72);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_5) + V256.Load(rt + (j0 + 3) * OutPlane + 80)), yt + (j0 + 3) * OutPlane + 80);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_5) + V256.Load(rt + (j0 + 3) * OutPlane + 88)), yt + (j0 + 3) * OutPlane + 88);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc0_0) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc0_0) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 8));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = activation.Invoke(V512.GetLower(acc0_1) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 16));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 24) = activation.Invoke(V512.GetUpper(acc0_1) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 24));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 32) = activation.Invoke(V512.GetLower(acc0_2) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 32));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 40) = activation.Invoke(V512.GetUpper(acc0_2) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 40));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 48) = activation.Invoke(V512.GetLower(acc0_3) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 48));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 56) = activation.Invoke(V512.GetUpper(acc0_3) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 56));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 64) = activation.Invoke(V512.GetLower(acc0_4) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 64));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 72) = activation.Invoke(V512.GetUpper(acc0_4) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 72));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 80) = activation.Invoke(V512.GetLower(acc0_5) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 80));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 88) = activation.Invoke(V512.GetUpper(acc0_5) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 88));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc1_0) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc1_0) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 8));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = activation.Invoke(V512.GetLower(acc1_1) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 16));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 24) = activation.Invoke(V512.GetUpper(acc1_1) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 24));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 32) = activation.Invoke(V512.GetLower(acc1_2) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 32));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 40) = activation.Invoke(V512.GetUpper(acc1_2) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 40));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 48) = activation.Invoke(V512.GetLower(acc1_3) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 48));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 56) = activation.Invoke(V512.GetUpper(acc1_3) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 56));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 64) = activation.Invoke(V512.GetLower(acc1_4) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 64));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 72) = activation.Invoke(V512.GetUpper(acc1_4) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 72));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 80) = activation.Invoke(V512.GetLower(acc1_5) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 80));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 88) = activation.Invoke(V512.GetUpper(acc1_5) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 88));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc2_0) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc2_0) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 8));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = activation.Invoke(V512.GetLower(acc2_1) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 16));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 24) = activation.Invoke(V512.GetUpper(acc2_1) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 24));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 32) = activation.Invoke(V512.GetLower(acc2_2) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 32));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 40) = activation.Invoke(V512.GetUpper(acc2_2) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 40));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 48) = activation.Invoke(V512.GetLower(acc2_3) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 48));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 56) = activation.Invoke(V512.GetUpper(acc2_3) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 56));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 64) = activation.Invoke(V512.GetLower(acc2_4) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 64));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 72) = activation.Invoke(V512.GetUpper(acc2_4) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 72));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 80) = activation.Invoke(V512.GetLower(acc2_5) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 80));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 88) = activation.Invoke(V512.GetUpper(acc2_5) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 88));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc3_0) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc3_0) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 8));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 16) = activation.Invoke(V512.GetLower(acc3_1) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 16));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 24) = activation.Invoke(V512.GetUpper(acc3_1) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 24));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 32) = activation.Invoke(V512.GetLower(acc3_2) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 32));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 40) = activation.Invoke(V512.GetUpper(acc3_2) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 40));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 48) = activation.Invoke(V512.GetLower(acc3_3) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 48));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 56) = activation.Invoke(V512.GetUpper(acc3_3) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 56));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 64) = activation.Invoke(V512.GetLower(acc3_4) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 64));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 72) = activation.Invoke(V512.GetUpper(acc3_4) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 72));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 80) = activation.Invoke(V512.GetLower(acc3_5) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 80));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 88) = activation.Invoke(V512.GetUpper(acc3_5) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 88));
                 }
             }
         }
@@ -2159,7 +2159,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec16 x0 = V512.Load(xc + 0);
+                        Vec16 x0 = *(Vec16*)(xc + 0);
                         Vec16 w0 = V512.Create(wc[0]);
                         acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec16 w1 = V512.Create(wc[1]);
@@ -2169,14 +2169,14 @@ partial class Net : global::Fusion.IFusedModel
                         Vec16 w3 = V512.Create(wc[3]);
                         acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_0) + V256.Load(rt + (j0 + 0) * OutPlane + 0)), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_0) + V256.Load(rt + (j0 + 0) * OutPlane + 8)), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_0) + V256.Load(rt + (j0 + 1) * OutPlane + 0)), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_0) + V256.Load(rt + (j0 + 1) * OutPlane + 8)), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_0) + V256.Load(rt + (j0 + 2) * OutPlane + 0)), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_0) + V256.Load(rt + (j0 + 2) * OutPlane + 8)), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_0) + V256.Load(rt + (j0 + 3) * OutPlane + 0)), yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_0) + V256.Load(rt + (j0 + 3) * OutPlane + 8)), yt + (j0 + 3) * OutPlane + 8);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc0_0) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc0_0) + *(Vec8*)(rt + (j0 + 0) * OutPlane + 8));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc1_0) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc1_0) + *(Vec8*)(rt + (j0 + 1) * OutPlane + 8));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc2_0) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc2_0) + *(Vec8*)(rt + (j0 + 2) * OutPlane + 8));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc3_0) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc3_0) + *(Vec8*)(rt + (j0 + 3) * OutPlane + 8));
                 }
             }
         }
@@ -2202,7 +2202,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -2212,10 +2212,10 @@ partial class Net : global::Fusion.IFusedModel
                         Vec8 w3 = V256.Create(wc[3]);
                         acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
-                    V256.Store(activation.Invoke(acc0_0 + V256.Load(rt + (j0 + 0) * OutPlane + 0)), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc1_0 + V256.Load(rt + (j0 + 1) * OutPlane + 0)), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc2_0 + V256.Load(rt + (j0 + 2) * OutPlane + 0)), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc3_0 + V256.Load(rt + (j0 + 3) * OutPlane + 0)), yt + (j0 + 3) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0 + *(Vec8*)(rt + (j0 + 0) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(acc1_0 + *(Vec8*)(rt + (j0 + 1) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(acc2_0 + *(Vec8*)(rt + (j0 + 2) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = activation.Invoke(acc3_0 + *(Vec8*)(rt + (j0 + 3) * OutPlane + 0));
                 }
             }
         }
@@ -2297,7 +2297,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec16 x0 = V512.Load(xc + 0), x1 = V512.Load(xc + 16), x2 = V512.Load(xc + 32), x3 = V512.Load(xc + 48), x4 = V512.Load(xc + 64), x5 = V512.Load(xc + 80);
+                        Vec16 x0 = *(Vec16*)(xc + 0), x1 = *(Vec16*)(xc + 16), x2 = *(Vec16*)(xc + 32), x3 = *(Vec16*)(xc + 48), x4 = *(Vec16*)(xc + 64), x5 = *(Vec16*)(xc + 80);
                         Vec16 w0 = V512.Create(wc[0]);
                         acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V512.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V512.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V512.FusedMultiplyAdd(w0, x3, acc0_3); acc0_4 = V512.FusedMultiplyAdd(w0, x4, acc0_4); acc0_5 = V512.FusedMultiplyAdd(w0, x5, acc0_5);
                         Vec16 w1 = V512.Create(wc[1]);
@@ -2307,54 +2307,54 @@ partial class Net : global::Fusion.IFusedModel
                         Vec16 w3 = V512.Create(wc[3]);
                         acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V512.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V512.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V512.FusedMultiplyAdd(w3, x3, acc3_3); acc3_4 = V512.FusedMultiplyAdd(w3, x4, acc3_4); acc3_5 = V512.FusedMultiplyAdd(w3, x5, acc3_5);
                     }
-                    V256.Store(V512.GetLower(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc0_0), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc0_1), yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc0_1), yt + (j0 + 0) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc0_2), yt + (j0 + 0) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc0_2), yt + (j0 + 0) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc0_3), yt + (j0 + 0) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc0_3), yt + (j0 + 0) * OutPlane + 56);
-                    V256.Store(V512.GetLower(acc0_4), yt + (j0 + 0) * OutPlane + 64);
-                    V256.Store(V512.GetUpper(acc0_4), yt + (j0 + 0) * OutPlane + 72);
-                    V256.Store(V512.GetLower(acc0_5), yt + (j0 + 0) * OutPlane + 80);
-                    V256.Store(V512.GetUpper(acc0_5), yt + (j0 + 0) * OutPlane + 88);
-                    V256.Store(V512.GetLower(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc1_0), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc1_1), yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc1_1), yt + (j0 + 1) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc1_2), yt + (j0 + 1) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc1_2), yt + (j0 + 1) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc1_3), yt + (j0 + 1) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc1_3), yt + (j0 + 1) * OutPlane + 56);
-                    V256.Store(V512.GetLower(acc1_4), yt + (j0 + 1) * OutPlane + 64);
-                    V256.Store(V512.GetUpper(acc1_4), yt + (j0 + 1) * OutPlane + 72);
-                    V256.Store(V512.GetLower(acc1_5), yt + (j0 + 1) * OutPlane + 80);
-                    V256.Store(V512.GetUpper(acc1_5), yt + (j0 + 1) * OutPlane + 88);
-                    V256.Store(V512.GetLower(acc2_0), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc2_0), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc2_1), yt + (j0 + 2) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc2_1), yt + (j0 + 2) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc2_2), yt + (j0 + 2) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc2_2), yt + (j0 + 2) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc2_3), yt + (j0 + 2) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc2_3), yt + (j0 + 2) * OutPlane + 56);
-                    V256.Store(V512.GetLower(acc2_4), yt + (j0 + 2) * OutPlane + 64);
-                    V256.Store(V512.GetUpper(acc2_4), yt + (j0 + 2) * OutPlane + 72);
-                    V256.Store(V512.GetLower(acc2_5), yt + (j0 + 2) * OutPlane + 80);
-                    V256.Store(V512.GetUpper(acc2_5), yt + (j0 + 2) * OutPlane + 88);
-                    V256.Store(V512.GetLower(acc3_0), yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc3_0), yt + (j0 + 3) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc3_1), yt + (j0 + 3) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc3_1), yt + (j0 + 3) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc3_2), yt + (j0 + 3) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc3_2), yt + (j0 + 3) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc3_3), yt + (j0 + 3) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc3_3), yt + (j0 + 3) * OutPlane + 56);
-                    V256.Store(V512.GetLower(acc3_4), yt + (j0 + 3) * OutPlane + 64);
-                    V256.Store(V512.GetUpper(acc3_4), yt + (j0 + 3) * OutPlane + 72);
-                    V256.Store(V512.GetLower(acc3_5), yt + (j0 + 3) * OutPlane + 80);
-                    V256.Store(V512.GetUpper(acc3_5), yt + (j0 + 3) * OutPlane + 88);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = V512.GetLower(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = V512.GetUpper(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = V512.GetLower(acc0_1);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 24) = V512.GetUpper(acc0_1);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 32) = V512.GetLower(acc0_2);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 40) = V512.GetUpper(acc0_2);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 48) = V512.GetLower(acc0_3);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 56) = V512.GetUpper(acc0_3);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 64) = V512.GetLower(acc0_4);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 72) = V512.GetUpper(acc0_4);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 80) = V512.GetLower(acc0_5);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 88) = V512.GetUpper(acc0_5);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = V512.GetLower(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = V512.GetUpper(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = V512.GetLower(acc1_1);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 24) = V512.GetUpper(acc1_1);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 32) = V512.GetLower(acc1_2);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 40) = V512.GetUpper(acc1_2);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 48) = V512.GetLower(acc1_3);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 56) = V512.GetUpper(acc1_3);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 64) = V512.GetLower(acc1_4);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 72) = V512.GetUpper(acc1_4);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 80) = V512.GetLower(acc1_5);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 88) = V512.GetUpper(acc1_5);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = V512.GetLower(acc2_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = V512.GetUpper(acc2_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = V512.GetLower(acc2_1);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 24) = V512.GetUpper(acc2_1);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 32) = V512.GetLower(acc2_2);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 40) = V512.GetUpper(acc2_2);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 48) = V512.GetLower(acc2_3);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 56) = V512.GetUpper(acc2_3);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 64) = V512.GetLower(acc2_4);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 72) = V512.GetUpper(acc2_4);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 80) = V512.GetLower(acc2_5);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 88) = V512.GetUpper(acc2_5);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = V512.GetLower(acc3_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 8) = V512.GetUpper(acc3_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 16) = V512.GetLower(acc3_1);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 24) = V512.GetUpper(acc3_1);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 32) = V512.GetLower(acc3_2);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 40) = V512.GetUpper(acc3_2);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 48) = V512.GetLower(acc3_3);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 56) = V512.GetUpper(acc3_3);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 64) = V512.GetLower(acc3_4);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 72) = V512.GetUpper(acc3_4);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 80) = V512.GetLower(acc3_5);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 88) = V512.GetUpper(acc3_5);
                 }
             }
         }
@@ -2378,7 +2378,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec16 x0 = V512.Load(xc + 0);
+                        Vec16 x0 = *(Vec16*)(xc + 0);
                         Vec16 w0 = V512.Create(wc[0]);
                         acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec16 w1 = V512.Create(wc[1]);
@@ -2388,14 +2388,14 @@ partial class Net : global::Fusion.IFusedModel
                         Vec16 w3 = V512.Create(wc[3]);
                         acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
-                    V256.Store(V512.GetLower(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc0_0), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc1_0), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc2_0), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc2_0), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc3_0), yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc3_0), yt + (j0 + 3) * OutPlane + 8);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = V512.GetLower(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = V512.GetUpper(acc0_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = V512.GetLower(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = V512.GetUpper(acc1_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = V512.GetLower(acc2_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = V512.GetUpper(acc2_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = V512.GetLower(acc3_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 8) = V512.GetUpper(acc3_0);
                 }
             }
         }
@@ -2419,7 +2419,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -2429,10 +2429,10 @@ partial class Net : global::Fusion.IFusedModel
                         Vec8 w3 = V256.Create(wc[3]);
                         acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(acc3_0, yt + (j0 + 3) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = acc2_0;
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = acc3_0;
                 }
             }
         }
@@ -2514,7 +2514,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -2522,15 +2522,15 @@ partial class Net : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
                     }
-                    V256.Store(activation.Invoke(acc0_0 + V256.Load(rt + (j0 + 0) * OutPlane + 0)), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc0_1 + V256.Load(rt + (j0 + 0) * OutPlane + 8)), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc0_2 + V256.Load(rt + (j0 + 0) * OutPlane + 16)), yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(activation.Invoke(acc1_0 + V256.Load(rt + (j0 + 1) * OutPlane + 0)), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc1_1 + V256.Load(rt + (j0 + 1) * OutPlane + 8)), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc1_2 + V256.Load(rt + (j0 + 1) * OutPlane + 16)), yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(activation.Invoke(acc2_0 + V256.Load(rt + (j0 + 2) * OutPlane + 0)), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc2_1 + V256.Load(rt + (j0 + 2) * OutPlane + 8)), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc2_2 + V256.Load(rt + (j0 + 2) * OutPlane + 16)), yt + (j0 + 2) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0 + *(Vec8*)(rt + (j0 + 0) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = activation.Invoke(acc0_1 + *(Vec8*)(rt + (j0 + 0) * OutPlane + 8));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = activation.Invoke(acc0_2 + *(Vec8*)(rt + (j0 + 0) * OutPlane + 16));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(acc1_0 + *(Vec8*)(rt + (j0 + 1) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = activation.Invoke(acc1_1 + *(Vec8*)(rt + (j0 + 1) * OutPlane + 8));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = activation.Invoke(acc1_2 + *(Vec8*)(rt + (j0 + 1) * OutPlane + 16));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(acc2_0 + *(Vec8*)(rt + (j0 + 2) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = activation.Invoke(acc2_1 + *(Vec8*)(rt + (j0 + 2) * OutPlane + 8));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = activation.Invoke(acc2_2 + *(Vec8*)(rt + (j0 + 2) * OutPlane + 16));
                 }
                 {
                     const int j0 = 15;
@@ -2539,13 +2539,13 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                     }
-                    V256.Store(activation.Invoke(acc0_0 + V256.Load(rt + (j0 + 0) * OutPlane + 0)), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc0_1 + V256.Load(rt + (j0 + 0) * OutPlane + 8)), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc0_2 + V256.Load(rt + (j0 + 0) * OutPlane + 16)), yt + (j0 + 0) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0 + *(Vec8*)(rt + (j0 + 0) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = activation.Invoke(acc0_1 + *(Vec8*)(rt + (j0 + 0) * OutPlane + 8));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = activation.Invoke(acc0_2 + *(Vec8*)(rt + (j0 + 0) * OutPlane + 16));
                 }
             }
         }
@@ -2570,7 +2570,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -2578,9 +2578,9 @@ partial class Net : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
                     }
-                    V256.Store(activation.Invoke(acc0_0 + V256.Load(rt + (j0 + 0) * OutPlane + 0)), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc1_0 + V256.Load(rt + (j0 + 1) * OutPlane + 0)), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc2_0 + V256.Load(rt + (j0 + 2) * OutPlane + 0)), yt + (j0 + 2) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0 + *(Vec8*)(rt + (j0 + 0) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(acc1_0 + *(Vec8*)(rt + (j0 + 1) * OutPlane + 0));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(acc2_0 + *(Vec8*)(rt + (j0 + 2) * OutPlane + 0));
                 }
                 {
                     const int j0 = 15;
@@ -2589,11 +2589,11 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                     }
-                    V256.Store(activation.Invoke(acc0_0 + V256.Load(rt + (j0 + 0) * OutPlane + 0)), yt + (j0 + 0) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0 + *(Vec8*)(rt + (j0 + 0) * OutPlane + 0));
                 }
             }
         }
@@ -2684,7 +2684,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -2692,15 +2692,15 @@ partial class Net : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = acc0_1;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = acc0_2;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = acc1_1;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = acc1_2;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = acc2_0;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = acc2_1;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = acc2_2;
                 }
                 {
                     const int j0 = 15;
@@ -2709,13 +2709,13 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = acc0_1;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = acc0_2;
                 }
             }
         }
@@ -2738,7 +2738,7 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -2746,9 +2746,9 @@ partial class Net : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = acc2_0;
                 }
                 {
                     const int j0 = 15;
@@ -2757,11 +2757,11 @@ partial class Net : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 16; c++, xc += InPlane, wc += 16)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
                 }
             }
         }
@@ -2855,7 +2855,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     float* xc = xr + ow * 2;
@@ -2871,56 +2871,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x1 = V512.Create(xp[2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
@@ -2932,7 +2932,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -2941,7 +2941,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -2950,7 +2950,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -2959,7 +2959,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -2968,7 +2968,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -2977,7 +2977,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -2986,7 +2986,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -2995,7 +2995,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -3009,7 +3009,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -3018,7 +3018,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -3027,7 +3027,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -3036,7 +3036,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -3045,7 +3045,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -3054,7 +3054,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -3063,7 +3063,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -3072,7 +3072,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -3154,8 +3154,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     float* xc = xr + ow * 2;
@@ -3171,56 +3171,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 4]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 4]);
@@ -3232,7 +3232,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -3241,7 +3241,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -3250,7 +3250,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -3259,7 +3259,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -3268,7 +3268,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -3277,7 +3277,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -3286,7 +3286,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -3295,7 +3295,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -3309,7 +3309,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -3318,7 +3318,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -3327,7 +3327,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -3336,7 +3336,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -3345,7 +3345,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -3354,7 +3354,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -3363,7 +3363,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -3372,7 +3372,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -3451,7 +3451,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     float* xc = xr + ow * 1;
@@ -3468,56 +3468,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
@@ -3529,7 +3529,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -3538,7 +3538,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -3547,7 +3547,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -3556,7 +3556,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -3565,7 +3565,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -3574,7 +3574,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -3583,7 +3583,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -3592,7 +3592,7 @@ partial class Net : global::Fusion.IFusedModel
                                     z2_0 = V512.FusedMultiplyAdd(x2, w0, z2_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -3606,56 +3606,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -3735,8 +3735,8 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 3 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     float* xc = xr + ow * 1;
@@ -3753,56 +3753,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -3814,7 +3814,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -3823,7 +3823,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -3832,7 +3832,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -3841,7 +3841,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -3850,7 +3850,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -3859,7 +3859,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -3868,7 +3868,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -3877,7 +3877,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc2_0 = V256.FusedMultiplyAdd(x2, w0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(x2, w1, acc2_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -3891,56 +3891,56 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(x1, w1, acc1_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);

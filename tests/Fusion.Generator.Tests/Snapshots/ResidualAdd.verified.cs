@@ -456,7 +456,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -475,7 +475,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -488,7 +488,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -501,7 +501,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -514,7 +514,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -527,7 +527,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -540,7 +540,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -553,7 +553,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -566,7 +566,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -584,7 +584,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -599,7 +599,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -614,7 +614,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -629,7 +629,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -644,7 +644,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -659,7 +659,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -674,7 +674,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -689,7 +689,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -709,7 +709,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -722,7 +722,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -735,7 +735,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -748,7 +748,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -761,7 +761,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -774,7 +774,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -787,7 +787,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -800,7 +800,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -882,7 +882,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -901,7 +901,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -914,7 +914,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -927,7 +927,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -940,7 +940,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -953,7 +953,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -966,7 +966,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -979,7 +979,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -992,7 +992,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -1010,7 +1010,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1025,7 +1025,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1040,7 +1040,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1055,7 +1055,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1070,7 +1070,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -1085,7 +1085,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -1100,7 +1100,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -1115,7 +1115,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -1135,7 +1135,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1148,7 +1148,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1161,7 +1161,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1174,7 +1174,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1187,7 +1187,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -1200,7 +1200,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -1213,7 +1213,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -1226,7 +1226,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -1313,7 +1313,7 @@ partial class Net : global::Fusion.IFusedModel
                 // tail tile of 6 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -1332,7 +1332,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x1 = V256.Create(xp[1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2]);
@@ -1345,7 +1345,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[1 * InPlane + 2]);
@@ -1358,7 +1358,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[2 * InPlane + 2]);
@@ -1371,7 +1371,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[3 * InPlane + 2]);
@@ -1384,7 +1384,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[4 * InPlane + 2]);
@@ -1397,7 +1397,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[5 * InPlane + 2]);
@@ -1410,7 +1410,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[6 * InPlane + 2]);
@@ -1423,7 +1423,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
                                     acc1_0 = V256.FusedMultiplyAdd(x1, w0, acc1_0);
                                     Vec8 x2 = V256.Create(xp[7 * InPlane + 2]);
@@ -1441,7 +1441,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1456,7 +1456,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1471,7 +1471,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1486,7 +1486,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1501,7 +1501,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -1516,7 +1516,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -1531,7 +1531,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -1546,7 +1546,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc5_0 = V256.FusedMultiplyAdd(x5, w0, acc5_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);
@@ -1566,7 +1566,7 @@ partial class Net : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1]);
@@ -1579,7 +1579,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 1]);
@@ -1592,7 +1592,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 1]);
@@ -1605,7 +1605,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 1]);
@@ -1618,7 +1618,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 1]);
@@ -1631,7 +1631,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 1]);
@@ -1644,7 +1644,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 1]);
@@ -1657,7 +1657,7 @@ partial class Net : global::Fusion.IFusedModel
                                     acc4_0 = V256.FusedMultiplyAdd(x4, w0, acc4_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 1]);

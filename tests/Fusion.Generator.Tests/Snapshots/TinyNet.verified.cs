@@ -848,89 +848,89 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
+                                        Vec16 x0_0 = *(Vec16*)(xp);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 1 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 1 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 1 * InPlane + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 2 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 2 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 2 * InPlane + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc0_1_1), yt + ow + (j0 + 0) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc0_1_1), yt + ow + (j0 + 0) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc1_1_1), yt + ow + (j0 + 1) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc1_1_1), yt + ow + (j0 + 1) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc2_1_1), yt + ow + (j0 + 2) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc2_1_1), yt + ow + (j0 + 2) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc3_1_1), yt + ow + (j0 + 3) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc3_1_1), yt + ow + (j0 + 3) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc4_0_0), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(V512.GetUpper(acc4_0_0), yt + ow + (j0 + 4) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc4_0_1), yt + ow + (j0 + 4) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc4_0_1), yt + ow + (j0 + 4) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc4_1_0), yt + ow + (j0 + 4) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc4_1_0), yt + ow + (j0 + 4) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc4_1_1), yt + ow + (j0 + 4) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc4_1_1), yt + ow + (j0 + 4) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc5_0_0), yt + ow + (j0 + 5) * OutPlane);
-                        V256.Store(V512.GetUpper(acc5_0_0), yt + ow + (j0 + 5) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc5_0_1), yt + ow + (j0 + 5) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc5_0_1), yt + ow + (j0 + 5) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc5_1_0), yt + ow + (j0 + 5) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc5_1_0), yt + ow + (j0 + 5) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc5_1_1), yt + ow + (j0 + 5) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc5_1_1), yt + ow + (j0 + 5) * OutPlane + 56);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = V512.GetLower(acc0_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = V512.GetUpper(acc0_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = V512.GetLower(acc0_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = V512.GetUpper(acc0_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 32) = V512.GetLower(acc0_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 40) = V512.GetUpper(acc0_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 48) = V512.GetLower(acc0_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 56) = V512.GetUpper(acc0_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = V512.GetLower(acc1_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = V512.GetUpper(acc1_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 16) = V512.GetLower(acc1_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 24) = V512.GetUpper(acc1_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 32) = V512.GetLower(acc1_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 40) = V512.GetUpper(acc1_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 48) = V512.GetLower(acc1_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 56) = V512.GetUpper(acc1_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = V512.GetLower(acc2_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = V512.GetUpper(acc2_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 16) = V512.GetLower(acc2_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 24) = V512.GetUpper(acc2_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 32) = V512.GetLower(acc2_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 40) = V512.GetUpper(acc2_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 48) = V512.GetLower(acc2_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 56) = V512.GetUpper(acc2_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane) = V512.GetLower(acc3_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 8) = V512.GetUpper(acc3_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 16) = V512.GetLower(acc3_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 24) = V512.GetUpper(acc3_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 32) = V512.GetLower(acc3_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 40) = V512.GetUpper(acc3_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 48) = V512.GetLower(acc3_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 56) = V512.GetUpper(acc3_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane) = V512.GetLower(acc4_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane + 8) = V512.GetUpper(acc4_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane + 16) = V512.GetLower(acc4_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane + 24) = V512.GetUpper(acc4_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane + 32) = V512.GetLower(acc4_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane + 40) = V512.GetUpper(acc4_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane + 48) = V512.GetLower(acc4_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane + 56) = V512.GetUpper(acc4_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane) = V512.GetLower(acc5_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane + 8) = V512.GetUpper(acc5_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane + 16) = V512.GetLower(acc5_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane + 24) = V512.GetUpper(acc5_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane + 32) = V512.GetLower(acc5_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane + 40) = V512.GetUpper(acc5_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane + 48) = V512.GetLower(acc5_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane + 56) = V512.GetUpper(acc5_1_1);
                     }
                 }
                 {
@@ -957,73 +957,73 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
-                                        Vec16 x0_0 = V512.Load(xp);
+                                        Vec16 x0_0 = *(Vec16*)(xp);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 1 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 1 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 1 * InPlane + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 2 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 2 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 2 * InPlane + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc0_1_0), yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc0_1_1), yt + ow + (j0 + 0) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc0_1_1), yt + ow + (j0 + 0) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc1_1_0), yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc1_1_1), yt + ow + (j0 + 1) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc1_1_1), yt + ow + (j0 + 1) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc2_1_0), yt + ow + (j0 + 2) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc2_1_1), yt + ow + (j0 + 2) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc2_1_1), yt + ow + (j0 + 2) * OutPlane + 56);
-                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 32);
-                        V256.Store(V512.GetUpper(acc3_1_0), yt + ow + (j0 + 3) * OutPlane + 40);
-                        V256.Store(V512.GetLower(acc3_1_1), yt + ow + (j0 + 3) * OutPlane + 48);
-                        V256.Store(V512.GetUpper(acc3_1_1), yt + ow + (j0 + 3) * OutPlane + 56);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = V512.GetLower(acc0_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = V512.GetUpper(acc0_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = V512.GetLower(acc0_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = V512.GetUpper(acc0_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 32) = V512.GetLower(acc0_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 40) = V512.GetUpper(acc0_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 48) = V512.GetLower(acc0_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 56) = V512.GetUpper(acc0_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = V512.GetLower(acc1_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = V512.GetUpper(acc1_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 16) = V512.GetLower(acc1_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 24) = V512.GetUpper(acc1_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 32) = V512.GetLower(acc1_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 40) = V512.GetUpper(acc1_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 48) = V512.GetLower(acc1_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 56) = V512.GetUpper(acc1_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = V512.GetLower(acc2_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = V512.GetUpper(acc2_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 16) = V512.GetLower(acc2_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 24) = V512.GetUpper(acc2_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 32) = V512.GetLower(acc2_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 40) = V512.GetUpper(acc2_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 48) = V512.GetLower(acc2_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 56) = V512.GetUpper(acc2_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane) = V512.GetLower(acc3_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 8) = V512.GetUpper(acc3_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 16) = V512.GetLower(acc3_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 24) = V512.GetUpper(acc3_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 32) = V512.GetLower(acc3_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 40) = V512.GetUpper(acc3_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 48) = V512.GetLower(acc3_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 56) = V512.GetUpper(acc3_1_1);
                     }
                 }
             }
@@ -1064,53 +1064,53 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
+                                        Vec16 x0_0 = *(Vec16*)(xp);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 1 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 1 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 2 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 2 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc4_0_0), yt + ow + (j0 + 4) * OutPlane);
-                        V256.Store(V512.GetUpper(acc4_0_0), yt + ow + (j0 + 4) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc4_0_1), yt + ow + (j0 + 4) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc4_0_1), yt + ow + (j0 + 4) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc5_0_0), yt + ow + (j0 + 5) * OutPlane);
-                        V256.Store(V512.GetUpper(acc5_0_0), yt + ow + (j0 + 5) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc5_0_1), yt + ow + (j0 + 5) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc5_0_1), yt + ow + (j0 + 5) * OutPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = V512.GetLower(acc0_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = V512.GetUpper(acc0_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = V512.GetLower(acc0_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = V512.GetUpper(acc0_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = V512.GetLower(acc1_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = V512.GetUpper(acc1_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 16) = V512.GetLower(acc1_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 24) = V512.GetUpper(acc1_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = V512.GetLower(acc2_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = V512.GetUpper(acc2_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 16) = V512.GetLower(acc2_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 24) = V512.GetUpper(acc2_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane) = V512.GetLower(acc3_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 8) = V512.GetUpper(acc3_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 16) = V512.GetLower(acc3_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 24) = V512.GetUpper(acc3_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane) = V512.GetLower(acc4_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane + 8) = V512.GetUpper(acc4_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane + 16) = V512.GetLower(acc4_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 4) * OutPlane + 24) = V512.GetUpper(acc4_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane) = V512.GetLower(acc5_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane + 8) = V512.GetUpper(acc5_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane + 16) = V512.GetLower(acc5_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 5) * OutPlane + 24) = V512.GetUpper(acc5_0_1);
                     }
                 }
                 {
@@ -1137,45 +1137,45 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
-                                        Vec16 x0_0 = V512.Load(xp);
+                                        Vec16 x0_0 = *(Vec16*)(xp);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 1 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 1 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 2 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 2 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(V512.GetLower(acc0_0_0), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(V512.GetUpper(acc0_0_0), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc0_0_1), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc1_0_0), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(V512.GetUpper(acc1_0_0), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc1_0_1), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc2_0_0), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(V512.GetUpper(acc2_0_0), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc2_0_1), yt + ow + (j0 + 2) * OutPlane + 24);
-                        V256.Store(V512.GetLower(acc3_0_0), yt + ow + (j0 + 3) * OutPlane);
-                        V256.Store(V512.GetUpper(acc3_0_0), yt + ow + (j0 + 3) * OutPlane + 8);
-                        V256.Store(V512.GetLower(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 16);
-                        V256.Store(V512.GetUpper(acc3_0_1), yt + ow + (j0 + 3) * OutPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = V512.GetLower(acc0_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = V512.GetUpper(acc0_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = V512.GetLower(acc0_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = V512.GetUpper(acc0_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = V512.GetLower(acc1_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = V512.GetUpper(acc1_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 16) = V512.GetLower(acc1_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 24) = V512.GetUpper(acc1_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = V512.GetLower(acc2_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = V512.GetUpper(acc2_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 16) = V512.GetLower(acc2_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 24) = V512.GetUpper(acc2_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane) = V512.GetLower(acc3_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 8) = V512.GetUpper(acc3_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 16) = V512.GetLower(acc3_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 3) * OutPlane + 24) = V512.GetUpper(acc3_0_1);
                     }
                 }
             }
@@ -1246,65 +1246,65 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InWidth + 8);
+                                        Vec8 x2_1 = *(Vec8*)(xp + 2 * InWidth + 8);
                                         acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 1 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 1 * InPlane + 2 * InWidth + 8);
+                                        Vec8 x2_1 = *(Vec8*)(xp + 1 * InPlane + 2 * InWidth + 8);
                                         acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InPlane + 2 * InWidth + 8);
+                                        Vec8 x2_1 = *(Vec8*)(xp + 2 * InPlane + 2 * InWidth + 8);
                                         acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 32);
-                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 40);
-                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 64);
-                        V256.Store(acc0_2_1, yt + ow + (j0 + 0) * OutPlane + 72);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 32);
-                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 40);
-                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 64);
-                        V256.Store(acc1_2_1, yt + ow + (j0 + 1) * OutPlane + 72);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = acc0_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 32) = acc0_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 40) = acc0_1_1;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 64) = acc0_2_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 72) = acc0_2_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = acc1_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 32) = acc1_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 40) = acc1_1_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 64) = acc1_2_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 72) = acc1_2_1;
                     }
                 }
             }
@@ -1341,33 +1341,33 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = acc0_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = acc1_0_1;
                     }
                 }
             }
@@ -1429,7 +1429,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // tail tile of 16 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     Vec16 z3_0 = z0_0;
@@ -1459,7 +1459,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x1 = V512.Create(xp[2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4]);
@@ -1492,7 +1492,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
@@ -1525,7 +1525,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
@@ -1558,7 +1558,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
@@ -1591,7 +1591,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
@@ -1624,7 +1624,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
@@ -1657,7 +1657,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
@@ -1690,7 +1690,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
@@ -1728,7 +1728,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -1763,7 +1763,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -1798,7 +1798,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -1833,7 +1833,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -1868,7 +1868,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -1903,7 +1903,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -1938,7 +1938,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -1973,7 +1973,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -2013,7 +2013,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -2048,7 +2048,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -2083,7 +2083,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -2118,7 +2118,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -2153,7 +2153,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -2188,7 +2188,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -2223,7 +2223,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -2258,7 +2258,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -2329,7 +2329,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                 }
             }
@@ -2384,9 +2384,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // 4 tiles of 4 pixels at columns 0..15
                 for (int ow = 0; ow < 16; ow += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
+                    Vec8 acc0_2 = *(Vec8*)(bt + 16);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
@@ -2404,7 +2404,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 192;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -2415,7 +2415,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -2426,7 +2426,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -2437,7 +2437,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -2448,7 +2448,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -2459,7 +2459,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -2470,7 +2470,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -2481,7 +2481,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -2506,7 +2506,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                 }
             }
@@ -2528,7 +2528,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // 4 tiles of 4 pixels at columns 0..15
                 for (int ow = 0; ow < 16; ow += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -2546,7 +2546,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -2557,7 +2557,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -2568,7 +2568,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -2579,7 +2579,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -2590,7 +2590,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -2601,7 +2601,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -2612,7 +2612,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -2623,7 +2623,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -2646,7 +2646,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                 }
             }
@@ -2701,7 +2701,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // tail tile of 16 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     Vec16 z3_0 = z0_0;
@@ -2731,7 +2731,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2]);
@@ -2764,7 +2764,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
@@ -2797,7 +2797,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
@@ -2830,7 +2830,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
@@ -2863,7 +2863,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
@@ -2896,7 +2896,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
@@ -2929,7 +2929,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
@@ -2962,7 +2962,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
@@ -3000,7 +3000,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -3035,7 +3035,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -3070,7 +3070,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -3105,7 +3105,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -3140,7 +3140,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -3175,7 +3175,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -3210,7 +3210,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -3245,7 +3245,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -3285,7 +3285,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -3318,7 +3318,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -3351,7 +3351,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -3384,7 +3384,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -3417,7 +3417,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -3450,7 +3450,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -3483,7 +3483,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -3516,7 +3516,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -3585,7 +3585,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                 }
             }
@@ -3651,108 +3651,108 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 192;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(acc2_1_1, yt + ow + (j0 + 2) * OutPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = acc0_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = acc0_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = acc0_1_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = acc1_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 16) = acc1_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 24) = acc1_1_1;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = acc2_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = acc2_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 16) = acc2_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 24) = acc2_1_1;
                     }
                 }
             }
@@ -3784,108 +3784,108 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 64;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]), w2 = V256.Create(wp[10]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]), w2 = V256.Create(wp[42]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]), w2 = V256.Create(wp[58]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(acc2_1_1, yt + ow + (j0 + 2) * OutPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = acc0_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = acc0_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = acc0_1_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = acc1_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 16) = acc1_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 24) = acc1_1_1;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = acc2_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = acc2_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 16) = acc2_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 24) = acc2_1_1;
                     }
                 }
                 {
@@ -3910,104 +3910,104 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 64;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(acc0_1_1, yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(acc1_1_1, yt + ow + (j0 + 1) * OutPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = acc0_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = acc0_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = acc0_1_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = acc1_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 16) = acc1_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 24) = acc1_1_1;
                     }
                 }
             }
@@ -4045,70 +4045,70 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 192;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = acc0_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = acc1_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = acc2_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = acc2_0_1;
                     }
                 }
             }
@@ -4140,70 +4140,70 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 64;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]), w2 = V256.Create(wp[10]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]), w2 = V256.Create(wp[42]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]), w2 = V256.Create(wp[58]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc2_0_1, yt + ow + (j0 + 2) * OutPlane + 8);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = acc0_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = acc1_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = acc2_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = acc2_0_1;
                     }
                 }
                 {
@@ -4228,68 +4228,68 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 64;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_0_1, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_0_1, yt + ow + (j0 + 1) * OutPlane + 8);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = acc0_0_1;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = acc1_0_1;
                     }
                 }
             }
@@ -4344,8 +4344,8 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // tail tile of 8 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
+                    Vec16 z0_1 = *(Vec16*)(bt + 16);
                     Vec16 z1_0 = z0_0, z1_1 = z0_1;
                     Vec16 z2_0 = z0_0, z2_1 = z0_1;
                     Vec16 z3_0 = z0_0, z3_1 = z0_1;
@@ -4367,7 +4367,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[4]);
@@ -4384,7 +4384,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
@@ -4401,7 +4401,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
@@ -4418,7 +4418,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
@@ -4435,7 +4435,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
@@ -4452,7 +4452,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
@@ -4469,7 +4469,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
@@ -4486,7 +4486,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
@@ -4508,7 +4508,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -4527,7 +4527,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -4546,7 +4546,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -4565,7 +4565,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -4584,7 +4584,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -4603,7 +4603,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -4622,7 +4622,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -4641,7 +4641,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -4665,7 +4665,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 512;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -4684,7 +4684,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -4703,7 +4703,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -4722,7 +4722,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -4741,7 +4741,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -4760,7 +4760,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -4779,7 +4779,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -4798,7 +4798,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -4845,7 +4845,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                 }
             }
@@ -4900,9 +4900,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // 2 tiles of 4 pixels at columns 0..7
                 for (int ow = 0; ow < 8; ow += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
+                    Vec8 acc0_2 = *(Vec8*)(bt + 16);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
@@ -4920,7 +4920,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 192;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -4931,7 +4931,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -4942,7 +4942,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -4953,7 +4953,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -4964,7 +4964,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -4975,7 +4975,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -4986,7 +4986,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -4997,7 +4997,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -5022,7 +5022,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                 }
             }
@@ -5044,8 +5044,8 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // 2 tiles of 4 pixels at columns 0..7
                 for (int ow = 0; ow < 8; ow += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
@@ -5063,7 +5063,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -5074,7 +5074,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -5085,7 +5085,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -5096,7 +5096,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -5107,7 +5107,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -5118,7 +5118,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -5129,7 +5129,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -5140,7 +5140,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -5164,7 +5164,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                 }
             }
@@ -5219,8 +5219,8 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // tail tile of 8 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
+                    Vec16 z0_1 = *(Vec16*)(bt + 16);
                     Vec16 z1_0 = z0_0, z1_1 = z0_1;
                     Vec16 z2_0 = z0_0, z2_1 = z0_1;
                     Vec16 z3_0 = z0_0, z3_1 = z0_1;
@@ -5242,7 +5242,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2]);
@@ -5259,7 +5259,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
@@ -5276,7 +5276,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
@@ -5293,7 +5293,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
@@ -5310,7 +5310,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
@@ -5327,7 +5327,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
@@ -5344,7 +5344,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
@@ -5361,7 +5361,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
@@ -5383,7 +5383,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -5402,7 +5402,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -5421,7 +5421,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -5440,7 +5440,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -5459,7 +5459,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -5478,7 +5478,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -5497,7 +5497,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -5516,7 +5516,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -5540,7 +5540,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 512;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -5557,7 +5557,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -5574,7 +5574,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -5591,7 +5591,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -5608,7 +5608,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -5625,7 +5625,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -5642,7 +5642,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -5659,7 +5659,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -5704,7 +5704,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * OutPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(V256.Load(s + i), d + i);
+                        *(Vec8*)(d + i) = *(Vec8*)(s + i);
                     }
                 }
             }
@@ -5770,108 +5770,108 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 192;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 1 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 1 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 2 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 3 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 4 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 4 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 5 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 5 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 6 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 6 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 7 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 7 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(acc0_3_0, yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(acc1_3_0, yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(acc2_2_0, yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(acc2_3_0, yt + ow + (j0 + 2) * OutPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = acc0_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = acc0_2_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = acc0_3_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = acc1_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 16) = acc1_2_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 24) = acc1_3_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = acc2_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = acc2_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 16) = acc2_2_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 24) = acc2_3_0;
                     }
                 }
             }
@@ -5903,108 +5903,108 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 128;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 1 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 1 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 2 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 3 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 4 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 4 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[80]), w1 = V256.Create(wp[81]), w2 = V256.Create(wp[82]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 5 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 5 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 6 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 6 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[112]), w1 = V256.Create(wp[113]), w2 = V256.Create(wp[114]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 7 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 7 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(acc0_3_0, yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc1_1_0, yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(acc1_2_0, yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(acc1_3_0, yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(acc2_1_0, yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(acc2_2_0, yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(acc2_3_0, yt + ow + (j0 + 2) * OutPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = acc0_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = acc0_2_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = acc0_3_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = acc1_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 16) = acc1_2_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 24) = acc1_3_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = acc2_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = acc2_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 16) = acc2_2_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 24) = acc2_3_0;
                     }
                 }
                 {
@@ -6028,100 +6028,100 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 128;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 1 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 1 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 2 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 3 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[64]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 4 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 4 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[80]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 5 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 5 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 6 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 6 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[112]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 7 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 7 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc0_1_0, yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(acc0_2_0, yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(acc0_3_0, yt + ow + (j0 + 0) * OutPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = acc0_1_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = acc0_2_0;
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = acc0_3_0;
                     }
                 }
             }
@@ -6159,51 +6159,51 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 192;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = acc2_0_0;
                     }
                 }
             }
@@ -6235,51 +6235,51 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 128;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[80]), w1 = V256.Create(wp[81]), w2 = V256.Create(wp[82]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[112]), w1 = V256.Create(wp[113]), w2 = V256.Create(wp[114]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(acc1_0_0, yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(acc2_0_0, yt + ow + (j0 + 2) * OutPlane);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = acc1_0_0;
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = acc2_0_0;
                     }
                 }
                 {
@@ -6303,49 +6303,49 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 128;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[64]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[80]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[112]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                 }
                             }
                         }
                         // store whole vectors of 8 pixels
-                        V256.Store(acc0_0_0, yt + ow + (j0 + 0) * OutPlane);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = acc0_0_0;
                     }
                 }
             }
@@ -6397,7 +6397,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
                     {
-                        Vec16 x0 = V512.Load(xc + 0), x1 = V512.Load(xc + 16), x2 = V512.Load(xc + 32), x3 = V512.Load(xc + 48);
+                        Vec16 x0 = *(Vec16*)(xc + 0), x1 = *(Vec16*)(xc + 16), x2 = *(Vec16*)(xc + 32), x3 = *(Vec16*)(xc + 48);
                         Vec16 w0 = V512.Create(wc[0]);
                         acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V512.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V512.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V512.FusedMultiplyAdd(w0, x3, acc0_3);
                         Vec16 w1 = V512.Create(wc[1]);
@@ -6407,38 +6407,38 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec16 w3 = V512.Create(wc[3]);
                         acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V512.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V512.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V512.FusedMultiplyAdd(w3, x3, acc3_3);
                     }
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_0)), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_0)), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_1)), yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_1)), yt + (j0 + 0) * OutPlane + 24);
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_2)), yt + (j0 + 0) * OutPlane + 32);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_2)), yt + (j0 + 0) * OutPlane + 40);
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_3)), yt + (j0 + 0) * OutPlane + 48);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_3)), yt + (j0 + 0) * OutPlane + 56);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_0)), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_0)), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_1)), yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_1)), yt + (j0 + 1) * OutPlane + 24);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_2)), yt + (j0 + 1) * OutPlane + 32);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_2)), yt + (j0 + 1) * OutPlane + 40);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_3)), yt + (j0 + 1) * OutPlane + 48);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_3)), yt + (j0 + 1) * OutPlane + 56);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_0)), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_0)), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_1)), yt + (j0 + 2) * OutPlane + 16);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_1)), yt + (j0 + 2) * OutPlane + 24);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_2)), yt + (j0 + 2) * OutPlane + 32);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_2)), yt + (j0 + 2) * OutPlane + 40);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_3)), yt + (j0 + 2) * OutPlane + 48);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_3)), yt + (j0 + 2) * OutPlane + 56);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_0)), yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_0)), yt + (j0 + 3) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_1)), yt + (j0 + 3) * OutPlane + 16);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_1)), yt + (j0 + 3) * OutPlane + 24);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_2)), yt + (j0 + 3) * OutPlane + 32);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_2)), yt + (j0 + 3) * OutPlane + 40);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_3)), yt + (j0 + 3) * OutPlane + 48);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_3)), yt + (j0 + 3) * OutPlane + 56);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc0_0));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc0_0));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = activation.Invoke(V512.GetLower(acc0_1));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 24) = activation.Invoke(V512.GetUpper(acc0_1));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 32) = activation.Invoke(V512.GetLower(acc0_2));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 40) = activation.Invoke(V512.GetUpper(acc0_2));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 48) = activation.Invoke(V512.GetLower(acc0_3));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 56) = activation.Invoke(V512.GetUpper(acc0_3));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc1_0));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc1_0));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = activation.Invoke(V512.GetLower(acc1_1));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 24) = activation.Invoke(V512.GetUpper(acc1_1));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 32) = activation.Invoke(V512.GetLower(acc1_2));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 40) = activation.Invoke(V512.GetUpper(acc1_2));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 48) = activation.Invoke(V512.GetLower(acc1_3));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 56) = activation.Invoke(V512.GetUpper(acc1_3));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc2_0));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc2_0));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = activation.Invoke(V512.GetLower(acc2_1));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 24) = activation.Invoke(V512.GetUpper(acc2_1));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 32) = activation.Invoke(V512.GetLower(acc2_2));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 40) = activation.Invoke(V512.GetUpper(acc2_2));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 48) = activation.Invoke(V512.GetLower(acc2_3));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 56) = activation.Invoke(V512.GetUpper(acc2_3));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc3_0));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc3_0));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 16) = activation.Invoke(V512.GetLower(acc3_1));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 24) = activation.Invoke(V512.GetUpper(acc3_1));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 32) = activation.Invoke(V512.GetLower(acc3_2));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 40) = activation.Invoke(V512.GetUpper(acc3_2));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 48) = activation.Invoke(V512.GetLower(acc3_3));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 56) = activation.Invoke(V512.GetUpper(acc3_3));
                 }
             }
         }
@@ -6462,7 +6462,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
                     {
-                        Vec16 x0 = V512.Load(xc + 0);
+                        Vec16 x0 = *(Vec16*)(xc + 0);
                         Vec16 w0 = V512.Create(wc[0]);
                         acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec16 w1 = V512.Create(wc[1]);
@@ -6472,14 +6472,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec16 w3 = V512.Create(wc[3]);
                         acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
-                    V256.Store(activation.Invoke(V512.GetLower(acc0_0)), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc0_0)), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc1_0)), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc1_0)), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc2_0)), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc2_0)), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(activation.Invoke(V512.GetLower(acc3_0)), yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(activation.Invoke(V512.GetUpper(acc3_0)), yt + (j0 + 3) * OutPlane + 8);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc0_0));
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc0_0));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc1_0));
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc1_0));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc2_0));
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc2_0));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = activation.Invoke(V512.GetLower(acc3_0));
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 8) = activation.Invoke(V512.GetUpper(acc3_0));
                 }
             }
         }
@@ -6503,7 +6503,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -6513,10 +6513,10 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec8 w3 = V256.Create(wc[3]);
                         acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
-                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc2_0), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc3_0), yt + (j0 + 3) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(acc1_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(acc2_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = activation.Invoke(acc3_0);
                 }
             }
         }
@@ -6596,7 +6596,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
                     {
-                        Vec16 x0 = V512.Load(xc + 0), x1 = V512.Load(xc + 16), x2 = V512.Load(xc + 32), x3 = V512.Load(xc + 48);
+                        Vec16 x0 = *(Vec16*)(xc + 0), x1 = *(Vec16*)(xc + 16), x2 = *(Vec16*)(xc + 32), x3 = *(Vec16*)(xc + 48);
                         Vec16 w0 = V512.Create(wc[0]);
                         acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V512.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V512.FusedMultiplyAdd(w0, x2, acc0_2); acc0_3 = V512.FusedMultiplyAdd(w0, x3, acc0_3);
                         Vec16 w1 = V512.Create(wc[1]);
@@ -6606,38 +6606,38 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec16 w3 = V512.Create(wc[3]);
                         acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0); acc3_1 = V512.FusedMultiplyAdd(w3, x1, acc3_1); acc3_2 = V512.FusedMultiplyAdd(w3, x2, acc3_2); acc3_3 = V512.FusedMultiplyAdd(w3, x3, acc3_3);
                     }
-                    V256.Store(V512.GetLower(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc0_0), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc0_1), yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc0_1), yt + (j0 + 0) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc0_2), yt + (j0 + 0) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc0_2), yt + (j0 + 0) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc0_3), yt + (j0 + 0) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc0_3), yt + (j0 + 0) * OutPlane + 56);
-                    V256.Store(V512.GetLower(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc1_0), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc1_1), yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc1_1), yt + (j0 + 1) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc1_2), yt + (j0 + 1) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc1_2), yt + (j0 + 1) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc1_3), yt + (j0 + 1) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc1_3), yt + (j0 + 1) * OutPlane + 56);
-                    V256.Store(V512.GetLower(acc2_0), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc2_0), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc2_1), yt + (j0 + 2) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc2_1), yt + (j0 + 2) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc2_2), yt + (j0 + 2) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc2_2), yt + (j0 + 2) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc2_3), yt + (j0 + 2) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc2_3), yt + (j0 + 2) * OutPlane + 56);
-                    V256.Store(V512.GetLower(acc3_0), yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc3_0), yt + (j0 + 3) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc3_1), yt + (j0 + 3) * OutPlane + 16);
-                    V256.Store(V512.GetUpper(acc3_1), yt + (j0 + 3) * OutPlane + 24);
-                    V256.Store(V512.GetLower(acc3_2), yt + (j0 + 3) * OutPlane + 32);
-                    V256.Store(V512.GetUpper(acc3_2), yt + (j0 + 3) * OutPlane + 40);
-                    V256.Store(V512.GetLower(acc3_3), yt + (j0 + 3) * OutPlane + 48);
-                    V256.Store(V512.GetUpper(acc3_3), yt + (j0 + 3) * OutPlane + 56);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = V512.GetLower(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = V512.GetUpper(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = V512.GetLower(acc0_1);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 24) = V512.GetUpper(acc0_1);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 32) = V512.GetLower(acc0_2);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 40) = V512.GetUpper(acc0_2);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 48) = V512.GetLower(acc0_3);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 56) = V512.GetUpper(acc0_3);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = V512.GetLower(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = V512.GetUpper(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = V512.GetLower(acc1_1);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 24) = V512.GetUpper(acc1_1);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 32) = V512.GetLower(acc1_2);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 40) = V512.GetUpper(acc1_2);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 48) = V512.GetLower(acc1_3);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 56) = V512.GetUpper(acc1_3);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = V512.GetLower(acc2_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = V512.GetUpper(acc2_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = V512.GetLower(acc2_1);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 24) = V512.GetUpper(acc2_1);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 32) = V512.GetLower(acc2_2);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 40) = V512.GetUpper(acc2_2);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 48) = V512.GetLower(acc2_3);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 56) = V512.GetUpper(acc2_3);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = V512.GetLower(acc3_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 8) = V512.GetUpper(acc3_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 16) = V512.GetLower(acc3_1);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 24) = V512.GetUpper(acc3_1);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 32) = V512.GetLower(acc3_2);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 40) = V512.GetUpper(acc3_2);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 48) = V512.GetLower(acc3_3);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 56) = V512.GetUpper(acc3_3);
                 }
             }
         }
@@ -6661,7 +6661,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
                     {
-                        Vec16 x0 = V512.Load(xc + 0);
+                        Vec16 x0 = *(Vec16*)(xc + 0);
                         Vec16 w0 = V512.Create(wc[0]);
                         acc0_0 = V512.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec16 w1 = V512.Create(wc[1]);
@@ -6671,14 +6671,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec16 w3 = V512.Create(wc[3]);
                         acc3_0 = V512.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
-                    V256.Store(V512.GetLower(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc0_0), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc1_0), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc2_0), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc2_0), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(V512.GetLower(acc3_0), yt + (j0 + 3) * OutPlane + 0);
-                    V256.Store(V512.GetUpper(acc3_0), yt + (j0 + 3) * OutPlane + 8);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = V512.GetLower(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = V512.GetUpper(acc0_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = V512.GetLower(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = V512.GetUpper(acc1_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = V512.GetLower(acc2_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = V512.GetUpper(acc2_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = V512.GetLower(acc3_0);
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 8) = V512.GetUpper(acc3_0);
                 }
             }
         }
@@ -6702,7 +6702,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 32)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -6712,10 +6712,10 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec8 w3 = V256.Create(wc[3]);
                         acc3_0 = V256.FusedMultiplyAdd(w3, x0, acc3_0);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(acc3_0, yt + (j0 + 3) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = acc2_0;
+                    *(Vec8*)(yt + (j0 + 3) * OutPlane + 0) = acc3_0;
                 }
             }
         }
@@ -6796,7 +6796,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 24)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -6804,15 +6804,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
                     }
-                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc0_1), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc0_2), yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc1_1), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc1_2), yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(activation.Invoke(acc2_0), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc2_1), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc2_2), yt + (j0 + 2) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = activation.Invoke(acc0_1);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = activation.Invoke(acc0_2);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = activation.Invoke(acc1_1);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = activation.Invoke(acc1_2);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(acc2_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = activation.Invoke(acc2_1);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = activation.Invoke(acc2_2);
                 }
             }
             {
@@ -6829,7 +6829,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -6837,15 +6837,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
                     }
-                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc0_1), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc0_2), yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc1_1), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc1_2), yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(activation.Invoke(acc2_0), yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc2_1), yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc2_2), yt + (j0 + 2) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = activation.Invoke(acc0_1);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = activation.Invoke(acc0_2);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = activation.Invoke(acc1_1);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = activation.Invoke(acc1_2);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(acc2_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = activation.Invoke(acc2_1);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = activation.Invoke(acc2_2);
                 }
                 {
                     const int j0 = 6;
@@ -6855,18 +6855,18 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                         Vec8 w1 = V256.Create(wc[1]);
                         acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
                     }
-                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc0_1), yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc0_2), yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc1_1), yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(activation.Invoke(acc1_2), yt + (j0 + 1) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = activation.Invoke(acc0_1);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = activation.Invoke(acc0_2);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(acc1_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = activation.Invoke(acc1_1);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = activation.Invoke(acc1_2);
                 }
             }
         }
@@ -6889,7 +6889,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 24)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -6897,9 +6897,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
                     }
-                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc2_0), yt + (j0 + 2) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(acc1_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(acc2_0);
                 }
             }
             {
@@ -6916,7 +6916,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -6924,9 +6924,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
                     }
-                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc2_0), yt + (j0 + 2) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(acc1_0);
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = activation.Invoke(acc2_0);
                 }
                 {
                     const int j0 = 6;
@@ -6936,14 +6936,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
                         acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
                     }
-                    V256.Store(activation.Invoke(acc0_0), yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(activation.Invoke(acc1_0), yt + (j0 + 1) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = activation.Invoke(acc0_0);
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = activation.Invoke(acc1_0);
                 }
             }
         }
@@ -7057,7 +7057,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 24)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -7065,15 +7065,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = acc0_1;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = acc0_2;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = acc1_1;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = acc1_2;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = acc2_0;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = acc2_1;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = acc2_2;
                 }
             }
             {
@@ -7090,7 +7090,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -7098,15 +7098,15 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0); acc2_1 = V256.FusedMultiplyAdd(w2, x1, acc2_1); acc2_2 = V256.FusedMultiplyAdd(w2, x2, acc2_2);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
-                    V256.Store(acc2_1, yt + (j0 + 2) * OutPlane + 8);
-                    V256.Store(acc2_2, yt + (j0 + 2) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = acc0_1;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = acc0_2;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = acc1_1;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = acc1_2;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = acc2_0;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 8) = acc2_1;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 16) = acc2_2;
                 }
                 {
                     const int j0 = 6;
@@ -7116,18 +7116,18 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0), x1 = V256.Load(xc + 8), x2 = V256.Load(xc + 16);
+                        Vec8 x0 = *(Vec8*)(xc + 0), x1 = *(Vec8*)(xc + 8), x2 = *(Vec8*)(xc + 16);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(w0, x1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(w0, x2, acc0_2);
                         Vec8 w1 = V256.Create(wc[1]);
                         acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0); acc1_1 = V256.FusedMultiplyAdd(w1, x1, acc1_1); acc1_2 = V256.FusedMultiplyAdd(w1, x2, acc1_2);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc0_1, yt + (j0 + 0) * OutPlane + 8);
-                    V256.Store(acc0_2, yt + (j0 + 0) * OutPlane + 16);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc1_1, yt + (j0 + 1) * OutPlane + 8);
-                    V256.Store(acc1_2, yt + (j0 + 1) * OutPlane + 16);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 8) = acc0_1;
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 16) = acc0_2;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 8) = acc1_1;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 16) = acc1_2;
                 }
             }
         }
@@ -7150,7 +7150,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 24)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -7158,9 +7158,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = acc2_0;
                 }
             }
             {
@@ -7177,7 +7177,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
@@ -7185,9 +7185,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                         Vec8 w2 = V256.Create(wc[2]);
                         acc2_0 = V256.FusedMultiplyAdd(w2, x0, acc2_0);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
-                    V256.Store(acc2_0, yt + (j0 + 2) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
+                    *(Vec8*)(yt + (j0 + 2) * OutPlane + 0) = acc2_0;
                 }
                 {
                     const int j0 = 6;
@@ -7197,14 +7197,14 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* wc = wt + j0;
                     for (int c = 0; c < 64; c++, xc += InPlane, wc += 8)
                     {
-                        Vec8 x0 = V256.Load(xc + 0);
+                        Vec8 x0 = *(Vec8*)(xc + 0);
                         Vec8 w0 = V256.Create(wc[0]);
                         acc0_0 = V256.FusedMultiplyAdd(w0, x0, acc0_0);
                         Vec8 w1 = V256.Create(wc[1]);
                         acc1_0 = V256.FusedMultiplyAdd(w1, x0, acc1_0);
                     }
-                    V256.Store(acc0_0, yt + (j0 + 0) * OutPlane + 0);
-                    V256.Store(acc1_0, yt + (j0 + 1) * OutPlane + 0);
+                    *(Vec8*)(yt + (j0 + 0) * OutPlane + 0) = acc0_0;
+                    *(Vec8*)(yt + (j0 + 1) * OutPlane + 0) = acc1_0;
                 }
             }
         }
@@ -7337,89 +7337,89 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
+                                        Vec16 x0_0 = *(Vec16*)(xp);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 1 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 1 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 1 * InPlane + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 2 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 2 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0); acc4_1_0 = V512.FusedMultiplyAdd(w4, x1_0, acc4_1_0); acc5_1_0 = V512.FusedMultiplyAdd(w5, x1_0, acc5_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 2 * InPlane + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1); acc4_1_1 = V512.FusedMultiplyAdd(w4, x1_1, acc4_1_1); acc5_1_1 = V512.FusedMultiplyAdd(w5, x1_1, acc5_1_1);
                                     }
                                 }
                             }
                         }
                         // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0)), yt + ow + (j0 + 0) * YPlane + 34);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0)), yt + ow + (j0 + 0) * YPlane + 42);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_1)), yt + ow + (j0 + 0) * YPlane + 50);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_1)), yt + ow + (j0 + 0) * YPlane + 58);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0)), yt + ow + (j0 + 1) * YPlane + 34);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0)), yt + ow + (j0 + 1) * YPlane + 42);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_1)), yt + ow + (j0 + 1) * YPlane + 50);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_1)), yt + ow + (j0 + 1) * YPlane + 58);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0)), yt + ow + (j0 + 2) * YPlane + 34);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0)), yt + ow + (j0 + 2) * YPlane + 42);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_1)), yt + ow + (j0 + 2) * YPlane + 50);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_1)), yt + ow + (j0 + 2) * YPlane + 58);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0)), yt + ow + (j0 + 3) * YPlane + 34);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0)), yt + ow + (j0 + 3) * YPlane + 42);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_1)), yt + ow + (j0 + 3) * YPlane + 50);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_1)), yt + ow + (j0 + 3) * YPlane + 58);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0)), yt + ow + (j0 + 4) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0)), yt + ow + (j0 + 4) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_1)), yt + ow + (j0 + 4) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_1)), yt + ow + (j0 + 4) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_0)), yt + ow + (j0 + 4) * YPlane + 34);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_0)), yt + ow + (j0 + 4) * YPlane + 42);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_1_1)), yt + ow + (j0 + 4) * YPlane + 50);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_1_1)), yt + ow + (j0 + 4) * YPlane + 58);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0)), yt + ow + (j0 + 5) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0)), yt + ow + (j0 + 5) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_1)), yt + ow + (j0 + 5) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_1)), yt + ow + (j0 + 5) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_0)), yt + ow + (j0 + 5) * YPlane + 34);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_0)), yt + ow + (j0 + 5) * YPlane + 42);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_1_1)), yt + ow + (j0 + 5) * YPlane + 50);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_1_1)), yt + ow + (j0 + 5) * YPlane + 58);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(V512.GetLower(acc0_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc0_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 16) = activation.Invoke(V512.GetLower(acc0_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc0_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 34) = activation.Invoke(V512.GetLower(acc0_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 42) = activation.Invoke(V512.GetUpper(acc0_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 50) = activation.Invoke(V512.GetLower(acc0_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 58) = activation.Invoke(V512.GetUpper(acc0_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(V512.GetLower(acc1_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc1_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 16) = activation.Invoke(V512.GetLower(acc1_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc1_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 34) = activation.Invoke(V512.GetLower(acc1_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 42) = activation.Invoke(V512.GetUpper(acc1_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 50) = activation.Invoke(V512.GetLower(acc1_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 58) = activation.Invoke(V512.GetUpper(acc1_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane) = activation.Invoke(V512.GetLower(acc2_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc2_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 16) = activation.Invoke(V512.GetLower(acc2_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc2_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 34) = activation.Invoke(V512.GetLower(acc2_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 42) = activation.Invoke(V512.GetUpper(acc2_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 50) = activation.Invoke(V512.GetLower(acc2_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 58) = activation.Invoke(V512.GetUpper(acc2_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane) = activation.Invoke(V512.GetLower(acc3_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc3_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 16) = activation.Invoke(V512.GetLower(acc3_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc3_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 34) = activation.Invoke(V512.GetLower(acc3_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 42) = activation.Invoke(V512.GetUpper(acc3_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 50) = activation.Invoke(V512.GetLower(acc3_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 58) = activation.Invoke(V512.GetUpper(acc3_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane) = activation.Invoke(V512.GetLower(acc4_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc4_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane + 16) = activation.Invoke(V512.GetLower(acc4_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc4_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane + 34) = activation.Invoke(V512.GetLower(acc4_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane + 42) = activation.Invoke(V512.GetUpper(acc4_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane + 50) = activation.Invoke(V512.GetLower(acc4_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane + 58) = activation.Invoke(V512.GetUpper(acc4_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane) = activation.Invoke(V512.GetLower(acc5_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc5_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane + 16) = activation.Invoke(V512.GetLower(acc5_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc5_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane + 34) = activation.Invoke(V512.GetLower(acc5_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane + 42) = activation.Invoke(V512.GetUpper(acc5_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane + 50) = activation.Invoke(V512.GetLower(acc5_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane + 58) = activation.Invoke(V512.GetUpper(acc5_1_1));
                     }
                 }
                 {
@@ -7446,73 +7446,73 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
-                                        Vec16 x0_0 = V512.Load(xp);
+                                        Vec16 x0_0 = *(Vec16*)(xp);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 1 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 1 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 1 * InPlane + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 1 * InPlane + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 2 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 2 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
-                                        Vec16 x1_0 = V512.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec16 x1_0 = *(Vec16*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V512.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V512.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V512.FusedMultiplyAdd(w2, x1_0, acc2_1_0); acc3_1_0 = V512.FusedMultiplyAdd(w3, x1_0, acc3_1_0);
-                                        Vec16 x1_1 = V512.Load(xp + 2 * InPlane + 1 * InWidth + 16);
+                                        Vec16 x1_1 = *(Vec16*)(xp + 2 * InPlane + 1 * InWidth + 16);
                                         acc0_1_1 = V512.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V512.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V512.FusedMultiplyAdd(w2, x1_1, acc2_1_1); acc3_1_1 = V512.FusedMultiplyAdd(w3, x1_1, acc3_1_1);
                                     }
                                 }
                             }
                         }
                         // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_0)), yt + ow + (j0 + 0) * YPlane + 34);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_0)), yt + ow + (j0 + 0) * YPlane + 42);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_1_1)), yt + ow + (j0 + 0) * YPlane + 50);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_1_1)), yt + ow + (j0 + 0) * YPlane + 58);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_0)), yt + ow + (j0 + 1) * YPlane + 34);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_0)), yt + ow + (j0 + 1) * YPlane + 42);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_1_1)), yt + ow + (j0 + 1) * YPlane + 50);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_1_1)), yt + ow + (j0 + 1) * YPlane + 58);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_0)), yt + ow + (j0 + 2) * YPlane + 34);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_0)), yt + ow + (j0 + 2) * YPlane + 42);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_1_1)), yt + ow + (j0 + 2) * YPlane + 50);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_1_1)), yt + ow + (j0 + 2) * YPlane + 58);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_0)), yt + ow + (j0 + 3) * YPlane + 34);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_0)), yt + ow + (j0 + 3) * YPlane + 42);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_1_1)), yt + ow + (j0 + 3) * YPlane + 50);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_1_1)), yt + ow + (j0 + 3) * YPlane + 58);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(V512.GetLower(acc0_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc0_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 16) = activation.Invoke(V512.GetLower(acc0_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc0_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 34) = activation.Invoke(V512.GetLower(acc0_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 42) = activation.Invoke(V512.GetUpper(acc0_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 50) = activation.Invoke(V512.GetLower(acc0_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 58) = activation.Invoke(V512.GetUpper(acc0_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(V512.GetLower(acc1_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc1_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 16) = activation.Invoke(V512.GetLower(acc1_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc1_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 34) = activation.Invoke(V512.GetLower(acc1_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 42) = activation.Invoke(V512.GetUpper(acc1_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 50) = activation.Invoke(V512.GetLower(acc1_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 58) = activation.Invoke(V512.GetUpper(acc1_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane) = activation.Invoke(V512.GetLower(acc2_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc2_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 16) = activation.Invoke(V512.GetLower(acc2_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc2_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 34) = activation.Invoke(V512.GetLower(acc2_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 42) = activation.Invoke(V512.GetUpper(acc2_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 50) = activation.Invoke(V512.GetLower(acc2_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 58) = activation.Invoke(V512.GetUpper(acc2_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane) = activation.Invoke(V512.GetLower(acc3_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc3_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 16) = activation.Invoke(V512.GetLower(acc3_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc3_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 34) = activation.Invoke(V512.GetLower(acc3_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 42) = activation.Invoke(V512.GetUpper(acc3_1_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 50) = activation.Invoke(V512.GetLower(acc3_1_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 58) = activation.Invoke(V512.GetUpper(acc3_1_1));
                     }
                 }
             }
@@ -7553,53 +7553,53 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]), w4 = V512.Create(wp[4]), w5 = V512.Create(wp[5]);
-                                        Vec16 x0_0 = V512.Load(xp);
+                                        Vec16 x0_0 = *(Vec16*)(xp);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]), w4 = V512.Create(wp[20]), w5 = V512.Create(wp[21]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 1 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 1 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]), w4 = V512.Create(wp[36]), w5 = V512.Create(wp[37]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 2 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0); acc4_0_0 = V512.FusedMultiplyAdd(w4, x0_0, acc4_0_0); acc5_0_0 = V512.FusedMultiplyAdd(w5, x0_0, acc5_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 2 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1); acc4_0_1 = V512.FusedMultiplyAdd(w4, x0_1, acc4_0_1); acc5_0_1 = V512.FusedMultiplyAdd(w5, x0_1, acc5_0_1);
                                     }
                                 }
                             }
                         }
                         // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_0)), yt + ow + (j0 + 4) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_0)), yt + ow + (j0 + 4) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc4_0_1)), yt + ow + (j0 + 4) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc4_0_1)), yt + ow + (j0 + 4) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_0)), yt + ow + (j0 + 5) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_0)), yt + ow + (j0 + 5) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc5_0_1)), yt + ow + (j0 + 5) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc5_0_1)), yt + ow + (j0 + 5) * YPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(V512.GetLower(acc0_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc0_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 16) = activation.Invoke(V512.GetLower(acc0_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc0_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(V512.GetLower(acc1_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc1_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 16) = activation.Invoke(V512.GetLower(acc1_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc1_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane) = activation.Invoke(V512.GetLower(acc2_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc2_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 16) = activation.Invoke(V512.GetLower(acc2_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc2_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane) = activation.Invoke(V512.GetLower(acc3_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc3_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 16) = activation.Invoke(V512.GetLower(acc3_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc3_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane) = activation.Invoke(V512.GetLower(acc4_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc4_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane + 16) = activation.Invoke(V512.GetLower(acc4_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 4) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc4_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane) = activation.Invoke(V512.GetLower(acc5_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc5_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane + 16) = activation.Invoke(V512.GetLower(acc5_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 5) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc5_0_1));
                     }
                 }
                 {
@@ -7626,45 +7626,45 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec16 w0 = V512.Create(wp[0]), w1 = V512.Create(wp[1]), w2 = V512.Create(wp[2]), w3 = V512.Create(wp[3]);
-                                        Vec16 x0_0 = V512.Load(xp);
+                                        Vec16 x0_0 = *(Vec16*)(xp);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[16]), w1 = V512.Create(wp[17]), w2 = V512.Create(wp[18]), w3 = V512.Create(wp[19]);
-                                        Vec16 x0_0 = V512.Load(xp + 1 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 1 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 1 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 1 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
                                     }
                                     {
                                         Vec16 w0 = V512.Create(wp[32]), w1 = V512.Create(wp[33]), w2 = V512.Create(wp[34]), w3 = V512.Create(wp[35]);
-                                        Vec16 x0_0 = V512.Load(xp + 2 * InPlane);
+                                        Vec16 x0_0 = *(Vec16*)(xp + 2 * InPlane);
                                         acc0_0_0 = V512.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V512.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V512.FusedMultiplyAdd(w2, x0_0, acc2_0_0); acc3_0_0 = V512.FusedMultiplyAdd(w3, x0_0, acc3_0_0);
-                                        Vec16 x0_1 = V512.Load(xp + 2 * InPlane + 16);
+                                        Vec16 x0_1 = *(Vec16*)(xp + 2 * InPlane + 16);
                                         acc0_0_1 = V512.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V512.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V512.FusedMultiplyAdd(w2, x0_1, acc2_0_1); acc3_0_1 = V512.FusedMultiplyAdd(w3, x0_1, acc3_0_1);
                                     }
                                 }
                             }
                         }
                         // ReLU, store whole vectors of 8 pixels (each 512-bit accumulator as its two halves)
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_0)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_0)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc0_0_1)), yt + ow + (j0 + 0) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_0)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_0)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc1_0_1)), yt + ow + (j0 + 1) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_0)), yt + ow + (j0 + 2) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_0)), yt + ow + (j0 + 2) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc2_0_1)), yt + ow + (j0 + 2) * YPlane + 24);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_0)), yt + ow + (j0 + 3) * YPlane);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_0)), yt + ow + (j0 + 3) * YPlane + 8);
-                        V256.Store(activation.Invoke(V512.GetLower(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 16);
-                        V256.Store(activation.Invoke(V512.GetUpper(acc3_0_1)), yt + ow + (j0 + 3) * YPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(V512.GetLower(acc0_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc0_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 16) = activation.Invoke(V512.GetLower(acc0_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc0_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(V512.GetLower(acc1_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc1_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 16) = activation.Invoke(V512.GetLower(acc1_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc1_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane) = activation.Invoke(V512.GetLower(acc2_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc2_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 16) = activation.Invoke(V512.GetLower(acc2_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc2_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane) = activation.Invoke(V512.GetLower(acc3_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 8) = activation.Invoke(V512.GetUpper(acc3_0_0));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 16) = activation.Invoke(V512.GetLower(acc3_0_1));
+                        *(Vec8*)(yt + ow + (j0 + 3) * YPlane + 24) = activation.Invoke(V512.GetUpper(acc3_0_1));
                     }
                 }
             }
@@ -7730,65 +7730,65 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InWidth + 8);
+                                        Vec8 x2_1 = *(Vec8*)(xp + 2 * InWidth + 8);
                                         acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 1 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 1 * InPlane + 2 * InWidth + 8);
+                                        Vec8 x2_1 = *(Vec8*)(xp + 1 * InPlane + 2 * InWidth + 8);
                                         acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0);
-                                        Vec8 x2_1 = V256.Load(xp + 2 * InPlane + 2 * InWidth + 8);
+                                        Vec8 x2_1 = *(Vec8*)(xp + 2 * InPlane + 2 * InWidth + 8);
                                         acc0_2_1 = V256.FusedMultiplyAdd(w0, x2_1, acc0_2_1); acc1_2_1 = V256.FusedMultiplyAdd(w1, x2_1, acc1_2_1);
                                     }
                                 }
                             }
                         }
                         // ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(acc0_0_1), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc0_1_0), yt + ow + (j0 + 0) * YPlane + 34);
-                        V256.Store(activation.Invoke(acc0_1_1), yt + ow + (j0 + 0) * YPlane + 42);
-                        V256.Store(activation.Invoke(acc0_2_0), yt + ow + (j0 + 0) * YPlane + 68);
-                        V256.Store(activation.Invoke(acc0_2_1), yt + ow + (j0 + 0) * YPlane + 76);
-                        V256.Store(activation.Invoke(acc1_0_0), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(acc1_0_1), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc1_1_0), yt + ow + (j0 + 1) * YPlane + 34);
-                        V256.Store(activation.Invoke(acc1_1_1), yt + ow + (j0 + 1) * YPlane + 42);
-                        V256.Store(activation.Invoke(acc1_2_0), yt + ow + (j0 + 1) * YPlane + 68);
-                        V256.Store(activation.Invoke(acc1_2_1), yt + ow + (j0 + 1) * YPlane + 76);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(acc0_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(acc0_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 34) = activation.Invoke(acc0_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 42) = activation.Invoke(acc0_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 68) = activation.Invoke(acc0_2_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 76) = activation.Invoke(acc0_2_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(acc1_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(acc1_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 34) = activation.Invoke(acc1_1_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 42) = activation.Invoke(acc1_1_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 68) = activation.Invoke(acc1_2_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 76) = activation.Invoke(acc1_2_1);
                     }
                 }
             }
@@ -7825,33 +7825,33 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 48;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                 }
                             }
                         }
                         // ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(acc0_0_1), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc1_0_0), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(acc1_0_1), yt + ow + (j0 + 1) * YPlane + 8);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(acc0_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(acc0_0_1);
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(acc1_0_0);
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(acc1_0_1);
                     }
                 }
             }
@@ -7908,7 +7908,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // tail tile of 16 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     Vec16 z3_0 = z0_0;
@@ -7938,7 +7938,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x1 = V512.Create(xp[2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4]);
@@ -7971,7 +7971,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
@@ -8004,7 +8004,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
@@ -8037,7 +8037,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
@@ -8070,7 +8070,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
@@ -8103,7 +8103,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
@@ -8136,7 +8136,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
@@ -8169,7 +8169,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
@@ -8207,7 +8207,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -8242,7 +8242,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -8277,7 +8277,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -8312,7 +8312,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -8347,7 +8347,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -8382,7 +8382,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -8417,7 +8417,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -8452,7 +8452,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -8492,7 +8492,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -8527,7 +8527,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -8562,7 +8562,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -8597,7 +8597,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -8632,7 +8632,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -8667,7 +8667,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -8702,7 +8702,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -8737,7 +8737,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -8808,7 +8808,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * YPlane;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i));
                     }
                 }
             }
@@ -8865,9 +8865,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // 4 tiles of 4 pixels at columns 0..15
                 for (int ow = 0; ow < 16; ow += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
+                    Vec8 acc0_2 = *(Vec8*)(bt + 16);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
@@ -8885,7 +8885,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 192;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -8896,7 +8896,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -8907,7 +8907,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -8918,7 +8918,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -8929,7 +8929,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -8940,7 +8940,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -8951,7 +8951,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -8962,7 +8962,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -8987,7 +8987,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * YPlane;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i));
                     }
                 }
             }
@@ -9009,7 +9009,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // 4 tiles of 4 pixels at columns 0..15
                 for (int ow = 0; ow < 16; ow += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
                     Vec8 acc1_0 = acc0_0;
                     Vec8 acc2_0 = acc0_0;
                     Vec8 acc3_0 = acc0_0;
@@ -9027,7 +9027,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 64;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0);
+                                    Vec8 w0 = *(Vec8*)(wp + 0);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -9038,7 +9038,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -9049,7 +9049,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -9060,7 +9060,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -9071,7 +9071,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32);
+                                    Vec8 w0 = *(Vec8*)(wp + 32);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -9082,7 +9082,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -9093,7 +9093,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48);
+                                    Vec8 w0 = *(Vec8*)(wp + 48);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -9104,7 +9104,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -9127,7 +9127,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * YPlane;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i));
                     }
                 }
             }
@@ -9189,7 +9189,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // tail tile of 16 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
                     Vec16 z1_0 = z0_0;
                     Vec16 z2_0 = z0_0;
                     Vec16 z3_0 = z0_0;
@@ -9219,7 +9219,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2]);
@@ -9252,7 +9252,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
@@ -9285,7 +9285,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
@@ -9318,7 +9318,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
@@ -9351,7 +9351,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
@@ -9384,7 +9384,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
@@ -9417,7 +9417,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
@@ -9450,7 +9450,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
@@ -9488,7 +9488,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 128;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -9523,7 +9523,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -9558,7 +9558,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -9593,7 +9593,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -9628,7 +9628,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -9663,7 +9663,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -9698,7 +9698,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -9733,7 +9733,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z15_0 = V512.FusedMultiplyAdd(x15, w0, z15_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -9773,7 +9773,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0);
+                                    Vec16 w0 = *(Vec16*)(wp + 0);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -9806,7 +9806,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -9839,7 +9839,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32);
+                                    Vec16 w0 = *(Vec16*)(wp + 32);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -9872,7 +9872,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -9905,7 +9905,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64);
+                                    Vec16 w0 = *(Vec16*)(wp + 64);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -9938,7 +9938,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -9971,7 +9971,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96);
+                                    Vec16 w0 = *(Vec16*)(wp + 96);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -10004,7 +10004,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z14_0 = V512.FusedMultiplyAdd(x14, w0, z14_0);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -10074,7 +10074,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* q = rr + c * RPlane;
                     for (int i = 0; i < 16; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i) + V256.Load(q + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i) + *(Vec8*)(q + i));
                     }
                 }
             }
@@ -10145,108 +10145,108 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 192;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 18)), yt + ow + (j0 + 0) * YPlane + 18);
-                        V256.Store(activation.Invoke(acc0_1_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 26)), yt + ow + (j0 + 0) * YPlane + 26);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 18)), yt + ow + (j0 + 1) * YPlane + 18);
-                        V256.Store(activation.Invoke(acc1_1_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 26)), yt + ow + (j0 + 1) * YPlane + 26);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
-                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 18)), yt + ow + (j0 + 2) * YPlane + 18);
-                        V256.Store(activation.Invoke(acc2_1_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 26)), yt + ow + (j0 + 2) * YPlane + 26);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(acc0_0_1 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 18) = activation.Invoke(acc0_1_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 18));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 26) = activation.Invoke(acc0_1_1 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 26));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(acc1_0_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(acc1_0_1 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 18) = activation.Invoke(acc1_1_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 18));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 26) = activation.Invoke(acc1_1_1 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 26));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane) = activation.Invoke(acc2_0_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 8) = activation.Invoke(acc2_0_1 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 18) = activation.Invoke(acc2_1_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 18));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 26) = activation.Invoke(acc2_1_1 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 26));
                     }
                 }
             }
@@ -10279,108 +10279,108 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 64;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]), w2 = V256.Create(wp[10]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]), w2 = V256.Create(wp[42]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]), w2 = V256.Create(wp[58]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1); acc2_1_1 = V256.FusedMultiplyAdd(w2, x1_1, acc2_1_1);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 18)), yt + ow + (j0 + 0) * YPlane + 18);
-                        V256.Store(activation.Invoke(acc0_1_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 26)), yt + ow + (j0 + 0) * YPlane + 26);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 18)), yt + ow + (j0 + 1) * YPlane + 18);
-                        V256.Store(activation.Invoke(acc1_1_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 26)), yt + ow + (j0 + 1) * YPlane + 26);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
-                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 18)), yt + ow + (j0 + 2) * YPlane + 18);
-                        V256.Store(activation.Invoke(acc2_1_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 26)), yt + ow + (j0 + 2) * YPlane + 26);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(acc0_0_1 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 18) = activation.Invoke(acc0_1_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 18));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 26) = activation.Invoke(acc0_1_1 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 26));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(acc1_0_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(acc1_0_1 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 18) = activation.Invoke(acc1_1_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 18));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 26) = activation.Invoke(acc1_1_1 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 26));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane) = activation.Invoke(acc2_0_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 8) = activation.Invoke(acc2_0_1 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 18) = activation.Invoke(acc2_1_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 18));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 26) = activation.Invoke(acc2_1_1 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 26));
                     }
                 }
                 {
@@ -10405,104 +10405,104 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 64;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 1 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 2 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 3 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 4 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 5 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 6 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0);
-                                        Vec8 x1_1 = V256.Load(xp + 7 * InPlane + 1 * InWidth + 8);
+                                        Vec8 x1_1 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth + 8);
                                         acc0_1_1 = V256.FusedMultiplyAdd(w0, x1_1, acc0_1_1); acc1_1_1 = V256.FusedMultiplyAdd(w1, x1_1, acc1_1_1);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 18)), yt + ow + (j0 + 0) * YPlane + 18);
-                        V256.Store(activation.Invoke(acc0_1_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 26)), yt + ow + (j0 + 0) * YPlane + 26);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 18)), yt + ow + (j0 + 1) * YPlane + 18);
-                        V256.Store(activation.Invoke(acc1_1_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 26)), yt + ow + (j0 + 1) * YPlane + 26);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(acc0_0_1 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 18) = activation.Invoke(acc0_1_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 18));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 26) = activation.Invoke(acc0_1_1 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 26));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(acc1_0_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(acc1_0_1 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 18) = activation.Invoke(acc1_1_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 18));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 26) = activation.Invoke(acc1_1_1 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 26));
                     }
                 }
             }
@@ -10542,70 +10542,70 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 192;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
-                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(acc0_0_1 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(acc1_0_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(acc1_0_1 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane) = activation.Invoke(acc2_0_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 8) = activation.Invoke(acc2_0_1 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 8));
                     }
                 }
             }
@@ -10638,70 +10638,70 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 64;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]), w2 = V256.Create(wp[10]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]), w2 = V256.Create(wp[42]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]), w2 = V256.Create(wp[58]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1); acc2_0_1 = V256.FusedMultiplyAdd(w2, x0_1, acc2_0_1);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * YPlane);
-                        V256.Store(activation.Invoke(acc2_0_1 + V256.Load(rt + ow + (j0 + 2) * RPlane + 8)), yt + ow + (j0 + 2) * YPlane + 8);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(acc0_0_1 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(acc1_0_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(acc1_0_1 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane) = activation.Invoke(acc2_0_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 2) * YPlane + 8) = activation.Invoke(acc2_0_1 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 8));
                     }
                 }
                 {
@@ -10726,68 +10726,68 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 64;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[8]), w1 = V256.Create(wp[9]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 1 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 1 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 2 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 2 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 3 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 3 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 4 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 4 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[40]), w1 = V256.Create(wp[41]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 5 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 5 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 6 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 6 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[56]), w1 = V256.Create(wp[57]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0);
-                                        Vec8 x0_1 = V256.Load(xp + 7 * InPlane + 8);
+                                        Vec8 x0_1 = *(Vec8*)(xp + 7 * InPlane + 8);
                                         acc0_0_1 = V256.FusedMultiplyAdd(w0, x0_1, acc0_0_1); acc1_0_1 = V256.FusedMultiplyAdd(w1, x0_1, acc1_0_1);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * YPlane);
-                        V256.Store(activation.Invoke(acc0_0_1 + V256.Load(rt + ow + (j0 + 0) * RPlane + 8)), yt + ow + (j0 + 0) * YPlane + 8);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * YPlane);
-                        V256.Store(activation.Invoke(acc1_0_1 + V256.Load(rt + ow + (j0 + 1) * RPlane + 8)), yt + ow + (j0 + 1) * YPlane + 8);
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 0) * YPlane + 8) = activation.Invoke(acc0_0_1 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 8));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane) = activation.Invoke(acc1_0_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 1) * YPlane + 8) = activation.Invoke(acc1_0_1 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 8));
                     }
                 }
             }
@@ -10848,8 +10848,8 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // tail tile of 8 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
+                    Vec16 z0_1 = *(Vec16*)(bt + 16);
                     Vec16 z1_0 = z0_0, z1_1 = z0_1;
                     Vec16 z2_0 = z0_0, z2_1 = z0_1;
                     Vec16 z3_0 = z0_0, z3_1 = z0_1;
@@ -10871,7 +10871,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2]);
@@ -10888,7 +10888,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 2]);
@@ -10905,7 +10905,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 2]);
@@ -10922,7 +10922,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 2]);
@@ -10939,7 +10939,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 2]);
@@ -10956,7 +10956,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 2]);
@@ -10973,7 +10973,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 2]);
@@ -10990,7 +10990,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 2]);
@@ -11012,7 +11012,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -11031,7 +11031,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -11050,7 +11050,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -11069,7 +11069,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -11088,7 +11088,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -11107,7 +11107,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -11126,7 +11126,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -11145,7 +11145,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -11169,7 +11169,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 512;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1]);
@@ -11186,7 +11186,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 1]);
@@ -11203,7 +11203,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 1]);
@@ -11220,7 +11220,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 1]);
@@ -11237,7 +11237,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 1]);
@@ -11254,7 +11254,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 1]);
@@ -11271,7 +11271,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 1]);
@@ -11288,7 +11288,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z6_0 = V512.FusedMultiplyAdd(x6, w0, z6_0); z6_1 = V512.FusedMultiplyAdd(x6, w1, z6_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 1]);
@@ -11334,7 +11334,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* q = rr + c * RPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i) + V256.Load(q + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i) + *(Vec8*)(q + i));
                     }
                 }
             }
@@ -11404,108 +11404,108 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 192;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 1 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 1 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 2 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 3 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 4 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 4 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 5 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 5 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 6 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 6 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 7 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 7 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 10)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 20)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 30)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 10)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 20)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 30)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 10)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_2_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 20)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc2_3_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 30)), yt + ow + (j0 + 2) * OutPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = activation.Invoke(acc0_1_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 10));
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = activation.Invoke(acc0_2_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 20));
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = activation.Invoke(acc0_3_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 30));
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = activation.Invoke(acc1_0_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = activation.Invoke(acc1_1_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 10));
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 16) = activation.Invoke(acc1_2_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 20));
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 24) = activation.Invoke(acc1_3_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 30));
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = activation.Invoke(acc2_0_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = activation.Invoke(acc2_1_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 10));
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 16) = activation.Invoke(acc2_2_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 20));
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 24) = activation.Invoke(acc2_3_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 30));
                     }
                 }
             }
@@ -11538,108 +11538,108 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 128;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 1 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 1 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 2 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 3 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 4 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 4 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[80]), w1 = V256.Create(wp[81]), w2 = V256.Create(wp[82]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 5 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 5 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 6 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 6 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[112]), w1 = V256.Create(wp[113]), w2 = V256.Create(wp[114]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0); acc1_1_0 = V256.FusedMultiplyAdd(w1, x1_0, acc1_1_0); acc2_1_0 = V256.FusedMultiplyAdd(w2, x1_0, acc2_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 7 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0); acc1_2_0 = V256.FusedMultiplyAdd(w1, x2_0, acc1_2_0); acc2_2_0 = V256.FusedMultiplyAdd(w2, x2_0, acc2_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 7 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0); acc1_3_0 = V256.FusedMultiplyAdd(w1, x3_0, acc1_3_0); acc2_3_0 = V256.FusedMultiplyAdd(w2, x3_0, acc2_3_0);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 10)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 20)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 30)), yt + ow + (j0 + 0) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_1_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 10)), yt + ow + (j0 + 1) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc1_2_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 20)), yt + ow + (j0 + 1) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc1_3_0 + V256.Load(rt + ow + (j0 + 1) * RPlane + 30)), yt + ow + (j0 + 1) * OutPlane + 24);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_1_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 10)), yt + ow + (j0 + 2) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc2_2_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 20)), yt + ow + (j0 + 2) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc2_3_0 + V256.Load(rt + ow + (j0 + 2) * RPlane + 30)), yt + ow + (j0 + 2) * OutPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = activation.Invoke(acc0_1_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 10));
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = activation.Invoke(acc0_2_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 20));
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = activation.Invoke(acc0_3_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 30));
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = activation.Invoke(acc1_0_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 8) = activation.Invoke(acc1_1_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 10));
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 16) = activation.Invoke(acc1_2_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 20));
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane + 24) = activation.Invoke(acc1_3_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane + 30));
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = activation.Invoke(acc2_0_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 8) = activation.Invoke(acc2_1_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 10));
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 16) = activation.Invoke(acc2_2_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 20));
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane + 24) = activation.Invoke(acc2_3_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane + 30));
                     }
                 }
                 {
@@ -11663,100 +11663,100 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 128;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 1 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 1 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 1 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 1 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 1 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 1 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 2 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 2 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 2 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 2 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 2 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 2 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 3 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 3 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 3 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 3 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 3 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 3 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[64]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 4 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 4 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 4 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 4 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 4 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 4 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[80]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 5 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 5 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 5 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 5 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 5 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 5 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 6 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 6 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 6 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 6 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 6 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 6 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[112]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
-                                        Vec8 x1_0 = V256.Load(xp + 7 * InPlane + 1 * InWidth);
+                                        Vec8 x1_0 = *(Vec8*)(xp + 7 * InPlane + 1 * InWidth);
                                         acc0_1_0 = V256.FusedMultiplyAdd(w0, x1_0, acc0_1_0);
-                                        Vec8 x2_0 = V256.Load(xp + 7 * InPlane + 2 * InWidth);
+                                        Vec8 x2_0 = *(Vec8*)(xp + 7 * InPlane + 2 * InWidth);
                                         acc0_2_0 = V256.FusedMultiplyAdd(w0, x2_0, acc0_2_0);
-                                        Vec8 x3_0 = V256.Load(xp + 7 * InPlane + 3 * InWidth);
+                                        Vec8 x3_0 = *(Vec8*)(xp + 7 * InPlane + 3 * InWidth);
                                         acc0_3_0 = V256.FusedMultiplyAdd(w0, x3_0, acc0_3_0);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc0_1_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 10)), yt + ow + (j0 + 0) * OutPlane + 8);
-                        V256.Store(activation.Invoke(acc0_2_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 20)), yt + ow + (j0 + 0) * OutPlane + 16);
-                        V256.Store(activation.Invoke(acc0_3_0 + V256.Load(rt + ow + (j0 + 0) * RPlane + 30)), yt + ow + (j0 + 0) * OutPlane + 24);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 8) = activation.Invoke(acc0_1_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 10));
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 16) = activation.Invoke(acc0_2_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 20));
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane + 24) = activation.Invoke(acc0_3_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane + 30));
                     }
                 }
             }
@@ -11796,51 +11796,51 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 192;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[24]), w1 = V256.Create(wp[25]), w2 = V256.Create(wp[26]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[72]), w1 = V256.Create(wp[73]), w2 = V256.Create(wp[74]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[120]), w1 = V256.Create(wp[121]), w2 = V256.Create(wp[122]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[144]), w1 = V256.Create(wp[145]), w2 = V256.Create(wp[146]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[168]), w1 = V256.Create(wp[169]), w2 = V256.Create(wp[170]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = activation.Invoke(acc1_0_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = activation.Invoke(acc2_0_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane));
                     }
                 }
             }
@@ -11873,51 +11873,51 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 128;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]), w1 = V256.Create(wp[1]), w2 = V256.Create(wp[2]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]), w1 = V256.Create(wp[17]), w2 = V256.Create(wp[18]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]), w1 = V256.Create(wp[33]), w2 = V256.Create(wp[34]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]), w1 = V256.Create(wp[49]), w2 = V256.Create(wp[50]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[64]), w1 = V256.Create(wp[65]), w2 = V256.Create(wp[66]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[80]), w1 = V256.Create(wp[81]), w2 = V256.Create(wp[82]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]), w1 = V256.Create(wp[97]), w2 = V256.Create(wp[98]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[112]), w1 = V256.Create(wp[113]), w2 = V256.Create(wp[114]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0); acc1_0_0 = V256.FusedMultiplyAdd(w1, x0_0, acc1_0_0); acc2_0_0 = V256.FusedMultiplyAdd(w2, x0_0, acc2_0_0);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
-                        V256.Store(activation.Invoke(acc1_0_0 + V256.Load(rt + ow + (j0 + 1) * RPlane)), yt + ow + (j0 + 1) * OutPlane);
-                        V256.Store(activation.Invoke(acc2_0_0 + V256.Load(rt + ow + (j0 + 2) * RPlane)), yt + ow + (j0 + 2) * OutPlane);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 1) * OutPlane) = activation.Invoke(acc1_0_0 + *(Vec8*)(rt + ow + (j0 + 1) * RPlane));
+                        *(Vec8*)(yt + ow + (j0 + 2) * OutPlane) = activation.Invoke(acc2_0_0 + *(Vec8*)(rt + ow + (j0 + 2) * RPlane));
                     }
                 }
                 {
@@ -11941,49 +11941,49 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     float* wp = wk + kw * 128;
                                     {
                                         Vec8 w0 = V256.Create(wp[0]);
-                                        Vec8 x0_0 = V256.Load(xp);
+                                        Vec8 x0_0 = *(Vec8*)(xp);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[16]);
-                                        Vec8 x0_0 = V256.Load(xp + 1 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 1 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[32]);
-                                        Vec8 x0_0 = V256.Load(xp + 2 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 2 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[48]);
-                                        Vec8 x0_0 = V256.Load(xp + 3 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 3 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[64]);
-                                        Vec8 x0_0 = V256.Load(xp + 4 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 4 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[80]);
-                                        Vec8 x0_0 = V256.Load(xp + 5 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 5 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[96]);
-                                        Vec8 x0_0 = V256.Load(xp + 6 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 6 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                     {
                                         Vec8 w0 = V256.Create(wp[112]);
-                                        Vec8 x0_0 = V256.Load(xp + 7 * InPlane);
+                                        Vec8 x0_0 = *(Vec8*)(xp + 7 * InPlane);
                                         acc0_0_0 = V256.FusedMultiplyAdd(w0, x0_0, acc0_0_0);
                                     }
                                 }
                             }
                         }
                         // add the residual, ReLU, store whole vectors of 8 pixels
-                        V256.Store(activation.Invoke(acc0_0_0 + V256.Load(rt + ow + (j0 + 0) * RPlane)), yt + ow + (j0 + 0) * OutPlane);
+                        *(Vec8*)(yt + ow + (j0 + 0) * OutPlane) = activation.Invoke(acc0_0_0 + *(Vec8*)(rt + ow + (j0 + 0) * RPlane));
                     }
                 }
             }
@@ -12042,8 +12042,8 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // tail tile of 8 pixels at column 0
                 {
                     const int ow = 0;
-                    Vec16 z0_0 = V512.Load(bt + 0);
-                    Vec16 z0_1 = V512.Load(bt + 16);
+                    Vec16 z0_0 = *(Vec16*)(bt + 0);
+                    Vec16 z0_1 = *(Vec16*)(bt + 16);
                     Vec16 z1_0 = z0_0, z1_1 = z0_1;
                     Vec16 z2_0 = z0_0, z2_1 = z0_1;
                     Vec16 z3_0 = z0_0, z3_1 = z0_1;
@@ -12065,7 +12065,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 0;
                                 float* wp = wk + 0;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x1 = V512.Create(xp[2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[4]);
@@ -12082,7 +12082,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[1 * InPlane + 4]);
@@ -12099,7 +12099,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[2 * InPlane + 4]);
@@ -12116,7 +12116,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[3 * InPlane + 4]);
@@ -12133,7 +12133,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[4 * InPlane + 4]);
@@ -12150,7 +12150,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[5 * InPlane + 4]);
@@ -12167,7 +12167,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[6 * InPlane + 4]);
@@ -12184,7 +12184,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
                                     z1_0 = V512.FusedMultiplyAdd(x1, w0, z1_0); z1_1 = V512.FusedMultiplyAdd(x1, w1, z1_1);
                                     Vec16 x2 = V512.Create(xp[7 * InPlane + 4]);
@@ -12206,7 +12206,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 1;
                                 float* wp = wk + 256;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -12225,7 +12225,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -12244,7 +12244,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -12263,7 +12263,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -12282,7 +12282,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -12301,7 +12301,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -12320,7 +12320,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -12339,7 +12339,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -12363,7 +12363,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + 2;
                                 float* wp = wk + 512;
                                 {
-                                    Vec16 w0 = V512.Load(wp + 0), w1 = V512.Load(wp + 16);
+                                    Vec16 w0 = *(Vec16*)(wp + 0), w1 = *(Vec16*)(wp + 16);
                                     Vec16 x0 = V512.Create(xp[0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2]);
@@ -12382,7 +12382,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 32), w1 = V512.Load(wp + 48);
+                                    Vec16 w0 = *(Vec16*)(wp + 32), w1 = *(Vec16*)(wp + 48);
                                     Vec16 x0 = V512.Create(xp[1 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[1 * InPlane + 2]);
@@ -12401,7 +12401,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 64), w1 = V512.Load(wp + 80);
+                                    Vec16 w0 = *(Vec16*)(wp + 64), w1 = *(Vec16*)(wp + 80);
                                     Vec16 x0 = V512.Create(xp[2 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[2 * InPlane + 2]);
@@ -12420,7 +12420,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 96), w1 = V512.Load(wp + 112);
+                                    Vec16 w0 = *(Vec16*)(wp + 96), w1 = *(Vec16*)(wp + 112);
                                     Vec16 x0 = V512.Create(xp[3 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[3 * InPlane + 2]);
@@ -12439,7 +12439,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 128), w1 = V512.Load(wp + 144);
+                                    Vec16 w0 = *(Vec16*)(wp + 128), w1 = *(Vec16*)(wp + 144);
                                     Vec16 x0 = V512.Create(xp[4 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[4 * InPlane + 2]);
@@ -12458,7 +12458,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 160), w1 = V512.Load(wp + 176);
+                                    Vec16 w0 = *(Vec16*)(wp + 160), w1 = *(Vec16*)(wp + 176);
                                     Vec16 x0 = V512.Create(xp[5 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[5 * InPlane + 2]);
@@ -12477,7 +12477,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 192), w1 = V512.Load(wp + 208);
+                                    Vec16 w0 = *(Vec16*)(wp + 192), w1 = *(Vec16*)(wp + 208);
                                     Vec16 x0 = V512.Create(xp[6 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[6 * InPlane + 2]);
@@ -12496,7 +12496,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     z7_0 = V512.FusedMultiplyAdd(x7, w0, z7_0); z7_1 = V512.FusedMultiplyAdd(x7, w1, z7_1);
                                 }
                                 {
-                                    Vec16 w0 = V512.Load(wp + 224), w1 = V512.Load(wp + 240);
+                                    Vec16 w0 = *(Vec16*)(wp + 224), w1 = *(Vec16*)(wp + 240);
                                     Vec16 x0 = V512.Create(xp[7 * InPlane + 0]);
                                     z0_0 = V512.FusedMultiplyAdd(x0, w0, z0_0); z0_1 = V512.FusedMultiplyAdd(x0, w1, z0_1);
                                     Vec16 x1 = V512.Create(xp[7 * InPlane + 2]);
@@ -12543,7 +12543,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * YPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i));
                     }
                 }
             }
@@ -12602,9 +12602,9 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // 2 tiles of 4 pixels at columns 0..7
                 for (int ow = 0; ow < 8; ow += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
-                    Vec8 acc0_2 = V256.Load(bt + 16);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
+                    Vec8 acc0_2 = *(Vec8*)(bt + 16);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1, acc1_2 = acc0_2;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1, acc2_2 = acc0_2;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1, acc3_2 = acc0_2;
@@ -12622,7 +12622,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 192;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8), w2 = V256.Load(wp + 16);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8), w2 = *(Vec8*)(wp + 16);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -12633,7 +12633,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 24), w1 = V256.Load(wp + 32), w2 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 24), w1 = *(Vec8*)(wp + 32), w2 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -12644,7 +12644,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56), w2 = V256.Load(wp + 64);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56), w2 = *(Vec8*)(wp + 64);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -12655,7 +12655,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 72), w1 = V256.Load(wp + 80), w2 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 72), w1 = *(Vec8*)(wp + 80), w2 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -12666,7 +12666,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104), w2 = V256.Load(wp + 112);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104), w2 = *(Vec8*)(wp + 112);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -12677,7 +12677,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 120), w1 = V256.Load(wp + 128), w2 = V256.Load(wp + 136);
+                                    Vec8 w0 = *(Vec8*)(wp + 120), w1 = *(Vec8*)(wp + 128), w2 = *(Vec8*)(wp + 136);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -12688,7 +12688,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 144), w1 = V256.Load(wp + 152), w2 = V256.Load(wp + 160);
+                                    Vec8 w0 = *(Vec8*)(wp + 144), w1 = *(Vec8*)(wp + 152), w2 = *(Vec8*)(wp + 160);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -12699,7 +12699,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1); acc3_2 = V256.FusedMultiplyAdd(x3, w2, acc3_2);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 168), w1 = V256.Load(wp + 176), w2 = V256.Load(wp + 184);
+                                    Vec8 w0 = *(Vec8*)(wp + 168), w1 = *(Vec8*)(wp + 176), w2 = *(Vec8*)(wp + 184);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1); acc0_2 = V256.FusedMultiplyAdd(x0, w2, acc0_2);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -12724,7 +12724,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * YPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i));
                     }
                 }
             }
@@ -12747,8 +12747,8 @@ partial class TinyNet : global::Fusion.IFusedModel
                 // 2 tiles of 4 pixels at columns 0..7
                 for (int ow = 0; ow < 8; ow += 4)
                 {
-                    Vec8 acc0_0 = V256.Load(bt + 0);
-                    Vec8 acc0_1 = V256.Load(bt + 8);
+                    Vec8 acc0_0 = *(Vec8*)(bt + 0);
+                    Vec8 acc0_1 = *(Vec8*)(bt + 8);
                     Vec8 acc1_0 = acc0_0, acc1_1 = acc0_1;
                     Vec8 acc2_0 = acc0_0, acc2_1 = acc0_1;
                     Vec8 acc3_0 = acc0_0, acc3_1 = acc0_1;
@@ -12766,7 +12766,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                 float* xp = xk + kw * 1;
                                 float* wp = wk + kw * 128;
                                 {
-                                    Vec8 w0 = V256.Load(wp + 0), w1 = V256.Load(wp + 8);
+                                    Vec8 w0 = *(Vec8*)(wp + 0), w1 = *(Vec8*)(wp + 8);
                                     Vec8 x0 = V256.Create(xp[0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2]);
@@ -12777,7 +12777,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 16), w1 = V256.Load(wp + 24);
+                                    Vec8 w0 = *(Vec8*)(wp + 16), w1 = *(Vec8*)(wp + 24);
                                     Vec8 x0 = V256.Create(xp[1 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[1 * InPlane + 2]);
@@ -12788,7 +12788,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 32), w1 = V256.Load(wp + 40);
+                                    Vec8 w0 = *(Vec8*)(wp + 32), w1 = *(Vec8*)(wp + 40);
                                     Vec8 x0 = V256.Create(xp[2 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[2 * InPlane + 2]);
@@ -12799,7 +12799,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 48), w1 = V256.Load(wp + 56);
+                                    Vec8 w0 = *(Vec8*)(wp + 48), w1 = *(Vec8*)(wp + 56);
                                     Vec8 x0 = V256.Create(xp[3 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[3 * InPlane + 2]);
@@ -12810,7 +12810,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 64), w1 = V256.Load(wp + 72);
+                                    Vec8 w0 = *(Vec8*)(wp + 64), w1 = *(Vec8*)(wp + 72);
                                     Vec8 x0 = V256.Create(xp[4 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[4 * InPlane + 2]);
@@ -12821,7 +12821,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 80), w1 = V256.Load(wp + 88);
+                                    Vec8 w0 = *(Vec8*)(wp + 80), w1 = *(Vec8*)(wp + 88);
                                     Vec8 x0 = V256.Create(xp[5 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[5 * InPlane + 2]);
@@ -12832,7 +12832,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 96), w1 = V256.Load(wp + 104);
+                                    Vec8 w0 = *(Vec8*)(wp + 96), w1 = *(Vec8*)(wp + 104);
                                     Vec8 x0 = V256.Create(xp[6 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[6 * InPlane + 2]);
@@ -12843,7 +12843,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                                     acc3_0 = V256.FusedMultiplyAdd(x3, w0, acc3_0); acc3_1 = V256.FusedMultiplyAdd(x3, w1, acc3_1);
                                 }
                                 {
-                                    Vec8 w0 = V256.Load(wp + 112), w1 = V256.Load(wp + 120);
+                                    Vec8 w0 = *(Vec8*)(wp + 112), w1 = *(Vec8*)(wp + 120);
                                     Vec8 x0 = V256.Create(xp[7 * InPlane + 0]);
                                     acc0_0 = V256.FusedMultiplyAdd(x0, w0, acc0_0); acc0_1 = V256.FusedMultiplyAdd(x0, w1, acc0_1);
                                     Vec8 x1 = V256.Create(xp[7 * InPlane + 2]);
@@ -12867,7 +12867,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     float* d = yr + c * YPlane;
                     for (int i = 0; i < 8; i += 8)
                     {
-                        V256.Store(activation.Invoke(V256.Load(s + i)), d + i);
+                        *(Vec8*)(d + i) = activation.Invoke(*(Vec8*)(s + i));
                     }
                 }
             }
