@@ -110,15 +110,16 @@ internal static class ConvKernelEmitter
     /// <paramref name="subTile"/> output channels (j0), then one narrower sub-tile: the loops the pointwise and row-tiled
     /// kernels share. <paramref name="tile"/> emits one sub-tile from its channel count and the packing's lanes.
     /// </summary>
-    private static void EmitChannelSubTiles(SourceWriter w, ConvKernelPlan k, int weightsPerLane, int subTile, string outputBase, string outputPlane, string? residualBase, string residualPlane, Action<int, int> tile)
+    private static void EmitChannelSubTiles(SourceWriter w, ConvKernelPlan k, int weightsPerLane, int subTile, string outputBase, string outputPlane, string? residualBase, string residualPlane, Action<int, int> tile,
+        string weightsBase = "weights", string biasBase = "bias")
     {
         foreach (ChannelRun run in k.ChannelRuns)
         {
             int channels = (run.Vectors - 1) * 8 + run.LastLanes, lanes = run.Vectors * 8;
             EmitSteps(w, "v0", run.FirstVector, run.Count, run.Vectors, () =>
             {
-                w.Line($"float* wt = weights + v0 * {8 * weightsPerLane};");
-                w.Line("float* bt = bias + v0 * 8;");
+                w.Line($"float* wt = {weightsBase} + v0 * {8 * weightsPerLane};");
+                w.Line($"float* bt = {biasBase} + v0 * 8;");
                 w.Line($"float* yt = {outputBase} + v0 * 8 * {outputPlane};");
                 if (residualBase is not null)
                 {
@@ -282,6 +283,31 @@ internal static class ConvKernelEmitter
     /// </summary>
     private static void EmitRowTiled(SourceWriter w, ConvKernelPlan k)
     {
+        if (k.Groups > 1)
+        {
+            w.Line($"// {k.Groups} groups of {k.InPerGroup} → {k.OutPerGroup} channel{(k.OutPerGroup > 1 ? "s" : "")}; each group reads only its own input planes.");
+            using (w.Block($"for (int g = 0; g < {k.Groups}; g++)"))
+            {
+                w.Line($"float* x = input + g * {k.InPerGroup * k.InputPlane};");
+                w.Line($"float* y = output + g * {k.OutPerGroup * k.YPlane};");
+                if (k.Residual)
+                {
+                    w.Line($"float* r = residual + g * {k.OutPerGroup * k.RPlane};");
+                }
+
+                w.Line($"float* wg = weights + g * {k.VectorsPerGroup * 8 * k.InPerGroup * k.Taps};");
+                w.Line($"float* bg = bias + g * {k.VectorsPerGroup * 8};");
+                EmitRowBands(w, k);
+            }
+
+            return;
+        }
+
+        EmitRowBands(w, k);
+    }
+
+    private static void EmitRowBands(SourceWriter w, ConvKernelPlan k)
+    {
         w.Line("int oh = rowStart;");
         if (k.RowTileRows > 1)
         {
@@ -302,15 +328,16 @@ internal static class ConvKernelEmitter
 
     private static void EmitRowBand(SourceWriter w, ConvKernelPlan k, int rows)
     {
-        w.Line("float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh");
-        w.Line($"float* yr = output + oh * {YRow(k)};");
+        bool grouped = k.Groups > 1;
+        w.Line($"float* xr = {(grouped ? "x" : "input")} + oh * InWidth; // padded row oh holds the top taps of output row oh");
+        w.Line($"float* yr = {(grouped ? "y" : "output")} + oh * {YRow(k)};");
         if (k.Residual)
         {
-            w.Line($"float* rr = residual + oh * {RRow(k)};");
+            w.Line($"float* rr = {(grouped ? "r" : "residual")} + oh * {RRow(k)};");
         }
 
-        EmitChannelSubTiles(w, k, k.InChannels * k.Taps, k.RowTileChannels, "yr", YPlane(k), k.Residual ? "rr" : null, RPlane(k),
-            (channels, lanes) => EmitRowColumns(w, k, channels, rows, lanes));
+        EmitChannelSubTiles(w, k, k.InPerGroup * k.Taps, k.RowTileChannels, "yr", YPlane(k), k.Residual ? "rr" : null, RPlane(k),
+            (channels, lanes) => EmitRowColumns(w, k, channels, rows, lanes), grouped ? "wg" : "weights", grouped ? "bg" : "bias");
     }
 
     private static void EmitRowColumns(SourceWriter w, ConvKernelPlan k, int channels, int rows, int lanes)
@@ -336,7 +363,7 @@ internal static class ConvKernelEmitter
 
         w.Line("float* xc = xr + ow;");
         w.Line("float* wc = wt + j0;");
-        int fullBlocks = k.InChannels / 8, tail = k.InChannels % 8;
+        int fullBlocks = k.InPerGroup / 8, tail = k.InPerGroup % 8;
         if (fullBlocks > 1)
         {
             using (w.Block($"for (int cb = 0; cb < {fullBlocks}; cb++)"))

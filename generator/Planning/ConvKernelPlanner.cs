@@ -90,8 +90,8 @@ internal static class ConvKernelPlanner
         // A padded layer whose row fits one channel tile runs channel-tiled instead: that tile leaves out every tap over the
         // padding (rows and columns), which row tiles, whole vectors of a row, cannot.
         bool wholeRowSkipsPadding = wide512 && padsColumns && tilePixels == output.Width && layer.PaddingHeight > 0;
-        bool rowTiled = !pointwise && inputBorder == default && layer.Stride == 1 && groups == 1 && output.Width % 8 == 0 && output.Width > 0
-            && RowBandBytes(input.Channels, 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes
+        bool rowTiled = !pointwise && inputBorder == default && layer.Stride == 1 && output.Width % 8 == 0 && output.Width > 0
+            && RowBandBytes(input.Channels / groups, 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes
             && !wholeRowSkipsPadding;
 
         // Statistics are added from each channel's output rows after the kernel has written them, which every kernel
@@ -109,16 +109,17 @@ internal static class ConvKernelPlanner
             (pointwiseChannels, pointwiseVectors) = narrow ? (3, 3) : (4, PointwiseVectors512(output.Height * output.Width));
         }
 
-        // Stride 1, one group, rows a whole number of vectors: every tap of a row of outputs reads a contiguous run of the
-        // padded input row, so the kernel vectorises along rows (tiles of channels × rows × vectors of 8 or 16 pixels),
-        // loads the input as whole vectors, broadcasts the packed weights and writes NCHW without staging or transposes.
+        // Stride 1, rows a whole number of vectors: every tap of a row of outputs reads a contiguous run of the padded
+        // input row, so the kernel vectorises along rows (tiles of channels × rows × vectors of 8 or 16 pixels, each group
+        // in turn: a depthwise layer's one channel per group fills whole vectors of pixels, not one lane of a vector of
+        // channels), loads the input as whole vectors, broadcasts the packed weights and writes NCHW without transposes.
         int rowChannels = 0, rowRows = 0, rowVectors = 0;
         bool rows512 = false;
         if (rowTiled)
         {
             var packingTiles = channelRuns.Select(run => ((run.Vectors - 1) * 8 + run.LastLanes, run.Count)).ToList();
             int maxRows = 1;
-            while (maxRows < 8 && RowBandBytes(input.Channels, maxRows + 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes)
+            while (maxRows < 8 && RowBandBytes(input.Channels / groups, maxRows + 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes)
             {
                 maxRows++;
             }

@@ -144,7 +144,11 @@ public sealed class PlannerTests
     [InlineData(128, 28, 128, 3, 1, 1, 1, 1, false)] // 28 pixels: not a whole number of vectors
     [InlineData(64, 56, 64, 3, 1, 1, 1, 1, false)]   // one row's input band (64 × 3 rows of 58) does not fit L1
     [InlineData(64, 56, 128, 3, 2, 1, 1, 1, false)]  // stride 2: the inputs of neighbouring outputs are 2 apart
-    [InlineData(16, 32, 16, 3, 1, 1, 1, 4, false)]   // grouped
+    [InlineData(16, 32, 16, 3, 1, 1, 1, 4, true)]    // grouped: each group's rows in turn
+    [InlineData(32, 112, 32, 3, 1, 1, 1, 32, true)]  // depthwise: one channel per group fills vectors of pixels
+    [InlineData(256, 56, 256, 3, 1, 1, 1, 256, true)] // depthwise: a group's input band is one channel's, however many channels
+    [InlineData(256, 28, 256, 3, 1, 1, 1, 256, false)] // depthwise over rows of 28: not a whole number of vectors
+    [InlineData(64, 56, 64, 3, 2, 1, 1, 64, false)]  // depthwise, stride 2
     [InlineData(32, 56, 64, 1, 1, 0, 1, 1, false)]   // 1×1 unpadded: the pointwise kernel instead
     public void Row_tiles_are_planned_for_stride_1_rows_of_whole_vectors(int inChannels, int size, int outChannels, int kernel, int stride, int padding, int dilation, int groups, bool rowTiled)
     {

@@ -39,6 +39,26 @@ public partial class C16to32K3G4 { [Conv2d(32, Kernel = 3, Padding = 1, Groups =
 [FusedModel(InputChannels = 17, InputHeight = 12, InputWidth = 10)]
 public partial class C17Depthwise { [Conv2d(17, Kernel = 3, Padding = 1, Groups = 17, Bias = false), BatchNorm, Relu6] public partial ConvBlock Conv { get; } }
 
+// Grouped row tiles: stride 1 and rows of whole vectors, so each group runs as row tiles (vectors of pixels) instead
+// of one padded vector of channels. Depthwise over rows of 16 (512-bit), 5×5 dilated over rows of 24 (256-bit), and 3
+// groups of 4 → 6 channels (several input and output channels per group) over rows of 8.
+[FusedModel(InputChannels = 24, InputHeight = 11, InputWidth = 16)]
+public partial class C24DepthwiseRows { [Conv2d(24, Kernel = 3, Padding = 1, Groups = 24, Bias = false), BatchNorm, Relu6] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 10, InputHeight = 13, InputWidth = 24)]
+public partial class C10DepthwiseK5D2Rows { [Conv2d(10, Kernel = 5, Padding = 4, Dilation = 2, Groups = 10), Silu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 12, InputHeight = 9, InputWidth = 8)]
+public partial class C12to18K3G3Rows { [Conv2d(18, Kernel = 3, Padding = 1, Groups = 3, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+// A depthwise layer adding a residual, reading the zero-bordered output of the convolution before it.
+[FusedModel(InputChannels = 3, InputHeight = 10, InputWidth = 16)]
+public partial class DepthwiseResidualRows
+{
+    [Conv2d(16, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Stem { get; }
+    [Conv2d(16, Kernel = 3, Padding = 1, Groups = 16, Bias = false), BatchNorm, Residual(nameof(Stem)), Relu] public partial ConvBlock Depthwise { get; }
+}
+
 [FusedModel(InputChannels = 32, InputHeight = 16, InputWidth = 16)]
 public partial class C32DepthwiseS2 { [Conv2d(32, Kernel = 3, Stride = 2, Padding = 1, Groups = 32, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
 
