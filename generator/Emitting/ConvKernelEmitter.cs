@@ -345,6 +345,11 @@ internal static class ConvKernelEmitter
         int px = k.VectorPixels, rowVectors = k.OutWidth / px, full = rowVectors / k.RowTileVectors, rest = rowVectors % k.RowTileVectors;
         EmitSteps(w, "ow", 0, full, k.RowTileVectors * px, () => EmitRowTile(w, k, channels, rows, k.RowTileVectors, lanes));
         EmitSteps(w, "ow", full * k.RowTileVectors * px, rest > 0 ? 1 : 0, 0, () => EmitRowTile(w, k, channels, rows, rest, lanes));
+        if (k.OutWidth % px != 0)
+        {
+            w.Line($"// the last {k.OutWidth % px} pixels: one vector ending at the row's end, over pixels the tiles before it also wrote (the same values again)");
+            EmitSteps(w, "ow", k.OutWidth - px, 1, 0, () => EmitRowTile(w, k, channels, rows, 1, lanes));
+        }
     }
 
     /// <summary>
@@ -488,7 +493,8 @@ internal static class ConvKernelEmitter
         if (k.RowTiled)
         {
             w.Line($"/// tile       {k.RowTileChannels} output channels × {k.RowTileRows} row{(k.RowTileRows > 1 ? "s" : "")} × {k.RowTileVectors} vector{(k.RowTileVectors > 1 ? "s" : "")} of {(k.Wide512 ? "16 pixels (512-bit)" : "8 pixels")} = {k.RowTileAccumulators} accumulators, started at the folded bias");
-            w.Line($"/// rows       stride 1, rows of {k.OutWidth} = {k.OutWidth / k.VectorPixels} vectors: {Describe.RowBands(k)}");
+            string rowVectors = k.OutWidth % k.VectorPixels == 0 ? $"{k.OutWidth / k.VectorPixels} vectors" : $"{k.OutWidth / k.VectorPixels} vectors and {k.OutWidth % k.VectorPixels} pixels";
+            w.Line($"/// rows       stride 1, rows of {k.OutWidth} = {rowVectors}: {Describe.RowBands(k)}");
             foreach (ChannelRun run in k.ChannelRuns)
             {
                 w.Line($"/// channels   {Describe.ChannelRun(k, run)}, in sub-tiles of {k.RowTileChannels}");

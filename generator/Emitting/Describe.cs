@@ -110,7 +110,7 @@ internal static class Describe
         {
             1 => $"one tile of {k.RowTileVectors} vectors across",
             _ => $"{full} tiles of {k.RowTileVectors} vectors across",
-        } + (rest > 0 ? $", then one of {rest}" : "");
+        } + (rest > 0 ? $", then one of {rest}" : "") + (k.OutWidth % k.VectorPixels != 0 ? ", then one vector ending at the row's end (overlapping the one before)" : "");
         return k.RowTileRows > 1
             ? $"bands of {k.RowTileRows} rows (the last rows of a band that does not fill, one at a time), {across}"
             : $"one row at a time, {across}";

@@ -90,7 +90,10 @@ internal static class ConvKernelPlanner
         // A padded layer whose row fits one channel tile runs channel-tiled instead: that tile leaves out every tap over the
         // padding (rows and columns), which row tiles, whole vectors of a row, cannot.
         bool wholeRowSkipsPadding = wide512 && padsColumns && tilePixels == output.Width && layer.PaddingHeight > 0;
-        bool rowTiled = !pointwise && inputBorder == default && layer.Stride == 1 && output.Width % 8 == 0 && output.Width > 0
+        // Groups of fewer than 8 output channels (depthwise) waste lanes in a vector of channels, so they take row tiles at
+        // any width from 8: a row that is not whole vectors ends with a vector overlapping the one before it.
+        bool wholeVectors = output.Width % 8 == 0 || (outPerGroup < 8 && output.Width >= 8);
+        bool rowTiled = !pointwise && inputBorder == default && layer.Stride == 1 && wholeVectors && output.Width > 0
             && RowBandBytes(input.Channels / groups, 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes
             && !wholeRowSkipsPadding;
 

@@ -51,9 +51,24 @@ public partial class C10DepthwiseK5D2Rows { [Conv2d(10, Kernel = 5, Padding = 4,
 [FusedModel(InputChannels = 12, InputHeight = 9, InputWidth = 8)]
 public partial class C12to18K3G3Rows { [Conv2d(18, Kernel = 3, Padding = 1, Groups = 3, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
 
+// Rows that are not whole vectors: fewer than 8 output channels per group take row tiles anyway, the row ending with
+// a vector that overlaps the one before it (13 = 8 + 5, 11 = 8 + 3).
+[FusedModel(InputChannels = 12, InputHeight = 9, InputWidth = 13)]
+public partial class C12DepthwiseWidth13 { [Conv2d(12, Kernel = 3, Padding = 1, Groups = 12, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 9, InputHeight = 7, InputWidth = 11)]
+public partial class C9to4K3Width11 { [Conv2d(4, Kernel = 3, Padding = 1), Tanh] public partial ConvBlock Conv { get; } }
+
 // A depthwise layer adding a residual, reading the zero-bordered output of the convolution before it.
 [FusedModel(InputChannels = 3, InputHeight = 10, InputWidth = 16)]
 public partial class DepthwiseResidualRows
+{
+    [Conv2d(16, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Stem { get; }
+    [Conv2d(16, Kernel = 3, Padding = 1, Groups = 16, Bias = false), BatchNorm, Residual(nameof(Stem)), Relu] public partial ConvBlock Depthwise { get; }
+}
+
+[FusedModel(InputChannels = 3, InputHeight = 6, InputWidth = 20)]
+public partial class DepthwiseResidualWidth20
 {
     [Conv2d(16, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Stem { get; }
     [Conv2d(16, Kernel = 3, Padding = 1, Groups = 16, Bias = false), BatchNorm, Residual(nameof(Stem)), Relu] public partial ConvBlock Depthwise { get; }

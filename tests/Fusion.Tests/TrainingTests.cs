@@ -18,7 +18,7 @@ public sealed class GradientTests
         nameof(C8to24K3S1P2D2), nameof(C16to32K3G4), nameof(C3to8K7S2P3), nameof(C6to9K3x1), nameof(C32to64K1S2P0),
         nameof(ResidualBlock), nameof(ProjectionShortcut), nameof(PoolingHead), nameof(AvgPoolNoPadCount), nameof(UntrackedBatchNorm),
         nameof(C17Depthwise), nameof(InputGradientShapes), nameof(DownsampleBlock),
-        nameof(C24DepthwiseRows), nameof(C12to18K3G3Rows), nameof(DepthwiseResidualRows),
+        nameof(C24DepthwiseRows), nameof(C12to18K3G3Rows), nameof(DepthwiseResidualRows), nameof(C12DepthwiseWidth13), nameof(DepthwiseResidualWidth20),
     };
 
     private static Type Find(string name) => KernelTests.CaseTypes.Concat([typeof(UntrackedBatchNorm1d)]).Single(t => t.Name == name);
