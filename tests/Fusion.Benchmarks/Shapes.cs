@@ -21,6 +21,18 @@ public partial class S5 { [Conv2d(64, Kernel = 1, Bias = false), BatchNorm, Relu
 [FusedModel(InputChannels = 64, InputHeight = 56, InputWidth = 56)]
 public partial class S6 { [Conv2d(128, Kernel = 3, Stride = 2, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
 
+// Beyond the anchors: shapes the planner once handled far below ONNX Runtime (sixth session), kept measured.
+// MobileNet's depthwise layers (one channel per group) over rows of whole vectors and over rows of 28.
+[FusedModel(InputChannels = 32, InputHeight = 112, InputWidth = 112)]
+public partial class Depthwise112 { [Conv2d(32, Kernel = 3, Padding = 1, Groups = 32, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 256, InputHeight = 28, InputWidth = 28)]
+public partial class Depthwise28 { [Conv2d(256, Kernel = 3, Padding = 1, Groups = 256, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+// Odd sizes whose row fits one tile per channel run, too large for the JIT to optimise unrolled.
+[FusedModel(InputChannels = 20, InputHeight = 17, InputWidth = 23)]
+public partial class OddRows { [Conv2d(36, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
 [FusedModel(InputChannels = 3, InputHeight = 32, InputWidth = 32)]
 public partial class TinyNet
 {
