@@ -141,18 +141,42 @@ internal static class ConvKernelEmitter
             w.Line($"float* stage = stackalloc float[{k.StageLength}]; // one output row of one channel tile: [channel][pixel]");
         }
 
-        if (k.Groups > 1)
+        EmitGroups(w, k, group =>
         {
-            w.Line($"// {k.Groups} groups of {k.InPerGroup} → {k.OutPerGroup} channels; each group reads only its own input planes.");
-            using (w.Block($"for (int g = 0; g < {k.Groups}; g++)"))
-            {
-                EmitGroup(w, k, "g");
-            }
-        }
-        else
+            EmitGroupPointers(w, k, group);
+            EmitChannelRuns(w, k);
+        });
+    }
+
+    /// <summary>The loop over the groups around <paramref name="body"/> (given the group variable), or the body alone for one group.</summary>
+    private static void EmitGroups(SourceWriter w, ConvKernelPlan k, Action<string?> body)
+    {
+        if (k.Groups == 1)
         {
-            EmitGroup(w, k, null);
+            body(null);
+            return;
         }
+
+        w.Line($"// {k.Groups} groups of {k.InPerGroup} → {k.OutPerGroup} channel{(k.OutPerGroup > 1 ? "s" : "")}; each group reads only its own input planes.");
+        using (w.Block($"for (int g = 0; g < {k.Groups}; g++)"))
+        {
+            body("g");
+        }
+    }
+
+    /// <summary>A group's input and output planes, residual, packed weights and bias: x, y, r, wg and bg.</summary>
+    private static void EmitGroupPointers(SourceWriter w, ConvKernelPlan k, string? group)
+    {
+        string G(int stride) => group is null ? "" : $" + {group} * {stride}";
+        w.Line($"float* x = input{G(k.InPerGroup * k.InputPlane)};");
+        w.Line($"float* y = output{G(k.OutPerGroup * k.YPlane)};");
+        if (k.Residual)
+        {
+            w.Line($"float* r = residual{G(k.OutPerGroup * k.RPlane)};");
+        }
+
+        w.Line($"float* wg = weights{G(k.VectorsPerGroup * 8 * k.InPerGroup * k.Taps)};");
+        w.Line($"float* bg = bias{G(k.VectorsPerGroup * 8)};");
     }
 
     // The output's and the residual's strides by name: plain NCHW (OutPlane, OutWidth) or a zero-bordered layout.
@@ -283,27 +307,16 @@ internal static class ConvKernelEmitter
     /// </summary>
     private static void EmitRowTiled(SourceWriter w, ConvKernelPlan k)
     {
-        if (k.Groups > 1)
+        // One group reads the parameters in place; several, each group's planes and parameters (EmitRowBand picks).
+        EmitGroups(w, k, group =>
         {
-            w.Line($"// {k.Groups} groups of {k.InPerGroup} → {k.OutPerGroup} channel{(k.OutPerGroup > 1 ? "s" : "")}; each group reads only its own input planes.");
-            using (w.Block($"for (int g = 0; g < {k.Groups}; g++)"))
+            if (group is not null)
             {
-                w.Line($"float* x = input + g * {k.InPerGroup * k.InputPlane};");
-                w.Line($"float* y = output + g * {k.OutPerGroup * k.YPlane};");
-                if (k.Residual)
-                {
-                    w.Line($"float* r = residual + g * {k.OutPerGroup * k.RPlane};");
-                }
-
-                w.Line($"float* wg = weights + g * {k.VectorsPerGroup * 8 * k.InPerGroup * k.Taps};");
-                w.Line($"float* bg = bias + g * {k.VectorsPerGroup * 8};");
-                EmitRowBands(w, k);
+                EmitGroupPointers(w, k, group);
             }
 
-            return;
-        }
-
-        EmitRowBands(w, k);
+            EmitRowBands(w, k);
+        });
     }
 
     private static void EmitRowBands(SourceWriter w, ConvKernelPlan k)
@@ -567,19 +580,8 @@ internal static class ConvKernelEmitter
         w.Line("/// </remarks>");
     }
 
-    private static void EmitGroup(SourceWriter w, ConvKernelPlan k, string? group)
+    private static void EmitChannelRuns(SourceWriter w, ConvKernelPlan k)
     {
-        string G(int stride) => group is null ? "" : $" + {group} * {stride}";
-        w.Line($"float* x = input{G(k.InPerGroup * k.InputPlane)};");
-        w.Line($"float* y = output{G(k.OutPerGroup * k.YPlane)};");
-        if (k.Residual)
-        {
-            w.Line($"float* r = residual{G(k.OutPerGroup * k.RPlane)};");
-        }
-
-        w.Line($"float* wg = weights{G(k.VectorsPerGroup * 8 * k.InPerGroup * k.Taps)};");
-        w.Line($"float* bg = bias{G(k.VectorsPerGroup * 8)};");
-
         int firstTile = 0;
         foreach (ChannelRun run in k.ChannelRuns)
         {

@@ -375,7 +375,7 @@ partial class Net : global::Fusion.IFusedModel
         const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         var activation = default(global::Fusion.Activations.Relu6);
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
-        // 8 groups of 1 → 1 channels; each group reads only its own input planes.
+        // 8 groups of 1 → 1 channel; each group reads only its own input planes.
         for (int g = 0; g < 8; g++)
         {
             float* x = input + g * 64;
@@ -517,7 +517,7 @@ partial class Net : global::Fusion.IFusedModel
     {
         const int InPlane = 64, InWidth = 8, OutPlane = 36, OutWidth = 6;
         float* stage = stackalloc float[48]; // one output row of one channel tile: [channel][pixel]
-        // 8 groups of 1 → 1 channels; each group reads only its own input planes.
+        // 8 groups of 1 → 1 channel; each group reads only its own input planes.
         for (int g = 0; g < 8; g++)
         {
             float* x = input + g * 64;
