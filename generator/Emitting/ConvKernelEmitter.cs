@@ -307,14 +307,9 @@ internal static class ConvKernelEmitter
     /// </summary>
     private static void EmitRowTiled(SourceWriter w, ConvKernelPlan k)
     {
-        // One group reads the parameters in place; several, each group's planes and parameters (EmitRowBand picks).
         EmitGroups(w, k, group =>
         {
-            if (group is not null)
-            {
-                EmitGroupPointers(w, k, group);
-            }
-
+            EmitGroupPointers(w, k, group);
             EmitRowBands(w, k);
         });
     }
@@ -341,16 +336,15 @@ internal static class ConvKernelEmitter
 
     private static void EmitRowBand(SourceWriter w, ConvKernelPlan k, int rows)
     {
-        bool grouped = k.Groups > 1;
-        w.Line($"float* xr = {(grouped ? "x" : "input")} + oh * InWidth; // padded row oh holds the top taps of output row oh");
-        w.Line($"float* yr = {(grouped ? "y" : "output")} + oh * {YRow(k)};");
+        w.Line("float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh");
+        w.Line($"float* yr = y + oh * {YRow(k)};");
         if (k.Residual)
         {
-            w.Line($"float* rr = {(grouped ? "r" : "residual")} + oh * {RRow(k)};");
+            w.Line($"float* rr = r + oh * {RRow(k)};");
         }
 
         EmitChannelSubTiles(w, k, k.InPerGroup * k.Taps, k.RowTileChannels, "yr", YPlane(k), k.Residual ? "rr" : null, RPlane(k),
-            (channels, lanes) => EmitRowColumns(w, k, channels, rows, lanes), grouped ? "wg" : "weights", grouped ? "bg" : "bias");
+            (channels, lanes) => EmitRowColumns(w, k, channels, rows, lanes), "wg", "bg");
     }
 
     private static void EmitRowColumns(SourceWriter w, ConvKernelPlan k, int channels, int rows, int lanes)

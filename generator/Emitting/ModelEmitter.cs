@@ -400,8 +400,8 @@ internal static class ModelEmitter
         }
     }
 
-    /// <summary>Whether a convolution shares its work across threads when a single image runs (<see cref="ConvKernelPlanner.Threaded"/>).</summary>
-    public static bool SplitsRows(LayerPlan layer) => ConvKernelPlanner.Threaded(layer.Spec, layer.Input, layer.Output);
+    /// <summary>Whether a convolution shares its work (rows or channel tiles) across threads when a single image runs (<see cref="ConvKernelPlanner.Threaded"/>).</summary>
+    public static bool Threaded(LayerPlan layer) => ConvKernelPlanner.Threaded(layer.Spec, layer.Input, layer.Output);
 
     /// <summary>The tile width the packed weights must have: the variant's, chosen at run time when the two differ.</summary>
     public static string TileVectors(LayerPlan layer)
@@ -493,7 +493,7 @@ internal static class ModelEmitter
                     ConvKernelPlan plan = model.ConvKernels.First(k => k.Name == kernel);
                     string tiles = plan.SplitsChannelTiles ? $", 0, {plan.ChannelTiles}" : "";
                     string plain = $"{kernel}({inputPointer}, {outputPointer}, {weights}, {bias}{residual}, 0, {rows}{tiles});";
-                    if (!SplitsRows(layer))
+                    if (!Threaded(layer))
                     {
                         return plain;
                     }
@@ -540,7 +540,7 @@ internal static class ModelEmitter
                         // A large padded copy (≥ 256 KiB) is split by channels across the row threads too; a small one is
                         // cheaper on one thread than another hand-off.
                         long paddedFloats = (long)layer.Input.Channels * (layer.Input.Height + 2 * layer.Spec.PaddingHeight) * (layer.Input.Width + 2 * layer.Spec.PaddingWidth);
-                        w.Line(SplitsRows(layer) && paddedFloats >= 65536
+                        w.Line(Threaded(layer) && paddedFloats >= 65536
                             ? $"global::Fusion.Kernels.Padding.Copy(rowThreads, {copyArguments});"
                             : $"global::Fusion.Kernels.Padding.Copy({copyArguments});");
                     }

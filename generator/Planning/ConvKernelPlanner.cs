@@ -58,6 +58,7 @@ internal static class ConvKernelPlanner
         // S4 107 → 112 GFLOP/s).
         bool wide512 = !narrow && tileVectors >= 2;
         bool padsColumns = layer.PaddingWidth > 0 && layer.KernelWidth > 1; // what a whole-row tile can leave out
+        int columnTileVectors = tileVectors; // the tile's vectors when it does not span the row
         // A padded row too wide for one tile of two 512-bit vectors but not for one of a single vector takes tiles of 16
         // channels, so that one tile spans the row and leaves out its padding taps (see MaxAccumulatorsWholeRow). Measured:
         // S4 (28 pixels) 1.98 → 1.93 ms, TinyNet's 16×16 block 341 → 321 µs at batch 8.
@@ -76,7 +77,7 @@ internal static class ConvKernelPlanner
         if (wide512 && padsColumns && tilePixels == output.Width
             && UnrolledFmas(channelRuns, [new ColumnRun(0, 1, output.Width)], input.Channels / groups, tapPixels) > MaxUnrolledFmas)
         {
-            tileVectors = Math.Min(4, vectorsPerGroup);
+            tileVectors = columnTileVectors;
             tilePixels = ChooseTilePixels(output.Width, tileVectors, reduction, MaxAccumulators, wide512, wholeRow: false, maxPixels: output.Width - 1);
             channelRuns = ChannelRuns(vectorsPerGroup, tileVectors, outPerGroup);
         }

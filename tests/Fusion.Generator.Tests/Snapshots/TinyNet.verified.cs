@@ -811,16 +811,20 @@ partial class TinyNet : global::Fusion.IFusedModel
     private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_6ch2x32px_V512(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
         int oh = rowStart;
         // bands of 2 rows
         for (; oh + 2 <= rowEnd; oh += 2)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * OutWidth;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 216;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 12; j0 += 6)
                 {
@@ -1031,12 +1035,12 @@ partial class TinyNet : global::Fusion.IFusedModel
         // the last rows, one at a time
         for (; oh < rowEnd; oh++)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * OutWidth;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 216;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 12; j0 += 6)
                 {
@@ -1213,16 +1217,20 @@ partial class TinyNet : global::Fusion.IFusedModel
     private static unsafe void Conv3x3s1p1_3x32x32to16_Stats_2ch3x16px_V256(float* input, float* output, float* weights, float* bias, global::Fusion.Normalization.ChannelStatistics* statistics, int rowStart, int rowEnd)
     {
         const int InPlane = 1156, InWidth = 34, OutPlane = 1024, OutWidth = 32;
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
         int oh = rowStart;
         // bands of 3 rows
         for (; oh + 3 <= rowEnd; oh += 3)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * OutWidth;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 216;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 16; j0 += 2)
                 {
@@ -1312,12 +1320,12 @@ partial class TinyNet : global::Fusion.IFusedModel
         // the last rows, one at a time
         for (; oh < rowEnd; oh++)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * OutWidth;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 216;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 16; j0 += 2)
                 {
@@ -3617,16 +3625,20 @@ partial class TinyNet : global::Fusion.IFusedModel
     private static unsafe void Conv3x3s1p1_32x16x16to32_Identity_3ch2x16px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 324, InWidth = 18, OutPlane = 256, OutWidth = 16;
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
         int oh = rowStart;
         // bands of 2 rows
         for (; oh + 2 <= rowEnd; oh += 2)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * OutWidth;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 2304;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 24; j0 += 3)
                 {
@@ -3758,8 +3770,8 @@ partial class TinyNet : global::Fusion.IFusedModel
             }
             {
                 const int v0 = 3;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 2304;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 6; j0 += 3)
                 {
@@ -4015,12 +4027,12 @@ partial class TinyNet : global::Fusion.IFusedModel
         // the last rows, one at a time
         for (; oh < rowEnd; oh++)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * OutWidth;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 2304;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 24; j0 += 3)
                 {
@@ -4114,8 +4126,8 @@ partial class TinyNet : global::Fusion.IFusedModel
             }
             {
                 const int v0 = 3;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 2304;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 6; j0 += 3)
                 {
@@ -5736,16 +5748,20 @@ partial class TinyNet : global::Fusion.IFusedModel
     private static unsafe void Conv3x3s1p1_64x8x8to64_Identity_3ch4x8px_V256(float* input, float* output, float* weights, float* bias, int rowStart, int rowEnd)
     {
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
         int oh = rowStart;
         // bands of 4 rows
         for (; oh + 4 <= rowEnd; oh += 4)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * OutWidth;
             for (int v0 = 0; v0 < 6; v0 += 3)
             {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 4608;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 24; j0 += 3)
                 {
@@ -5877,8 +5893,8 @@ partial class TinyNet : global::Fusion.IFusedModel
             }
             {
                 const int v0 = 6;
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 4608;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 15; j0 += 3)
                 {
@@ -6129,12 +6145,12 @@ partial class TinyNet : global::Fusion.IFusedModel
         // the last rows, one at a time
         for (; oh < rowEnd; oh++)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * OutWidth;
             for (int v0 = 0; v0 < 6; v0 += 3)
             {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 4608;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 24; j0 += 3)
                 {
@@ -6209,8 +6225,8 @@ partial class TinyNet : global::Fusion.IFusedModel
             }
             {
                 const int v0 = 6;
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 4608;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 for (int j0 = 0; j0 < 15; j0 += 3)
                 {
@@ -7300,16 +7316,20 @@ partial class TinyNet : global::Fusion.IFusedModel
         const int InPlane = 1156, InWidth = 34;
         const int YPlane = 1156, YRow = 34; // the output buffer's planes and rows: zero borders for the next layer's padding
         var activation = default(global::Fusion.Activations.Relu);
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
         int oh = rowStart;
         // bands of 2 rows
         for (; oh + 2 <= rowEnd; oh += 2)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * YRow;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * YRow;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 216;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * YPlane;
                 for (int j0 = 0; j0 < 12; j0 += 6)
                 {
@@ -7520,12 +7540,12 @@ partial class TinyNet : global::Fusion.IFusedModel
         // the last rows, one at a time
         for (; oh < rowEnd; oh++)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * YRow;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * YRow;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 216;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * YPlane;
                 for (int j0 = 0; j0 < 12; j0 += 6)
                 {
@@ -7697,16 +7717,20 @@ partial class TinyNet : global::Fusion.IFusedModel
         const int InPlane = 1156, InWidth = 34;
         const int YPlane = 1156, YRow = 34; // the output buffer's planes and rows: zero borders for the next layer's padding
         var activation = default(global::Fusion.Activations.Relu);
+        float* x = input;
+        float* y = output;
+        float* wg = weights;
+        float* bg = bias;
         int oh = rowStart;
         // bands of 3 rows
         for (; oh + 3 <= rowEnd; oh += 3)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * YRow;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * YRow;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 216;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * YPlane;
                 for (int j0 = 0; j0 < 16; j0 += 2)
                 {
@@ -7796,12 +7820,12 @@ partial class TinyNet : global::Fusion.IFusedModel
         // the last rows, one at a time
         for (; oh < rowEnd; oh++)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * YRow;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * YRow;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 216;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 216;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * YPlane;
                 for (int j0 = 0; j0 < 16; j0 += 2)
                 {
@@ -10109,17 +10133,22 @@ partial class TinyNet : global::Fusion.IFusedModel
         const int YPlane = 324, YRow = 18; // the output buffer's planes and rows: zero borders for the next layer's padding
         const int RPlane = 324, RRow = 18; // the residual buffer's planes and rows (zero-bordered)
         var activation = default(global::Fusion.Activations.Relu);
+        float* x = input;
+        float* y = output;
+        float* r = residual;
+        float* wg = weights;
+        float* bg = bias;
         int oh = rowStart;
         // bands of 2 rows
         for (; oh + 2 <= rowEnd; oh += 2)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * YRow;
-            float* rr = residual + oh * RRow;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * YRow;
+            float* rr = r + oh * RRow;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 2304;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * YPlane;
                 float* rt = rr + v0 * 8 * RPlane;
                 for (int j0 = 0; j0 < 24; j0 += 3)
@@ -10252,8 +10281,8 @@ partial class TinyNet : global::Fusion.IFusedModel
             }
             {
                 const int v0 = 3;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 2304;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * YPlane;
                 float* rt = rr + v0 * 8 * RPlane;
                 for (int j0 = 0; j0 < 6; j0 += 3)
@@ -10510,13 +10539,13 @@ partial class TinyNet : global::Fusion.IFusedModel
         // the last rows, one at a time
         for (; oh < rowEnd; oh++)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * YRow;
-            float* rr = residual + oh * RRow;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * YRow;
+            float* rr = r + oh * RRow;
             {
                 const int v0 = 0;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 2304;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * YPlane;
                 float* rt = rr + v0 * 8 * RPlane;
                 for (int j0 = 0; j0 < 24; j0 += 3)
@@ -10611,8 +10640,8 @@ partial class TinyNet : global::Fusion.IFusedModel
             }
             {
                 const int v0 = 3;
-                float* wt = weights + v0 * 2304;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 2304;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * YPlane;
                 float* rt = rr + v0 * 8 * RPlane;
                 for (int j0 = 0; j0 < 6; j0 += 3)
@@ -11368,17 +11397,22 @@ partial class TinyNet : global::Fusion.IFusedModel
         const int InPlane = 100, InWidth = 10, OutPlane = 64, OutWidth = 8;
         const int RPlane = 100, RRow = 10; // the residual buffer's planes and rows (zero-bordered)
         var activation = default(global::Fusion.Activations.Relu);
+        float* x = input;
+        float* y = output;
+        float* r = residual;
+        float* wg = weights;
+        float* bg = bias;
         int oh = rowStart;
         // bands of 4 rows
         for (; oh + 4 <= rowEnd; oh += 4)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * RRow;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * OutWidth;
+            float* rr = r + oh * RRow;
             for (int v0 = 0; v0 < 6; v0 += 3)
             {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 4608;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 float* rt = rr + v0 * 8 * RPlane;
                 for (int j0 = 0; j0 < 24; j0 += 3)
@@ -11511,8 +11545,8 @@ partial class TinyNet : global::Fusion.IFusedModel
             }
             {
                 const int v0 = 6;
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 4608;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 float* rt = rr + v0 * 8 * RPlane;
                 for (int j0 = 0; j0 < 15; j0 += 3)
@@ -11764,13 +11798,13 @@ partial class TinyNet : global::Fusion.IFusedModel
         // the last rows, one at a time
         for (; oh < rowEnd; oh++)
         {
-            float* xr = input + oh * InWidth; // padded row oh holds the top taps of output row oh
-            float* yr = output + oh * OutWidth;
-            float* rr = residual + oh * RRow;
+            float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh
+            float* yr = y + oh * OutWidth;
+            float* rr = r + oh * RRow;
             for (int v0 = 0; v0 < 6; v0 += 3)
             {
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 4608;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 float* rt = rr + v0 * 8 * RPlane;
                 for (int j0 = 0; j0 < 24; j0 += 3)
@@ -11846,8 +11880,8 @@ partial class TinyNet : global::Fusion.IFusedModel
             }
             {
                 const int v0 = 6;
-                float* wt = weights + v0 * 4608;
-                float* bt = bias + v0 * 8;
+                float* wt = wg + v0 * 4608;
+                float* bt = bg + v0 * 8;
                 float* yt = yr + v0 * 8 * OutPlane;
                 float* rt = rr + v0 * 8 * RPlane;
                 for (int j0 = 0; j0 < 15; j0 += 3)
