@@ -107,9 +107,10 @@ internal static class ConvolutionGradients
         int outWidthPadded = (outWidth + pixelTile - 1) / pixelTile * pixelTile;
         (int paddedHeight, int paddedWidth) = PaddedImage.Size(conv, height, width, outHeight, outWidthPadded);
         int paddedPlane = paddedHeight * paddedWidth, outPlane = outHeight * outWidth, plane = height * width;
-        // ∂W's taps run in tiles of one kernel row each when the layer pads rows (row i, then channel, then column; each
-        // row's taps padded to whole tiles), so that a tile leaves out the output rows whose taps would read the zero
-        // padding above or below the image; the tap-major result is put back in the weights' order at the end.
+        // ∂W's taps run in tiles of one kernel row each when the layer pads rows (row i, then column j, then channel;
+        // each row's taps padded to whole tiles), so that a tile leaves out the output rows whose taps would read the
+        // zero padding above or below the image, and a tile of one kernel column the output columns whose taps would
+        // read the padding left or right of it; the tap-major result is put back in the weights' order at the end.
         bool byKernelRow = kh > 1 && ph > 0;
         int taps = inChannels * kh * kw, rowTaps = byKernelRow ? (inChannels * kw + tile - 1) / tile * tile : 0;
         int tapsPadded = byKernelRow ? kh * rowTaps : (taps + tile - 1) / tile * tile;
@@ -126,7 +127,8 @@ internal static class ConvolutionGradients
         int gSlots = AlignedLength(tapsPadded * outPadded), gLength = gSlots + (byKernelRow ? AlignedLength(taps * outPadded) : 0), dxLength = wantInput ? AlignedLength(paddedPlane * inPadded) : 0;
         int wtLength = wantInput ? AlignedLength(kh * kw * outChannels * inPadded) : 0;
         float[] scratch = ArrayPool<float>.Shared.Rent(xLength + zLength + gLength + dxLength + wtLength + 16);
-        int[] offsetArray = ArrayPool<int>.Shared.Rent(tapsPadded + (byKernelRow ? taps : 0));
+        int tiles = tapsPadded / tile;
+        int[] offsetArray = ArrayPool<int>.Shared.Rent(tapsPadded + (byKernelRow ? taps : 0) + 2 * tiles);
         try
         {
             fixed (float* pScratch = scratch, pIn = given ? paddedInput : input, pOut = outputGradient, pWeight = conv.Weight.Data, pWeightGradient = conv.Weight.Gradient, pInputGradient = inputGradient)
@@ -138,8 +140,18 @@ internal static class ConvolutionGradients
                 new Span<float>(g, gSlots).Clear(); // the weights'-order copy after it (byKernelRow) is written whole at the end
                 new Span<float>(zT, zLength).Clear();
                 new Span<float>(xP, xLength).Clear();
-                // Tap (c, i, j) in the weights' order is (c·kh + i)·kw + j; by kernel row it sits at slot i·rowTaps + c·kw + j.
-                int Slot(int c, int i, int j) => i * rowTaps + c * kw + j;
+                // Tap (c, i, j) in the weights' order is (c·kh + i)·kw + j; by kernel row it sits at slot i·rowTaps + j·Cin + c.
+                int Slot(int c, int i, int j) => i * rowTaps + j * inChannels + c;
+
+                // The output columns each tap tile runs over: all of them, or by kernel row those whose taps in the tile
+                // read the image (columns pw .. pw + width − 1 of the padded input, with kernel columns d apart).
+                int* columns = offsets + tapsPadded + (byKernelRow ? taps : 0);
+                for (int t = 0; t < tiles; t++)
+                {
+                    columns[2 * t] = 0;
+                    columns[2 * t + 1] = outWidth;
+                }
+
                 if (byKernelRow)
                 {
                     int* natural = offsets + tapsPadded;
@@ -153,6 +165,21 @@ internal static class ConvolutionGradients
                             {
                                 offsets[Slot(c, i, j)] = natural[(c * kh + i) * kw + j];
                             }
+                        }
+
+                        // A tile's columns cover each of its taps' (the padding slots after the row's taps read anything).
+                        for (int t = i * rowTaps / tile; t < (i + 1) * rowTaps / tile; t++)
+                        {
+                            int first = outWidth, end = 0;
+                            for (int slot = t * tile; slot < Math.Min((t + 1) * tile, i * rowTaps + inChannels * kw); slot++)
+                            {
+                                int left = pw - (slot - i * rowTaps) / inChannels * d, right = pw + width - 1 - (slot - i * rowTaps) / inChannels * d;
+                                first = Math.Min(first, left > 0 ? (left + s - 1) / s : 0);
+                                end = Math.Max(end, right < 0 ? 0 : Math.Min(outWidth, right / s + 1));
+                            }
+
+                            columns[2 * t] = Math.Min(first, end);
+                            columns[2 * t + 1] = end;
                         }
                     }
                 }
@@ -193,7 +220,7 @@ internal static class ConvolutionGradients
                         ToPixelMajor(dz + oh * outWidth, outPlane, zT + oh * outWidthPadded * outPadded, outPadded, outChannels, outWidth);
                     }
 
-                    WeightGradientImage(wide, g, outPadded, zT, outWidthPadded, x, offsets, xWidth, s, outHeight, outWidth, tapsPadded, maxVectors, rowTaps, d, ph, height);
+                    WeightGradientImage(wide, g, outPadded, zT, outWidthPadded, x, offsets, columns, xWidth, s, outHeight, tapsPadded, maxVectors, rowTaps, d, ph, height);
                     if (wantInput)
                     {
                         InputGradientImage(wide, pixelTile, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, maxVectors, ph, height);
@@ -332,9 +359,9 @@ internal static class ConvolutionGradients
 
     // rowTaps: taps per kernel row when the taps run by kernel row (0: in the weights' order), so that a tile leaves out
     // the output rows whose taps read the padding above or below the image (rows ph .. ph + height − 1 of the padded
-    // input, with kernel rows d apart, are the image's).
+    // input, with kernel rows d apart, are the image's); columns: each tile's first output column and the end of its run.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void WeightGradientImage(bool wide, float* g, int outPadded, float* zT, int outWidthPadded, float* xP, int* offsets, int paddedWidth, int s, int outHeight, int outWidth, int tapsPadded, int maxVectors,
+    private static unsafe void WeightGradientImage(bool wide, float* g, int outPadded, float* zT, int outWidthPadded, float* xP, int* offsets, int* columns, int paddedWidth, int s, int outHeight, int tapsPadded, int maxVectors,
         int rowTaps, int d, int ph, int height)
     {
         int tile = wide ? 6 : 3, vectors = outPadded / 8;
@@ -372,6 +399,16 @@ internal static class ConvolutionGradients
                         tileRows = end - first;
                     }
                     int* o = offsets + t;
+
+                    // The tile's output columns firstColumn .. firstColumn + outWidth − 1.
+                    int firstColumn = columns[2 * (t / tile)], outWidth = columns[2 * (t / tile) + 1] - firstColumn;
+                    if (outWidth == 0)
+                    {
+                        continue;
+                    }
+
+                    xb += (nint)firstColumn * s;
+                    zb += (nint)firstColumn * outPadded;
                     if (pairs512)
                     {
                         // Up to 64 channels as 512-bit pairs of vectors; an odd last vector alone.
