@@ -13,6 +13,7 @@ internal readonly struct One : ITileSize { public static int Value => 1; }
 internal readonly struct Two : ITileSize { public static int Value => 2; }
 internal readonly struct Three : ITileSize { public static int Value => 3; }
 internal readonly struct Four : ITileSize { public static int Value => 4; }
+internal readonly struct Five : ITileSize { public static int Value => 5; }
 internal readonly struct Six : ITileSize { public static int Value => 6; }
 
 /// <summary>

@@ -223,7 +223,7 @@ internal static class ConvolutionGradients
                     WeightGradientImage(wide, g, outPadded, zT, outWidthPadded, x, offsets, columns, xWidth, s, outHeight, tapsPadded, maxVectors, rowTaps, d, ph, height);
                     if (wantInput)
                     {
-                        InputGradientImage(wide, pixelTile, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, maxVectors, ph, height);
+                        InputGradientImage(wide, pixelTile, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, outWidth, maxVectors, ph, height, pw, width);
                         float* dx = pInputGradient + (nint)n * inChannels * plane;
                         for (int ih = 0; ih < height; ih++)
                         {
@@ -471,7 +471,8 @@ internal static class ConvolutionGradients
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void InputGradientImage(bool wide, int tile, float* dxT, int inPadded, float* zT, int outPadded, int outWidthPadded, float* wt, int outChannels, int paddedWidth, int s, int d, int kh, int kw, int outHeight, int maxVectors, int ph, int height)
+    private static unsafe void InputGradientImage(bool wide, int tile, float* dxT, int inPadded, float* zT, int outPadded, int outWidthPadded, float* wt, int outChannels, int paddedWidth, int s, int d, int kh, int kw, int outHeight, int outWidth, int maxVectors,
+        int ph, int height, int pw, int width)
     {
         int vectors = inPadded / 8;
         nint targetPixel = (nint)s * inPadded;
@@ -489,57 +490,73 @@ internal static class ConvolutionGradients
                 {
                     for (int j = 0; j < kw; j++)
                     {
+                        // Likewise the output columns whose target column is the padding left or right of the image
+                        // (columns pw .. pw + width − 1): whole tiles over the others, then one tile of the rest.
+                        int left = pw - j * d, right = pw + width - 1 - j * d;
+                        int column = left > 0 ? (left + s - 1) / s : 0, end = right < 0 ? 0 : Math.Min(outWidth, right / s + 1);
                         float* w = wt + (i * kw + j) * outChannels * inPadded + v * 8;
                         float* rowTarget = dxT + ((oh * s + i * d) * paddedWidth + j * d) * inPadded + v * 8;
                         float* rowGradient = zT + oh * outWidthPadded * outPadded;
-                        for (int ow = 0; ow < outWidthPadded; ow += tile)
+                        for (; column < end; column += tile)
                         {
-                            float* target = rowTarget + ow * targetPixel;
-                            float* z = rowGradient + ow * outPadded;
-                            if (pairs512)
-                            {
-                                if (tile == 4)
-                                {
-                                    InputGradient512<Four>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels);
-                                }
-                                else
-                                {
-                                    InputGradient512<Six>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels);
-                                }
-                            }
-                            else if (tile == 4)
-                            {
-                                switch (count)
-                                {
-                                    case 4: ConvolutionTiles.InputGradient<Four, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    case 3: ConvolutionTiles.InputGradient<Four, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    case 2: ConvolutionTiles.InputGradient<Four, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    default: ConvolutionTiles.InputGradient<Four, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                }
-                            }
-                            else if (wide)
-                            {
-                                switch (count)
-                                {
-                                    case 4: ConvolutionTiles.InputGradient<Six, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    case 3: ConvolutionTiles.InputGradient<Six, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    case 2: ConvolutionTiles.InputGradient<Six, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    default: ConvolutionTiles.InputGradient<Six, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                }
-                            }
-                            else
-                            {
-                                switch (count)
-                                {
-                                    case 3: ConvolutionTiles.InputGradient<Three, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    case 2: ConvolutionTiles.InputGradient<Three, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                    default: ConvolutionTiles.InputGradient<Three, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                                }
-                            }
+                            InputGradientRun(pairs512, wide, Math.Min(tile, end - column), count, rowTarget + column * targetPixel, targetPixel, rowGradient + column * outPadded, outPadded, w, inPadded, outChannels);
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>One tile of <paramref name="pixels"/> (at most 6) output pixels × <paramref name="count"/> vectors of input channels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void InputGradientRun(bool pairs512, bool wide, int pixels, int count, float* target, nint targetPixel, float* z, int outPadded, float* w, int inPadded, int outChannels)
+    {
+        if (pairs512)
+        {
+            switch (pixels)
+            {
+                case 6: InputGradient512<Six>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                case 5: InputGradient512<Five>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                case 4: InputGradient512<Four>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                case 3: InputGradient512<Three>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                case 2: InputGradient512<Two>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                default: InputGradient512<One>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            }
+        }
+        else if (wide)
+        {
+            switch (pixels)
+            {
+                case 6: InputGradient<Six>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                case 5: InputGradient<Five>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                case 4: InputGradient<Four>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                case 3: InputGradient<Three>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                case 2: InputGradient<Two>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                default: InputGradient<One>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            }
+        }
+        else
+        {
+            switch (pixels)
+            {
+                case 3: InputGradient<Three>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                case 2: InputGradient<Two>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+                default: InputGradient<One>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            }
+        }
+    }
+
+    /// <summary>Up to 4 vectors of 8 input channels (<paramref name="count"/>) with 256-bit tiles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void InputGradient<TP>(int count, float* target, nint targetPixel, float* z, int outPadded, float* w, int inPadded, int outChannels)
+        where TP : struct, ITileSize
+    {
+        switch (count)
+        {
+            case 4: ConvolutionTiles.InputGradient<TP, Four>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            case 3: ConvolutionTiles.InputGradient<TP, Three>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            case 2: ConvolutionTiles.InputGradient<TP, Two>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            default: ConvolutionTiles.InputGradient<TP, One>(target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
         }
     }
 
