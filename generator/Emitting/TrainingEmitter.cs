@@ -149,6 +149,29 @@ internal static class TrainingEmitter
         return feeds;
     }
 
+    /// <summary>
+    /// True when the convolution fed the padded copy of a layer's output is all that reads it: no other layer takes it
+    /// as input or residual and it is not the model's output (that convolution's backward reads the padded copy too).
+    /// </summary>
+    private static bool OnlyPaddedReader(ModelPlan model, int producer, int consumer)
+    {
+        if (producer == model.Layers.Count - 1)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < model.Layers.Count; i++)
+        {
+            LayerPlan reader = model.Layers[i];
+            if ((reader.Source == producer && i != consumer) || reader.ResidualSource == producer)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static void EmitLayerForward(SourceWriter w, ModelPlan model, int index, System.Collections.Generic.Dictionary<int, int> feeds)
     {
         LayerPlan layer = model.Layers[index];
@@ -234,14 +257,18 @@ internal static class TrainingEmitter
                     string statisticsSpan = hasBatchNorm ? $"{Field(s)}Statistics" : "default";
                     string normalization = hasBatchNorm ? $"{Field(s)}Mean, {Field(s)}InverseStd" : "default, default";
                     string batchStatistics = hasBatchNorm ? $"{Field(s)}BatchStatistics" : "false";
-                    string paddedCopy = "";
+                    string paddedCopy = "", output = Span("y", $"batch * {outLength}");
                     if (feeds.TryGetValue(index, out int consumer))
                     {
                         LayerPlan r = model.Layers[consumer];
                         paddedCopy = $", paddedCopy: {Span($"ts + batch * {r.Training.PaddedInput}", $"batch * {r.Training.PaddedInputLength}")}, width: {layer.Output.Width}, padHeight: {r.Spec.PaddingHeight}, padWidth: {r.Spec.PaddingWidth}";
+                        if (OnlyPaddedReader(model, index, consumer))
+                        {
+                            output = "default"; // its padded copy is all that is read of it, forward and backward
+                        }
                     }
 
-                    w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivate({Span("kept", $"batch * {outLength}")}, {Span("y", $"batch * {outLength}")}, {residual}, {batchNorm}, {statisticsSpan}, {normalization}, {batchStatistics}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)}{paddedCopy});");
+                    w.Line($"global::Fusion.Training.TrainingKernels.NormalizeAddActivate({Span("kept", $"batch * {outLength}")}, {output}, {residual}, {batchNorm}, {statisticsSpan}, {normalization}, {batchStatistics}, batch, {layer.Output.Channels}, {plane}, {Describe.ActivationOperator(layer.Activation)}{paddedCopy});");
                     if (layer.BatchNorm is { TrackRunningStats: true })
                     {
                         w.Line($"if ({Field(s)}BatchStatistics)");

@@ -23,11 +23,11 @@ public static class TrainingKernels
     /// <paramref name="statistics"/> (the batch, accumulated in the convolution's epilogue) when
     /// <paramref name="batchStatistics"/>, else from the running statistics (eval mode or a frozen layer). Without
     /// BatchNorm, <c>y = act(z [+ r])</c>. <paramref name="mean"/> and <paramref name="inverseStd"/> receive μ and
-    /// 1/√(σ² + ε) per channel, as floats, for the backward pass. With <paramref name="paddedCopy"/>, each plane of y
-    /// is also copied, while it is in L1, into the interior of that zero-bordered buffer (planes of
-    /// <paramref name="width"/> columns, bordered by <paramref name="padHeight"/> rows and <paramref name="padWidth"/>
-    /// columns, whose borders the caller keeps zero): the input of the next, padding convolution, so that it is not
-    /// copied again.
+    /// 1/√(σ² + ε) per channel, as floats, for the backward pass. With <paramref name="paddedCopy"/>, y is written
+    /// row by row into the interior of that zero-bordered buffer too (planes of <paramref name="width"/> columns,
+    /// bordered by <paramref name="padHeight"/> rows and <paramref name="padWidth"/> columns, whose borders the caller
+    /// keeps zero): the input of the next, padding convolution, so that it is not copied again; <paramref name="y"/>
+    /// may then be empty, when nothing else reads it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void NormalizeAddActivate<TActivation>(
@@ -36,7 +36,13 @@ public static class TrainingKernels
         Span<float> paddedCopy = default, int width = 0, int padHeight = 0, int padWidth = 0)
         where TActivation : struct, IActivation
     {
-        CheckLengths(z.Length, batch, channels, planeSize, y.Length, residual.Length);
+        bool keepOutput = !y.IsEmpty;
+        if (!keepOutput && paddedCopy.IsEmpty)
+        {
+            throw new ArgumentException("NormalizeAddActivate needs an output span or a padded copy to write; both are empty.", nameof(y));
+        }
+
+        CheckLengths(z.Length, batch, channels, planeSize, keepOutput ? y.Length : z.Length, residual.Length);
         int height = width > 0 ? planeSize / width : 0, paddedWidth = width + 2 * padWidth, paddedPlane = (height + 2 * padHeight) * paddedWidth;
         if (!paddedCopy.IsEmpty && (width <= 0 || planeSize % width != 0 || padHeight < 0 || padWidth < 0 || paddedCopy.Length != (long)batch * channels * paddedPlane))
         {
@@ -45,44 +51,120 @@ public static class TrainingKernels
                 nameof(paddedCopy));
         }
 
-        for (int c = 0; c < channels; c++)
+        fixed (float* pz = z, py = y, pr = residual, pp = paddedCopy)
         {
-            float mu = 0, invStd = 1, gamma = 1, beta = 0;
-            if (batchNorm is not null)
+            for (int c = 0; c < channels; c++)
             {
-                (double m, double variance) = batchStatistics
-                    ? (statistics[c].Mean, statistics[c].BiasedVariance)
-                    : (batchNorm.RunningMean!.Data[c], batchNorm.RunningVar!.Data[c]);
-                mu = (float)m;
-                invStd = (float)(1 / Math.Sqrt(variance + batchNorm.Epsilon));
-                gamma = batchNorm.Weight?.Data[c] ?? 1f;
-                beta = batchNorm.Bias?.Data[c] ?? 0f;
-                mean[c] = mu;
-                inverseStd[c] = invStd;
-            }
-
-            var channel = new Channel(c * planeSize, channels * planeSize, batch, planeSize);
-            switch ((batchNorm is not null, residual.IsEmpty))
-            {
-                case (true, true): NormalizeChannel<TActivation, On, Off>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
-                case (true, false): NormalizeChannel<TActivation, On, On>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
-                case (false, true): NormalizeChannel<TActivation, Off, Off>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
-                case (false, false): NormalizeChannel<TActivation, Off, On>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
-            }
-
-            if (!paddedCopy.IsEmpty)
-            {
-                // The channel's planes were just written (a few KB): copied from L1 or L2.
-                fixed (float* source = y, target = paddedCopy)
+                float mu = 0, invStd = 1, gamma = 1, beta = 0;
+                if (batchNorm is not null)
                 {
-                    for (int n = 0; n < batch; n++)
+                    (double m, double variance) = batchStatistics
+                        ? (statistics[c].Mean, statistics[c].BiasedVariance)
+                        : (batchNorm.RunningMean!.Data[c], batchNorm.RunningVar!.Data[c]);
+                    mu = (float)m;
+                    invStd = (float)(1 / Math.Sqrt(variance + batchNorm.Epsilon));
+                    gamma = batchNorm.Weight?.Data[c] ?? 1f;
+                    beta = batchNorm.Bias?.Data[c] ?? 0f;
+                    mean[c] = mu;
+                    inverseStd[c] = invStd;
+                }
+
+                var channel = new Channel(c * planeSize, channels * planeSize, batch, planeSize);
+                if (paddedCopy.IsEmpty)
+                {
+                    switch ((batchNorm is not null, residual.IsEmpty))
                     {
-                        float* plane = source + (nint)(n * channels + c) * planeSize;
-                        float* interior = target + (nint)(n * channels + c) * paddedPlane + padHeight * paddedWidth + padWidth;
-                        for (int h = 0; h < height; h++)
-                        {
-                            Padding.CopyRow(plane + (nint)h * width, interior + (nint)h * paddedWidth, width);
-                        }
+                        case (true, true): NormalizeChannel<TActivation, On, Off>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
+                        case (true, false): NormalizeChannel<TActivation, On, On>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
+                        case (false, true): NormalizeChannel<TActivation, Off, Off>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
+                        case (false, false): NormalizeChannel<TActivation, Off, On>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
+                    }
+
+                    continue;
+                }
+
+                // Straight into the padded copy's interior, row by row (and into y when it is wanted too).
+                var rows = new PaddedRows(pz + channel.First, keepOutput ? py + channel.First : null, residual.IsEmpty ? null : pr + channel.First, channel.ImageStride,
+                    pp + (nint)c * paddedPlane + padHeight * paddedWidth + padWidth, (nint)channels * paddedPlane, batch, height, width, paddedWidth);
+                switch ((batchNorm is not null, residual.IsEmpty))
+                {
+                    case (true, true): NormalizeChannelPadded<TActivation, On, Off>(rows, mu, invStd, gamma, beta, activation); break;
+                    case (true, false): NormalizeChannelPadded<TActivation, On, On>(rows, mu, invStd, gamma, beta, activation); break;
+                    case (false, true): NormalizeChannelPadded<TActivation, Off, Off>(rows, mu, invStd, gamma, beta, activation); break;
+                    case (false, false): NormalizeChannelPadded<TActivation, Off, On>(rows, mu, invStd, gamma, beta, activation); break;
+                }
+            }
+        }
+    }
+
+    /// <summary>One channel's planes in every image, as rows: read from z (and r), written to the padded copy (and y).</summary>
+    private readonly unsafe struct PaddedRows(float* z, float* y, float* r, nint imageStride, float* padded, nint paddedImageStride, int batch, int height, int width, int paddedWidth)
+    {
+        public readonly float* Z = z, Y = y, R = r, Padded = padded;
+        public readonly nint ImageStride = imageStride, PaddedImageStride = paddedImageStride;
+        public readonly int Batch = batch, Height = height, Width = width, PaddedWidth = paddedWidth;
+    }
+
+    /// <summary>
+    /// <see cref="NormalizeChannel"/> row by row into the interior of the next convolution's zero-padded input, and
+    /// into y only when something else reads it: eight at a time, then each row's last few.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void NormalizeChannelPadded<TActivation, TNormalize, TResidual>(PaddedRows rows, float mean, float invStd, float gamma, float beta, TActivation activation)
+        where TActivation : struct, IActivation
+        where TNormalize : struct, IFlag
+        where TResidual : struct, IFlag
+    {
+        Vector256<float> vMean = Vector256.Create(mean), vInvStd = Vector256.Create(invStd), vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
+        int width = rows.Width, vectorWidth = width & ~7;
+        bool keep = rows.Y != null;
+        for (int n = 0; n < rows.Batch; n++)
+        {
+            for (int h = 0; h < rows.Height; h++)
+            {
+                nint at = n * rows.ImageStride + (nint)h * width;
+                float* zp = rows.Z + at, yp = keep ? rows.Y + at : null, rp = TResidual.Value ? rows.R + at : null;
+                float* pp = rows.Padded + n * rows.PaddedImageStride + (nint)h * rows.PaddedWidth;
+                int i = 0;
+                for (; i < vectorWidth; i += 8)
+                {
+                    Vector256<float> u = Vector256.Load(zp + i);
+                    if (TNormalize.Value)
+                    {
+                        u = Vector256.FusedMultiplyAdd(vGamma, (u - vMean) * vInvStd, vBeta);
+                    }
+
+                    if (TResidual.Value)
+                    {
+                        u += Vector256.Load(rp + i);
+                    }
+
+                    Vector256<float> v = activation.Invoke(u);
+                    v.Store(pp + i);
+                    if (keep)
+                    {
+                        v.Store(yp + i);
+                    }
+                }
+
+                for (; i < width; i++)
+                {
+                    float u = zp[i];
+                    if (TNormalize.Value)
+                    {
+                        u = MathF.FusedMultiplyAdd(gamma, (u - mean) * invStd, beta);
+                    }
+
+                    if (TResidual.Value)
+                    {
+                        u += rp[i];
+                    }
+
+                    float v = activation.Invoke(u);
+                    pp[i] = v;
+                    if (keep)
+                    {
+                        yp[i] = v;
                     }
                 }
             }

@@ -206,6 +206,71 @@ public sealed class BatchNormTrainingTests
         Assert.All(y, v => Assert.Equal(0f, v));
     }
 
+    [Theory]
+    [InlineData(4, 3, false, true)]
+    [InlineData(5, 2, true, true)]
+    [InlineData(13, 3, true, false)]
+    [InlineData(16, 2, false, false)]
+    [InlineData(20, 1, true, true)]
+    public void The_padded_copy_holds_the_output_in_its_interior_with_or_without_the_output_span(int width, int height, bool residual, bool keepOutput)
+    {
+        const int Batch = 2, Channels = 3, Pad = 1;
+        int plane = width * height, paddedWidth = width + 2 * Pad, paddedPlane = (height + 2 * Pad) * paddedWidth;
+        var bn = new BatchNorm("bn", Channels, 1e-5f, 0.1f, affine: true, trackRunningStats: true, new ChangeCounter());
+        bn.Weight!.Update(w => new SeededRandom(3).Fill(w, 0.5f, 1.5f));
+        bn.Bias!.Update(b => new SeededRandom(4).Fill(b, -0.5f, 0.5f));
+        float[] z = new float[Batch * Channels * plane], r = residual ? new float[z.Length] : [];
+        new SeededRandom(5).Fill(z, -2f, 2f);
+        new SeededRandom(6).Fill(r, -1f, 1f);
+        ChannelStatistics[] statistics = [Of(0, 1, 2), Of(1, 2, 3), Of(-1, 0.5, 4)];
+
+        // The plain pass (y only) is the reference.
+        float[] expected = new float[z.Length], mean = new float[Channels], inverseStd = new float[Channels];
+        Fusion.Training.TrainingKernels.NormalizeAddActivate(z, expected, r, bn, statistics, mean, inverseStd, true, Batch, Channels, plane, default(Fusion.Activations.Relu));
+
+        float[] y = keepOutput ? Enumerable.Repeat(float.NaN, z.Length).ToArray() : [];
+        float[] padded = Enumerable.Repeat(float.NaN, Batch * Channels * paddedPlane).ToArray(); // borders the pass must not touch
+        Fusion.Training.TrainingKernels.NormalizeAddActivate(z, y, r, bn, statistics, mean, inverseStd, true, Batch, Channels, plane, default(Fusion.Activations.Relu),
+            paddedCopy: padded, width: width, padHeight: Pad, padWidth: Pad);
+
+        if (keepOutput)
+        {
+            Assert.Equal(expected, y);
+        }
+
+        for (int p = 0; p < Batch * Channels; p++)
+        {
+            for (int row = 0; row < height + 2 * Pad; row++)
+            {
+                for (int column = 0; column < paddedWidth; column++)
+                {
+                    float value = padded[p * paddedPlane + row * paddedWidth + column];
+                    bool interior = row >= Pad && row < height + Pad && column >= Pad && column < width + Pad;
+                    if (interior)
+                    {
+                        Assert.Equal(expected[p * plane + (row - Pad) * width + column - Pad], value);
+                    }
+                    else
+                    {
+                        Assert.True(float.IsNaN(value), $"border ({row}, {column}) of plane {p} was written: {value}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void A_pass_with_neither_an_output_nor_a_padded_copy_is_refused()
+    {
+        var bn = new BatchNorm("bn", 2, 1e-5f, 0.1f, affine: true, trackRunningStats: true, new ChangeCounter());
+        float[] z = new float[2 * 2 * 12], mean = new float[2], inverseStd = new float[2];
+        ChannelStatistics[] statistics = [Of(0, 1, 2), Of(1, 2, 3)];
+        var error = Assert.Throws<ArgumentException>(() => Fusion.Training.TrainingKernels.NormalizeAddActivate(
+            z, default, default, bn, statistics, mean, inverseStd, true, 2, 2, 12, default(Fusion.Activations.Relu)));
+        Assert.Contains("needs an output span or a padded copy", error.Message);
+        Assert.Equal([0f, 0f], mean);
+    }
+
     [Fact]
     public void Strided_runs_outside_the_span_are_refused()
     {
