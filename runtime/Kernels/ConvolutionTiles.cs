@@ -15,6 +15,7 @@ internal readonly struct Three : ITileSize { public static int Value => 3; }
 internal readonly struct Four : ITileSize { public static int Value => 4; }
 internal readonly struct Five : ITileSize { public static int Value => 5; }
 internal readonly struct Six : ITileSize { public static int Value => 6; }
+internal readonly struct Nine : ITileSize { public static int Value => 9; }
 
 /// <summary>
 /// The register tiles of the runtime-shape convolution kernels (the gradients, and the generic forward baseline): up to 6 broadcast scalars × up to 4 vectors of 8 channels, 24
@@ -247,8 +248,9 @@ internal static unsafe class ConvolutionTiles
 
     /// <summary>
     /// <see cref="WeightGradient{TT, TV}"/> with pairs of channel vectors as 512-bit vectors: <typeparamref name="TT"/> taps ×
-    /// <typeparamref name="TZ"/> vectors of 16 output channels (up to 6 × 4 = 24 accumulators, 64 channels), so one broadcast
-    /// input feeds 16 channels. For the wide variant on machines with AVX-512.
+    /// <typeparamref name="TZ"/> vectors of 16 output channels (up to 6 × 4 = 24 accumulators, 64 channels; or 9 × 2, the
+    /// kernel rows of a 3-channel 3×3 layer), so one broadcast input feeds 16 channels. For the wide variant on machines
+    /// with AVX-512.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WeightGradient512<TT, TZ>(float* g, nint gRow, float* z, nint zPixel, nint zRow, float* x, int* offsets, nint xRow, nint stride, int rows, int columns)
@@ -261,6 +263,9 @@ internal static unsafe class ConvolutionTiles
         nint o3 = TT.Value > 3 ? offsets[3] : 0;
         nint o4 = TT.Value > 4 ? offsets[4] : 0;
         nint o5 = TT.Value > 5 ? offsets[5] : 0;
+        nint o6 = TT.Value > 6 ? offsets[6] : 0;
+        nint o7 = TT.Value > 7 ? offsets[7] : 0;
+        nint o8 = TT.Value > 8 ? offsets[8] : 0;
         Vector512<float> a00 = TT.Value > 0 && TZ.Value > 0 ? Vector512.Load(g + 0 * gRow + 0) : default;
         Vector512<float> a01 = TT.Value > 0 && TZ.Value > 1 ? Vector512.Load(g + 0 * gRow + 16) : default;
         Vector512<float> a02 = TT.Value > 0 && TZ.Value > 2 ? Vector512.Load(g + 0 * gRow + 32) : default;
@@ -285,6 +290,12 @@ internal static unsafe class ConvolutionTiles
         Vector512<float> a51 = TT.Value > 5 && TZ.Value > 1 ? Vector512.Load(g + 5 * gRow + 16) : default;
         Vector512<float> a52 = TT.Value > 5 && TZ.Value > 2 ? Vector512.Load(g + 5 * gRow + 32) : default;
         Vector512<float> a53 = TT.Value > 5 && TZ.Value > 3 ? Vector512.Load(g + 5 * gRow + 48) : default;
+        Vector512<float> a60 = TT.Value > 6 && TZ.Value > 0 ? Vector512.Load(g + 6 * gRow + 0) : default;
+        Vector512<float> a61 = TT.Value > 6 && TZ.Value > 1 ? Vector512.Load(g + 6 * gRow + 16) : default;
+        Vector512<float> a70 = TT.Value > 7 && TZ.Value > 0 ? Vector512.Load(g + 7 * gRow + 0) : default;
+        Vector512<float> a71 = TT.Value > 7 && TZ.Value > 1 ? Vector512.Load(g + 7 * gRow + 16) : default;
+        Vector512<float> a80 = TT.Value > 8 && TZ.Value > 0 ? Vector512.Load(g + 8 * gRow + 0) : default;
+        Vector512<float> a81 = TT.Value > 8 && TZ.Value > 1 ? Vector512.Load(g + 8 * gRow + 16) : default;
         for (int row = 0; row < rows; row++)
         {
             float* xp = x + row * stride * xRow;
@@ -340,6 +351,24 @@ internal static unsafe class ConvolutionTiles
                     if (TZ.Value > 2) { a52 = Vector512.FusedMultiplyAdd(b, z2, a52); }
                     if (TZ.Value > 3) { a53 = Vector512.FusedMultiplyAdd(b, z3, a53); }
                 }
+                if (TT.Value > 6)
+                {
+                    b = Vector512.Create(xp[o6]);
+                    a60 = Vector512.FusedMultiplyAdd(b, z0, a60);
+                    if (TZ.Value > 1) { a61 = Vector512.FusedMultiplyAdd(b, z1, a61); }
+                }
+                if (TT.Value > 7)
+                {
+                    b = Vector512.Create(xp[o7]);
+                    a70 = Vector512.FusedMultiplyAdd(b, z0, a70);
+                    if (TZ.Value > 1) { a71 = Vector512.FusedMultiplyAdd(b, z1, a71); }
+                }
+                if (TT.Value > 8)
+                {
+                    b = Vector512.Create(xp[o8]);
+                    a80 = Vector512.FusedMultiplyAdd(b, z0, a80);
+                    if (TZ.Value > 1) { a81 = Vector512.FusedMultiplyAdd(b, z1, a81); }
+                }
             }
         }
 
@@ -367,6 +396,12 @@ internal static unsafe class ConvolutionTiles
         if (TT.Value > 5 && TZ.Value > 1) { a51.Store(g + 5 * gRow + 16); }
         if (TT.Value > 5 && TZ.Value > 2) { a52.Store(g + 5 * gRow + 32); }
         if (TT.Value > 5 && TZ.Value > 3) { a53.Store(g + 5 * gRow + 48); }
+        if (TT.Value > 6 && TZ.Value > 0) { a60.Store(g + 6 * gRow + 0); }
+        if (TT.Value > 6 && TZ.Value > 1) { a61.Store(g + 6 * gRow + 16); }
+        if (TT.Value > 7 && TZ.Value > 0) { a70.Store(g + 7 * gRow + 0); }
+        if (TT.Value > 7 && TZ.Value > 1) { a71.Store(g + 7 * gRow + 16); }
+        if (TT.Value > 8 && TZ.Value > 0) { a80.Store(g + 8 * gRow + 0); }
+        if (TT.Value > 8 && TZ.Value > 1) { a81.Store(g + 8 * gRow + 16); }
     }
 
     /// <summary>

@@ -112,6 +112,11 @@ internal static class ConvolutionGradients
         // zero padding above or below the image, and a tile of one kernel column the output columns whose taps would
         // read the padding left or right of it; the tap-major result is put back in the weights' order at the end.
         bool byKernelRow = kh > 1 && ph > 0;
+        if (wide && Vector512.IsHardwareAccelerated && byKernelRow && inChannels * kw % 6 != 0 && inChannels * kw % 9 == 0 && outPadded % 16 == 0 && outPadded <= 32)
+        {
+            tile = 9; // a row of 9 taps (3 channels × 3, an RGB input) in one tile of 9 × up to 2 pairs, not 12 slots
+        }
+
         int taps = inChannels * kh * kw, rowTaps = byKernelRow ? (inChannels * kw + tile - 1) / tile * tile : 0;
         int tapsPadded = byKernelRow ? kh * rowTaps : (taps + tile - 1) / tile * tile;
         bool wantInput = !inputGradient.IsEmpty;
@@ -220,7 +225,7 @@ internal static class ConvolutionGradients
                         ToPixelMajor(dz + oh * outWidth, outPlane, zT + oh * outWidthPadded * outPadded, outPadded, outChannels, outWidth);
                     }
 
-                    WeightGradientImage(wide, g, outPadded, zT, outWidthPadded, x, offsets, columns, xWidth, s, outHeight, tapsPadded, maxVectors, rowTaps, d, ph, height);
+                    WeightGradientImage(wide, tile, g, outPadded, zT, outWidthPadded, x, offsets, columns, xWidth, s, outHeight, tapsPadded, maxVectors, rowTaps, d, ph, height);
                     if (wantInput)
                     {
                         InputGradientImage(wide, pixelTile, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, outWidth, maxVectors, ph, height, pw, width);
@@ -361,10 +366,10 @@ internal static class ConvolutionGradients
     // the output rows whose taps read the padding above or below the image (rows ph .. ph + height − 1 of the padded
     // input, with kernel rows d apart, are the image's); columns: each tile's first output column and the end of its run.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void WeightGradientImage(bool wide, float* g, int outPadded, float* zT, int outWidthPadded, float* xP, int* offsets, int* columns, int paddedWidth, int s, int outHeight, int tapsPadded, int maxVectors,
+    private static unsafe void WeightGradientImage(bool wide, int tile, float* g, int outPadded, float* zT, int outWidthPadded, float* xP, int* offsets, int* columns, int paddedWidth, int s, int outHeight, int tapsPadded, int maxVectors,
         int rowTaps, int d, int ph, int height)
     {
-        int tile = wide ? 6 : 3, vectors = outPadded / 8;
+        int vectors = outPadded / 8;
         bool pairs512 = wide && Vector512.IsHardwareAccelerated;
         int step = pairs512 ? 8 : maxVectors;
         nint zRow = (nint)outWidthPadded * outPadded;
@@ -409,7 +414,19 @@ internal static class ConvolutionGradients
 
                     xb += (nint)firstColumn * s;
                     zb += (nint)firstColumn * outPadded;
-                    if (pairs512)
+                    if (tile == 9)
+                    {
+                        // 16 or 32 channels (DirectBackward chooses 9 only then).
+                        if (count == 4)
+                        {
+                            ConvolutionTiles.WeightGradient512<Nine, Two>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth);
+                        }
+                        else
+                        {
+                            ConvolutionTiles.WeightGradient512<Nine, One>(gt, outPadded, zb, outPadded, zRow, xb, o, paddedWidth, s, tileRows, outWidth);
+                        }
+                    }
+                    else if (pairs512)
                     {
                         // Up to 64 channels as 512-bit pairs of vectors; an odd last vector alone.
                         int pairs = count / 2;

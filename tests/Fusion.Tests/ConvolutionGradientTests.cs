@@ -36,6 +36,12 @@ public sealed class ConvolutionGradientTests
         { [1, 1, 2, 2, 2, 0, 0, 1, 1, 5, 5], true, "Wide" },
         { [16, 32, 3, 3, 1, 1, 1, 1, 4, 8, 8], true, "Wide" },
         { [17, 17, 3, 3, 1, 1, 1, 1, 17, 9, 9], false, "Wide" },
+        // 3-channel 3×3 layers (an RGB stem): kernel rows of 9 taps, one tile of 9 with 1 or 2 pairs of vectors (wide)
+        { [3, 32, 3, 3, 1, 1, 1, 1, 1, 10, 14], false, "Wide" },
+        { [3, 32, 3, 3, 1, 1, 1, 1, 1, 10, 14], false, "Narrow" },
+        { [3, 16, 3, 3, 2, 1, 1, 1, 1, 9, 12], false, "Wide" },
+        { [3, 24, 3, 3, 1, 2, 2, 2, 1, 9, 9], false, "Wide" },
+        { [3, 48, 3, 3, 1, 1, 1, 1, 1, 6, 7], false, "Wide" },
     };
 
     [Theory]
