@@ -50,8 +50,13 @@ public static class Folding
         ReadOnlySpan<float> weight = conv.Weight.Data;
         ReadOnlySpan<float> bias = conv.Bias is null ? default : conv.Bias.Data;
 
-        packedWeights.Clear();
-        packedBias.Clear();
+        if (outPerGroup % 8 != 0)
+        {
+            // The filters padding each group to whole vectors; with none, every value below is written.
+            packedWeights.Clear();
+            packedBias.Clear();
+        }
+
         float* block8 = stackalloc float[64]; // one 8×8 transpose
         for (int g = 0; g < groups; g++)
         {

@@ -143,7 +143,11 @@ internal static class ConvolutionGradients
                 // Cleared once: each image rewrites only the interior of the padded input and the real pixels and
                 // channels of the pixel-major gradient, so their zero borders and padding lanes stay zero.
                 new Span<float>(g, gSlots).Clear(); // the weights'-order copy after it (byKernelRow) is written whole at the end
-                new Span<float>(zT, zLength).Clear();
+                if (outPadded != outChannels || outWidthPadded != outWidth)
+                {
+                    new Span<float>(zT, zLength).Clear(); // else every value of it is rewritten
+                }
+
                 new Span<float>(xP, xLength).Clear();
                 // Tap (c, i, j) in the weights' order is (c·kh + i)·kw + j; by kernel row it sits at slot i·rowTaps + j·Cin + c.
                 int Slot(int c, int i, int j) => i * rowTaps + j * inChannels + c;
@@ -199,7 +203,11 @@ internal static class ConvolutionGradients
 
                 if (wantInput)
                 {
-                    new Span<float>(wt, wtLength).Clear();
+                    if (inPadded != inChannels)
+                    {
+                        new Span<float>(wt, wtLength).Clear(); // the padding lanes; the rest is rewritten
+                    }
+
                     ArrangeTapMajor(pWeight, wt, inChannels, outChannels, inPadded, kh * kw);
 
                     // Cleared once too: reading each image's ∂X out of it zeroes what it read. The border around the

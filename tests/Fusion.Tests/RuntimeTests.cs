@@ -9,6 +9,73 @@ namespace Fusion.Tests;
 /// <summary>The runtime's primitives, each against its definition.</summary>
 public sealed class RuntimeTests
 {
+    /// <summary>
+    /// Packing runs after every optimiser step into the same buffer: whatever the buffer held before (NaN here) must
+    /// not show, whether the output channels pad to whole vectors of 8 (they are cleared) or not (every value written).
+    /// Each packed value is checked against the layout: [group][tile][channel block][kh][kw][channel in block][tile lanes].
+    /// </summary>
+    [Theory]
+    [InlineData(16, 1, 3, true)]
+    [InlineData(12, 1, 2, true)]
+    [InlineData(24, 2, 3, false)]
+    [InlineData(20, 2, 1, false)]
+    public void PackConv_writes_every_value_over_what_the_buffer_held(int outChannels, int groups, int tileVectors, bool fold)
+    {
+        const int InChannels = 10, Kernel = 3;
+        var changes = new ChangeCounter();
+        var conv = new Conv2d("c", InChannels * groups / 2, outChannels, Kernel, Kernel, 1, 1, 1, 1, groups, bias: true, changes, new SeededRandom(1));
+        var bn = new BatchNorm("bn", outChannels, 1e-5f, 0.1f, affine: true, trackRunningStats: true, changes);
+        bn.Weight!.Update(w => new SeededRandom(2).Fill(w, 0.5f, 1.5f));
+        var block = new ConvBlock("b", conv, bn);
+        int outPerGroup = outChannels / groups, inPerGroup = conv.InChannels / groups, taps = Kernel * Kernel, padded = (outPerGroup + 7) / 8 * 8;
+        float[] weights = Enumerable.Repeat(float.NaN, Kernels.Folding.PackedConvWeightLength(groups, outPerGroup, inPerGroup, Kernel, Kernel)).ToArray();
+        float[] bias = Enumerable.Repeat(float.NaN, Kernels.Folding.PackedConvBiasLength(groups, outPerGroup)).ToArray();
+        Kernels.Folding.PackConv(block, tileVectors, weights, bias, foldBatchNorm: fold);
+
+        float[] scale = new float[outChannels], shift = new float[outChannels];
+        for (int o = 0; o < outChannels; o++)
+        {
+            double s = fold ? bn.Weight!.Data[o] / Math.Sqrt(bn.RunningVar!.Data[o] + bn.Epsilon) : 1.0;
+            scale[o] = (float)s;
+            shift[o] = (float)(fold ? bn.Bias!.Data[o] - bn.RunningMean!.Data[o] * s : 0.0);
+        }
+
+        for (int g = 0; g < groups; g++)
+        {
+            for (int lane = 0; lane < padded; lane++)
+            {
+                int o = g * outPerGroup + lane;
+                float expectedBias = lane < outPerGroup ? (float)(conv.Bias!.Data[o] * (double)scale[o] + shift[o]) : 0f;
+                Close(expectedBias, bias[g * padded + lane]);
+            }
+
+            for (int v0 = 0; v0 < padded / 8; v0 += tileVectors)
+            {
+                int tileLanes = Math.Min(tileVectors, padded / 8 - v0) * 8, tileStart = (g * padded + v0 * 8) * inPerGroup * taps;
+                for (int block0 = 0; block0 < inPerGroup; block0 += 8)
+                {
+                    int blockChannels = Math.Min(8, inPerGroup - block0), blockStart = tileStart + block0 * taps * tileLanes;
+                    for (int tap = 0; tap < taps; tap++)
+                    {
+                        for (int ic = 0; ic < blockChannels; ic++)
+                        {
+                            for (int lane = 0; lane < tileLanes; lane++)
+                            {
+                                int local = v0 * 8 + lane, o = g * outPerGroup + local;
+                                float expected = local < outPerGroup ? conv.Weight.Data[(o * inPerGroup + block0 + ic) * taps + tap] * scale[o] : 0f;
+                                Close(expected, weights[blockStart + (tap * blockChannels + ic) * tileLanes + lane]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Within float rounding of the reference's scale (NaN, what the buffer held, is never close).
+    private static void Close(float expected, float actual)
+        => Assert.True(Math.Abs(expected - actual) <= 1e-6f * Math.Max(1f, Math.Abs(expected)), $"expected {expected}, got {actual}");
+
     [Fact]
     public void SeededRandom_is_SplitMix64()
     {
