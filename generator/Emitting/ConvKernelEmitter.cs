@@ -336,7 +336,9 @@ internal static class ConvKernelEmitter
 
     private static void EmitRowBand(SourceWriter w, ConvKernelPlan k, int rows)
     {
-        w.Line("float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh");
+        w.Line(k.Stride == 1
+            ? "float* xr = x + oh * InWidth; // padded row oh holds the top taps of output row oh"
+            : $"float* xr = x + oh * {k.Stride} * InWidth; // padded row {k.Stride}·oh holds the top taps of output row oh");
         w.Line($"float* yr = y + oh * {YRow(k)};");
         if (k.Residual)
         {
@@ -373,7 +375,7 @@ internal static class ConvKernelEmitter
             w.Line($"{vec} {string.Join(", ", cells.Select(c => $"acc{j}_{c.r}_{c.v}" + (c.r == 0 && c.v == 0 ? $" = {api}.Create(bt[j0 + {j}])" : $" = acc{j}_0_0")))};");
         }
 
-        w.Line("float* xc = xr + ow;");
+        w.Line(k.Stride == 1 ? "float* xc = xr + ow;" : $"float* xc = xr + {k.Stride} * ow;");
         w.Line("float* wc = wt + j0;");
         int fullBlocks = k.InPerGroup / 8, tail = k.InPerGroup % 8;
         if (fullBlocks > 1)
@@ -441,8 +443,11 @@ internal static class ConvKernelEmitter
                         w.Line($"{vec} {string.Join(", ", Enumerable.Range(0, channels).Select(j => $"w{j} = {api}.Create(wp[{c * lanes + j}])"))};");
                         foreach ((int r, int v) in cells)
                         {
-                            string offset = string.Join(" + ", new[] { c == 0 ? null : $"{c} * InPlane", r == 0 ? null : $"{r} * InWidth", v == 0 ? null : $"{v * px}" }.Where(t => t is not null));
-                            w.Line($"{vec} x{r}_{v} = *({vec}*)(xp{(offset.Length > 0 ? " + " + offset : "")});");
+                            string offset = string.Join(" + ", new[] { c == 0 ? null : $"{c} * InPlane", r == 0 ? null : $"{r * k.Stride} * InWidth", v == 0 ? null : $"{v * px * k.Stride}" }.Where(t => t is not null));
+                            string at = $"xp{(offset.Length > 0 ? " + " + offset : "")}";
+                            w.Line(k.Stride == 1
+                                ? $"{vec} x{r}_{v} = *({vec}*)({at});"
+                                : $"{vec} x{r}_{v} = global::Fusion.Kernels.Strided.Evens{px}({at});");
                             w.Line(string.Join(" ", Enumerable.Range(0, channels).Select(j => $"acc{j}_{r}_{v} = {api}.FusedMultiplyAdd(w{j}, x{r}_{v}, acc{j}_{r}_{v});")));
                         }
                     }
@@ -501,13 +506,14 @@ internal static class ConvKernelEmitter
         {
             w.Line($"/// tile       {k.RowTileChannels} output channels × {k.RowTileRows} row{(k.RowTileRows > 1 ? "s" : "")} × {k.RowTileVectors} vector{(k.RowTileVectors > 1 ? "s" : "")} of {(k.Wide512 ? "16 pixels (512-bit)" : "8 pixels")} = {k.RowTileAccumulators} accumulators, started at the folded bias");
             string rowVectors = k.OutWidth % k.VectorPixels == 0 ? $"{k.OutWidth / k.VectorPixels} vectors" : $"{k.OutWidth / k.VectorPixels} vectors and {k.OutWidth % k.VectorPixels} pixels";
-            w.Line($"/// rows       stride 1, rows of {k.OutWidth} = {rowVectors}: {Describe.RowBands(k)}");
+            w.Line($"/// rows       stride {k.Stride}, rows of {k.OutWidth} = {rowVectors}: {Describe.RowBands(k)}");
             foreach (ChannelRun run in k.ChannelRuns)
             {
                 w.Line($"/// channels   {Describe.ChannelRun(k, run)}, in sub-tiles of {k.RowTileChannels}");
             }
 
-            w.Line($"/// input      {Describe.InputBlocks(k)}; per channel and tap: {k.RowTileChannels} broadcast weights, one unaligned vector load per 8 pixels");
+            w.Line($"/// input      {Describe.InputBlocks(k)}; per channel and tap: {k.RowTileChannels} broadcast weight{(k.RowTileChannels > 1 ? "s" : "")}, "
+                + (k.Stride == 1 ? "one unaligned vector load per 8 pixels" : $"every other input float per vector of {k.VectorPixels} pixels (two overlapping loads, one permute)"));
             w.Line("/// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops");
             w.Line($"/// epilogue   {Describe.VectorEpilogue(k)}");
             w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup}·{k.Taps} = {Literals.Thousands(k.Flops)} per image");

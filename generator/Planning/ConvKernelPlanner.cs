@@ -92,10 +92,13 @@ internal static class ConvKernelPlanner
         // padding (rows and columns), which row tiles, whole vectors of a row, cannot.
         bool wholeRowSkipsPadding = wide512 && padsColumns && tilePixels == output.Width && layer.PaddingHeight > 0;
         // Groups of fewer than 8 output channels (depthwise) waste lanes in a vector of channels, so they take row tiles at
-        // any width from 8: a row that is not whole vectors ends with a vector overlapping the one before it.
-        bool wholeVectors = output.Width % 8 == 0 || (outPerGroup < 8 && output.Width >= 8);
-        bool rowTiled = !pointwise && inputBorder == default && layer.Stride == 1 && wholeVectors && output.Width > 0
-            && RowBandBytes(input.Channels / groups, 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes
+        // any width from 8: a row that is not whole vectors ends with a vector overlapping the one before it. With stride
+        // 2 too (MobileNet's downsampling depthwise layers), each vector of pixels then read as every other input float.
+        bool fewPerGroup = outPerGroup < 8;
+        bool wholeVectors = output.Width % 8 == 0 || (fewPerGroup && output.Width >= 8);
+        bool rowStride = layer.Stride == 1 || (layer.Stride == 2 && fewPerGroup);
+        bool rowTiled = !pointwise && inputBorder == default && rowStride && wholeVectors && output.Width > 0
+            && RowBandBytes(input.Channels / groups, 1, layer.KernelHeight, layer.Stride, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes
             && !wholeRowSkipsPadding;
 
         // Statistics are added from each channel's output rows after the kernel has written them, which every kernel
@@ -113,8 +116,8 @@ internal static class ConvKernelPlanner
             (pointwiseChannels, pointwiseVectors) = narrow ? (3, 3) : (4, PointwiseVectors512(output.Height * output.Width));
         }
 
-        // Stride 1, rows a whole number of vectors: every tap of a row of outputs reads a contiguous run of the padded
-        // input row, so the kernel vectorises along rows (tiles of channels × rows × vectors of 8 or 16 pixels, each group
+        // Stride 1 (or 2 for groups of few channels), rows a whole number of vectors: every tap of a row of outputs reads a
+        // run of the padded input row (every float of it, or every other), so the kernel vectorises along rows (tiles of channels × rows × vectors of 8 or 16 pixels, each group
         // in turn: a depthwise layer's one channel per group fills whole vectors of pixels, not one lane of a vector of
         // channels), loads the input as whole vectors, broadcasts the packed weights and writes NCHW without transposes.
         int rowChannels = 0, rowRows = 0, rowVectors = 0;
@@ -123,7 +126,7 @@ internal static class ConvKernelPlanner
         {
             var packingTiles = channelRuns.Select(run => ((run.Vectors - 1) * 8 + run.LastLanes, run.Count)).ToList();
             int maxRows = 1;
-            while (maxRows < 8 && RowBandBytes(input.Channels / groups, maxRows + 1, layer.KernelHeight, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes)
+            while (maxRows < 8 && RowBandBytes(input.Channels / groups, maxRows + 1, layer.KernelHeight, layer.Stride, layer.Dilation, input.Width + 2 * layer.PaddingWidth) <= MaxRowBandBytes)
             {
                 maxRows++;
             }
@@ -381,8 +384,8 @@ internal static class ConvKernelPlanner
     /// Bytes of padded input one band of row tiles reads (every input channel, the band's rows and the taps' extra
     /// rows, whole padded rows): each channel sub-tile reads it again, so it must stay in L1.
     /// </summary>
-    private static long RowBandBytes(int inChannels, int rows, int kernelHeight, int dilation, int paddedWidth)
-        => (long)inChannels * (rows + (kernelHeight - 1) * dilation) * paddedWidth * sizeof(float);
+    private static long RowBandBytes(int inChannels, int rows, int kernelHeight, int stride, int dilation, int paddedWidth)
+        => (long)inChannels * ((rows - 1) * stride + 1 + (kernelHeight - 1) * dilation) * paddedWidth * sizeof(float);
 
     /// <summary>
     /// The largest input band a row tile may read (half of Zen 4's 32 KiB L1). Larger ones (S3: 64 channels of 58-float

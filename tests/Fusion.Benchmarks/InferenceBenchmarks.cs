@@ -33,6 +33,7 @@ public class InferenceBenchmarks
         ["S6"] = (() => new S6(), 1, 2.0 * 128 * 28 * 28 * 64 * 9),
         ["Depthwise112"] = (() => new Depthwise112(), 1, 2.0 * 32 * 112 * 112 * 9),
         ["Depthwise28"] = (() => new Depthwise28(), 1, 2.0 * 256 * 28 * 28 * 9),
+        ["DepthwiseS2"] = (() => new DepthwiseS2(), 1, 2.0 * 64 * 56 * 56 * 9),
         ["OddRows"] = (() => new OddRows(), 1, 2.0 * 36 * 17 * 23 * 20 * 9),
         ["TinyNet-b1"] = (() => new TinyNet(), 1, TinyNetFlops),
         ["TinyNet-b8"] = (() => new TinyNet(), 8, 8 * TinyNetFlops),

@@ -29,6 +29,10 @@ public partial class Depthwise112 { [Conv2d(32, Kernel = 3, Padding = 1, Groups 
 [FusedModel(InputChannels = 256, InputHeight = 28, InputWidth = 28)]
 public partial class Depthwise28 { [Conv2d(256, Kernel = 3, Padding = 1, Groups = 256, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
 
+// MobileNet's downsampling depthwise layer: stride 2 (seventh session: row tiles reading every other input float).
+[FusedModel(InputChannels = 64, InputHeight = 112, InputWidth = 112)]
+public partial class DepthwiseS2 { [Conv2d(64, Kernel = 3, Stride = 2, Padding = 1, Groups = 64, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
 // Odd sizes whose row fits one tile per channel run, too large for the JIT to optimise unrolled.
 [FusedModel(InputChannels = 20, InputHeight = 17, InputWidth = 23)]
 public partial class OddRows { [Conv2d(36, Kernel = 3, Padding = 1, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }

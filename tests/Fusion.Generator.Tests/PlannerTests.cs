@@ -150,9 +150,12 @@ public sealed class PlannerTests
     [InlineData(256, 28, 256, 3, 1, 1, 1, 256, true)] // depthwise over rows of 28: 3 vectors and one overlapping the third
     [InlineData(64, 7, 64, 3, 1, 1, 1, 64, false)]   // depthwise over rows of 7: under one vector
     [InlineData(64, 28, 64, 3, 1, 1, 1, 4, false)]   // 16 channels per group over rows of 28: vectors of channels do
-    [InlineData(64, 56, 64, 3, 2, 1, 1, 64, false)]  // depthwise, stride 2
+    [InlineData(64, 112, 64, 3, 2, 1, 1, 64, true)]  // depthwise, stride 2: vectors of every other input float (rows of 56)
+    [InlineData(12, 26, 18, 3, 2, 1, 1, 3, true)]    // 6 channels per group, stride 2, rows of 13
+    [InlineData(64, 14, 64, 3, 2, 1, 1, 64, false)]  // depthwise, stride 2, rows of 7: under one vector
+    [InlineData(64, 56, 64, 3, 2, 1, 1, 4, false)]   // stride 2 with 16 channels per group: vectors of channels do
     [InlineData(32, 56, 64, 1, 1, 0, 1, 1, false)]   // 1×1 unpadded: the pointwise kernel instead
-    public void Row_tiles_are_planned_for_stride_1_rows_of_whole_vectors(int inChannels, int size, int outChannels, int kernel, int stride, int padding, int dilation, int groups, bool rowTiled)
+    public void Row_tiles_are_planned_for_rows_of_whole_vectors(int inChannels, int size, int outChannels, int kernel, int stride, int padding, int dilation, int groups, bool rowTiled)
     {
         ConvKernelPlan plan = PlanConv(inChannels, size, outChannels, kernel, stride, padding, dilation, groups);
         Assert.Equal(rowTiled, plan.RowTiled);

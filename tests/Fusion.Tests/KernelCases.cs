@@ -59,6 +59,24 @@ public partial class C12DepthwiseWidth13 { [Conv2d(12, Kernel = 3, Padding = 1, 
 [FusedModel(InputChannels = 9, InputHeight = 7, InputWidth = 11)]
 public partial class C9to4K3Width11 { [Conv2d(4, Kernel = 3, Padding = 1), Tanh] public partial ConvBlock Conv { get; } }
 
+// Stride 2 with few output channels per group: row tiles whose vectors read every other input float (MobileNet's
+// downsampling depthwise layers). Rows of 16 (512-bit), 13 (256-bit, the last vector overlapping), a 5×5 kernel over rows
+// of 10, 3 groups of 4 → 6 channels, and an ungrouped layer of 4 output channels.
+[FusedModel(InputChannels = 24, InputHeight = 17, InputWidth = 32)]
+public partial class C24DepthwiseS2Rows { [Conv2d(24, Kernel = 3, Stride = 2, Padding = 1, Groups = 24, Bias = false), BatchNorm, Relu6] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 12, InputHeight = 11, InputWidth = 26)]
+public partial class C12DepthwiseS2Width13 { [Conv2d(12, Kernel = 3, Stride = 2, Padding = 1, Groups = 12, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 10, InputHeight = 12, InputWidth = 19)]
+public partial class C10DepthwiseK5S2 { [Conv2d(10, Kernel = 5, Stride = 2, Padding = 2, Groups = 10), Silu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 12, InputHeight = 9, InputWidth = 16)]
+public partial class C12to18K3G3S2 { [Conv2d(18, Kernel = 3, Stride = 2, Padding = 1, Groups = 3, Bias = false), BatchNorm, Relu] public partial ConvBlock Conv { get; } }
+
+[FusedModel(InputChannels = 9, InputHeight = 7, InputWidth = 23)]
+public partial class C9to4K3S2Width12 { [Conv2d(4, Kernel = 3, Stride = 2, Padding = 1), Tanh] public partial ConvBlock Conv { get; } }
+
 // A depthwise layer adding a residual, reading the zero-bordered output of the convolution before it.
 [FusedModel(InputChannels = 3, InputHeight = 10, InputWidth = 16)]
 public partial class DepthwiseResidualRows

@@ -17,7 +17,7 @@ public sealed class KernelTests
     [
         typeof(C3to16K3S1P1), typeof(C1to1K3S1P0), typeof(C5to17K5S1P2), typeof(C17to5K3S2P1), typeof(C64to64K3S1P1),
         typeof(C16to40K1S1P0), typeof(C32to64K1S2P0), typeof(C3to8K7S2P3), typeof(C8to24K3S1P2D2), typeof(C16to32K3G4),
-        typeof(C17Depthwise), typeof(C32DepthwiseS2), typeof(C24DepthwiseRows), typeof(C10DepthwiseK5D2Rows), typeof(C12to18K3G3Rows), typeof(DepthwiseResidualRows), typeof(C12DepthwiseWidth13), typeof(C9to4K3Width11), typeof(DepthwiseResidualWidth20), typeof(C6to12K1x3), typeof(C6to9K3x1), typeof(C4to8K5S1P3),
+        typeof(C17Depthwise), typeof(C32DepthwiseS2), typeof(C24DepthwiseRows), typeof(C10DepthwiseK5D2Rows), typeof(C12to18K3G3Rows), typeof(DepthwiseResidualRows), typeof(C12DepthwiseWidth13), typeof(C9to4K3Width11), typeof(C24DepthwiseS2Rows), typeof(C12DepthwiseS2Width13), typeof(C10DepthwiseK5S2), typeof(C12to18K3G3S2), typeof(C9to4K3S2Width12), typeof(DepthwiseResidualWidth20), typeof(C6to12K1x3), typeof(C6to9K3x1), typeof(C4to8K5S1P3),
         typeof(C3to48K3TinyImage), typeof(C9to33K3Wide), typeof(C2to32K3Wide600), typeof(C13PointwiseTails),
         typeof(C7to13RowTails), typeof(C9to20K3D2Row8), typeof(C17to40K1x5Rows), typeof(C6to24K5RowsThenValid),
         typeof(C5to20PointwiseVectorTails), typeof(DownsampleBlock), typeof(ChannelTileThreads), typeof(C20to36K3TooLargeForOneRowTile), typeof(PoolThenBlock), typeof(InputGradientShapes),

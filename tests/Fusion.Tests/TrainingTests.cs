@@ -19,6 +19,7 @@ public sealed class GradientTests
         nameof(ResidualBlock), nameof(ProjectionShortcut), nameof(PoolingHead), nameof(AvgPoolNoPadCount), nameof(UntrackedBatchNorm),
         nameof(C17Depthwise), nameof(InputGradientShapes), nameof(DownsampleBlock),
         nameof(C24DepthwiseRows), nameof(C12to18K3G3Rows), nameof(DepthwiseResidualRows), nameof(C12DepthwiseWidth13), nameof(DepthwiseResidualWidth20),
+        nameof(C24DepthwiseS2Rows), nameof(C12DepthwiseS2Width13), nameof(C10DepthwiseK5S2), nameof(C12to18K3G3S2), nameof(C9to4K3S2Width12),
     };
 
     private static Type Find(string name) => KernelTests.CaseTypes.Concat([typeof(UntrackedBatchNorm1d)]).Single(t => t.Name == name);
