@@ -30,6 +30,12 @@ public static unsafe class Strided
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Evens8(float* p)
     {
+        if (Avx512F.VL.IsSupported)
+        {
+            // a = p[0..7] gives p[0], …, p[6]; b = p[7..14] gives p[8] = b[1], …, p[14] = b[7]: one two-source permute.
+            return Avx512F.VL.PermuteVar8x32x2(Vector256.Load(p), Vector256.Create(0, 2, 4, 6, 9, 11, 13, 15), Vector256.Load(p + 7));
+        }
+
         if (Avx2.IsSupported)
         {
             // a = p[0..7], b = p[7..14]; per 128-bit lane [a0 a2 b1 b3]: p0 p2 p8 p10 | p4 p6 p12 p14, then the middle

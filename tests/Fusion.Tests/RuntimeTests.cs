@@ -72,6 +72,30 @@ public sealed class RuntimeTests
         }
     }
 
+    /// <summary>The stride-2 loads return every other float from the first (whichever instruction set runs them).</summary>
+    [Fact]
+    public unsafe void Strided_loads_return_every_other_float()
+    {
+        float[] data = Enumerable.Range(0, 40).Select(i => i * 1.5f - 7f).ToArray();
+        fixed (float* p = data)
+        {
+            for (int start = 0; start < 9; start++)
+            {
+                Vector256<float> eight = Kernels.Strided.Evens8(p + start);
+                Vector512<float> sixteen = Kernels.Strided.Evens16(p + start);
+                for (int i = 0; i < 8; i++)
+                {
+                    Assert.Equal(data[start + 2 * i], eight[i]);
+                }
+
+                for (int i = 0; i < 16; i++)
+                {
+                    Assert.Equal(data[start + 2 * i], sixteen[i]);
+                }
+            }
+        }
+    }
+
     // Within float rounding of the reference's scale (NaN, what the buffer held, is never close).
     private static void Close(float expected, float actual)
         => Assert.True(Math.Abs(expected - actual) <= 1e-6f * Math.Max(1f, Math.Abs(expected)), $"expected {expected}, got {actual}");
