@@ -524,7 +524,7 @@ internal static class ConvolutionGradients
                         float* rowGradient = zT + oh * outWidthPadded * outPadded;
                         for (; column < end; column += tile)
                         {
-                            InputGradientRun(pairs512, wide, Math.Min(tile, end - column), count, rowTarget + column * targetPixel, targetPixel, rowGradient + column * outPadded, outPadded, w, inPadded, outChannels);
+                            InputGradientRun(pairs512, Math.Min(tile, end - column), count, rowTarget + column * targetPixel, targetPixel, rowGradient + column * outPadded, outPadded, w, inPadded, outChannels);
                         }
                     }
                 }
@@ -532,9 +532,12 @@ internal static class ConvolutionGradients
         }
     }
 
-    /// <summary>One tile of <paramref name="pixels"/> (at most 6) output pixels × <paramref name="count"/> vectors of input channels.</summary>
+    /// <summary>
+    /// One tile of <paramref name="pixels"/> output pixels (at most the variant's pixel tile: 6, or 3 narrow) ×
+    /// <paramref name="count"/> vectors of input channels, as 512-bit pairs or 256-bit vectors.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void InputGradientRun(bool pairs512, bool wide, int pixels, int count, float* target, nint targetPixel, float* z, int outPadded, float* w, int inPadded, int outChannels)
+    private static unsafe void InputGradientRun(bool pairs512, int pixels, int count, float* target, nint targetPixel, float* z, int outPadded, float* w, int inPadded, int outChannels)
     {
         if (pairs512)
         {
@@ -547,27 +550,18 @@ internal static class ConvolutionGradients
                 case 2: InputGradient512<Two>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
                 default: InputGradient512<One>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
             }
+
+            return;
         }
-        else if (wide)
+
+        switch (pixels)
         {
-            switch (pixels)
-            {
-                case 6: InputGradient<Six>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                case 5: InputGradient<Five>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                case 4: InputGradient<Four>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                case 3: InputGradient<Three>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                case 2: InputGradient<Two>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                default: InputGradient<One>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-            }
-        }
-        else
-        {
-            switch (pixels)
-            {
-                case 3: InputGradient<Three>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                case 2: InputGradient<Two>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-                default: InputGradient<One>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
-            }
+            case 6: InputGradient<Six>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            case 5: InputGradient<Five>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            case 4: InputGradient<Four>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            case 3: InputGradient<Three>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            case 2: InputGradient<Two>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
+            default: InputGradient<One>(count, target, targetPixel, z, outPadded, w, inPadded, outChannels); break;
         }
     }
 
