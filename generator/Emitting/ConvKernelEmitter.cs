@@ -454,7 +454,48 @@ internal static class ConvKernelEmitter
                 }
             }
 
-            if (k.KernelWidth > 1)
+            if (k.Stride == 2 && k.Dilation == 1 && k.KernelWidth > 1)
+            {
+                // Stride 2: taps j and j + 1 read the even and the odd floats of one run, so each pair of taps shares
+                // its two loads (the last tap of an odd kernel width reads the evens alone).
+                for (int j = 0; j < k.KernelWidth; j += 2)
+                {
+                    bool pair = j + 1 < k.KernelWidth;
+                    using (w.Open())
+                    {
+                        w.Line(j == 0 ? "float* xp = xk;" : $"float* xp = xk + {j};");
+                        w.Line(j == 0 ? "float* wp = wk;" : $"float* wp = wk + {j * blockChannels * lanes};");
+                        for (int c = 0; c < blockChannels; c++)
+                        {
+                            using (w.Open())
+                            {
+                                w.Line($"{vec} {string.Join(", ", Enumerable.Range(0, channels).Select(q => $"w{q} = {api}.Create(wp[{c * lanes + q}])"))};");
+                                if (pair)
+                                {
+                                    w.Line($"{vec} {string.Join(", ", Enumerable.Range(0, channels).Select(q => $"wn{q} = {api}.Create(wp[{blockChannels * lanes + c * lanes + q}])"))};");
+                                }
+
+                                foreach ((int r, int v) in cells)
+                                {
+                                    string offset = string.Join(" + ", new[] { c == 0 ? null : $"{c} * InPlane", r == 0 ? null : $"{r * k.Stride} * InWidth", v == 0 ? null : $"{v * px * k.Stride}" }.Where(t => t is not null));
+                                    string at = $"xp{(offset.Length > 0 ? " + " + offset : "")}";
+                                    if (pair)
+                                    {
+                                        w.Line($"global::Fusion.Kernels.Strided.EvensOdds{px}({at}, out {vec} x{r}_{v}, out {vec} y{r}_{v});");
+                                        w.Line(string.Join(" ", Enumerable.Range(0, channels).Select(q => $"acc{q}_{r}_{v} = {api}.FusedMultiplyAdd(w{q}, x{r}_{v}, acc{q}_{r}_{v}); acc{q}_{r}_{v} = {api}.FusedMultiplyAdd(wn{q}, y{r}_{v}, acc{q}_{r}_{v});")));
+                                    }
+                                    else
+                                    {
+                                        w.Line($"{vec} x{r}_{v} = global::Fusion.Kernels.Strided.Evens{px}({at});");
+                                        w.Line(string.Join(" ", Enumerable.Range(0, channels).Select(q => $"acc{q}_{r}_{v} = {api}.FusedMultiplyAdd(w{q}, x{r}_{v}, acc{q}_{r}_{v});")));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            else if (k.KernelWidth > 1)
             {
                 using (w.Block($"for (int kw = 0; kw < {k.KernelWidth}; kw++)"))
                 {
@@ -513,7 +554,9 @@ internal static class ConvKernelEmitter
             }
 
             w.Line($"/// input      {Describe.InputBlocks(k)}; per channel and tap: {k.RowTileChannels} broadcast weight{(k.RowTileChannels > 1 ? "s" : "")}, "
-                + (k.Stride == 1 ? "one unaligned vector load per 8 pixels" : $"every other input float per vector of {k.VectorPixels} pixels (two overlapping loads, one permute)"));
+                + (k.Stride == 1 ? "one unaligned vector load per 8 pixels"
+                    : k.Dilation == 1 && k.KernelWidth > 1 ? $"every other input float per vector of {k.VectorPixels} pixels, taps in pairs: one run's even and odd floats from two loads and two permutes"
+                    : $"every other input float per vector of {k.VectorPixels} pixels (two overlapping loads, one permute)"));
             w.Line("/// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops");
             w.Line($"/// epilogue   {Describe.VectorEpilogue(k)}");
             w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup}·{k.Taps} = {Literals.Thousands(k.Flops)} per image");

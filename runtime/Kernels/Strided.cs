@@ -26,6 +26,47 @@ public static unsafe class Strided
         return Vector512.Create(Evens8(p), Evens8(p + 16));
     }
 
+    /// <summary>p[0], p[2], …, p[30] and p[1], p[3], …, p[31] from the same two loads (reads p[0..31]): two neighbouring taps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void EvensOdds16(float* p, out Vector512<float> evens, out Vector512<float> odds)
+    {
+        if (Avx512F.IsSupported)
+        {
+            Vector512<float> a = Vector512.Load(p), b = Vector512.Load(p + 16);
+            evens = Avx512F.PermuteVar16x32x2(a, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+            odds = Avx512F.PermuteVar16x32x2(a, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
+            return;
+        }
+
+        EvensOdds8(p, out Vector256<float> evensLow, out Vector256<float> oddsLow);
+        EvensOdds8(p + 16, out Vector256<float> evensHigh, out Vector256<float> oddsHigh);
+        evens = Vector512.Create(evensLow, evensHigh);
+        odds = Vector512.Create(oddsLow, oddsHigh);
+    }
+
+    /// <summary>p[0], p[2], …, p[14] and p[1], p[3], …, p[15] from the same two loads (reads p[0..15]): two neighbouring taps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void EvensOdds8(float* p, out Vector256<float> evens, out Vector256<float> odds)
+    {
+        Vector256<float> a = Vector256.Load(p), b = Vector256.Load(p + 8);
+        if (Avx512F.VL.IsSupported)
+        {
+            evens = Avx512F.VL.PermuteVar8x32x2(a, Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14), b);
+            odds = Avx512F.VL.PermuteVar8x32x2(a, Vector256.Create(1, 3, 5, 7, 9, 11, 13, 15), b);
+        }
+        else if (Avx2.IsSupported)
+        {
+            // Per 128-bit lane [a0 a2 b0 b2] and [a1 a3 b1 b3], then the middle 64-bit halves swapped.
+            evens = Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+            odds = Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle();
+        }
+        else
+        {
+            evens = Vector256.Create(p[0], p[2], p[4], p[6], p[8], p[10], p[12], p[14]);
+            odds = Vector256.Create(p[1], p[3], p[5], p[7], p[9], p[11], p[13], p[15]);
+        }
+    }
+
     /// <summary>p[0], p[2], …, p[14] (reads p[0..14]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Evens8(float* p)

@@ -76,21 +76,27 @@ public sealed class RuntimeTests
     [Fact]
     public unsafe void Strided_loads_return_every_other_float()
     {
-        float[] data = Enumerable.Range(0, 40).Select(i => i * 1.5f - 7f).ToArray();
+        float[] data = Enumerable.Range(0, 42).Select(i => i * 1.5f - 7f).ToArray();
         fixed (float* p = data)
         {
             for (int start = 0; start < 9; start++)
             {
                 Vector256<float> eight = Kernels.Strided.Evens8(p + start);
                 Vector512<float> sixteen = Kernels.Strided.Evens16(p + start);
+                Kernels.Strided.EvensOdds8(p + start, out Vector256<float> evens8, out Vector256<float> odds8);
+                Kernels.Strided.EvensOdds16(p + start, out Vector512<float> evens16, out Vector512<float> odds16);
                 for (int i = 0; i < 8; i++)
                 {
                     Assert.Equal(data[start + 2 * i], eight[i]);
+                    Assert.Equal(data[start + 2 * i], evens8[i]);
+                    Assert.Equal(data[start + 2 * i + 1], odds8[i]);
                 }
 
                 for (int i = 0; i < 16; i++)
                 {
                     Assert.Equal(data[start + 2 * i], sixteen[i]);
+                    Assert.Equal(data[start + 2 * i], evens16[i]);
+                    Assert.Equal(data[start + 2 * i + 1], odds16[i]);
                 }
             }
         }
