@@ -90,7 +90,9 @@ internal static class ConvolutionGradients
     /// <item>∂X: per output row, tap and run of P pixels, tiles of P pixels × V vectors of input channels reduce over the
     /// output channels (<see cref="ConvolutionTiles.InputGradient"/>) against the weights arranged [tap][o][c].</item>
     /// </list>
-    /// Tile sizes follow the register file: 6 × 4 with AVX-512's 32 vector registers, 3 × 3 with 16.
+    /// Tile sizes follow the register file: 6 × 4 with AVX-512's 32 vector registers (∂W: 9 taps × up to 2 pairs for a
+    /// 3-channel 3×3 layer's kernel rows), 3 × 3 with 16. Neither product multiplies the padding: ∂W's tap tiles and
+    /// ∂X's kernel rows and columns run only over the output rows and columns whose taps meet the image.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void DirectBackward(
