@@ -303,7 +303,8 @@ internal static class ConvKernelEmitter
     /// <summary>
     /// A row-tiled kernel: bands of RowTileRows output rows (then single rows); in each band, every channel tile of the
     /// packing in sub-tiles of RowTileChannels output channels, each across the row in tiles of RowTileVectors vectors of
-    /// 8 pixels. Stride 1 makes the 8 inputs of a tap for 8 neighbouring outputs 8 neighbouring floats of the padded row.
+    /// 8 pixels. Stride 1 makes the 8 inputs of a tap for 8 neighbouring outputs 8 neighbouring floats of the padded row;
+    /// stride 2, every other float of 16 (Kernels.Strided).
     /// </summary>
     private static void EmitRowTiled(SourceWriter w, ConvKernelPlan k)
     {
@@ -426,10 +427,28 @@ internal static class ConvKernelEmitter
         }
     }
 
-    /// <summary>One block of input channels of a row tile: kh and kw loops, then the channels unrolled.</summary>
+    /// <summary>
+    /// One block of input channels of a row tile: kh and kw loops, then the channels unrolled. With stride 2 (dilation
+    /// 1), kw is unrolled in pairs of taps instead: taps j and j + 1 read the even and the odd floats of one run, so each
+    /// pair shares its two loads (the last tap of an odd kernel width reads the evens alone).
+    /// </summary>
     private static void EmitRowBlock(SourceWriter w, ConvKernelPlan k, int channels, List<(int r, int v)> cells, int lanes, int blockChannels)
     {
         (string vec, string api, int px) = k.Wide512 ? ("Vec16", "V512", 16) : ("Vec8", "V256", 8);
+
+        // The input of channel c, row r, vector v for the tap at xp; the FMAs of one input into every channel's accumulator.
+        string InputAt(int c, int r, int v)
+        {
+            string offset = string.Join(" + ", new[] { c == 0 ? null : $"{c} * InPlane", r == 0 ? null : $"{r * k.Stride} * InWidth", v == 0 ? null : $"{v * px * k.Stride}" }.Where(t => t is not null));
+            return $"xp{(offset.Length > 0 ? " + " + offset : "")}";
+        }
+
+        string Fmas(string weight, string input, int r, int v)
+            => string.Join(" ", Enumerable.Range(0, channels).Select(j => $"acc{j}_{r}_{v} = {api}.FusedMultiplyAdd({weight}{j}, {input}, acc{j}_{r}_{v});"));
+
+        void Weights(string name, int offset)
+            => w.Line($"{vec} {string.Join(", ", Enumerable.Range(0, channels).Select(j => $"{name}{j} = {api}.Create(wp[{offset + j}])"))};");
+
         using (w.Block($"for (int kh = 0; kh < {k.KernelHeight}; kh++)"))
         {
             w.Line($"float* xk = xb + kh * {k.Dilation} * InWidth;");
@@ -440,15 +459,13 @@ internal static class ConvKernelEmitter
                 {
                     using (w.Open())
                     {
-                        w.Line($"{vec} {string.Join(", ", Enumerable.Range(0, channels).Select(j => $"w{j} = {api}.Create(wp[{c * lanes + j}])"))};");
+                        Weights("w", c * lanes);
                         foreach ((int r, int v) in cells)
                         {
-                            string offset = string.Join(" + ", new[] { c == 0 ? null : $"{c} * InPlane", r == 0 ? null : $"{r * k.Stride} * InWidth", v == 0 ? null : $"{v * px * k.Stride}" }.Where(t => t is not null));
-                            string at = $"xp{(offset.Length > 0 ? " + " + offset : "")}";
                             w.Line(k.Stride == 1
-                                ? $"{vec} x{r}_{v} = *({vec}*)({at});"
-                                : $"{vec} x{r}_{v} = global::Fusion.Kernels.Strided.Evens{px}({at});");
-                            w.Line(string.Join(" ", Enumerable.Range(0, channels).Select(j => $"acc{j}_{r}_{v} = {api}.FusedMultiplyAdd(w{j}, x{r}_{v}, acc{j}_{r}_{v});")));
+                                ? $"{vec} x{r}_{v} = *({vec}*)({InputAt(c, r, v)});"
+                                : $"{vec} x{r}_{v} = global::Fusion.Kernels.Strided.Evens{px}({InputAt(c, r, v)});");
+                            w.Line(Fmas("w", $"x{r}_{v}", r, v));
                         }
                     }
                 }
@@ -456,39 +473,28 @@ internal static class ConvKernelEmitter
 
             if (k.Stride == 2 && k.Dilation == 1 && k.KernelWidth > 1)
             {
-                // Stride 2: taps j and j + 1 read the even and the odd floats of one run, so each pair of taps shares
-                // its two loads (the last tap of an odd kernel width reads the evens alone).
                 for (int j = 0; j < k.KernelWidth; j += 2)
                 {
-                    bool pair = j + 1 < k.KernelWidth;
                     using (w.Open())
                     {
                         w.Line(j == 0 ? "float* xp = xk;" : $"float* xp = xk + {j};");
                         w.Line(j == 0 ? "float* wp = wk;" : $"float* wp = wk + {j * blockChannels * lanes};");
+                        if (j + 1 == k.KernelWidth)
+                        {
+                            Channels();
+                            continue;
+                        }
+
                         for (int c = 0; c < blockChannels; c++)
                         {
                             using (w.Open())
                             {
-                                w.Line($"{vec} {string.Join(", ", Enumerable.Range(0, channels).Select(q => $"w{q} = {api}.Create(wp[{c * lanes + q}])"))};");
-                                if (pair)
-                                {
-                                    w.Line($"{vec} {string.Join(", ", Enumerable.Range(0, channels).Select(q => $"wn{q} = {api}.Create(wp[{blockChannels * lanes + c * lanes + q}])"))};");
-                                }
-
+                                Weights("w", c * lanes);
+                                Weights("wn", blockChannels * lanes + c * lanes); // tap j + 1
                                 foreach ((int r, int v) in cells)
                                 {
-                                    string offset = string.Join(" + ", new[] { c == 0 ? null : $"{c} * InPlane", r == 0 ? null : $"{r * k.Stride} * InWidth", v == 0 ? null : $"{v * px * k.Stride}" }.Where(t => t is not null));
-                                    string at = $"xp{(offset.Length > 0 ? " + " + offset : "")}";
-                                    if (pair)
-                                    {
-                                        w.Line($"global::Fusion.Kernels.Strided.EvensOdds{px}({at}, out {vec} x{r}_{v}, out {vec} y{r}_{v});");
-                                        w.Line(string.Join(" ", Enumerable.Range(0, channels).Select(q => $"acc{q}_{r}_{v} = {api}.FusedMultiplyAdd(w{q}, x{r}_{v}, acc{q}_{r}_{v}); acc{q}_{r}_{v} = {api}.FusedMultiplyAdd(wn{q}, y{r}_{v}, acc{q}_{r}_{v});")));
-                                    }
-                                    else
-                                    {
-                                        w.Line($"{vec} x{r}_{v} = global::Fusion.Kernels.Strided.Evens{px}({at});");
-                                        w.Line(string.Join(" ", Enumerable.Range(0, channels).Select(q => $"acc{q}_{r}_{v} = {api}.FusedMultiplyAdd(w{q}, x{r}_{v}, acc{q}_{r}_{v});")));
-                                    }
+                                    w.Line($"global::Fusion.Kernels.Strided.EvensOdds{px}({InputAt(c, r, v)}, out {vec} x{r}_{v}, out {vec} y{r}_{v});");
+                                    w.Line(Fmas("w", $"x{r}_{v}", r, v) + " " + Fmas("wn", $"y{r}_{v}", r, v));
                                 }
                             }
                         }
@@ -557,7 +563,9 @@ internal static class ConvKernelEmitter
                 + (k.Stride == 1 ? "one unaligned vector load per 8 pixels"
                     : k.Dilation == 1 && k.KernelWidth > 1 ? $"every other input float per vector of {k.VectorPixels} pixels, taps in pairs: one run's even and odd floats from two loads and two permutes"
                     : $"every other input float per vector of {k.VectorPixels} pixels (two overlapping loads, one permute)"));
-            w.Line("/// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops");
+            w.Line(k.Stride == 2 && k.Dilation == 1 && k.KernelWidth > 1
+                ? "/// unrolled   the tile, the channels of an input block and kw (in pairs of taps); kh and input blocks are loops"
+                : "/// unrolled   the tile and the channels of an input block; kh, kw and input blocks are loops");
             w.Line($"/// epilogue   {Describe.VectorEpilogue(k)}");
             w.Line($"/// FLOPs      2·{k.OutChannels}·{k.OutHeight}·{k.OutWidth}·{k.InPerGroup}·{k.Taps} = {Literals.Thousands(k.Flops)} per image");
             w.Line("/// </code>");

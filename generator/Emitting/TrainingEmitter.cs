@@ -264,7 +264,8 @@ internal static class TrainingEmitter
                         paddedCopy = $", paddedCopy: {Span($"ts + batch * {r.Training.PaddedInput}", $"batch * {r.Training.PaddedInputLength}")}, width: {layer.Output.Width}, padHeight: {r.Spec.PaddingHeight}, padWidth: {r.Spec.PaddingWidth}";
                         if (OnlyPaddedReader(model, index, consumer))
                         {
-                            output = "default"; // its padded copy is all that is read of it, forward and backward
+                            output = "default";
+                            w.Line($"// y is not written: {model.Layers[consumer].Spec.Name}'s zero-padded input, written here, is all that reads this output (forward and backward).");
                         }
                     }
 

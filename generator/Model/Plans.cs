@@ -124,11 +124,12 @@ internal sealed record ConvKernelPlan(
     public bool Pointwise => PointwiseChannels > 0;
 
     /// <summary>
-    /// A stride-1 convolution vectorised along output rows (width a multiple of 8; for groups of fewer than 8 output
-    /// channels, any width from 8, the last vector overlapping the one before), each group in turn: a tile of
-    /// <see cref="RowTileChannels"/> output channels × <see cref="RowTileRows"/> rows × <see cref="RowTileVectors"/>
-    /// vectors of 8 pixels per row reads each tap's input as whole (unaligned) vectors of the padded row and writes
-    /// NCHW as whole vectors, with no staging or transposes (0: not such a kernel).
+    /// A convolution vectorised along output rows — stride 1, or stride 2 with fewer than 8 output channels per group —
+    /// (width a multiple of 8; for groups of fewer than 8 output channels, any width from 8, the last vector overlapping
+    /// the one before), each group in turn: a tile of <see cref="RowTileChannels"/> output channels ×
+    /// <see cref="RowTileRows"/> rows × <see cref="RowTileVectors"/> vectors of 8 pixels per row reads each tap's input as
+    /// whole (unaligned) vectors of the padded row (every other float with stride 2) and writes NCHW as whole vectors,
+    /// with no staging or transposes (0: not such a kernel).
     /// </summary>
     public bool RowTiled => RowTileChannels > 0;
 

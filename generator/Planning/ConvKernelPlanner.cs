@@ -117,9 +117,10 @@ internal static class ConvKernelPlanner
         }
 
         // Stride 1 (or 2 for groups of few channels), rows a whole number of vectors: every tap of a row of outputs reads a
-        // run of the padded input row (every float of it, or every other), so the kernel vectorises along rows (tiles of channels × rows × vectors of 8 or 16 pixels, each group
-        // in turn: a depthwise layer's one channel per group fills whole vectors of pixels, not one lane of a vector of
-        // channels), loads the input as whole vectors, broadcasts the packed weights and writes NCHW without transposes.
+        // run of the padded input row (every float of it, or every other), so the kernel vectorises along rows (tiles of
+        // channels × rows × vectors of 8 or 16 pixels, each group in turn: a depthwise layer's one channel per group fills
+        // whole vectors of pixels, not one lane of a vector of channels), loads the input as whole vectors, broadcasts the
+        // packed weights and writes NCHW without transposes.
         int rowChannels = 0, rowRows = 0, rowVectors = 0;
         bool rows512 = false;
         if (rowTiled)

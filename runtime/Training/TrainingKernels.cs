@@ -69,62 +69,56 @@ public static class TrainingKernels
                     inverseStd[c] = invStd;
                 }
 
-                var channel = new Channel(c * planeSize, channels * planeSize, batch, planeSize);
-                if (paddedCopy.IsEmpty)
-                {
-                    switch ((batchNorm is not null, residual.IsEmpty))
-                    {
-                        case (true, true): NormalizeChannel<TActivation, On, Off>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
-                        case (true, false): NormalizeChannel<TActivation, On, On>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
-                        case (false, true): NormalizeChannel<TActivation, Off, Off>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
-                        case (false, false): NormalizeChannel<TActivation, Off, On>(z, y, residual, channel, mu, invStd, gamma, beta, activation); break;
-                    }
-
-                    continue;
-                }
-
-                // Straight into the padded copy's interior, row by row (and into y when it is wanted too).
-                var rows = new PaddedRows(pz + channel.First, keepOutput ? py + channel.First : null, residual.IsEmpty ? null : pr + channel.First, channel.ImageStride,
-                    pp + (nint)c * paddedPlane + padHeight * paddedWidth + padWidth, (nint)channels * paddedPlane, batch, height, width, paddedWidth);
+                // One channel's planes in every image: into y as one run per plane, or row by row into the padded
+                // copy's interior (and into y as well when it is wanted).
+                nint first = (nint)c * planeSize, imageStride = (nint)channels * planeSize;
+                var rows = paddedCopy.IsEmpty
+                    ? new ChannelRows(pz + first, residual.IsEmpty ? null : pr + first, imageStride, batch, 1, planeSize, py + first, imageStride, planeSize, null)
+                    : new ChannelRows(pz + first, residual.IsEmpty ? null : pr + first, imageStride, batch, height, width,
+                        pp + (nint)c * paddedPlane + padHeight * paddedWidth + padWidth, (nint)channels * paddedPlane, paddedWidth, keepOutput ? py + first : null);
                 switch ((batchNorm is not null, residual.IsEmpty))
                 {
-                    case (true, true): NormalizeChannelPadded<TActivation, On, Off>(rows, mu, invStd, gamma, beta, activation); break;
-                    case (true, false): NormalizeChannelPadded<TActivation, On, On>(rows, mu, invStd, gamma, beta, activation); break;
-                    case (false, true): NormalizeChannelPadded<TActivation, Off, Off>(rows, mu, invStd, gamma, beta, activation); break;
-                    case (false, false): NormalizeChannelPadded<TActivation, Off, On>(rows, mu, invStd, gamma, beta, activation); break;
+                    case (true, true): NormalizeRows<TActivation, On, Off>(rows, mu, invStd, gamma, beta, activation); break;
+                    case (true, false): NormalizeRows<TActivation, On, On>(rows, mu, invStd, gamma, beta, activation); break;
+                    case (false, true): NormalizeRows<TActivation, Off, Off>(rows, mu, invStd, gamma, beta, activation); break;
+                    case (false, false): NormalizeRows<TActivation, Off, On>(rows, mu, invStd, gamma, beta, activation); break;
                 }
             }
         }
     }
 
-    /// <summary>One channel's planes in every image, as rows: read from z (and r), written to the padded copy (and y).</summary>
-    private readonly unsafe struct PaddedRows(float* z, float* y, float* r, nint imageStride, float* padded, nint paddedImageStride, int batch, int height, int width, int paddedWidth)
+    /// <summary>
+    /// One channel's planes in every image as rows of <c>Width</c> values: read from z (and r) with the batch's NCHW
+    /// strides, written to <c>Target</c> with its own (the plain output, or the padded copy's interior) and, when
+    /// given, to y as well (<c>Also</c>, NCHW like z).
+    /// </summary>
+    private readonly unsafe struct ChannelRows(float* z, float* r, nint imageStride, int batch, int height, int width, float* target, nint targetImageStride, nint targetRow, float* also)
     {
-        public readonly float* Z = z, Y = y, R = r, Padded = padded;
-        public readonly nint ImageStride = imageStride, PaddedImageStride = paddedImageStride;
-        public readonly int Batch = batch, Height = height, Width = width, PaddedWidth = paddedWidth;
+        public readonly float* Z = z, R = r, Target = target, Also = also;
+        public readonly nint ImageStride = imageStride, TargetImageStride = targetImageStride, TargetRow = targetRow;
+        public readonly int Batch = batch, Height = height, Width = width;
     }
 
     /// <summary>
-    /// <see cref="NormalizeChannel"/> row by row into the interior of the next convolution's zero-padded input, and
-    /// into y only when something else reads it: eight at a time, then each row's last few.
+    /// y = act(γ·x̂ + β [+ r]), x̂ = (z − μ)·invstd, over one channel's <paramref name="rows"/>: eight at a time, then each
+    /// row's last few; whether it normalises and adds a residual are type parameters (no tests in the loop).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void NormalizeChannelPadded<TActivation, TNormalize, TResidual>(PaddedRows rows, float mean, float invStd, float gamma, float beta, TActivation activation)
+    private static unsafe void NormalizeRows<TActivation, TNormalize, TResidual>(ChannelRows rows, float mean, float invStd, float gamma, float beta, TActivation activation)
         where TActivation : struct, IActivation
         where TNormalize : struct, IFlag
         where TResidual : struct, IFlag
     {
         Vector256<float> vMean = Vector256.Create(mean), vInvStd = Vector256.Create(invStd), vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
         int width = rows.Width, vectorWidth = width & ~7;
-        bool keep = rows.Y != null;
+        bool also = rows.Also != null;
         for (int n = 0; n < rows.Batch; n++)
         {
             for (int h = 0; h < rows.Height; h++)
             {
                 nint at = n * rows.ImageStride + (nint)h * width;
-                float* zp = rows.Z + at, yp = keep ? rows.Y + at : null, rp = TResidual.Value ? rows.R + at : null;
-                float* pp = rows.Padded + n * rows.PaddedImageStride + (nint)h * rows.PaddedWidth;
+                float* zp = rows.Z + at, yp = also ? rows.Also + at : null, rp = TResidual.Value ? rows.R + at : null;
+                float* tp = rows.Target + n * rows.TargetImageStride + h * rows.TargetRow;
                 int i = 0;
                 for (; i < vectorWidth; i += 8)
                 {
@@ -140,8 +134,8 @@ public static class TrainingKernels
                     }
 
                     Vector256<float> v = activation.Invoke(u);
-                    v.Store(pp + i);
-                    if (keep)
+                    v.Store(tp + i);
+                    if (also)
                     {
                         v.Store(yp + i);
                     }
@@ -161,66 +155,12 @@ public static class TrainingKernels
                     }
 
                     float v = activation.Invoke(u);
-                    pp[i] = v;
-                    if (keep)
+                    tp[i] = v;
+                    if (also)
                     {
                         yp[i] = v;
                     }
                 }
-            }
-        }
-    }
-
-    /// <summary>
-    /// One channel's plane in every image: y = act(γ·x̂ + β [+ r]), x̂ = (z − μ)·invstd; eight at a time, then the
-    /// tail; whether it normalises and adds a residual are type parameters (no tests in the loop).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NormalizeChannel<TActivation, TNormalize, TResidual>(
-        ReadOnlySpan<float> z, Span<float> y, ReadOnlySpan<float> r, Channel channel, float mean, float invStd, float gamma, float beta, TActivation activation)
-        where TActivation : struct, IActivation
-        where TNormalize : struct, IFlag
-        where TResidual : struct, IFlag
-    {
-        int planeSize = channel.PlaneSize, vectorEnd = planeSize - planeSize % 8;
-        ref float zs = ref MemoryMarshal.GetReference(z);
-        ref float ys = ref MemoryMarshal.GetReference(y);
-        ref float rs = ref MemoryMarshal.GetReference(r);
-        Vector256<float> vMean = Vector256.Create(mean), vInvStd = Vector256.Create(invStd), vGamma = Vector256.Create(gamma), vBeta = Vector256.Create(beta);
-        for (int n = 0, start = channel.First; n < channel.Batch; n++, start += channel.ImageStride)
-        {
-            ref float zp = ref Unsafe.Add(ref zs, start), yp = ref Unsafe.Add(ref ys, start);
-            ref float rp = ref Unsafe.Add(ref rs, TResidual.Value ? start : 0);
-            for (int i = 0; i < vectorEnd; i += 8)
-            {
-                Vector256<float> u = Vector256.LoadUnsafe(ref zp, (nuint)i);
-                if (TNormalize.Value)
-                {
-                    u = Vector256.FusedMultiplyAdd(vGamma, (u - vMean) * vInvStd, vBeta);
-                }
-
-                if (TResidual.Value)
-                {
-                    u += Vector256.LoadUnsafe(ref rp, (nuint)i);
-                }
-
-                activation.Invoke(u).StoreUnsafe(ref yp, (nuint)i);
-            }
-
-            for (int i = start + vectorEnd; i < start + planeSize; i++)
-            {
-                float u = z[i];
-                if (TNormalize.Value)
-                {
-                    u = MathF.FusedMultiplyAdd(gamma, (u - mean) * invStd, beta);
-                }
-
-                if (TResidual.Value)
-                {
-                    u += r[i];
-                }
-
-                y[i] = activation.Invoke(u);
             }
         }
     }

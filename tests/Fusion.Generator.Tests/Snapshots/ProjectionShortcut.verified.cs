@@ -439,6 +439,7 @@ partial class Net : global::Fusion.IFusedModel
                 }
                 global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 144), batch, 16, 9, _conv1Statistics);
                 _conv1BatchStatistics = !_conv1.BatchNorm!.TrackRunningStats || !_conv1.BatchNorm!.Frozen;
+                // y is not written: Conv2's zero-padded input, written here, is all that reads this output (forward and backward).
                 global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 144), default, default, _conv1.BatchNorm, _conv1Statistics, _conv1Mean, _conv1InverseStd, _conv1BatchStatistics, batch, 16, 9, default(global::Fusion.Activations.Relu), paddedCopy: new global::System.Span<float>(ts + batch * 1664, batch * 400), width: 3, padHeight: 1, padWidth: 1);
                 if (_conv1BatchStatistics)
                 {

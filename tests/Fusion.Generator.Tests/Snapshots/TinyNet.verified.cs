@@ -568,6 +568,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                     }
                 }
                 _stemBatchStatistics = !_stem.BatchNorm!.TrackRunningStats || !_stem.BatchNorm!.Frozen;
+                // y is not written: Down1's zero-padded input, written here, is all that reads this output (forward and backward).
                 global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 16384), default, default, _stem.BatchNorm, _stemStatistics, _stemMean, _stemInverseStd, _stemBatchStatistics, batch, 16, 1024, default(global::Fusion.Activations.Relu), paddedCopy: new global::System.Span<float>(ts + batch * 80272, batch * 18496), width: 32, padHeight: 1, padWidth: 1);
                 if (_stemBatchStatistics)
                 {
@@ -620,6 +621,7 @@ partial class TinyNet : global::Fusion.IFusedModel
                 }
                 global::Fusion.Kernels.BatchStatistics.Accumulate(new global::System.Span<float>(kept, batch * 8192), batch, 32, 256, _block1Statistics);
                 _block1BatchStatistics = !_block1.BatchNorm!.TrackRunningStats || !_block1.BatchNorm!.Frozen;
+                // y is not written: Down2's zero-padded input, written here, is all that reads this output (forward and backward).
                 global::Fusion.Training.TrainingKernels.NormalizeAddActivate(new global::System.Span<float>(kept, batch * 8192), default, new global::System.ReadOnlySpan<float>(ts + batch * 55696, batch * 8192), _block1.BatchNorm, _block1Statistics, _block1Mean, _block1InverseStd, _block1BatchStatistics, batch, 32, 256, default(global::Fusion.Activations.Relu), paddedCopy: new global::System.Span<float>(ts + batch * 146000, batch * 10368), width: 16, padHeight: 1, padWidth: 1);
                 if (_block1BatchStatistics)
                 {
