@@ -133,7 +133,19 @@ internal static class ConvolutionGradients
         int xLength = copyInput ? AlignedLength(inChannels * paddedPlane) : 0, zLength = AlignedLength(outHeight * outWidthPadded * outPadded);
         int gSlots = AlignedLength(tapsPadded * outPadded), gLength = gSlots + (byKernelRow ? AlignedLength(taps * outPadded) : 0), dxLength = wantInput ? AlignedLength(paddedPlane * inPadded) : 0;
         int wtLength = wantInput ? AlignedLength(kh * kw * outChannels * inPadded) : 0;
-        float[] scratch = ArrayPool<float>.Shared.Rent(xLength + zLength + gLength + dxLength + wtLength + 16);
+
+        // ∂X by Winograd's F(2×2, 3×3) where it applies: the transformed weights U, one image's transformed gradient V
+        // and products M (16 points each), and a zero vector of output channels for the patches' border pixels.
+        bool winograd = wantInput && WinogradInputGradient.Applies(conv, wide);
+        int winogradTiles = winograd ? (outHeight + 1) / 2 * ((outWidth + 1) / 2) : 0, points = WinogradInputGradient.Points;
+        int uLength = winograd ? AlignedLength(points * outChannels * inPadded) : 0, vLength = AlignedLength(points * winogradTiles * outPadded);
+        int mLength = AlignedLength(points * winogradTiles * inPadded), zeroLength = winograd ? AlignedLength(outPadded) : 0;
+        if (!winograd)
+        {
+            vLength = mLength = 0;
+        }
+
+        float[] scratch = ArrayPool<float>.Shared.Rent(xLength + zLength + gLength + dxLength + wtLength + uLength + vLength + mLength + zeroLength + 16);
         int tiles = tapsPadded / tile;
         int[] offsetArray = ArrayPool<int>.Shared.Rent(tapsPadded + (byKernelRow ? taps : 0) + 2 * tiles);
         try
@@ -142,6 +154,7 @@ internal static class ConvolutionGradients
             fixed (int* offsets = offsetArray)
             {
                 float* xP = (float*)(((nint)pScratch + 63) & ~(nint)63), zT = xP + xLength, g = zT + zLength, dxT = g + gLength, wt = dxT + dxLength;
+                float* u = wt + wtLength, v = u + uLength, m = v + vLength, zero = m + mLength;
                 // Cleared once: each image rewrites only the interior of the padded input and the real pixels and
                 // channels of the pixel-major gradient, so their zero borders and padding lanes stay zero.
                 new Span<float>(g, gSlots).Clear(); // the weights'-order copy after it (byKernelRow) is written whole at the end
@@ -211,6 +224,11 @@ internal static class ConvolutionGradients
                     }
 
                     ArrangeTapMajor(pWeight, wt, inChannels, outChannels, inPadded, kh * kw);
+                    if (winograd)
+                    {
+                        WinogradInputGradient.TransformWeights(wt, u, outChannels, inPadded);
+                        new Span<float>(m, mLength + zeroLength).Clear(); // the products add into M; reading it clears it
+                    }
 
                     // Cleared once too: reading each image's ∂X out of it zeroes what it read. The border around the
                     // image collects the shares of taps that fall into the padding; it is never read, so it is left to
@@ -238,7 +256,17 @@ internal static class ConvolutionGradients
                     WeightGradientImage(wide, tile, g, outPadded, zT, outWidthPadded, x, offsets, columns, xWidth, s, outHeight, tapsPadded, maxVectors, rowTaps, d, ph, height);
                     if (wantInput)
                     {
-                        InputGradientImage(wide, pixelTile, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, outWidth, maxVectors, ph, height, pw, width);
+                        if (winograd)
+                        {
+                            WinogradInputGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, v, zero);
+                            WinogradInputGradient.Multiply(v, u, m, winogradTiles, outChannels, outPadded, inPadded);
+                            WinogradInputGradient.TransformOutput(m, dxT, paddedWidth, inPadded, height, width);
+                        }
+                        else
+                        {
+                            InputGradientImage(wide, pixelTile, dxT, inPadded, zT, outPadded, outWidthPadded, wt, outChannels, paddedWidth, s, d, kh, kw, outHeight, outWidth, maxVectors, ph, height, pw, width);
+                        }
+
                         float* dx = pInputGradient + (nint)n * inChannels * plane;
                         for (int ih = 0; ih < height; ih++)
                         {
@@ -539,7 +567,7 @@ internal static class ConvolutionGradients
     /// <paramref name="count"/> vectors of input channels, as 512-bit pairs or 256-bit vectors.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void InputGradientRun(bool pairs512, int pixels, int count, float* target, nint targetPixel, float* z, int outPadded, float* w, int inPadded, int outChannels)
+    internal static unsafe void InputGradientRun(bool pairs512, int pixels, int count, float* target, nint targetPixel, float* z, int outPadded, float* w, int inPadded, int outChannels)
     {
         if (pairs512)
         {

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.Intrinsics;
 using Fusion.Kernels;
 using Fusion.Training;
 using Xunit;
@@ -42,6 +43,16 @@ public sealed class ConvolutionGradientTests
         { [3, 16, 3, 3, 2, 1, 1, 1, 1, 9, 12], false, "Wide" },
         { [3, 24, 3, 3, 1, 2, 2, 2, 1, 9, 9], false, "Wide" },
         { [3, 48, 3, 3, 1, 1, 1, 1, 1, 6, 7], false, "Wide" },
+        // 3×3 stride-1 layers of 16 channels or more: ∂X by Winograd F(2×2, 3×3) in the wide variant (with AVX-512) —
+        // even and odd planes (a last tile of one row or column), channels that pad to a vector of 8 but not 16, more
+        // than 64 input channels (two runs of channel vectors), planes smaller than a tile; narrow runs the direct tiles
+        { [16, 16, 3, 3, 1, 1, 1, 1, 1, 8, 8], false, "Wide" },
+        { [32, 24, 3, 3, 1, 1, 1, 1, 1, 7, 9], true, "Wide" },
+        { [32, 24, 3, 3, 1, 1, 1, 1, 1, 7, 9], true, "Narrow" },
+        { [20, 72, 3, 3, 1, 1, 1, 1, 1, 5, 6], false, "Wide" },
+        { [72, 17, 3, 3, 1, 1, 1, 1, 1, 6, 5], false, "Wide" },
+        { [16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1], false, "Wide" },
+        { [24, 16, 3, 3, 1, 1, 1, 1, 1, 2, 3], false, "Wide" },
     };
 
     [Theory]
@@ -72,6 +83,7 @@ public sealed class ConvolutionGradientTests
     [InlineData(new[] { 5, 9, 3, 3, 1, 1, 1, 1, 1, 7, 9 }, true, "Narrow")]
     [InlineData(new[] { 64, 72, 1, 1, 2, 0, 0, 1, 1, 9, 7 }, false, "Wide")]
     [InlineData(new[] { 16, 32, 3, 3, 1, 1, 1, 1, 4, 8, 8 }, true, "Wide")]
+    [InlineData(new[] { 32, 24, 3, 3, 1, 1, 1, 1, 1, 7, 9 }, false, "Wide")]
     public void Input_gradient_is_written_over_when_not_accumulating(int[] shape, bool bias, string variant) => Check(shape, bias, variant, accumulate: false);
 
     private static void Check(int[] shape, bool bias, string variant, bool accumulate, bool padded = false)
@@ -176,11 +188,101 @@ public sealed class ConvolutionGradientTests
         const double U = 1.0 / (1 << 24);
         int termsPerWeight = Batch * outHeight * outWidth + 2, termsPerInput = cout * kh * kw + 2;
         AssertClose("weight gradient", conv.Weight.Gradient.ToArray(), dwBefore, dwExact, dwMagnitude, termsPerWeight * U);
+        bool winograd = variant == "Wide" && Vector512.IsHardwareAccelerated && groups == 1 && kh == 3 && kw == 3 && stride == 1 && dilation == 1
+            && padH == 1 && padW == 1 && cin >= 16 && cout >= 16;
+        if (winograd)
+        {
+            // Winograd F(2×2, 3×3): each value is Σ over 16 points of transformed products, computed in at most
+            // Cout + 12 rounded steps (transforms of depth ≤ 6, the product, the reduction over Cout, the output
+            // transform's 4 and the final add); its error bound runs over the same expression in absolute values.
+            dxMagnitude = WinogradMagnitude(dz, w, Batch, cin, cout, height, width);
+            termsPerInput = cout + 12;
+        }
+
         AssertClose("input gradient", dx, dxBefore, dxExact, dxMagnitude, termsPerInput * U);
         if (conv.Bias is not null)
         {
             AssertClose("bias gradient", conv.Bias.Gradient.ToArray(), dbBefore, dbExact, dbMagnitude, termsPerWeight * U);
         }
+    }
+
+    /// <summary>
+    /// Σ_o Σ_ξ |Aᵀ|·(|Bᵀ|·|D|·|B|)_ξ·(|G|·|K|·|Gᵀ|)_ξ·|A| per input pixel: the Winograd F(2×2, 3×3) expression of ∂X with
+    /// every matrix and operand in absolute value (D the 4×4 patch of ∂Z from row and column −1 of the pixel's tile,
+    /// K[c, o, i, j] = W[o, c, 2 − i, 2 − j]). At least Σ|terms| of the direct sum, since each term appears in it.
+    /// </summary>
+    private static double[] WinogradMagnitude(float[] dz, ReadOnlySpan<float> w, int batch, int cin, int cout, int height, int width)
+    {
+        double[,] bt = { { 1, 0, 1, 0 }, { 0, 1, 1, 0 }, { 0, 1, 1, 0 }, { 0, 1, 0, 1 } };
+        double[,] g = { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, 0.5, 0.5 }, { 0, 0, 1 } };
+        double[,] at = { { 1, 1, 1, 0 }, { 0, 1, 1, 1 } };
+        var u = new double[cin, cout, 16];
+        for (int c = 0; c < cin; c++)
+        {
+            for (int o = 0; o < cout; o++)
+            {
+                for (int xi = 0; xi < 16; xi++)
+                {
+                    for (int i = 0; i < 3; i++)
+                    {
+                        for (int j = 0; j < 3; j++)
+                        {
+                            u[c, o, xi] += g[xi / 4, i] * g[xi % 4, j] * Math.Abs(w[((o * cin + c) * 3 + 2 - i) * 3 + 2 - j]);
+                        }
+                    }
+                }
+            }
+        }
+
+        var magnitude = new double[batch * cin * height * width];
+        var v = new double[cout, 16];
+        for (int n = 0; n < batch; n++)
+        {
+            for (int ty = 0; ty < (height + 1) / 2; ty++)
+            {
+                for (int tx = 0; tx < (width + 1) / 2; tx++)
+                {
+                    Array.Clear(v);
+                    for (int o = 0; o < cout; o++)
+                    {
+                        for (int i = 0; i < 4; i++)
+                        {
+                            for (int j = 0; j < 4; j++)
+                            {
+                                int y = 2 * ty - 1 + i, x = 2 * tx - 1 + j;
+                                double d = y < 0 || y >= height || x < 0 || x >= width ? 0 : Math.Abs(dz[((n * cout + o) * height + y) * width + x]);
+                                for (int xi = 0; xi < 16; xi++)
+                                {
+                                    v[o, xi] += bt[xi / 4, i] * bt[xi % 4, j] * d;
+                                }
+                            }
+                        }
+                    }
+
+                    for (int a = 0; a < 2 && 2 * ty + a < height; a++)
+                    {
+                        for (int b = 0; b < 2 && 2 * tx + b < width; b++)
+                        {
+                            for (int c = 0; c < cin; c++)
+                            {
+                                double sum = 0;
+                                for (int o = 0; o < cout; o++)
+                                {
+                                    for (int xi = 0; xi < 16; xi++)
+                                    {
+                                        sum += at[a, xi / 4] * at[b, xi % 4] * v[o, xi] * u[c, o, xi];
+                                    }
+                                }
+
+                                magnitude[((n * cin + c) * height + 2 * ty + a) * width + 2 * tx + b] = sum;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        return magnitude;
     }
 
     private static void AssertClose(string what, float[] actual, float[] before, double[] exact, double[] magnitude, double relative)
