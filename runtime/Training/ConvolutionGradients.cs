@@ -132,32 +132,66 @@ internal static class ConvolutionGradients
         // Each region starts on a 64-byte line, so the vector loads of pixel-major rows never straddle two lines.
         int xLength = copyInput ? AlignedLength(inChannels * paddedPlane) : 0, zLength = AlignedLength(outHeight * outWidthPadded * outPadded);
         int gSlots = AlignedLength(tapsPadded * outPadded), gLength = gSlots + (byKernelRow ? AlignedLength(taps * outPadded) : 0), dxLength = wantInput ? AlignedLength(paddedPlane * inPadded) : 0;
-        int wtLength = wantInput ? AlignedLength(kh * kw * outChannels * inPadded) : 0;
 
         // ∂X by Winograd's F(2×2, 3×3) where it applies: the transformed weights U, one image's transformed gradient V
         // and products M (16 points each), and a zero vector of output channels for the patches' border pixels.
         bool winograd = wantInput && WinogradInputGradient.Applies(conv, wide);
+        int weightTap = winograd ? WinogradInputGradient.MatrixStride(outChannels, inPadded) : outChannels * inPadded; // wt's taps apart
+        int wtLength = wantInput ? AlignedLength(kh * kw * weightTap) : 0;
         int winogradTiles = winograd ? (outHeight + 1) / 2 * ((outWidth + 1) / 2) : 0, points = WinogradInputGradient.Points;
-        int uLength = winograd ? AlignedLength(points * outChannels * inPadded) : 0, vLength = AlignedLength(points * winogradTiles * outPadded);
-        int mLength = AlignedLength(points * winogradTiles * inPadded), zeroLength = winograd ? AlignedLength(outPadded) : 0;
+        int uLength = winograd ? AlignedLength(points * weightTap) : 0, vLength = AlignedLength(points * winogradTiles * outPadded);
+        int mLength = AlignedLength(points * winogradTiles * inPadded);
         if (!winograd)
         {
             vLength = mLength = 0;
         }
 
-        float[] scratch = ArrayPool<float>.Shared.Rent(xLength + zLength + gLength + dxLength + wtLength + uLength + vLength + mLength + zeroLength + 16);
+        // ∂W by Winograd's F(3×3, 2×2) for the same layers: each image's padded input pixel-major, the transformed
+        // input Q and gradient P of a chunk of images (at least 64 tiles), the 16 points' sums M, the result by tap.
+        bool winogradWeights = WinogradInputGradient.Applies(conv, wide);
+        int tilesPerImage = (outHeight + 1) / 2 * ((outWidth + 1) / 2);
+        int chunkImages = winogradWeights ? Math.Min(batch, (WinogradWeightGradient.ChunkTiles + tilesPerImage - 1) / tilesPerImage) : 0;
+        int xtLength = winogradWeights ? AlignedLength(xHeight * xWidth * inPadded) : 0, qLength = AlignedLength(chunkImages * tilesPerImage * points * inPadded);
+        int pLength = AlignedLength(chunkImages * tilesPerImage * points * outPadded), sumsMatrix = WinogradInputGradient.MatrixStride(inPadded, outPadded);
+        int sumsLength = winogradWeights ? AlignedLength(points * sumsMatrix) : 0;
+        int byTapLength = winogradWeights ? AlignedLength(taps * outPadded) : 0;
+        if (winogradWeights)
+        {
+            gLength = 0; // the direct tiles' tap-major sums are not used
+        }
+
+        int zeroLength = winograd || winogradWeights ? AlignedLength(Math.Max(inPadded, outPadded)) : 0;
+        int winogradLength = uLength + vLength + mLength + xtLength + qLength + pLength + sumsLength + byTapLength + zeroLength;
+        float[] scratch = ArrayPool<float>.Shared.Rent(xLength + zLength + gLength + dxLength + wtLength + winogradLength + 16);
         int tiles = tapsPadded / tile;
-        int[] offsetArray = ArrayPool<int>.Shared.Rent(tapsPadded + (byKernelRow ? taps : 0) + 2 * tiles);
+        int[] offsetArray = ArrayPool<int>.Shared.Rent(tapsPadded + (byKernelRow ? taps : 0) + 2 * tiles + inPadded);
         try
         {
             fixed (float* pScratch = scratch, pIn = given ? paddedInput : input, pOut = outputGradient, pWeight = conv.Weight.Data, pWeightGradient = conv.Weight.Gradient, pInputGradient = inputGradient)
             fixed (int* offsets = offsetArray)
             {
                 float* xP = (float*)(((nint)pScratch + 63) & ~(nint)63), zT = xP + xLength, g = zT + zLength, dxT = g + gLength, wt = dxT + dxLength;
-                float* u = wt + wtLength, v = u + uLength, m = v + vLength, zero = m + mLength;
+                float* u = wt + wtLength, v = u + uLength, m = v + vLength, xT = m + mLength, q = xT + xtLength, pw8 = q + qLength;
+                float* sums = pw8 + pLength, byTap = sums + sumsLength, zero = byTap + byTapLength;
+                int* channelIndex = offsets + tapsPadded + (byKernelRow ? taps : 0) + 2 * tiles;
+                if (winogradWeights)
+                {
+                    // The padding lanes of the input's pixel-major copy, the sums the chunks add into, and the zero vector.
+                    new Span<float>(xT, xtLength).Clear();
+                    new Span<float>(sums, sumsLength).Clear();
+                    new Span<float>(zero, zeroLength).Clear();
+                    for (int c = 0; c < inPadded; c++)
+                    {
+                        channelIndex[c] = c;
+                    }
+                }
+
                 // Cleared once: each image rewrites only the interior of the padded input and the real pixels and
                 // channels of the pixel-major gradient, so their zero borders and padding lanes stay zero.
-                new Span<float>(g, gSlots).Clear(); // the weights'-order copy after it (byKernelRow) is written whole at the end
+                if (!winogradWeights)
+                {
+                    new Span<float>(g, gSlots).Clear(); // the weights'-order copy after it (byKernelRow) is written whole at the end
+                }
                 if (outPadded != outChannels || outWidthPadded != outWidth)
                 {
                     new Span<float>(zT, zLength).Clear(); // else every value of it is rewritten
@@ -223,11 +257,12 @@ internal static class ConvolutionGradients
                         new Span<float>(wt, wtLength).Clear(); // the padding lanes; the rest is rewritten
                     }
 
-                    ArrangeTapMajor(pWeight, wt, inChannels, outChannels, inPadded, kh * kw);
+                    ArrangeTapMajor(pWeight, wt, inChannels, outChannels, inPadded, kh * kw, weightTap);
                     if (winograd)
                     {
-                        WinogradInputGradient.TransformWeights(wt, u, outChannels, inPadded);
-                        new Span<float>(m, mLength + zeroLength).Clear(); // the products add into M; reading it clears it
+                        WinogradInputGradient.TransformWeights(wt, u, outChannels, inPadded, weightTap);
+                        new Span<float>(m, mLength).Clear(); // the products add into M; reading it clears it
+                        new Span<float>(zero, zeroLength).Clear();
                     }
 
                     // Cleared once too: reading each image's ∂X out of it zeroes what it read. The border around the
@@ -253,13 +288,31 @@ internal static class ConvolutionGradients
                         ToPixelMajor(dz + oh * outWidth, outPlane, zT + oh * outWidthPadded * outPadded, outPadded, outChannels, outWidth);
                     }
 
-                    WeightGradientImage(wide, tile, g, outPadded, zT, outWidthPadded, x, offsets, columns, xWidth, s, outHeight, tapsPadded, maxVectors, rowTaps, d, ph, height);
+                    if (winogradWeights)
+                    {
+                        int slot = n % chunkImages;
+                        for (int r = 0; r < xHeight; r++)
+                        {
+                            ToPixelMajor(x + r * xWidth, (nint)xHeight * xWidth, xT + (nint)r * xWidth * inPadded, inPadded, inChannels, xWidth);
+                        }
+
+                        WinogradWeightGradient.TransformInput(xT, xHeight, xWidth, inPadded, outHeight, outWidth, q + (nint)slot * tilesPerImage * points * inPadded, zero);
+                        WinogradWeightGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, pw8 + (nint)slot * tilesPerImage * points * outPadded, zero);
+                        if (slot == chunkImages - 1 || n == batch - 1)
+                        {
+                            WinogradWeightGradient.Multiply(q, pw8, sums, sumsMatrix, channelIndex, (slot + 1) * tilesPerImage, inChannels, inPadded, outPadded);
+                        }
+                    }
+                    else
+                    {
+                        WeightGradientImage(wide, tile, g, outPadded, zT, outWidthPadded, x, offsets, columns, xWidth, s, outHeight, tapsPadded, maxVectors, rowTaps, d, ph, height);
+                    }
                     if (wantInput)
                     {
                         if (winograd)
                         {
                             WinogradInputGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, v, zero);
-                            WinogradInputGradient.Multiply(v, u, m, winogradTiles, outChannels, outPadded, inPadded);
+                            WinogradInputGradient.Multiply(v, u, weightTap, m, winogradTiles, outChannels, outPadded, inPadded);
                             WinogradInputGradient.TransformOutput(m, dxT, paddedWidth, inPadded, height, width);
                         }
                         else
@@ -277,7 +330,12 @@ internal static class ConvolutionGradients
 
                 // ∂W[o, t] += g[t, o], by 8×8 blocks, from the taps in the weights' order (c, i, j).
                 float* gt = g;
-                if (byKernelRow)
+                if (winogradWeights)
+                {
+                    WinogradWeightGradient.TransformOutput(sums, sumsMatrix, byTap, inChannels, outPadded);
+                    gt = byTap;
+                }
+                else if (byKernelRow)
                 {
                     gt = g + gSlots;
                     for (int c = 0, t = 0; c < inChannels; c++)
@@ -306,14 +364,15 @@ internal static class ConvolutionGradients
     private static int AlignedLength(int floats) => (floats + 15) / 16 * 16;
 
     /// <summary>
-    /// wt[(ij·Cout + o)·inPadded + c] = W[o, c, ij]: per output channel, its Cin × taps block transposed as
-    /// <see cref="ToPixelMajor"/> transposes channels × pixels (taps in the role of pixels), by 8×8 blocks.
+    /// wt[ij·tapStride + o·inPadded + c] = W[o, c, ij] (tapStride at least Cout·inPadded): per output channel, its
+    /// Cin × taps block transposed as <see cref="ToPixelMajor"/> transposes channels × pixels (taps in the role of
+    /// pixels), by 8×8 blocks.
     /// </summary>
-    private static unsafe void ArrangeTapMajor(float* weight, float* wt, int inChannels, int outChannels, int inPadded, int kernelTaps)
+    private static unsafe void ArrangeTapMajor(float* weight, float* wt, int inChannels, int outChannels, int inPadded, int kernelTaps, int tapStride)
     {
         for (int o = 0; o < outChannels; o++)
         {
-            ToPixelMajor(weight + (nint)o * inChannels * kernelTaps, kernelTaps, wt + (nint)o * inPadded, (nint)outChannels * inPadded, inChannels, kernelTaps);
+            ToPixelMajor(weight + (nint)o * inChannels * kernelTaps, kernelTaps, wt + (nint)o * inPadded, tapStride, inChannels, kernelTaps);
         }
     }
 
@@ -328,6 +387,13 @@ internal static class ConvolutionGradients
             for (; p + 8 <= pixels; p += 8)
             {
                 Kernels.Nchw.Transpose8x8(source + c * sourcePlane + p, sourcePlane, target + p * targetPixel + c, targetPixel, accumulate: false);
+            }
+
+            if (p < pixels && pixels >= 8)
+            {
+                // The last pixels as a block that overlaps the one before (a copy: rewriting a value changes nothing).
+                Kernels.Nchw.Transpose8x8(source + c * sourcePlane + pixels - 8, sourcePlane, target + (pixels - 8) * targetPixel + c, targetPixel, accumulate: false);
+                continue;
             }
 
             for (; p < pixels; p++)

@@ -35,13 +35,20 @@ internal static unsafe class WinogradInputGradient
         && conv.PaddingHeight == 1 && conv.PaddingWidth == 1 && conv.InChannels >= 16 && conv.OutChannels >= 16;
 
     /// <summary>
-    /// U[ξ][o][c] (c padded to <paramref name="inPadded"/>, the padding lanes zero as in <paramref name="wt"/>) from the
-    /// tap-major weights wt[(ij·Cout + o)·inPadded + c] = W[o, c, ij].
+    /// How far apart the Cout × inPadded matrices of the tap-major weights and of U are: Cout·inPadded floats, plus one
+    /// cache line when that is a multiple of 1 KB, so that the 9 taps or 16 points of one channel pair do not all fall
+    /// into the same set of L1 lines (4 KB apart they would: 8 ways, 9 or 16 lines).
+    /// </summary>
+    public static int MatrixStride(int outChannels, int inPadded) => outChannels * inPadded % 256 == 0 ? outChannels * inPadded + 16 : outChannels * inPadded;
+
+    /// <summary>
+    /// U[ξ·matrix + o·inPadded + c] (c padded to <paramref name="inPadded"/>, the padding lanes zero as in
+    /// <paramref name="wt"/>) from the tap-major weights wt[ij·matrix + o·inPadded + c] = W[o, c, ij].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TransformWeights(float* wt, float* u, int outChannels, int inPadded)
+    public static void TransformWeights(float* wt, float* u, int outChannels, int inPadded, int matrix)
     {
-        nint tap = (nint)outChannels * inPadded, point = tap;
+        nint tap = matrix, point = matrix;
         Vector256<float> half = Vector256.Create(0.5f);
         for (int o = 0; o < outChannels; o++)
         {
@@ -144,12 +151,12 @@ internal static unsafe class WinogradInputGradient
     /// 64 input channels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(float* v, float* u, float* m, int tiles, int outChannels, int outPadded, int inPadded)
+    public static void Multiply(float* v, float* u, int matrix, float* m, int tiles, int outChannels, int outPadded, int inPadded)
     {
         int vectors = inPadded / 8;
         for (int xi = 0; xi < Points; xi++)
         {
-            float* vp = v + (nint)xi * outPadded, up = u + (nint)xi * outChannels * inPadded, mp = m + (nint)xi * inPadded;
+            float* vp = v + (nint)xi * outPadded, up = u + (nint)xi * matrix, mp = m + (nint)xi * inPadded;
             for (int c = 0; c < vectors; c += 8)
             {
                 int count = System.Math.Min(8, vectors - c);
