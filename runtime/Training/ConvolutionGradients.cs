@@ -135,7 +135,7 @@ internal static class ConvolutionGradients
 
         // ∂X by Winograd's F(2×2, 3×3) where it applies: the transformed weights U, one image's transformed gradient V
         // and products M (16 points each), and a zero vector of output channels for the patches' border pixels.
-        bool winograd = wantInput && WinogradInputGradient.Applies(conv, wide);
+        bool winograd = wantInput && WinogradInputGradient.Applies(conv);
         int weightTap = winograd ? WinogradInputGradient.MatrixStride(outChannels, inPadded) : outChannels * inPadded; // wt's taps apart
         int wtLength = wantInput ? AlignedLength(kh * kw * weightTap) : 0;
         int winogradTiles = winograd ? (outHeight + 1) / 2 * ((outWidth + 1) / 2) : 0, points = WinogradInputGradient.Points;
@@ -148,7 +148,7 @@ internal static class ConvolutionGradients
 
         // ∂W by Winograd's F(3×3, 2×2) for the same layers: each image's padded input pixel-major, the transformed
         // input Q and gradient P of a chunk of images (at least 64 tiles), the 16 points' sums M, the result by tap.
-        bool winogradWeights = WinogradInputGradient.Applies(conv, wide);
+        bool winogradWeights = WinogradInputGradient.Applies(conv);
         int tilesPerImage = (outHeight + 1) / 2 * ((outWidth + 1) / 2);
         int chunkImages = winogradWeights ? Math.Min(batch, (WinogradWeightGradient.ChunkTiles + tilesPerImage - 1) / tilesPerImage) : 0;
         int xtLength = winogradWeights ? AlignedLength(xHeight * xWidth * inPadded) : 0, qLength = AlignedLength(chunkImages * tilesPerImage * points * inPadded);
@@ -300,7 +300,7 @@ internal static class ConvolutionGradients
                         WinogradWeightGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, pw8 + (nint)slot * tilesPerImage * points * outPadded, zero);
                         if (slot == chunkImages - 1 || n == batch - 1)
                         {
-                            WinogradWeightGradient.Multiply(q, pw8, sums, sumsMatrix, channelIndex, (slot + 1) * tilesPerImage, inChannels, inPadded, outPadded);
+                            WinogradWeightGradient.Multiply(wide, q, pw8, sums, sumsMatrix, channelIndex, (slot + 1) * tilesPerImage, inChannels, inPadded, outPadded);
                         }
                     }
                     else
@@ -312,7 +312,7 @@ internal static class ConvolutionGradients
                         if (winograd)
                         {
                             WinogradInputGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, v, zero);
-                            WinogradInputGradient.Multiply(v, u, weightTap, m, winogradTiles, outChannels, outPadded, inPadded);
+                            WinogradInputGradient.Multiply(wide, v, u, weightTap, m, winogradTiles, outChannels, outPadded, inPadded);
                             WinogradInputGradient.TransformOutput(m, dxT, paddedWidth, inPadded, height, width);
                         }
                         else

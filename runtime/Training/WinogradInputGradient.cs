@@ -29,9 +29,13 @@ internal static unsafe class WinogradInputGradient
     /// <summary>The points of the transform: a tile's 4×4 patch in, 16 products, 2×2 pixels out.</summary>
     public const int Points = 16;
 
-    /// <summary>Whether a layer's ∂X runs through this path (the wide variant on machines with AVX-512, big enough products).</summary>
-    public static bool Applies(Conv2d conv, bool wide) =>
-        wide && Vector512.IsHardwareAccelerated && conv.Groups == 1 && conv.KernelHeight == 3 && conv.KernelWidth == 3 && conv.Stride == 1 && conv.Dilation == 1
+    /// <summary>
+    /// Whether a layer's gradients run through Winograd's transforms (<see cref="WinogradWeightGradient"/> for ∂W): 3×3,
+    /// stride 1, padding 1, undilated, ungrouped, at least 16 channels in and out (below that the products are too thin
+    /// to pay for the transforms), on a machine with 256-bit vectors.
+    /// </summary>
+    public static bool Applies(Conv2d conv) =>
+        Vector256.IsHardwareAccelerated && conv.Groups == 1 && conv.KernelHeight == 3 && conv.KernelWidth == 3 && conv.Stride == 1 && conv.Dilation == 1
         && conv.PaddingHeight == 1 && conv.PaddingWidth == 1 && conv.InChannels >= 16 && conv.OutChannels >= 16;
 
     /// <summary>
@@ -147,22 +151,24 @@ internal static unsafe class WinogradInputGradient
     }
 
     /// <summary>
-    /// M[ξ] = V[ξ]·U[ξ] for the 16 points (M zero before: the tiles add), in tiles of 6 (or the rest) tiles × up to
-    /// 64 input channels.
+    /// M[ξ] = V[ξ]·U[ξ] for the 16 points (M zero before: the tiles add), on the ∂X register tiles of the variant: tiles
+    /// in the role of pixels, 6 × up to 64 input channels (wide, as 512-bit pairs with AVX-512), 6 × 32 (wide, 256-bit)
+    /// or 3 × 24 (narrow).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(float* v, float* u, int matrix, float* m, int tiles, int outChannels, int outPadded, int inPadded)
+    public static void Multiply(bool wide, float* v, float* u, int matrix, float* m, int tiles, int outChannels, int outPadded, int inPadded)
     {
-        int vectors = inPadded / 8;
+        bool pairs512 = wide && Vector512.IsHardwareAccelerated;
+        int vectors = inPadded / 8, tile = wide ? 6 : 3, step = pairs512 ? 8 : wide ? 4 : 3;
         for (int xi = 0; xi < Points; xi++)
         {
             float* vp = v + (nint)xi * outPadded, up = u + (nint)xi * matrix, mp = m + (nint)xi * inPadded;
-            for (int c = 0; c < vectors; c += 8)
+            for (int c = 0; c < vectors; c += step)
             {
-                int count = System.Math.Min(8, vectors - c);
-                for (int t = 0; t < tiles; t += 6)
+                int count = System.Math.Min(step, vectors - c);
+                for (int t = 0; t < tiles; t += tile)
                 {
-                    ConvolutionGradients.InputGradientRun(pairs512: true, System.Math.Min(6, tiles - t), count, mp + (nint)t * Points * inPadded + c * 8, Points * inPadded,
+                    ConvolutionGradients.InputGradientRun(pairs512, System.Math.Min(tile, tiles - t), count, mp + (nint)t * Points * inPadded + c * 8, Points * inPadded,
                         vp + (nint)t * Points * outPadded, Points * outPadded, up + c * 8, inPadded, outChannels);
                 }
             }

@@ -19,8 +19,8 @@ namespace Fusion.Training;
 /// ∂W = Aᵀ·M·A    Aᵀ = [1 1 1 0; 0 1 −1 0; 0 1 1 1]                  (once per call)
 /// </code>
 /// Both transforms read pixel-major copies (8 channels per vector); the products run on the ∂W register tiles
-/// (<see cref="ConvolutionTiles.WeightGradient512{TT, TZ}"/>: input channels in the role of taps, tiles in the role of
-/// pixels), over a chunk of images whose tiles number at least 64, so each accumulator tile is loaded and stored once
+/// (<see cref="ConvolutionTiles.WeightGradient512{TT, TZ}"/> or <see cref="ConvolutionTiles.WeightGradient{TT, TV}"/>:
+/// input channels in the role of taps, tiles in the role of pixels), over a chunk of images whose tiles number at least 64, so each accumulator tile is loaded and stored once
 /// per 64 tiles or more.
 /// </para>
 /// </summary>
@@ -123,43 +123,62 @@ internal static unsafe class WinogradWeightGradient
     }
 
     /// <summary>
-    /// M[ξ·matrix + c·outPadded + o] += Σ over <paramref name="tiles"/> tiles of Q[tile][ξ][c]·P[tile][ξ][o], for the first
-    /// <paramref name="inChannels"/> channels in tiles of up to 6 × 64 output channels. <paramref name="channelIndex"/>
-    /// holds 0, 1, 2, …: the channels' offsets within a point's row of Q, as the tiles read taps.
+    /// M[ξ·matrix + c·outPadded + o] += Σ over <paramref name="tiles"/> tiles of Q[tile][ξ][c]·P[tile][ξ][o], for the
+    /// first <paramref name="inChannels"/> channels, on the ∂W register tiles of the variant: 6 channels × up to 64
+    /// output channels (wide, as 512-bit pairs with AVX-512), 6 × 32 (wide, 256-bit) or 3 × 24 (narrow).
+    /// <paramref name="channelIndex"/> holds 0, 1, 2, …: the channels' offsets within a point's row of Q, as the tiles
+    /// read taps.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(float* q, float* p, float* m, int matrix, int* channelIndex, int tiles, int inChannels, int inPadded, int outPadded)
+    public static void Multiply(bool wide, float* q, float* p, float* m, int matrix, int* channelIndex, int tiles, int inChannels, int inPadded, int outPadded)
     {
-        int vectors = outPadded / 8;
+        bool pairs512 = wide && Vector512.IsHardwareAccelerated;
+        int vectors = outPadded / 8, tile = wide ? 6 : 3, step = pairs512 ? 8 : wide ? 4 : 3;
         nint qTile = (nint)Points * inPadded, pTile = (nint)Points * outPadded;
         for (int xi = 0; xi < Points; xi++)
         {
             float* qp = q + (nint)xi * inPadded, pp = p + (nint)xi * outPadded, mp = m + (nint)xi * matrix;
-            for (int v = 0; v < vectors; v += 8)
+            for (int v = 0; v < vectors; v += step)
             {
-                int count = Math.Min(8, vectors - v);
-                for (int c = 0; c < inChannels; c += 6)
+                int count = Math.Min(step, vectors - v);
+                for (int c = 0; c < inChannels; c += tile)
                 {
                     float* g = mp + (nint)c * outPadded + v * 8;
-                    switch (Math.Min(6, inChannels - c))
+                    switch (Math.Min(tile, inChannels - c))
                     {
-                        case 6: Tile<Six>(count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
-                        case 5: Tile<Five>(count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
-                        case 4: Tile<Four>(count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
-                        case 3: Tile<Three>(count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
-                        case 2: Tile<Two>(count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
-                        default: Tile<One>(count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
+                        case 6: Tile<Six>(pairs512, count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
+                        case 5: Tile<Five>(pairs512, count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
+                        case 4: Tile<Four>(pairs512, count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
+                        case 3: Tile<Three>(pairs512, count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
+                        case 2: Tile<Two>(pairs512, count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
+                        default: Tile<One>(pairs512, count, g, outPadded, pp + v * 8, pTile, qp, channelIndex + c, qTile, tiles); break;
                     }
                 }
             }
         }
     }
 
-    /// <summary>One accumulator tile: TT channels × <paramref name="count"/> vectors of 8 output channels, as 512-bit pairs and an odd last vector.</summary>
+    /// <summary>
+    /// One accumulator tile: TT channels × <paramref name="count"/> vectors of 8 output channels, as 512-bit pairs and an
+    /// odd last vector, or as 256-bit vectors.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile<TT>(int count, float* g, nint gRow, float* p, nint pTile, float* q, int* channels, nint qTile, int tiles)
+    private static void Tile<TT>(bool pairs512, int count, float* g, nint gRow, float* p, nint pTile, float* q, int* channels, nint qTile, int tiles)
         where TT : struct, ITileSize
     {
+        if (!pairs512)
+        {
+            switch (count)
+            {
+                case 4: ConvolutionTiles.WeightGradient<TT, Four>(g, gRow, p, pTile, 0, q, channels, 0, qTile, 1, tiles); break;
+                case 3: ConvolutionTiles.WeightGradient<TT, Three>(g, gRow, p, pTile, 0, q, channels, 0, qTile, 1, tiles); break;
+                case 2: ConvolutionTiles.WeightGradient<TT, Two>(g, gRow, p, pTile, 0, q, channels, 0, qTile, 1, tiles); break;
+                default: ConvolutionTiles.WeightGradient<TT, One>(g, gRow, p, pTile, 0, q, channels, 0, qTile, 1, tiles); break;
+            }
+
+            return;
+        }
+
         int pairs = count / 2;
         switch (pairs)
         {

@@ -43,14 +43,15 @@ public sealed class ConvolutionGradientTests
         { [3, 16, 3, 3, 2, 1, 1, 1, 1, 9, 12], false, "Wide" },
         { [3, 24, 3, 3, 1, 2, 2, 2, 1, 9, 9], false, "Wide" },
         { [3, 48, 3, 3, 1, 1, 1, 1, 1, 6, 7], false, "Wide" },
-        // 3×3 stride-1 layers of 16 channels or more: ∂X by Winograd F(2×2, 3×3) in the wide variant (with AVX-512) —
+        // 3×3 stride-1 layers of 16 channels or more: ∂X and ∂W by Winograd's transforms (F(2×2, 3×3), F(3×3, 2×2)) —
         // even and odd planes (a last tile of one row or column), channels that pad to a vector of 8 but not 16, more
-        // than 64 input channels (two runs of channel vectors), planes smaller than a tile; narrow runs the direct tiles
+        // than 64 input channels (two runs of channel vectors), planes smaller than a tile, both variants' tiles
         { [16, 16, 3, 3, 1, 1, 1, 1, 1, 8, 8], false, "Wide" },
         { [32, 24, 3, 3, 1, 1, 1, 1, 1, 7, 9], true, "Wide" },
         { [32, 24, 3, 3, 1, 1, 1, 1, 1, 7, 9], true, "Narrow" },
         { [20, 72, 3, 3, 1, 1, 1, 1, 1, 5, 6], false, "Wide" },
         { [72, 17, 3, 3, 1, 1, 1, 1, 1, 6, 5], false, "Wide" },
+        { [72, 17, 3, 3, 1, 1, 1, 1, 1, 6, 5], false, "Narrow" },
         { [16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1], false, "Wide" },
         { [24, 16, 3, 3, 1, 1, 1, 1, 1, 2, 3], false, "Wide" },
     };
@@ -187,7 +188,7 @@ public sealed class ConvolutionGradientTests
         // float32 sums of K terms: error ≤ (K + 2)·u·Σ|terms| (u = 2⁻²⁴), plus the rounding of the value added to.
         const double U = 1.0 / (1 << 24);
         int termsPerWeight = Batch * outHeight * outWidth + 2, termsPerInput = cout * kh * kw + 2;
-        bool winograd = variant == "Wide" && Vector512.IsHardwareAccelerated && groups == 1 && kh == 3 && kw == 3 && stride == 1 && dilation == 1
+        bool winograd = Vector256.IsHardwareAccelerated && groups == 1 && kh == 3 && kw == 3 && stride == 1 && dilation == 1
             && padH == 1 && padW == 1 && cin >= 16 && cout >= 16;
         if (winograd)
         {
