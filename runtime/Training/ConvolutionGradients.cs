@@ -133,34 +133,27 @@ internal static class ConvolutionGradients
         int xLength = copyInput ? AlignedLength(inChannels * paddedPlane) : 0, zLength = AlignedLength(outHeight * outWidthPadded * outPadded);
         int gSlots = AlignedLength(tapsPadded * outPadded), gLength = gSlots + (byKernelRow ? AlignedLength(taps * outPadded) : 0), dxLength = wantInput ? AlignedLength(paddedPlane * inPadded) : 0;
 
-        // ∂X by Winograd's F(2×2, 3×3) where it applies: the transformed weights U, one image's transformed gradient V
-        // and products M (16 points each), and a zero vector of output channels for the patches' border pixels.
-        bool winograd = wantInput && WinogradInputGradient.Applies(conv);
-        int weightTap = winograd ? WinogradInputGradient.MatrixStride(outChannels, inPadded) : outChannels * inPadded; // wt's taps apart
+        // 3×3 stride-1 layers run both products through Winograd's transforms (Winograd): ∂X by F(2×2, 3×3) — the
+        // transformed weights U, one image's transformed gradient V and products M — and ∂W by F(3×3, 2×2) — each image's
+        // padded input pixel-major, the transformed input Q and gradient P of a chunk of images (at least 64 tiles), the
+        // 16 points' sums, the result by tap; the direct tiles' tap-major sums g are then not used. Each has 16 points per
+        // tile; patch pixels outside the image read a zero vector.
+        bool winograd = Winograd.Applies(conv), winogradInput = winograd && wantInput;
+        int points = Winograd.Points, tilesPerImage = winograd ? (outHeight + 1) / 2 * ((outWidth + 1) / 2) : 0;
+        int weightTap = winogradInput ? Winograd.MatrixStride(outChannels, inPadded) : outChannels * inPadded; // wt's taps apart
         int wtLength = wantInput ? AlignedLength(kh * kw * weightTap) : 0;
-        int winogradTiles = winograd ? (outHeight + 1) / 2 * ((outWidth + 1) / 2) : 0, points = WinogradInputGradient.Points;
-        int uLength = winograd ? AlignedLength(points * weightTap) : 0, vLength = AlignedLength(points * winogradTiles * outPadded);
-        int mLength = AlignedLength(points * winogradTiles * inPadded);
-        if (!winograd)
+        int uLength = winogradInput ? AlignedLength(points * weightTap) : 0;
+        int vLength = winogradInput ? AlignedLength(points * tilesPerImage * outPadded) : 0, mLength = winogradInput ? AlignedLength(points * tilesPerImage * inPadded) : 0;
+        int chunkImages = winograd ? Math.Min(batch, (WinogradWeightGradient.ChunkTiles + tilesPerImage - 1) / tilesPerImage) : 0;
+        int sumsMatrix = Winograd.MatrixStride(inPadded, outPadded);
+        int xtLength = winograd ? AlignedLength(xHeight * xWidth * inPadded) : 0, qLength = AlignedLength(chunkImages * tilesPerImage * points * inPadded);
+        int pLength = AlignedLength(chunkImages * tilesPerImage * points * outPadded), sumsLength = winograd ? AlignedLength(points * sumsMatrix) : 0;
+        int byTapLength = winograd ? AlignedLength(taps * outPadded) : 0, zeroLength = winograd ? AlignedLength(Math.Max(inPadded, outPadded)) : 0;
+        if (winograd)
         {
-            vLength = mLength = 0;
+            gLength = 0;
         }
 
-        // ∂W by Winograd's F(3×3, 2×2) for the same layers: each image's padded input pixel-major, the transformed
-        // input Q and gradient P of a chunk of images (at least 64 tiles), the 16 points' sums M, the result by tap.
-        bool winogradWeights = WinogradInputGradient.Applies(conv);
-        int tilesPerImage = (outHeight + 1) / 2 * ((outWidth + 1) / 2);
-        int chunkImages = winogradWeights ? Math.Min(batch, (WinogradWeightGradient.ChunkTiles + tilesPerImage - 1) / tilesPerImage) : 0;
-        int xtLength = winogradWeights ? AlignedLength(xHeight * xWidth * inPadded) : 0, qLength = AlignedLength(chunkImages * tilesPerImage * points * inPadded);
-        int pLength = AlignedLength(chunkImages * tilesPerImage * points * outPadded), sumsMatrix = WinogradInputGradient.MatrixStride(inPadded, outPadded);
-        int sumsLength = winogradWeights ? AlignedLength(points * sumsMatrix) : 0;
-        int byTapLength = winogradWeights ? AlignedLength(taps * outPadded) : 0;
-        if (winogradWeights)
-        {
-            gLength = 0; // the direct tiles' tap-major sums are not used
-        }
-
-        int zeroLength = winograd || winogradWeights ? AlignedLength(Math.Max(inPadded, outPadded)) : 0;
         int winogradLength = uLength + vLength + mLength + xtLength + qLength + pLength + sumsLength + byTapLength + zeroLength;
         float[] scratch = ArrayPool<float>.Shared.Rent(xLength + zLength + gLength + dxLength + wtLength + winogradLength + 16);
         int tiles = tapsPadded / tile;
@@ -171,12 +164,17 @@ internal static class ConvolutionGradients
             fixed (int* offsets = offsetArray)
             {
                 float* xP = (float*)(((nint)pScratch + 63) & ~(nint)63), zT = xP + xLength, g = zT + zLength, dxT = g + gLength, wt = dxT + dxLength;
-                float* u = wt + wtLength, v = u + uLength, m = v + vLength, xT = m + mLength, q = xT + xtLength, pw8 = q + qLength;
-                float* sums = pw8 + pLength, byTap = sums + sumsLength, zero = byTap + byTapLength;
+                float* u = wt + wtLength, v = u + uLength, m = v + vLength, xT = m + mLength, q = xT + xtLength, p = q + qLength;
+                float* sums = p + pLength, byTap = sums + sumsLength, zero = byTap + byTapLength;
                 int* channelIndex = offsets + tapsPadded + (byKernelRow ? taps : 0) + 2 * tiles;
-                if (winogradWeights)
+
+                // Cleared once: each image rewrites only the interior of the padded input and the real pixels and
+                // channels of the pixel-major gradient, so their zero borders and padding lanes stay zero.
+                if (winograd)
                 {
-                    // The padding lanes of the input's pixel-major copy, the sums the chunks add into, and the zero vector.
+                    // The padding lanes of the input's pixel-major copy, the sums the chunks add into, the zero vector,
+                    // and the products M (reading them clears them).
+                    new Span<float>(m, mLength).Clear();
                     new Span<float>(xT, xtLength).Clear();
                     new Span<float>(sums, sumsLength).Clear();
                     new Span<float>(zero, zeroLength).Clear();
@@ -185,13 +183,11 @@ internal static class ConvolutionGradients
                         channelIndex[c] = c;
                     }
                 }
-
-                // Cleared once: each image rewrites only the interior of the padded input and the real pixels and
-                // channels of the pixel-major gradient, so their zero borders and padding lanes stay zero.
-                if (!winogradWeights)
+                else
                 {
                     new Span<float>(g, gSlots).Clear(); // the weights'-order copy after it (byKernelRow) is written whole at the end
                 }
+
                 if (outPadded != outChannels || outWidthPadded != outWidth)
                 {
                     new Span<float>(zT, zLength).Clear(); // else every value of it is rewritten
@@ -258,11 +254,9 @@ internal static class ConvolutionGradients
                     }
 
                     ArrangeTapMajor(pWeight, wt, inChannels, outChannels, inPadded, kh * kw, weightTap);
-                    if (winograd)
+                    if (winogradInput)
                     {
                         WinogradInputGradient.TransformWeights(wt, u, outChannels, inPadded, weightTap);
-                        new Span<float>(m, mLength).Clear(); // the products add into M; reading it clears it
-                        new Span<float>(zero, zeroLength).Clear();
                     }
 
                     // Cleared once too: reading each image's ∂X out of it zeroes what it read. The border around the
@@ -288,7 +282,7 @@ internal static class ConvolutionGradients
                         ToPixelMajor(dz + oh * outWidth, outPlane, zT + oh * outWidthPadded * outPadded, outPadded, outChannels, outWidth);
                     }
 
-                    if (winogradWeights)
+                    if (winograd)
                     {
                         int slot = n % chunkImages;
                         for (int r = 0; r < xHeight; r++)
@@ -297,10 +291,10 @@ internal static class ConvolutionGradients
                         }
 
                         WinogradWeightGradient.TransformInput(xT, xHeight, xWidth, inPadded, outHeight, outWidth, q + (nint)slot * tilesPerImage * points * inPadded, zero);
-                        WinogradWeightGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, pw8 + (nint)slot * tilesPerImage * points * outPadded, zero);
+                        WinogradWeightGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, p + (nint)slot * tilesPerImage * points * outPadded, zero);
                         if (slot == chunkImages - 1 || n == batch - 1)
                         {
-                            WinogradWeightGradient.Multiply(wide, q, pw8, sums, sumsMatrix, channelIndex, (slot + 1) * tilesPerImage, inChannels, inPadded, outPadded);
+                            WinogradWeightGradient.Multiply(wide, q, p, sums, sumsMatrix, channelIndex, (slot + 1) * tilesPerImage, inChannels, inPadded, outPadded);
                         }
                     }
                     else
@@ -309,10 +303,10 @@ internal static class ConvolutionGradients
                     }
                     if (wantInput)
                     {
-                        if (winograd)
+                        if (winogradInput)
                         {
                             WinogradInputGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, v, zero);
-                            WinogradInputGradient.Multiply(wide, v, u, weightTap, m, winogradTiles, outChannels, outPadded, inPadded);
+                            WinogradInputGradient.Multiply(wide, v, u, weightTap, m, tilesPerImage, outChannels, outPadded, inPadded);
                             WinogradInputGradient.TransformOutput(m, dxT, paddedWidth, inPadded, height, width);
                         }
                         else
@@ -330,7 +324,7 @@ internal static class ConvolutionGradients
 
                 // ∂W[o, t] += g[t, o], by 8×8 blocks, from the taps in the weights' order (c, i, j).
                 float* gt = g;
-                if (winogradWeights)
+                if (winograd)
                 {
                     WinogradWeightGradient.TransformOutput(sums, sumsMatrix, byTap, inChannels, outPadded);
                     gt = byTap;

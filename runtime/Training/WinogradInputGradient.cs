@@ -18,32 +18,16 @@ namespace Fusion.Training;
 /// M_ξ = Σ_o V_ξ[tile, o]·U_ξ[o, c]   for each of the 16 points ξ: 16 matrix products, tiles × Cout by Cout × Cin
 /// Y = Aᵀ·M·A     Aᵀ = [1 1 1 0; 0 1 −1 −1]                          (adds only)
 /// </code>
-/// The products run on the same register tiles as the direct ∂X (<see cref="ConvolutionTiles.InputGradient512{TP, TZ}"/>:
-/// tiles in the role of pixels, ∂Z's channels reduced). The transforms work on 8 channels at a time. Rounding: every
-/// transform coefficient is 0, ±1 or ±½, so the result differs from the direct sum by a few units in the last place of
-/// the terms' magnitudes, as cuDNN's and NNPACK's F(2×2, 3×3) do.
+/// The products run on the same register tiles as the direct ∂X (<see cref="ConvolutionTiles.InputGradient512{TP, TZ}"/>
+/// or <see cref="ConvolutionTiles.InputGradient{TP, TV}"/>: tiles in the role of pixels, ∂Z's channels reduced). The
+/// transforms work on 8 channels at a time. Rounding: every transform coefficient is 0, ±1 or ±½, and each value takes
+/// at most Cout + 12 rounded steps, so its error stays within (Cout + 12)·2⁻²⁴ times the same expression in absolute
+/// values (what the tests check); in the tests, 3–10 times the direct sum's error.
 /// </para>
 /// </summary>
 internal static unsafe class WinogradInputGradient
 {
-    /// <summary>The points of the transform: a tile's 4×4 patch in, 16 products, 2×2 pixels out.</summary>
-    public const int Points = 16;
-
-    /// <summary>
-    /// Whether a layer's gradients run through Winograd's transforms (<see cref="WinogradWeightGradient"/> for ∂W): 3×3,
-    /// stride 1, padding 1, undilated, ungrouped, at least 16 channels in and out (below that the products are too thin
-    /// to pay for the transforms), on a machine with 256-bit vectors.
-    /// </summary>
-    public static bool Applies(Conv2d conv) =>
-        Vector256.IsHardwareAccelerated && conv.Groups == 1 && conv.KernelHeight == 3 && conv.KernelWidth == 3 && conv.Stride == 1 && conv.Dilation == 1
-        && conv.PaddingHeight == 1 && conv.PaddingWidth == 1 && conv.InChannels >= 16 && conv.OutChannels >= 16;
-
-    /// <summary>
-    /// How far apart the Cout × inPadded matrices of the tap-major weights and of U are: Cout·inPadded floats, plus one
-    /// cache line when that is a multiple of 1 KB, so that the 9 taps or 16 points of one channel pair do not all fall
-    /// into the same set of L1 lines (4 KB apart they would: 8 ways, 9 or 16 lines).
-    /// </summary>
-    public static int MatrixStride(int outChannels, int inPadded) => outChannels * inPadded % 256 == 0 ? outChannels * inPadded + 16 : outChannels * inPadded;
+    private const int Points = Winograd.Points;
 
     /// <summary>
     /// U[ξ·matrix + o·inPadded + c] (c padded to <paramref name="inPadded"/>, the padding lanes zero as in

@@ -26,7 +26,7 @@ namespace Fusion.Training;
 /// </summary>
 internal static unsafe class WinogradWeightGradient
 {
-    public const int Points = 16;
+    private const int Points = Winograd.Points;
 
     /// <summary>The fewest tiles a chunk of images gathers before its products run.</summary>
     public const int ChunkTiles = 64;
