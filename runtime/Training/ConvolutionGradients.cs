@@ -133,21 +133,22 @@ internal static class ConvolutionGradients
         int xLength = copyInput ? AlignedLength(inChannels * paddedPlane) : 0, zLength = AlignedLength(outHeight * outWidthPadded * outPadded);
         int gSlots = AlignedLength(tapsPadded * outPadded), gLength = gSlots + (byKernelRow ? AlignedLength(taps * outPadded) : 0), dxLength = wantInput ? AlignedLength(paddedPlane * inPadded) : 0;
 
-        // 3×3 stride-1 layers run both products through Winograd's transforms (Winograd): ∂X by F(2×2, 3×3) — the
-        // transformed weights U, one image's transformed gradient V and products M — and ∂W by F(3×3, 2×2) — each image's
-        // padded input pixel-major, the transformed input Q and gradient P of a chunk of images (at least 64 tiles), the
-        // 16 points' sums, the result by tap; the direct tiles' tap-major sums g are then not used. Each has 16 points per
-        // tile; patch pixels outside the image read a zero vector.
+        // 3×3 stride-1 layers run both products through Winograd's transforms (Winograd), a block of tiles at a time so
+        // that the transformed operands stay in L2: ∂X by F(2×2, 3×3) — the transformed weights U, a block's transformed
+        // gradient V and products M — and ∂W by F(3×3, 2×2) — each image's padded input pixel-major, the transformed
+        // input Q and gradient P of a block of tiles (which may span images), the 16 points' sums, the result by tap;
+        // the direct tiles' tap-major sums g are then not used. Patch pixels outside the image read a zero vector.
         bool winograd = Winograd.Applies(conv), winogradInput = winograd && wantInput;
         int points = Winograd.Points, tilesPerImage = winograd ? (outHeight + 1) / 2 * ((outWidth + 1) / 2) : 0;
+        int inputBlock = winogradInput ? Math.Min(tilesPerImage, WinogradInputGradient.BlockTiles(inPadded, outPadded)) : 0;
+        int weightBlock = winograd ? Math.Min(batch * tilesPerImage, WinogradWeightGradient.BlockTiles(inPadded, outPadded)) : 0;
         int weightTap = winogradInput ? Winograd.MatrixStride(outChannels, inPadded) : outChannels * inPadded; // wt's taps apart
         int wtLength = wantInput ? AlignedLength(kh * kw * weightTap) : 0;
         int uLength = winogradInput ? AlignedLength(points * weightTap) : 0;
-        int vLength = winogradInput ? AlignedLength(points * tilesPerImage * outPadded) : 0, mLength = winogradInput ? AlignedLength(points * tilesPerImage * inPadded) : 0;
-        int chunkImages = winograd ? Math.Min(batch, (WinogradWeightGradient.ChunkTiles + tilesPerImage - 1) / tilesPerImage) : 0;
+        int vLength = AlignedLength(points * inputBlock * outPadded), mLength = AlignedLength(points * inputBlock * inPadded);
         int sumsMatrix = Winograd.MatrixStride(inPadded, outPadded);
-        int xtLength = winograd ? AlignedLength(xHeight * xWidth * inPadded) : 0, qLength = AlignedLength(chunkImages * tilesPerImage * points * inPadded);
-        int pLength = AlignedLength(chunkImages * tilesPerImage * points * outPadded), sumsLength = winograd ? AlignedLength(points * sumsMatrix) : 0;
+        int xtLength = winograd ? AlignedLength(xHeight * xWidth * inPadded) : 0, qLength = AlignedLength(weightBlock * points * inPadded);
+        int pLength = AlignedLength(weightBlock * points * outPadded), sumsLength = winograd ? AlignedLength(points * sumsMatrix) : 0;
         int byTapLength = winograd ? AlignedLength(taps * outPadded) : 0, zeroLength = winograd ? AlignedLength(Math.Max(inPadded, outPadded)) : 0;
         if (winograd)
         {
@@ -172,7 +173,7 @@ internal static class ConvolutionGradients
                 // channels of the pixel-major gradient, so their zero borders and padding lanes stay zero.
                 if (winograd)
                 {
-                    // The padding lanes of the input's pixel-major copy, the sums the chunks add into, the zero vector,
+                    // The padding lanes of the input's pixel-major copy, the sums the blocks add into, the zero vector,
                     // and the products M (reading them clears them).
                     new Span<float>(m, mLength).Clear();
                     new Span<float>(xT, xtLength).Clear();
@@ -265,6 +266,7 @@ internal static class ConvolutionGradients
                     new Span<float>(dxT, dxLength).Clear();
                 }
 
+                int weightFilled = 0; // tiles in the Winograd ∂W block
                 for (int n = 0; n < batch; n++)
                 {
                     // The image, into the interior of its zero-padded copy (or read in place).
@@ -284,17 +286,24 @@ internal static class ConvolutionGradients
 
                     if (winograd)
                     {
-                        int slot = n % chunkImages;
                         for (int r = 0; r < xHeight; r++)
                         {
                             ToPixelMajor(x + r * xWidth, (nint)xHeight * xWidth, xT + (nint)r * xWidth * inPadded, inPadded, inChannels, xWidth);
                         }
 
-                        WinogradWeightGradient.TransformInput(xT, xHeight, xWidth, inPadded, outHeight, outWidth, q + (nint)slot * tilesPerImage * points * inPadded, zero);
-                        WinogradWeightGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, p + (nint)slot * tilesPerImage * points * outPadded, zero);
-                        if (slot == chunkImages - 1 || n == batch - 1)
+                        // This image's tiles into the block (its products run whenever the block fills, and after the last image).
+                        for (int first = 0; first < tilesPerImage;)
                         {
-                            WinogradWeightGradient.Multiply(wide, q, p, sums, sumsMatrix, channelIndex, (slot + 1) * tilesPerImage, inChannels, inPadded, outPadded);
+                            int count = Math.Min(weightBlock - weightFilled, tilesPerImage - first);
+                            WinogradWeightGradient.TransformInput(xT, xHeight, xWidth, inPadded, outWidth, first, count, q + (nint)weightFilled * points * inPadded, zero);
+                            WinogradWeightGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, first, count, p + (nint)weightFilled * points * outPadded, zero);
+                            weightFilled += count;
+                            first += count;
+                            if (weightFilled == weightBlock || (n == batch - 1 && first == tilesPerImage))
+                            {
+                                WinogradWeightGradient.Multiply(wide, q, p, sums, sumsMatrix, channelIndex, weightFilled, inChannels, inPadded, outPadded);
+                                weightFilled = 0;
+                            }
                         }
                     }
                     else
@@ -305,9 +314,13 @@ internal static class ConvolutionGradients
                     {
                         if (winogradInput)
                         {
-                            WinogradInputGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, v, zero);
-                            WinogradInputGradient.Multiply(wide, v, u, weightTap, m, tilesPerImage, outChannels, outPadded, inPadded);
-                            WinogradInputGradient.TransformOutput(m, dxT, paddedWidth, inPadded, height, width);
+                            for (int first = 0; first < tilesPerImage; first += inputBlock)
+                            {
+                                int count = Math.Min(inputBlock, tilesPerImage - first);
+                                WinogradInputGradient.TransformGradient(zT, outWidthPadded, outPadded, outHeight, outWidth, first, count, v, zero);
+                                WinogradInputGradient.Multiply(wide, v, u, weightTap, m, count, outChannels, outPadded, inPadded);
+                                WinogradInputGradient.TransformOutput(m, dxT, paddedWidth, inPadded, width, first, count);
+                            }
                         }
                         else
                         {

@@ -30,6 +30,9 @@ internal static unsafe class WinogradInputGradient
 {
     private const int Points = Winograd.Points;
 
+    /// <summary>How many tiles run through the transforms and products at a time: V and M together within 384 KB, at least 16.</summary>
+    public static int BlockTiles(int inPadded, int outPadded) => System.Math.Max(16, 384 * 1024 / (Points * (inPadded + outPadded) * sizeof(float)));
+
     /// <summary>
     /// U[ξ·matrix + o·inPadded + c] (c padded to <paramref name="inPadded"/>, the padding lanes zero as in
     /// <paramref name="wt"/>) from the tap-major weights wt[ij·matrix + o·inPadded + c] = W[o, c, ij].
@@ -75,18 +78,19 @@ internal static unsafe class WinogradInputGradient
     }
 
     /// <summary>
-    /// V[ξ][tile][o] for one image from its pixel-major output gradient z[(oh·zWidth + ow)·outPadded + o]; patch pixels
-    /// outside the outHeight × outWidth gradient read as zero. Tiles run row-major over ⌈H/2⌉ × ⌈W/2⌉.
+    /// V[tile − first][ξ][o] for tiles first .. first + count − 1 of one image (row-major over ⌈H/2⌉ × ⌈W/2⌉) from its
+    /// pixel-major output gradient z[(oh·zWidth + ow)·outPadded + o]; patch pixels outside the outHeight × outWidth
+    /// gradient read as zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TransformGradient(float* z, int zWidth, int outPadded, int outHeight, int outWidth, float* v, float* zero)
+    public static void TransformGradient(float* z, int zWidth, int outPadded, int outHeight, int outWidth, int first, int count, float* v, float* zero)
     {
-        int tilesY = (outHeight + 1) / 2, tilesX = (outWidth + 1) / 2;
+        int tilesX = (outWidth + 1) / 2;
         nint point = outPadded;
         float** rows = stackalloc float*[16];
-        for (int ty = 0, tile = 0; ty < tilesY; ty++)
+        for (int tile = first; tile < first + count; tile++)
         {
-            for (int tx = 0; tx < tilesX; tx++, tile++)
+            int ty = tile / tilesX, tx = tile % tilesX;
             {
                 for (int r = 0; r < 4; r++)
                 {
@@ -99,7 +103,7 @@ internal static unsafe class WinogradInputGradient
                     }
                 }
 
-                float* target = v + (nint)tile * Points * outPadded;
+                float* target = v + (nint)(tile - first) * Points * outPadded;
                 for (int o = 0; o < outPadded; o += 8)
                 {
                     // Bᵀ·D (rows), then ·B (columns).
@@ -161,21 +165,21 @@ internal static unsafe class WinogradInputGradient
     }
 
     /// <summary>
-    /// Y = Aᵀ·M·A per tile, written over the image's pixels of the padded pixel-major ∂X scratch
+    /// Y = Aᵀ·M·A for tiles first .. first + count − 1 (M[tile − first]), written over the image's pixels of the padded pixel-major ∂X scratch
     /// (dx[((1 + y)·paddedWidth + 1 + x)·inPadded + c]); M is set back to zero as it is read. With an odd height or width
     /// the last tiles' second row or column lands in the scratch's zero border (at least one pixel wide on every
     /// side), which is never read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TransformOutput(float* m, float* dx, int paddedWidth, int inPadded, int height, int width)
+    public static void TransformOutput(float* m, float* dx, int paddedWidth, int inPadded, int width, int first, int count)
     {
-        int tilesY = (height + 1) / 2, tilesX = (width + 1) / 2;
+        int tilesX = (width + 1) / 2;
         nint point = inPadded;
-        for (int ty = 0, tile = 0; ty < tilesY; ty++)
+        for (int tile = first; tile < first + count; tile++)
         {
-            for (int tx = 0; tx < tilesX; tx++, tile++)
+            int ty = tile / tilesX, tx = tile % tilesX;
             {
-                float* source = m + (nint)tile * Points * inPadded;
+                float* source = m + (nint)(tile - first) * Points * inPadded;
                 float* target = dx + ((nint)(1 + 2 * ty) * paddedWidth + 1 + 2 * tx) * inPadded;
                 for (int c = 0; c < inPadded; c += 8)
                 {

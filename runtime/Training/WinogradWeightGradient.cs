@@ -20,7 +20,7 @@ namespace Fusion.Training;
 /// </code>
 /// Both transforms read pixel-major copies (8 channels per vector); the products run on the ∂W register tiles
 /// (<see cref="ConvolutionTiles.WeightGradient512{TT, TZ}"/> or <see cref="ConvolutionTiles.WeightGradient{TT, TV}"/>:
-/// input channels in the role of taps, tiles in the role of pixels), over a chunk of images whose tiles number at least 64, so each accumulator tile is loaded and stored once
+/// input channels in the role of taps, tiles in the role of pixels), over blocks of at least 64 tiles (spanning images where they are small), so each accumulator tile is loaded and stored once
 /// per 64 tiles or more.
 /// </para>
 /// </summary>
@@ -28,21 +28,24 @@ internal static unsafe class WinogradWeightGradient
 {
     private const int Points = Winograd.Points;
 
-    /// <summary>The fewest tiles a chunk of images gathers before its products run.</summary>
-    public const int ChunkTiles = 64;
+    /// <summary>
+    /// How many tiles' transforms are gathered before their products run: at least 64 (each accumulator tile is then
+    /// loaded and stored once per 64 tiles or more), and up to 384 KB of Q and P together.
+    /// </summary>
+    public static int BlockTiles(int inPadded, int outPadded) => Math.Max(64, 384 * 1024 / (Points * (inPadded + outPadded) * sizeof(float)));
 
     /// <summary>
-    /// Q[tile][ξ][c] for one image's tiles from its zero-padded input, pixel-major: x[(r·xWidth + q)·inPadded + c] over
+    /// Q[tile − first][ξ][c] for tiles first .. first + count − 1 of one image (row-major) from its zero-padded input, pixel-major: x[(r·xWidth + q)·inPadded + c] over
     /// xHeight × xWidth pixels (patch pixels past them read as zero: the last tiles of an odd plane).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TransformInput(float* x, int xHeight, int xWidth, int inPadded, int outHeight, int outWidth, float* q, float* zero)
+    public static void TransformInput(float* x, int xHeight, int xWidth, int inPadded, int outWidth, int first, int count, float* q, float* zero)
     {
-        int tilesY = (outHeight + 1) / 2, tilesX = (outWidth + 1) / 2;
+        int tilesX = (outWidth + 1) / 2;
         float** p = stackalloc float*[16];
-        for (int ty = 0, tile = 0; ty < tilesY; ty++)
+        for (int tile = first; tile < first + count; tile++)
         {
-            for (int tx = 0; tx < tilesX; tx++, tile++)
+            int ty = tile / tilesX, tx = tile % tilesX;
             {
                 for (int r = 0; r < 4; r++)
                 {
@@ -53,7 +56,7 @@ internal static unsafe class WinogradWeightGradient
                     }
                 }
 
-                float* target = q + (nint)tile * Points * inPadded;
+                float* target = q + (nint)(tile - first) * Points * inPadded;
                 for (int c = 0; c < inPadded; c += 8)
                 {
                     // Bᵀ·D on rows: D0 − D2, D1 + D2, D2 − D1, D3 − D1; then the same on columns.
@@ -81,25 +84,25 @@ internal static unsafe class WinogradWeightGradient
     }
 
     /// <summary>
-    /// P[tile][ξ][o] for one image's tiles from its pixel-major output gradient z[(oh·zWidth + ow)·outPadded + o]
+    /// P[tile − first][ξ][o] for tiles first .. first + count − 1 of one image from its pixel-major output gradient z[(oh·zWidth + ow)·outPadded + o]
     /// (pixels past outHeight × outWidth read as zero).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TransformGradient(float* z, int zWidth, int outPadded, int outHeight, int outWidth, float* target, float* zero)
+    public static void TransformGradient(float* z, int zWidth, int outPadded, int outHeight, int outWidth, int first, int count, float* target, float* zero)
     {
-        int tilesY = (outHeight + 1) / 2, tilesX = (outWidth + 1) / 2;
+        int tilesX = (outWidth + 1) / 2;
         Vector256<float> half = Vector256.Create(0.5f);
-        for (int ty = 0, tile = 0; ty < tilesY; ty++)
+        for (int tile = first; tile < first + count; tile++)
         {
+            int ty = tile / tilesX, tx = tile % tilesX;
             bool lower = 2 * ty + 1 < outHeight;
-            for (int tx = 0; tx < tilesX; tx++, tile++)
             {
                 bool right = 2 * tx + 1 < outWidth;
                 float* f00 = z + ((nint)2 * ty * zWidth + 2 * tx) * outPadded;
                 float* f01 = right ? f00 + outPadded : zero;
                 float* f10 = lower ? f00 + (nint)zWidth * outPadded : zero;
                 float* f11 = lower && right ? f10 + outPadded : zero;
-                float* t = target + (nint)tile * Points * outPadded;
+                float* t = target + (nint)(tile - first) * Points * outPadded;
                 for (int o = 0; o < outPadded; o += 8)
                 {
                     // G·F on rows: F0, ½(F0 + F1), ½(F0 − F1), F1; then the same on columns.

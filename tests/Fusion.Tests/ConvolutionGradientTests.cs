@@ -54,6 +54,9 @@ public sealed class ConvolutionGradientTests
         { [72, 17, 3, 3, 1, 1, 1, 1, 1, 6, 5], false, "Narrow" },
         { [16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1], false, "Wide" },
         { [24, 16, 3, 3, 1, 1, 1, 1, 1, 2, 3], false, "Wide" },
+        // ∂W's blocks of 64 tiles spanning images (30 tiles each); ∂X in blocks of 16 of an image's 25 tiles
+        { [48, 48, 3, 3, 1, 1, 1, 1, 1, 10, 12], false, "Wide" },
+        { [192, 192, 3, 3, 1, 1, 1, 1, 1, 9, 9], false, "Wide" },
     };
 
     [Theory]
