@@ -86,57 +86,13 @@ internal static unsafe class WinogradInputGradient
     public static void TransformGradient(float* z, int zWidth, int outPadded, int outHeight, int outWidth, int first, int count, float* v, float* zero)
     {
         int tilesX = (outWidth + 1) / 2;
-        nint point = outPadded;
         float** rows = stackalloc float*[16];
         for (int tile = first; tile < first + count; tile++)
         {
             int ty = tile / tilesX, tx = tile % tilesX;
-            {
-                for (int r = 0; r < 4; r++)
-                {
-                    int oh = 2 * ty - 1 + r;
-                    for (int q = 0; q < 4; q++)
-                    {
-                        int ow = 2 * tx - 1 + q;
-                        bool inside = (uint)oh < (uint)outHeight && (uint)ow < (uint)outWidth;
-                        rows[r * 4 + q] = inside ? z + ((nint)oh * zWidth + ow) * outPadded : zero;
-                    }
-                }
-
-                float* target = v + (nint)(tile - first) * Points * outPadded;
-                for (int o = 0; o < outPadded; o += 8)
-                {
-                    // Bᵀ·D (rows), then ·B (columns).
-                    Row(rows, 0, o, out Vector256<float> d00, out Vector256<float> d01, out Vector256<float> d02, out Vector256<float> d03);
-                    Row(rows, 4, o, out Vector256<float> d10, out Vector256<float> d11, out Vector256<float> d12, out Vector256<float> d13);
-                    Row(rows, 8, o, out Vector256<float> d20, out Vector256<float> d21, out Vector256<float> d22, out Vector256<float> d23);
-                    Row(rows, 12, o, out Vector256<float> d30, out Vector256<float> d31, out Vector256<float> d32, out Vector256<float> d33);
-                    StoreColumns(target + o, 0, point, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
-                    StoreColumns(target + o, 4, point, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
-                    StoreColumns(target + o, 8, point, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
-                    StoreColumns(target + o, 12, point, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
-                }
-            }
+            Winograd.Patch(rows, z, 2 * ty - 1, 2 * tx - 1, outHeight, outWidth, zWidth, outPadded, zero);
+            Winograd.TransformPatch(rows, outPadded, v + (nint)(tile - first) * Points * outPadded);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Row(float** rows, int first, int o, out Vector256<float> d0, out Vector256<float> d1, out Vector256<float> d2, out Vector256<float> d3)
-    {
-        d0 = Vector256.Load(rows[first] + o);
-        d1 = Vector256.Load(rows[first + 1] + o);
-        d2 = Vector256.Load(rows[first + 2] + o);
-        d3 = Vector256.Load(rows[first + 3] + o);
-    }
-
-    /// <summary>One row t of Bᵀ·D times B: points first .. first + 3.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreColumns(float* target, int first, nint point, Vector256<float> t0, Vector256<float> t1, Vector256<float> t2, Vector256<float> t3)
-    {
-        (t0 - t2).Store(target + first * point);
-        (t1 + t2).Store(target + (first + 1) * point);
-        (t2 - t1).Store(target + (first + 2) * point);
-        (t1 - t3).Store(target + (first + 3) * point);
     }
 
     /// <summary>
@@ -178,23 +134,21 @@ internal static unsafe class WinogradInputGradient
         for (int tile = first; tile < first + count; tile++)
         {
             int ty = tile / tilesX, tx = tile % tilesX;
+            float* source = m + (nint)(tile - first) * Points * inPadded;
+            float* target = dx + ((nint)(1 + 2 * ty) * paddedWidth + 1 + 2 * tx) * inPadded;
+            for (int c = 0; c < inPadded; c += 8)
             {
-                float* source = m + (nint)(tile - first) * Points * inPadded;
-                float* target = dx + ((nint)(1 + 2 * ty) * paddedWidth + 1 + 2 * tx) * inPadded;
-                for (int c = 0; c < inPadded; c += 8)
-                {
-                    float* s = source + c;
-                    // Aᵀ·M: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows of 4 points), then the same on columns.
-                    Column(s, 0, point, out Vector256<float> a0, out Vector256<float> b0);
-                    Column(s, 1, point, out Vector256<float> a1, out Vector256<float> b1);
-                    Column(s, 2, point, out Vector256<float> a2, out Vector256<float> b2);
-                    Column(s, 3, point, out Vector256<float> a3, out Vector256<float> b3);
-                    float* t = target + c;
-                    (a0 + a1 + a2).Store(t);
-                    (a1 - a2 - a3).Store(t + inPadded);
-                    (b0 + b1 + b2).Store(t + (nint)paddedWidth * inPadded);
-                    (b1 - b2 - b3).Store(t + ((nint)paddedWidth + 1) * inPadded);
-                }
+                float* s = source + c;
+                // Aᵀ·M: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3 (rows of 4 points), then the same on columns.
+                Column(s, 0, point, out Vector256<float> a0, out Vector256<float> b0);
+                Column(s, 1, point, out Vector256<float> a1, out Vector256<float> b1);
+                Column(s, 2, point, out Vector256<float> a2, out Vector256<float> b2);
+                Column(s, 3, point, out Vector256<float> a3, out Vector256<float> b3);
+                float* t = target + c;
+                (a0 + a1 + a2).Store(t);
+                (a1 - a2 - a3).Store(t + inPadded);
+                (b0 + b1 + b2).Store(t + (nint)paddedWidth * inPadded);
+                (b1 - b2 - b3).Store(t + ((nint)paddedWidth + 1) * inPadded);
             }
         }
     }

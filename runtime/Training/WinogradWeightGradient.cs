@@ -13,10 +13,10 @@ namespace Fusion.Training;
 /// ∂W[o, c, i, j] = Σ_n Σ_tiles Σ_{a,b ∈ 0..1} ∂Z[o, 2ty + a, 2tx + b]·X̄[c, 2ty + a + i, 2tx + b + j] (X̄ the input with its
 /// zero border). Per tile, with D the 4×4 patch of X̄ from row 2ty, column 2tx and F the 2×2 tile of ∂Z:
 /// <code>
-/// Q = Bᵀ·D·B     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 −1 0 1]        (adds only)
+/// Q = Bᵀ·D·B     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]        (adds only; F(2×2, 3×3)'s, Winograd.TransformPatch)
 /// P = G·F·Gᵀ     G  = [1 0; ½ ½; ½ −½; 0 1]
 /// M_ξ[c, o] += Σ_tiles Q_ξ[tile, c]·P_ξ[tile, o]   for the 16 points ξ: 16 matrix products reduced over tiles
-/// ∂W = Aᵀ·M·A    Aᵀ = [1 1 1 0; 0 1 −1 0; 0 1 1 1]                  (once per call)
+/// ∂W = Aᵀ·M·A    Aᵀ = [1 1 1 0; 0 1 −1 0; 0 1 1 −1]                 (once per call)
 /// </code>
 /// Both transforms read pixel-major copies (8 channels per vector); the products run on the ∂W register tiles
 /// (<see cref="ConvolutionTiles.WeightGradient512{TT, TZ}"/> or <see cref="ConvolutionTiles.WeightGradient{TT, TV}"/>:
@@ -46,41 +46,9 @@ internal static unsafe class WinogradWeightGradient
         for (int tile = first; tile < first + count; tile++)
         {
             int ty = tile / tilesX, tx = tile % tilesX;
-            {
-                for (int r = 0; r < 4; r++)
-                {
-                    for (int k = 0; k < 4; k++)
-                    {
-                        int row = 2 * ty + r, column = 2 * tx + k;
-                        p[r * 4 + k] = row < xHeight && column < xWidth ? x + ((nint)row * xWidth + column) * inPadded : zero;
-                    }
-                }
-
-                float* target = q + (nint)(tile - first) * Points * inPadded;
-                for (int c = 0; c < inPadded; c += 8)
-                {
-                    // Bᵀ·D on rows: D0 − D2, D1 + D2, D2 − D1, D3 − D1; then the same on columns.
-                    Vector256<float> d00 = Vector256.Load(p[0] + c), d01 = Vector256.Load(p[1] + c), d02 = Vector256.Load(p[2] + c), d03 = Vector256.Load(p[3] + c);
-                    Vector256<float> d10 = Vector256.Load(p[4] + c), d11 = Vector256.Load(p[5] + c), d12 = Vector256.Load(p[6] + c), d13 = Vector256.Load(p[7] + c);
-                    Vector256<float> d20 = Vector256.Load(p[8] + c), d21 = Vector256.Load(p[9] + c), d22 = Vector256.Load(p[10] + c), d23 = Vector256.Load(p[11] + c);
-                    Vector256<float> d30 = Vector256.Load(p[12] + c), d31 = Vector256.Load(p[13] + c), d32 = Vector256.Load(p[14] + c), d33 = Vector256.Load(p[15] + c);
-                    float* t = target + c;
-                    InputColumns(t, 0, inPadded, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
-                    InputColumns(t, 4, inPadded, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
-                    InputColumns(t, 8, inPadded, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
-                    InputColumns(t, 12, inPadded, d30 - d10, d31 - d11, d32 - d12, d33 - d13);
-                }
-            }
+            Winograd.Patch(p, x, 2 * ty, 2 * tx, xHeight, xWidth, xWidth, inPadded, zero);
+            Winograd.TransformPatch(p, inPadded, q + (nint)(tile - first) * Points * inPadded);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void InputColumns(float* target, int first, nint point, Vector256<float> t0, Vector256<float> t1, Vector256<float> t2, Vector256<float> t3)
-    {
-        (t0 - t2).Store(target + first * point);
-        (t1 + t2).Store(target + (first + 1) * point);
-        (t2 - t1).Store(target + (first + 2) * point);
-        (t3 - t1).Store(target + (first + 3) * point);
     }
 
     /// <summary>
@@ -96,22 +64,20 @@ internal static unsafe class WinogradWeightGradient
         {
             int ty = tile / tilesX, tx = tile % tilesX;
             bool lower = 2 * ty + 1 < outHeight;
+            bool right = 2 * tx + 1 < outWidth;
+            float* f00 = z + ((nint)2 * ty * zWidth + 2 * tx) * outPadded;
+            float* f01 = right ? f00 + outPadded : zero;
+            float* f10 = lower ? f00 + (nint)zWidth * outPadded : zero;
+            float* f11 = lower && right ? f10 + outPadded : zero;
+            float* t = target + (nint)(tile - first) * Points * outPadded;
+            for (int o = 0; o < outPadded; o += 8)
             {
-                bool right = 2 * tx + 1 < outWidth;
-                float* f00 = z + ((nint)2 * ty * zWidth + 2 * tx) * outPadded;
-                float* f01 = right ? f00 + outPadded : zero;
-                float* f10 = lower ? f00 + (nint)zWidth * outPadded : zero;
-                float* f11 = lower && right ? f10 + outPadded : zero;
-                float* t = target + (nint)(tile - first) * Points * outPadded;
-                for (int o = 0; o < outPadded; o += 8)
-                {
-                    // G·F on rows: F0, ½(F0 + F1), ½(F0 − F1), F1; then the same on columns.
-                    Vector256<float> a0 = Vector256.Load(f00 + o), a1 = Vector256.Load(f01 + o), b0 = Vector256.Load(f10 + o), b1 = Vector256.Load(f11 + o);
-                    GradientColumns(t + o, 0, outPadded, a0, a1, half);
-                    GradientColumns(t + o, 4, outPadded, (a0 + b0) * half, (a1 + b1) * half, half);
-                    GradientColumns(t + o, 8, outPadded, (a0 - b0) * half, (a1 - b1) * half, half);
-                    GradientColumns(t + o, 12, outPadded, b0, b1, half);
-                }
+                // G·F on rows: F0, ½(F0 + F1), ½(F0 − F1), F1; then the same on columns.
+                Vector256<float> a0 = Vector256.Load(f00 + o), a1 = Vector256.Load(f01 + o), b0 = Vector256.Load(f10 + o), b1 = Vector256.Load(f11 + o);
+                GradientColumns(t + o, 0, outPadded, a0, a1, half);
+                GradientColumns(t + o, 4, outPadded, (a0 + b0) * half, (a1 + b1) * half, half);
+                GradientColumns(t + o, 8, outPadded, (a0 - b0) * half, (a1 - b1) * half, half);
+                GradientColumns(t + o, 12, outPadded, b0, b1, half);
             }
         }
     }
@@ -210,7 +176,7 @@ internal static unsafe class WinogradWeightGradient
             for (int o = 0; o < outPadded; o += 8)
             {
                 float* s = m + (nint)c * outPadded + o;
-                // Aᵀ·M down each column k (points k, 4 + k, 8 + k, 12 + k): rows m0 + m1 + m2, m1 − m2, m1 + m2 + m3.
+                // Aᵀ·M down each column k (points k, 4 + k, 8 + k, 12 + k): rows m0 + m1 + m2, m1 − m2, m1 + m2 − m3.
                 Column(s, 0, point, out Vector256<float> a0, out Vector256<float> b0, out Vector256<float> e0);
                 Column(s, 1, point, out Vector256<float> a1, out Vector256<float> b1, out Vector256<float> e1);
                 Column(s, 2, point, out Vector256<float> a2, out Vector256<float> b2, out Vector256<float> e2);
@@ -230,7 +196,7 @@ internal static unsafe class WinogradWeightGradient
         Vector256<float> m2 = Vector256.Load(s + (8 + k) * point), m3 = Vector256.Load(s + (12 + k) * point);
         first = m0 + m1 + m2;
         second = m1 - m2;
-        third = m1 + m2 + m3;
+        third = m1 + m2 - m3;
     }
 
     /// <summary>Row i of ·A: taps (i, 0), (i, 1), (i, 2).</summary>
@@ -239,6 +205,6 @@ internal static unsafe class WinogradWeightGradient
     {
         (s0 + s1 + s2).Store(t + first * tap);
         (s1 - s2).Store(t + (first + 1) * tap);
-        (s1 + s2 + s3).Store(t + (first + 2) * tap);
+        (s1 + s2 - s3).Store(t + (first + 2) * tap);
     }
 }
