@@ -8,7 +8,8 @@ namespace Fusion.Training;
 
 /// <summary>
 /// The gradients of a convolution. Ungrouped convolutions run register tiles over pixel-major scratch copies
-/// (<see cref="DirectBackward"/>). Grouped ones use two matrix products over the im2col matrix C of the layer's input
+/// (<see cref="DirectBackward"/>; 3×3 stride-1 layers of 16 channels or more through Winograd's transforms,
+/// <see cref="WinogradInputGradient"/> and <see cref="WinogradWeightGradient"/>). Grouped ones use two matrix products over the im2col matrix C of the layer's input
 /// (rows: the Cin/groups·kH·kW taps, columns: the Hout·Wout output pixels), per image and group:
 /// <c>∂W += ∂Z·Cᵀ</c> and <c>∂C = Wᵀ·∂Z</c>, then ∂C scattered back onto ∂X (col2im), both along the contiguous pixel
 /// dimension with <c>Vector256</c> FMAs and small register tiles.
