@@ -90,6 +90,9 @@ internal static class ConvolutionGradients
     /// accumulate into a tap-major scratch over every pixel of the batch, added to ∂W once at the end.</item>
     /// <item>∂X: per output row, tap and run of P pixels, tiles of P pixels × V vectors of input channels reduce over the
     /// output channels (<see cref="ConvolutionTiles.InputGradient"/>) against the weights arranged [tap][o][c].</item>
+    /// <item>Where <see cref="Winograd.Applies"/> (3×3, stride 1, padding 1, ≥ 16 channels), both instead transform
+    /// 4×4 patches and run 16 point products per tile on the same tiles, reading the same pixel-major scratch
+    /// (<see cref="WinogradWeightGradient"/>, <see cref="WinogradInputGradient"/>).</item>
     /// </list>
     /// Tile sizes follow the register file: 6 × 4 with AVX-512's 32 vector registers (∂W: 9 taps × up to 2 pairs for a
     /// 3-channel 3×3 layer's kernel rows), 3 × 3 with 16. Neither product multiplies the padding: ∂W's tap tiles and
