@@ -9,8 +9,9 @@ namespace Fusion.Training;
 /// <summary>
 /// The gradients of a convolution. Ungrouped convolutions run register tiles over pixel-major scratch copies
 /// (<see cref="DirectBackward"/>; 3×3 stride-1 layers of 16 channels or more through Winograd's transforms,
-/// <see cref="WinogradInputGradient"/> and <see cref="WinogradWeightGradient"/>). Grouped ones use two matrix products over the im2col matrix C of the layer's input
-/// (rows: the Cin/groups·kH·kW taps, columns: the Hout·Wout output pixels), per image and group:
+/// <see cref="WinogradInputGradient"/> and <see cref="WinogradWeightGradient"/>). Grouped ones use two matrix products
+/// over the im2col matrix C of the layer's input (rows: the Cin/groups·kH·kW taps, columns: the Hout·Wout output
+/// pixels), per image and group:
 /// <c>∂W += ∂Z·Cᵀ</c> and <c>∂C = Wᵀ·∂Z</c>, then ∂C scattered back onto ∂X (col2im), both along the contiguous pixel
 /// dimension with <c>Vector256</c> FMAs and small register tiles.
 /// </summary>
@@ -314,6 +315,7 @@ internal static class ConvolutionGradients
                     {
                         WeightGradientImage(wide, tile, g, outPadded, zT, outWidthPadded, x, offsets, columns, xWidth, s, outHeight, tapsPadded, maxVectors, rowTaps, d, ph, height);
                     }
+
                     if (wantInput)
                     {
                         if (winogradInput)

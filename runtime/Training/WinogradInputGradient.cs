@@ -30,7 +30,7 @@ internal static unsafe class WinogradInputGradient
 {
     private const int Points = Winograd.Points;
 
-    /// <summary>How many tiles run through the transforms and products at a time: V and M together within 384 KB, at least 16.</summary>
+    /// <summary>Tiles through the transforms and products at a time: V and M within 384 KB, at least 16.</summary>
     public static int BlockTiles(int inPadded, int outPadded) => System.Math.Max(16, 384 * 1024 / (Points * (inPadded + outPadded) * sizeof(float)));
 
     /// <summary>
@@ -121,10 +121,10 @@ internal static unsafe class WinogradInputGradient
     }
 
     /// <summary>
-    /// Y = Aᵀ·M·A for tiles first .. first + count − 1 (M[tile − first]), written over the image's pixels of the padded pixel-major ∂X scratch
-    /// (dx[((1 + y)·paddedWidth + 1 + x)·inPadded + c]); M is set back to zero as it is read. With an odd height or width
-    /// the last tiles' second row or column lands in the scratch's zero border (at least one pixel wide on every
-    /// side), which is never read.
+    /// Y = Aᵀ·M·A for tiles first .. first + count − 1 (M[tile − first]), written over the image's pixels of the
+    /// padded pixel-major ∂X scratch (dx[((1 + y)·paddedWidth + 1 + x)·inPadded + c]); M is set back to zero as it is
+    /// read. With an odd height or width the last tiles' second row or column lands in the scratch's zero border (at
+    /// least one pixel wide on every side), which is never read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TransformOutput(float* m, float* dx, int paddedWidth, int inPadded, int width, int first, int count)

@@ -10,18 +10,18 @@ namespace Fusion.Training;
 /// output gradient and the 4×4 patch of the zero-padded input under it contribute a 3×3 correlation, computed as 16
 /// products instead of 36, and the products of all tiles are summed before the one output transform per weight.
 /// <para>
-/// ∂W[o, c, i, j] = Σ_n Σ_tiles Σ_{a,b ∈ 0..1} ∂Z[o, 2ty + a, 2tx + b]·X̄[c, 2ty + a + i, 2tx + b + j] (X̄ the input with its
-/// zero border). Per tile, with D the 4×4 patch of X̄ from row 2ty, column 2tx and F the 2×2 tile of ∂Z:
+/// ∂W[o, c, i, j] = Σ_n Σ_tiles Σ_{a,b ∈ 0..1} ∂Z[o, 2ty + a, 2tx + b]·X̄[c, 2ty + a + i, 2tx + b + j], X̄ the input
+/// with its zero border. Per tile, with D the 4×4 patch of X̄ from row 2ty, column 2tx and F the 2×2 tile of ∂Z:
 /// <code>
-/// Q = Bᵀ·D·B     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]        (adds only; F(2×2, 3×3)'s, Winograd.TransformPatch)
+/// Q = Bᵀ·D·B     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]        (F(2×2, 3×3)'s: Winograd.TransformPatch)
 /// P = G·F·Gᵀ     G  = [1 0; ½ ½; ½ −½; 0 1]
 /// M_ξ[c, o] += Σ_tiles Q_ξ[tile, c]·P_ξ[tile, o]   for the 16 points ξ: 16 matrix products reduced over tiles
 /// ∂W = Aᵀ·M·A    Aᵀ = [1 1 1 0; 0 1 −1 0; 0 1 1 −1]                 (once per call)
 /// </code>
 /// Both transforms read pixel-major copies (8 channels per vector); the products run on the ∂W register tiles
 /// (<see cref="ConvolutionTiles.WeightGradient512{TT, TZ}"/> or <see cref="ConvolutionTiles.WeightGradient{TT, TV}"/>:
-/// input channels in the role of taps, tiles in the role of pixels), over blocks of at least 64 tiles (spanning images where they are small), so each accumulator tile is loaded and stored once
-/// per 64 tiles or more.
+/// input channels in the role of taps, tiles in the role of pixels), over blocks of at least 64 tiles (spanning images
+/// where they are small), so each accumulator tile is loaded and stored once per 64 tiles or more.
 /// </para>
 /// </summary>
 internal static unsafe class WinogradWeightGradient
@@ -35,8 +35,9 @@ internal static unsafe class WinogradWeightGradient
     public static int BlockTiles(int inPadded, int outPadded) => Math.Max(64, 384 * 1024 / (Points * (inPadded + outPadded) * sizeof(float)));
 
     /// <summary>
-    /// Q[tile − first][ξ][c] for tiles first .. first + count − 1 of one image (row-major) from its zero-padded input, pixel-major: x[(r·xWidth + q)·inPadded + c] over
-    /// xHeight × xWidth pixels (patch pixels past them read as zero: the last tiles of an odd plane).
+    /// Q[tile − first][ξ][c] for tiles first .. first + count − 1 of one image (row-major) from its zero-padded input,
+    /// pixel-major: x[(r·xWidth + q)·inPadded + c] over xHeight × xWidth pixels (patch pixels past them read as zero:
+    /// the last tiles of an odd plane).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TransformInput(float* x, int xHeight, int xWidth, int inPadded, int outWidth, int first, int count, float* q, float* zero)
@@ -52,8 +53,8 @@ internal static unsafe class WinogradWeightGradient
     }
 
     /// <summary>
-    /// P[tile − first][ξ][o] for tiles first .. first + count − 1 of one image from its pixel-major output gradient z[(oh·zWidth + ow)·outPadded + o]
-    /// (pixels past outHeight × outWidth read as zero).
+    /// P[tile − first][ξ][o] for tiles first .. first + count − 1 of one image from its pixel-major output gradient
+    /// z[(oh·zWidth + ow)·outPadded + o] (pixels past outHeight × outWidth read as zero).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TransformGradient(float* z, int zWidth, int outPadded, int outHeight, int outWidth, int first, int count, float* target, float* zero)
