@@ -291,7 +291,8 @@ internal static class ConvolutionGradients
 
                     if (winograd)
                     {
-                        for (int r = 0; r < xHeight; r++)
+                        // The image's rows only: the border rows above and below are zero, and so is xT there since its clear.
+                        for (int r = 1; r <= height; r++)
                         {
                             ToPixelMajor(x + r * xWidth, (nint)xHeight * xWidth, xT + (nint)r * xWidth * inPadded, inPadded, inChannels, xWidth);
                         }
